@@ -1,0 +1,516 @@
+"""Index: build a new generation from a corpus folder, incrementally, and publish it atomically.
+
+A run compares the corpus with the published catalog by content hash: new, changed, renamed and deleted
+files are applied to a copy of the previous generation; only chunks whose text is not in the embedding
+cache are embedded. Files that fail keep their previously indexed version and are retried next run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from indexer.catalog import Catalog, ChunkRow, DocRow
+from indexer.chunk import chunk_paragraphs
+from indexer.config import Config
+from indexer.dedup import duplicate_groups
+from indexer.document import Document, DocumentMeta
+from indexer.fulltext import FullTextRecord, create_fulltext, open_fulltext
+from indexer.generations import GenerationStore, LockHeld
+from indexer.ingest import PIPELINE_VERSION, parse_file
+from indexer.load import LoadError
+from indexer.scan import CorpusFile, FileFailure, scan_corpus
+from indexer.vectors import EmbeddingCache, Encoder, VectorIndex
+
+log = logging.getLogger(__name__)
+
+REPORT_NAME = "index-report.json"
+EXIT_OK, EXIT_SOME_FAILED, EXIT_RUN_FAILED = 0, 1, 2
+
+
+@dataclass
+class RunReport:
+    corpus: str
+    started: str
+    finished: str = ""
+    status: str = "running"  # ok | partial (some files failed) | failed (nothing published) | dry-run
+    exit_code: int = EXIT_OK
+    generation: str = ""
+    previous_generation: str = ""
+    full: bool = False
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    renamed: list[list[str]] = field(default_factory=list)  # [old, new]
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: list[list[str]] = field(default_factory=list)  # [path, indexed as]
+    failures: list[dict] = field(default_factory=list)  # {path, reason, kept_previous}
+    documents: int = 0
+    chunks: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    embedded: int = 0
+    embedding_cache_hits: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+    def summary(self) -> str:
+        lines = [
+            f"状态 status: {self.status} (exit {self.exit_code})",
+            f"generation: {self.generation or '-'} (previous {self.previous_generation or '-'})",
+            f"documents {self.documents}, chunks {self.chunks}; added {len(self.added)}, changed {len(self.changed)},"
+            f" renamed {len(self.renamed)}, deleted {len(self.deleted)}, unchanged {self.unchanged}",
+            f"chunks +{self.chunks_added} -{self.chunks_removed}; embedded {self.embedded},"
+            f" from cache {self.embedding_cache_hits}",
+        ]
+        for path, same_as in self.duplicates:
+            lines.append(f"duplicate: {path} = {same_as} (indexed once)")
+        for f in self.failures:
+            kept = " (previous version kept)" if f.get("kept_previous") else ""
+            lines.append(f"FAILED: {f['path']}: {f['reason']}{kept}")
+        if self.error:
+            lines.append(f"ERROR: {self.error}")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Plan:
+    """What a run will do, decided before anything is written."""
+
+    to_parse: list[tuple[CorpusFile, str, str, str]] = field(default_factory=list)  # file, doc_id, hash, overrides
+    renames: list[tuple[str, CorpusFile]] = field(default_factory=list)  # doc_id, new file
+    touched: list[tuple[str, CorpusFile]] = field(default_factory=list)  # unchanged content, new mtime
+    deletes: list[str] = field(default_factory=list)  # doc_ids
+    aliases: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    unchanged: int = 0
+
+
+def embedding_input(meta: DocumentMeta, heading_path: Iterable[str], text: str, with_context: bool) -> str:
+    """The text the model sees: optionally prefixed by the title and heading path, which disambiguate
+    short paragraphs ("一是……") without changing what is shown to the user."""
+    if not with_context:
+        return text
+    context = " › ".join([p for p in (meta.title, *heading_path) if p])
+    return f"{context}\n{text}" if context else text
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _chunk_config_signature(config: Config) -> str:
+    return json.dumps({"max": config.max_chunk_chars, "min": config.min_chunk_chars, "ctx": config.embed_with_context,
+                       "pipeline": PIPELINE_VERSION})
+
+
+class Index:
+    """The indexing façade used by the CLI, the scripts and the tests."""
+
+    def __init__(self, config: Config, encoder: Encoder | None = None):
+        self.config = config
+        self.store = GenerationStore(config.index_dir)
+        self._encoder = encoder
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = Encoder(self.config.model, self.config.embed_batch_size)
+        return self._encoder
+
+    # -- public --------------------------------------------------------------------------------
+    def build(self, full: bool = False, dry_run: bool = False, progress: bool | None = None) -> RunReport:
+        """Run one indexing pass. Never raises for bad files; returns the report (also written to disk)."""
+        corpus = Path(self.config.corpus_dir)
+        report = RunReport(corpus=str(corpus), started=_now(), full=full)
+        progress = sys.stderr.isatty() if progress is None else progress
+        lock = self.store.lock()
+        try:
+            lock.acquire()
+        except LockHeld as exc:
+            report.status, report.exit_code, report.error = "failed", EXIT_RUN_FAILED, str(exc)
+            report.finished = _now()
+            return report  # not written: the running holder owns the report file
+        try:
+            self._run(corpus, report, full, dry_run, progress)
+        except Exception as exc:  # the run failed as a whole: nothing was published
+            log.exception("indexing run failed")
+            report.status, report.exit_code = "failed", EXIT_RUN_FAILED
+            report.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            report.finished = _now()
+            if not dry_run:
+                self._write_report(report)
+            lock.release()
+        return report
+
+    def status(self) -> dict:
+        """Published generation, when it was built, counts, last run's result, failing files."""
+        out: dict = {"index_dir": str(self.store.index_dir), "generation": self.store.current_name()}
+        gen = self.store.current_path()
+        if gen is not None and (gen / "catalog.sqlite").exists():
+            cat = Catalog(gen / "catalog.sqlite")
+            try:
+                info = cat.info()
+                out.update(built_at=info.get("built_at", ""), model=info.get("model", ""),
+                           documents=cat.document_count(), chunks=cat.chunk_count())
+            finally:
+                cat.close()
+        report = self.store.index_dir / REPORT_NAME
+        if report.exists():
+            last = json.loads(report.read_text(encoding="utf-8"))
+            out["last_run"] = {k: last.get(k) for k in ("started", "finished", "status", "exit_code", "generation")}
+            out["failing_files"] = last.get("failures", [])
+        return out
+
+    # -- the run -------------------------------------------------------------------------------
+    def _run(self, corpus: Path, report: RunReport, full: bool, dry_run: bool, progress: bool) -> None:
+        t0 = time.perf_counter()
+        if not dry_run:
+            self.store.remove_debris()
+        scan = scan_corpus(corpus)
+        overrides, sidecar_problems = _load_sidecars(corpus)
+        for path, reason in sidecar_problems:
+            report.failures.append({"path": path, "reason": reason, "kept_previous": False})
+
+        prev_path = self.store.current_path()
+        report.previous_generation = self.store.current_name() or ""
+        prev = Catalog(prev_path / "catalog.sqlite") if prev_path and (prev_path / "catalog.sqlite").exists() else None
+        try:
+            reparse_all = full or prev is None or self._incompatible(prev)
+            if prev is not None and reparse_all and not full:
+                log.info("index settings or pipeline changed since the last run: re-reading every file")
+            plan = self._plan(scan, prev, overrides, reparse_all, report)
+            report.timings["scan"] = time.perf_counter() - t0
+            if dry_run:
+                report.status = "dry-run"
+                report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
+                return
+            parsed = self._parse(plan, prev, report)
+            name, build_dir = self.store.new_build_dir()
+            report.generation = name
+            self._write_generation(build_dir, prev_path if not reparse_all else None, prev, plan, parsed,
+                                   report, progress)
+        finally:
+            if prev is not None:
+                prev.close()
+        self.store.publish(name, build_dir)
+        self.store.prune(self.config.keep_generations)
+        report.status = "partial" if report.failures else "ok"
+        report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
+        report.timings["total"] = time.perf_counter() - t0
+
+    def _incompatible(self, prev: Catalog) -> bool:
+        info = prev.info()
+        return info.get("model") != self.config.model or info.get("chunking") != _chunk_config_signature(self.config)
+
+    def _plan(self, scan, prev: Catalog | None, overrides: dict[str, dict[str, str]], reparse_all: bool,
+              report: RunReport) -> _Plan:
+        plan = _Plan()
+        prev_docs: dict[str, DocRow] = {d.path: d for d in prev.documents()} if prev else {}
+        prev_aliases = prev.aliases() if prev else {}
+        by_hash: dict[str, DocRow] = {d.content_hash: d for d in prev_docs.values()}
+        failed_paths = {f.path for f in scan.failures}
+        for failure in scan.failures:
+            report.failures.append({"path": failure.path, "reason": failure.reason,
+                                    "kept_previous": failure.path in prev_docs})
+
+        # Hash every file, reusing the catalog's hash when size and mtime are unchanged.
+        hashed: list[tuple[CorpusFile, str]] = []
+        for f in scan.files:
+            known = prev_docs.get(f.path)
+            if known and known.size == f.size and known.mtime_ns == f.mtime_ns:
+                hashed.append((f, known.content_hash))
+                continue
+            alias = prev_aliases.get(f.path)
+            if alias and alias[1] == f.size and alias[2] == f.mtime_ns and prev:
+                doc = prev.document(alias[0])
+                if doc:
+                    hashed.append((f, doc.content_hash))
+                    continue
+            try:
+                hashed.append((f, _sha256_file(f.abs_path)))
+            except OSError as exc:
+                report.failures.append({"path": f.rel_path,
+                                        "reason": f"cannot read file: {exc.strerror or exc}",
+                                        "kept_previous": f.rel_path in prev_docs})
+                failed_paths.add(f.rel_path)
+
+        groups: dict[str, list[CorpusFile]] = {}
+        for f, digest in hashed:
+            groups.setdefault(digest, []).append(f)
+
+        present = {f.rel_path for f, _ in hashed} | failed_paths
+        claimed_ids: set[str] = set()
+        used_ids = {d.doc_id for d in prev_docs.values()}
+        for digest, files in groups.items():
+            # Keep the path the catalog already knows as the primary copy, so ids and URLs stay put.
+            files.sort(key=lambda f: (not (f.rel_path in prev_docs and prev_docs[f.rel_path].content_hash == digest),
+                                      f.rel_path))
+            primary, copies = files[0], files[1:]
+            for c in copies:
+                report.duplicates.append([c.rel_path, primary.rel_path])
+            ov = json.dumps(overrides.get(primary.rel_path, {}), sort_keys=True, ensure_ascii=False)
+            known = prev_docs.get(primary.rel_path)
+            moved_from = by_hash.get(digest)
+            if known is not None:
+                doc_id = known.doc_id
+                if known.content_hash == digest and known.overrides == ov and not reparse_all:
+                    plan.unchanged += 1
+                    if (known.size, known.mtime_ns) != (primary.size, primary.mtime_ns):
+                        plan.touched.append((doc_id, primary))
+                else:
+                    plan.to_parse.append((primary, doc_id, digest, ov))
+                    report.changed.append(primary.rel_path)
+            elif moved_from is not None and moved_from.path not in present and moved_from.doc_id not in claimed_ids:
+                doc_id = moved_from.doc_id
+                report.renamed.append([moved_from.path, primary.rel_path])
+                if moved_from.overrides == ov and not reparse_all:
+                    plan.renames.append((doc_id, primary))
+                else:
+                    plan.to_parse.append((primary, doc_id, digest, ov))
+            else:
+                doc_id = _new_doc_id(primary.rel_path, used_ids)
+                used_ids.add(doc_id)
+                plan.to_parse.append((primary, doc_id, digest, ov))
+                report.added.append(primary.rel_path)
+            claimed_ids.add(doc_id)
+            for c in copies:
+                plan.aliases[c.rel_path] = (doc_id, c.size, c.mtime_ns)
+
+        for path, doc in prev_docs.items():
+            if doc.doc_id not in claimed_ids and path not in failed_paths:
+                plan.deletes.append(doc.doc_id)
+                report.deleted.append(path)
+        report.unchanged = plan.unchanged
+        return plan
+
+    def _parse(self, plan: _Plan, prev: Catalog | None, report: RunReport) -> list[tuple[str, CorpusFile, Document, str]]:
+        t0 = time.perf_counter()
+        parsed = []
+        for f, doc_id, _digest, ov in plan.to_parse:
+            try:
+                doc = parse_file(f.abs_path, f.rel_path, self.config.max_file_bytes, json.loads(ov) or None)
+            except LoadError as exc:
+                had_previous = prev is not None and prev.document(doc_id) is not None
+                report.failures.append({"path": f.rel_path, "reason": exc.reason, "kept_previous": had_previous})
+                if f.rel_path in report.added:
+                    report.added.remove(f.rel_path)
+                log.warning("%s: %s", f.rel_path, exc.reason)
+                continue
+            parsed.append((doc_id, f, doc, ov))
+        report.timings["parse"] = time.perf_counter() - t0
+        return parsed
+
+    def _write_generation(self, build_dir: Path, prev_dir: Path | None, prev: Catalog | None, plan: _Plan,
+                          parsed: list, report: RunReport, progress: bool) -> None:
+        cfg = self.config
+        t0 = time.perf_counter()
+        catalog_path = build_dir / "catalog.sqlite"
+        fulltext_dir = build_dir / "fulltext"
+        if prev_dir is not None and prev is not None:
+            # Start from a copy of the published state; Whoosh files are immutable once written,
+            # so hard links are safe and cheap.
+            _copy_sqlite(prev_dir / "catalog.sqlite", catalog_path)
+            shutil.copytree(prev_dir / "fulltext", fulltext_dir, copy_function=_link_or_copy)
+            catalog = Catalog(catalog_path, readonly=False)
+            fulltext = open_fulltext(fulltext_dir, cfg)
+        else:
+            catalog = Catalog(catalog_path, readonly=False)
+            fulltext = create_fulltext(fulltext_dir, cfg)
+            if prev is not None:
+                # A full rebuild starts empty, but a file that fails now keeps its previous good version.
+                for failure in report.failures:
+                    if failure.get("kept_previous"):
+                        doc_id = catalog.copy_document_from(prev, failure["path"])
+                        if doc_id:
+                            meta = catalog.document(doc_id).meta
+                            fulltext.add(_records_from_rows(doc_id, meta, catalog.chunks_of(doc_id)))
+        try:
+            indexed_at = _now()
+            for doc_id in plan.deletes:
+                removed = catalog.delete_document(doc_id)
+                fulltext.delete(removed)
+                report.chunks_removed += len(removed)
+            for doc_id, f in plan.renames:
+                catalog.move_document(doc_id, f.rel_path, f.size, f.mtime_ns)
+            for doc_id, f in plan.touched:
+                catalog.touch_document(doc_id, f.size, f.mtime_ns)
+            records: list[FullTextRecord] = []
+            for doc_id, f, doc, ov in parsed:
+                chunks = chunk_paragraphs(doc.paragraphs, doc_id, cfg)
+                catalog.put_document(doc_id, doc, f.size, f.mtime_ns, ov, indexed_at)
+                old_ids = [c.chunk_id for c in catalog.chunks_of(doc_id)]
+                removed, added = catalog.replace_chunks(doc_id, chunks)
+                report.chunks_removed += len(removed)
+                report.chunks_added += len(added)
+                fulltext.delete(old_ids)  # re-add all: metadata used by filters may have changed
+                records.extend(_records(doc_id, doc.meta, chunks))
+            report.timings["catalog"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            fulltext.add(records)
+            # A rename keeps chunk ids; an alias list is rebuilt each run.
+            catalog.set_aliases(plan.aliases)
+            fulltext.commit()
+            report.timings["fulltext"] = time.perf_counter() - t1
+
+            t2 = time.perf_counter()
+            ids, vecs = self._embed_all(catalog, report, progress)
+            report.timings["embed"] = time.perf_counter() - t2
+            t3 = time.perf_counter()
+            index = VectorIndex.build(ids, vecs, vecs.shape[1] if len(vecs) else self.encoder.dim,
+                                      cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search)
+            index.save(build_dir / "vectors.faiss")
+            report.timings["faiss"] = time.perf_counter() - t3
+            t4 = time.perf_counter()
+            catalog.set_dup_groups(duplicate_groups(catalog))
+            report.documents = catalog.document_count()
+            report.chunks = catalog.chunk_count()
+            catalog.set_info({
+                "generation": report.generation, "built_at": _now(), "model": cfg.model,
+                "dim": index.dim, "chunking": _chunk_config_signature(cfg), "documents": report.documents,
+                "chunks": report.chunks, "corpus": str(Path(cfg.corpus_dir).resolve()),
+            })
+            report.timings["finish"] = time.perf_counter() - t4
+        finally:
+            fulltext.close()
+            catalog.close()
+
+    def _embed_all(self, catalog: Catalog, report: RunReport, progress: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors for every chunk of the new generation, embedding only texts not in the cache."""
+        cache = EmbeddingCache(Path(self.config.index_dir) / "embeddings.sqlite", self.config.model)
+        try:
+            metas = {d.doc_id: d.meta for d in catalog.documents()}
+            rows: list[ChunkRow] = list(catalog.iter_chunks())
+            texts = [embedding_input(metas[r.doc_id], r.heading_path, r.text, self.config.embed_with_context)
+                     for r in rows]
+            ids = np.fromiter((r.chunk_id for r in rows), dtype=np.int64, count=len(rows))
+            found = cache.get_many(texts)
+            report.embedding_cache_hits = len(found)
+            missing = [i for i in range(len(texts)) if i not in found]
+            dim = next(iter(found.values())).shape[0] if found else (self.encoder.dim if missing else 0)
+            vecs = np.zeros((len(texts), dim), dtype=np.float32)
+            for i, v in found.items():
+                vecs[i] = v
+            if missing:
+                log.info("embedding %d new chunks (%d from cache)", len(missing), len(found))
+            step = max(self.config.embed_batch_size * 8, 256)
+            bar = _progress_bar(len(missing), "embedding", progress)
+            for start in range(0, len(missing), step):
+                batch = missing[start : start + step]
+                out = self.encoder.encode([texts[i] for i in batch])
+                cache.put_many([texts[i] for i in batch], out)  # committed per batch: a killed run resumes
+                vecs[batch] = out
+                report.embedded += len(batch)
+                bar(len(batch))
+            return ids, vecs
+        finally:
+            cache.close()
+
+    def _write_report(self, report: RunReport) -> None:
+        self.store.index_dir.mkdir(parents=True, exist_ok=True)
+        path = self.store.index_dir / REPORT_NAME
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+        (self.store.index_dir / "index-report.txt").write_text(report.summary() + "\n", encoding="utf-8")
+
+
+def _records(doc_id: str, meta: DocumentMeta, chunks) -> list[FullTextRecord]:
+    return [
+        FullTextRecord(
+            chunk_id=c.chunk_id, doc_id=doc_id, text=c.text, title=meta.title,
+            heading_path=" › ".join(c.heading_path), place=meta.place, level=meta.level, region=meta.region,
+            year=meta.year, kind=c.section_kind.value,
+        )
+        for c in chunks
+    ]
+
+
+def _records_from_rows(doc_id: str, meta: DocumentMeta, rows: list[ChunkRow]) -> list[FullTextRecord]:
+    return [
+        FullTextRecord(
+            chunk_id=r.chunk_id, doc_id=doc_id, text=r.text, title=meta.title,
+            heading_path=" › ".join(r.heading_path), place=meta.place, level=meta.level, region=meta.region,
+            year=meta.year, kind=r.section_kind,
+        )
+        for r in rows
+    ]
+
+
+def _new_doc_id(rel_path: str, used: set[str]) -> str:
+    salt = 0
+    while True:
+        doc_id = hashlib.sha1(f"{rel_path}\x00{salt}".encode()).hexdigest()[:12]
+        if doc_id not in used:
+            return doc_id
+        salt += 1
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _copy_sqlite(src: Path, dst: Path) -> None:
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    target = sqlite3.connect(dst)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _load_sidecars(corpus: Path) -> tuple[dict[str, dict[str, str]], list[tuple[str, str]]]:
+    try:
+        from indexer.load.sidecar import load_sidecars
+    except ImportError:
+        return {}, []
+    return load_sidecars(corpus)
+
+
+def _progress_bar(total: int, label: str, interactive: bool) -> Callable[[int], None]:
+    """tqdm on a terminal; a log line every ~10% under cron."""
+    if total <= 0:
+        return lambda n: None
+    if interactive:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit="chunk")
+
+        def update(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+
+        return update
+    done = [0, 0]
+
+    def update(n: int) -> None:
+        done[0] += n
+        pct = done[0] * 100 // total
+        if pct >= done[1] + 10 or done[0] >= total:
+            done[1] = pct
+            log.info("%s: %d/%d (%d%%)", label, done[0], total, pct)
+
+    return update

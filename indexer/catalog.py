@@ -1,0 +1,396 @@
+"""The catalog: one SQLite file per generation, the source of truth for documents and chunks.
+
+Whoosh and FAISS hold only chunk ids (plus what they need to match); everything shown to a user comes
+from here. A published generation is never written again, so readers open it immutable (no locking).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from indexer.document import Chunk, Document, DocumentMeta, Paragraph, SectionKind
+from indexer.search.filters import Filters
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    fmt TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    overrides TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL, place TEXT NOT NULL, level TEXT NOT NULL, region TEXT NOT NULL,
+    year INTEGER, date TEXT NOT NULL,
+    paragraphs TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
+CREATE TABLE IF NOT EXISTS aliases (          -- identical files under other names: indexed once
+    path TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    paragraph_index INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    heading_path TEXT NOT NULL,   -- JSON list
+    section_kind TEXT NOT NULL,
+    dup_group INTEGER              -- chunks with the same group id say the same thing (boilerplate)
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, paragraph_index, part);
+CREATE INDEX IF NOT EXISTS chunks_dup ON chunks(dup_group);
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+FACET_FIELDS = ("place", "level", "region", "year", "kind")
+
+
+@dataclass(frozen=True)
+class DocRow:
+    doc_id: str
+    path: str
+    fmt: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    overrides: str
+    meta: DocumentMeta
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    chunk_id: int
+    doc_id: str
+    paragraph_index: int
+    part: int
+    text: str
+    heading_path: tuple[str, ...]
+    section_kind: str
+    dup_group: int | None
+
+
+class Catalog:
+    """Access to one generation's catalog file. Thread-safe: one connection per thread."""
+
+    def __init__(self, path: Path, readonly: bool = True):
+        self.path = Path(path)
+        self.readonly = readonly
+        self._local = threading.local()
+        self._all_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        if not readonly:
+            with self.connect() as conn:
+                conn.executescript(SCHEMA)
+
+    # -- connections ---------------------------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.readonly:
+                uri = f"file:{self.path}?mode=ro&immutable=1"
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=DELETE")
+                conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._all_conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._all_conns:
+                conn.close()
+            self._all_conns.clear()
+        self._local = threading.local()
+
+    # -- info ----------------------------------------------------------------------------------
+    def get_info(self, key: str, default: str = "") -> str:
+        row = self.connect().execute("SELECT value FROM info WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def info(self) -> dict[str, str]:
+        return dict(self.connect().execute("SELECT key, value FROM info").fetchall())
+
+    def set_info(self, values: dict[str, object]) -> None:
+        with self.connect() as conn:
+            conn.executemany(
+                "INSERT INTO info(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                [(k, str(v)) for k, v in values.items()],
+            )
+
+    # -- documents -----------------------------------------------------------------------------
+    def documents(self) -> list[DocRow]:
+        rows = self.connect().execute(
+            "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
+            " year, date FROM documents ORDER BY path"
+        )
+        return [_doc_row(r) for r in rows]
+
+    def document(self, doc_id: str) -> DocRow | None:
+        row = self.connect().execute(
+            "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
+            " year, date FROM documents WHERE doc_id=?",
+            (doc_id,),
+        ).fetchone()
+        return _doc_row(row) if row else None
+
+    def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
+        ids = list(set(doc_ids))
+        out: dict[str, DocRow] = {}
+        for batch in _batches(ids, 500):
+            marks = ",".join("?" * len(batch))
+            for r in self.connect().execute(
+                "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
+                f" year, date FROM documents WHERE doc_id IN ({marks})",
+                batch,
+            ):
+                out[r[0]] = _doc_row(r)
+        return out
+
+    def paragraphs(self, doc_id: str) -> list[Paragraph]:
+        row = self.connect().execute("SELECT paragraphs FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        return [
+            Paragraph(
+                index=p["index"],
+                text=p["text"],
+                is_heading=p["is_heading"],
+                heading_level=p["heading_level"],
+                heading_path=tuple(p["heading_path"]),
+                section_kind=SectionKind(p["section_kind"]),
+            )
+            for p in json.loads(row[0])
+        ]
+
+    def aliases(self) -> dict[str, tuple[str, int, int]]:
+        """path -> (doc_id, size, mtime_ns) for duplicate files indexed under another name."""
+        rows = self.connect().execute("SELECT path, doc_id, size, mtime_ns FROM aliases")
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def aliases_of(self, doc_id: str) -> list[str]:
+        rows = self.connect().execute("SELECT path FROM aliases WHERE doc_id=? ORDER BY path", (doc_id,))
+        return [r[0] for r in rows]
+
+    def put_document(
+        self, doc_id: str, doc: Document, size: int, mtime_ns: int, overrides: str, indexed_at: str
+    ) -> None:
+        m = doc.meta
+        paragraphs = json.dumps(
+            [
+                {
+                    "index": p.index,
+                    "text": p.text,
+                    "is_heading": p.is_heading,
+                    "heading_level": p.heading_level,
+                    "heading_path": list(p.heading_path),
+                    "section_kind": p.section_kind.value,
+                }
+                for p in doc.paragraphs
+            ],
+            ensure_ascii=False,
+        )
+        with self.connect() as conn:
+            conn.execute(
+                "INSERT INTO documents(doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place,"
+                " level, region, year, date, paragraphs, indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(doc_id) DO UPDATE SET path=excluded.path, fmt=excluded.fmt,"
+                " content_hash=excluded.content_hash, size=excluded.size, mtime_ns=excluded.mtime_ns,"
+                " overrides=excluded.overrides, title=excluded.title, place=excluded.place,"
+                " level=excluded.level, region=excluded.region, year=excluded.year, date=excluded.date,"
+                " paragraphs=excluded.paragraphs, indexed_at=excluded.indexed_at",
+                (doc_id, doc.path, doc.fmt, doc.content_hash, size, mtime_ns, overrides, m.title, m.place,
+                 m.level, m.region, m.year, m.date, paragraphs, indexed_at),
+            )
+
+    def move_document(self, doc_id: str, new_path: str, size: int, mtime_ns: int) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                "UPDATE documents SET path=?, size=?, mtime_ns=? WHERE doc_id=?", (new_path, size, mtime_ns, doc_id)
+            )
+
+    def touch_document(self, doc_id: str, size: int, mtime_ns: int) -> None:
+        with self.connect() as conn:
+            conn.execute("UPDATE documents SET size=?, mtime_ns=? WHERE doc_id=?", (size, mtime_ns, doc_id))
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Remove a document with its chunks and aliases; return the removed chunk ids."""
+        with self.connect() as conn:
+            ids = [r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+            conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            conn.execute("DELETE FROM aliases WHERE doc_id=?", (doc_id,))
+            conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        return ids
+
+    def copy_document_from(self, other: "Catalog", path: str) -> str | None:
+        """Copy one document (by path) with its chunks from another generation's catalog."""
+        src = other.connect()
+        row = src.execute("SELECT * FROM documents WHERE path=?", (path,)).fetchone()
+        if row is None:
+            return None
+        chunks = src.execute("SELECT * FROM chunks WHERE doc_id=?", (row[0],)).fetchall()
+        with self.connect() as conn:
+            conn.execute(f"INSERT OR REPLACE INTO documents VALUES({','.join('?' * len(row))})", row)
+            if chunks:
+                conn.executemany(f"INSERT OR REPLACE INTO chunks VALUES({','.join('?' * len(chunks[0]))})", chunks)
+        return row[0]
+
+    def set_aliases(self, aliases: dict[str, tuple[str, int, int]]) -> None:
+        with self.connect() as conn:
+            conn.execute("DELETE FROM aliases")
+            conn.executemany(
+                "INSERT INTO aliases(path, doc_id, size, mtime_ns) VALUES(?,?,?,?)",
+                [(p, d, s, m) for p, (d, s, m) in aliases.items()],
+            )
+
+    # -- chunks --------------------------------------------------------------------------------
+    def replace_chunks(self, doc_id: str, chunks: Sequence[Chunk]) -> tuple[list[int], list[int]]:
+        """Make `chunks` the document's chunks; return (removed ids, added ids)."""
+        with self.connect() as conn:
+            old = {r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
+            new = {c.chunk_id for c in chunks}
+            conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            conn.executemany(
+                "INSERT INTO chunks(chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind)"
+                " VALUES(?,?,?,?,?,?,?)",
+                [
+                    (c.chunk_id, doc_id, c.paragraph_index, c.part, c.text,
+                     json.dumps(list(c.heading_path), ensure_ascii=False), c.section_kind.value)
+                    for c in chunks
+                ],
+            )
+        return sorted(old - new), sorted(new - old)
+
+    def chunk_ids(self) -> np.ndarray:
+        rows = self.connect().execute("SELECT chunk_id FROM chunks ORDER BY chunk_id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def chunk_count(self) -> int:
+        return self.connect().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def document_count(self) -> int:
+        return self.connect().execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    def chunks_by_id(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
+        out: dict[int, ChunkRow] = {}
+        for batch in _batches([int(i) for i in ids], 500):
+            marks = ",".join("?" * len(batch))
+            for r in self.connect().execute(
+                "SELECT chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind, dup_group"
+                f" FROM chunks WHERE chunk_id IN ({marks})",
+                batch,
+            ):
+                out[r[0]] = _chunk_row(r)
+        return out
+
+    def chunks_of(self, doc_id: str) -> list[ChunkRow]:
+        rows = self.connect().execute(
+            "SELECT chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind, dup_group"
+            " FROM chunks WHERE doc_id=? ORDER BY paragraph_index, part",
+            (doc_id,),
+        )
+        return [_chunk_row(r) for r in rows]
+
+    def iter_chunks(self, batch: int = 2000) -> Iterator[ChunkRow]:
+        cur = self.connect().execute(
+            "SELECT chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind, dup_group"
+            " FROM chunks ORDER BY chunk_id"
+        )
+        while rows := cur.fetchmany(batch):
+            yield from (_chunk_row(r) for r in rows)
+
+    def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+        """group -> [(chunk_id, doc_id)] for the given duplicate groups."""
+        out: dict[int, list[tuple[int, str]]] = {}
+        for batch in _batches(list(set(groups)), 500):
+            marks = ",".join("?" * len(batch))
+            for gid, cid, did in self.connect().execute(
+                f"SELECT dup_group, chunk_id, doc_id FROM chunks WHERE dup_group IN ({marks}) ORDER BY chunk_id",
+                batch,
+            ):
+                out.setdefault(gid, []).append((cid, did))
+        return out
+
+    def set_dup_groups(self, groups: dict[int, int]) -> None:
+        """chunk_id -> group id; every other chunk's group is cleared."""
+        with self.connect() as conn:
+            conn.execute("UPDATE chunks SET dup_group=NULL WHERE dup_group IS NOT NULL")
+            conn.executemany("UPDATE chunks SET dup_group=? WHERE chunk_id=?", [(g, c) for c, g in groups.items()])
+
+    # -- filters and facets --------------------------------------------------------------------
+    def filter_ids(self, filters: Filters) -> np.ndarray:
+        """Chunk ids that pass `filters` (used to restrict the vector search)."""
+        where, params = _filter_sql(filters)
+        rows = self.connect().execute(
+            f"SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id=c.doc_id WHERE {where}", params
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def facet_values(self, ids: Sequence[int] | None = None, filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
+        """Counts of chunks per facet value, over `ids` (or every chunk passing `filters`)."""
+        conn = self.connect()
+        if ids is not None:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS facet_ids(id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM facet_ids")
+            conn.executemany("INSERT OR IGNORE INTO facet_ids(id) VALUES(?)", [(int(i),) for i in ids])
+            source = "chunks c JOIN facet_ids f ON f.id=c.chunk_id JOIN documents d ON d.doc_id=c.doc_id"
+            where, params = "1", []
+        else:
+            source = "chunks c JOIN documents d ON d.doc_id=c.doc_id"
+            where, params = _filter_sql(filters or Filters())
+        columns = {"place": "d.place", "level": "d.level", "region": "d.region", "year": "d.year",
+                   "kind": "c.section_kind"}
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name, column in columns.items():
+            rows = conn.execute(
+                f"SELECT {column}, COUNT(*) FROM {source} WHERE {where} AND {column} IS NOT NULL AND {column} != ''"
+                f" GROUP BY {column} ORDER BY COUNT(*) DESC, {column}",
+                params,
+            ).fetchall()
+            out[name] = [(str(v), n) for v, n in rows]
+        return out
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list]:
+    clauses, params = ["1"], []
+    for column, values in (
+        ("d.place", filters.place), ("d.level", filters.level), ("d.region", filters.region),
+        ("d.year", filters.year), ("c.section_kind", filters.kind),
+    ):
+        if values:
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    return " AND ".join(clauses), params
+
+
+def _doc_row(r: tuple) -> DocRow:
+    return DocRow(
+        doc_id=r[0], path=r[1], fmt=r[2], content_hash=r[3], size=r[4], mtime_ns=r[5], overrides=r[6],
+        meta=DocumentMeta(title=r[7], place=r[8], level=r[9], region=r[10], year=r[11], date=r[12]),
+    )
+
+
+def _chunk_row(r: tuple) -> ChunkRow:
+    return ChunkRow(
+        chunk_id=r[0], doc_id=r[1], paragraph_index=r[2], part=r[3], text=r[4],
+        heading_path=tuple(json.loads(r[5])), section_kind=r[6], dup_group=r[7],
+    )
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,314 @@
+"""`reportsearch` command line: index, search, show, stats, status, serve, eval."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from indexer.config import Config, load_config
+from indexer.search.filters import Filters
+from indexer.search.types import MODES, QueryError, SearchRequest, SearchResponse
+
+log = logging.getLogger("reportsearch")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML config file (also REPORTSEARCH_CONFIG)")
+    p.add_argument("--index-dir", dest="index_dir", help="index folder (default: index)")
+    p.add_argument("--model", help="sentence-transformers model name or path (default: m3e-small)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--place", action="append", default=[], help="only this place (repeatable), e.g. 大铭乡")
+    p.add_argument("--level", action="append", default=[], help="only this level: 乡/镇/街道/县/区…")
+    p.add_argument("--region", action="append", default=[], help="only this higher-level region, e.g. 陕州区")
+    p.add_argument("--year", action="append", default=[], type=int, help="only this report year")
+    p.add_argument("--kind", action="append", default=[],
+                   choices=["做法与成效", "存在问题", "下一步计划", "其他"], help="only this section kind")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reportsearch", description="检索政府工作报告 / search government work reports")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="index a corpus folder (incremental by default)")
+    p.add_argument("corpus", nargs="?", help="corpus folder (default: corpora)")
+    p.add_argument("--full", action="store_true", help="rebuild from scratch")
+    p.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    _add_common(p)
+
+    p = sub.add_parser("search", help="search the index")
+    p.add_argument("query", nargs="?", help="query text; quote phrases, AND / OR / NOT work")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--group", action="store_true", help="best passage per place (compare townships)")
+    p.add_argument("-n", "--limit", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="JSON output (stable, see README)")
+    p.add_argument("--batch", help="file of queries (one per line, or qid<TAB>query); writes JSON lines")
+    p.add_argument("--all-copies", action="store_true", help="do not collapse identical boilerplate paragraphs")
+    _add_filters(p)
+    _add_common(p)
+
+    p = sub.add_parser("show", help="print a cleaned document with its headings and metadata")
+    p.add_argument("doc", help="document id or path (relative to the corpus)")
+    p.add_argument("--json", action="store_true")
+    _add_common(p)
+
+    p = sub.add_parser("stats", help="documents and chunks per place, year, section kind")
+    p.add_argument("--json", action="store_true")
+    _add_common(p)
+
+    p = sub.add_parser("status", help="published generation, last run, failing files")
+    p.add_argument("--json", action="store_true")
+    _add_common(p)
+
+    p = sub.add_parser("serve", help="serve the web UI and API with waitress")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--threads", type=int, default=8)
+    _add_common(p)
+
+    p = sub.add_parser("eval", help="evaluate retrieval quality on a labelled query set")
+    p.add_argument("dataset", help="a judged set folder (queries.tsv + qrels.tsv) or an id-level corpus "
+                                   "(corpus.jsonl + queries.jsonl + qrels.tsv)")
+    p.add_argument("--modes", default="keyword,semantic,hybrid")
+    p.add_argument("--corpus", help="corpus folder the passage-level set judges (default: from the set's README)")
+    p.add_argument("--trec", help="write TREC run files with this prefix")
+    p.add_argument("--json", help="write the metrics as JSON to this file")
+    p.add_argument("--worst", type=int, default=5, help="show the N worst queries per mode")
+    p.add_argument("--queries", help="only these query ids (file, one per line)")
+    _add_common(p)
+    return parser
+
+
+def _config(args: argparse.Namespace, **extra) -> Config:
+    overrides = {"index_dir": args.index_dir, "model": args.model, **extra}
+    return load_config(args.config, {k: v for k, v in overrides.items() if v is not None})
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args)
+    try:
+        return COMMANDS[args.command](args)
+    except ValueError as exc:  # bad settings
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from indexer.build import Index
+
+    config = _config(args, corpus_dir=args.corpus)
+    if not Path(config.corpus_dir).is_dir():
+        print(f"错误 error: corpus folder not found: {config.corpus_dir}", file=sys.stderr)
+        return 2
+    progress = False if args.no_progress else None
+    report = Index(config).build(full=args.full, dry_run=args.dry_run, progress=progress)
+    if args.dry_run:
+        print("dry run — nothing changed / 试运行，未做任何更改")
+        for label, items in (("new", report.added), ("changed", report.changed), ("deleted", report.deleted)):
+            for item in items:
+                print(f"  {label}: {item}")
+        for old, new in report.renamed:
+            print(f"  renamed: {old} -> {new}")
+        print(f"  unchanged: {report.unchanged}")
+        for f in report.failures:
+            print(f"  FAILED: {f['path']}: {f['reason']}")
+    else:
+        print(report.summary())
+    return report.exit_code
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(place=tuple(args.place), level=tuple(args.level), region=tuple(args.region),
+                   year=tuple(args.year), kind=tuple(args.kind))
+
+
+def _open_searcher(args: argparse.Namespace):
+    from indexer.search.searcher import Searcher
+
+    return Searcher.open(_config(args))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from indexer.search.searcher import IndexNotFound
+
+    if not args.query and not args.batch:
+        print("错误 error: give a QUERY or --batch FILE", file=sys.stderr)
+        return 2
+    try:
+        searcher = _open_searcher(args)
+    except IndexNotFound as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    filters = _filters(args)
+
+    def request(query: str) -> SearchRequest:
+        return SearchRequest(query=query, mode=args.mode, filters=filters, group_by_place=args.group,
+                             page=args.page, size=args.limit, collapse_duplicates=not args.all_copies)
+
+    if args.batch:
+        return _batch(searcher, args.batch, request)
+    try:
+        response = searcher.search(request(args.query))
+    except QueryError as exc:
+        print(f"错误 error ({exc.param}): {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_response(response))
+    return 0
+
+
+def _batch(searcher, path: str, request) -> int:
+    failed = 0
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            qid, query = line.split("\t", 1) if "\t" in line else (str(n), line)
+            out: dict = {"qid": qid, "query": query}
+            try:
+                out["hits"] = [h.to_dict() for h in searcher.search(request(query)).hits]
+            except QueryError as exc:
+                out["hits"], out["error"] = [], {"param": exc.param, "message": exc.message}
+                failed += 1
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+def _strip_marks(html_text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?mark[^>]*>", "", html_text))
+
+
+def format_response(r: SearchResponse) -> str:
+    """Readable Chinese output for a terminal; highlighted terms in reverse video when it is a TTY."""
+    import html
+    import re
+
+    tty = sys.stdout.isatty()
+    lines = [f"共 {r.total} 条结果（{r.mode}，用时 {r.took_ms:.0f} 毫秒，第 {r.page} 页）"]
+    if r.message:
+        lines.append(f"提示：{r.message}")
+    for i, h in enumerate(r.hits, start=(r.page - 1) * r.size + 1):
+        text = h.highlighted
+        if tty:
+            text = re.sub(r"<mark[^>]*>", "\x1b[7m", text).replace("</mark>", "\x1b[0m")
+        text = html.unescape(re.sub(r"</?mark[^>]*>", "", text)) if not tty else html.unescape(text)
+        where = " › ".join(h.heading_path) or "（无标题）"
+        ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
+        lines.append(f"\n[{i}] {h.place or '未知地点'} · {h.year or '年份不详'} · {h.title}")
+        lines.append(f"    {where} 〔{h.section_kind}〕 第{h.paragraph_index + 1}段  {ranks}  {h.path}")
+        lines.append(f"    {text}")
+        if h.shared_with:
+            places = "、".join(sorted({s.place or s.path for s in h.shared_with}))
+            lines.append(f"    （另有 {len(h.shared_with)} 份报告有相同表述：{places}）")
+    if not r.hits:
+        lines.append("没有找到结果。可以试试：换用“语义”或“混合”检索、减少筛选条件、换一种说法。")
+    return "\n".join(lines)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    searcher = _open_searcher(args)
+    doc_id = args.doc
+    try:
+        view = searcher.document(doc_id)
+    except KeyError:
+        match = [d for d in _all_docs(searcher) if d.path == args.doc or d.path.endswith("/" + args.doc)]
+        if not match:
+            print(f"错误 error: no document {args.doc!r} in the index", file=sys.stderr)
+            return 2
+        view = searcher.document(match[0].doc_id)
+    if args.json:
+        print(json.dumps(view.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{view.title}\n地点 {view.place or '-'}（{view.level or '-'}）  上级 {view.region or '-'}  "
+          f"年份 {view.year or '-'}  日期 {view.date or '-'}\n文件 {view.path}  id {view.doc_id}")
+    for p in view.paragraphs:
+        if p.is_heading:
+            print("\n" + "#" * (p.heading_level or 1) + " " + p.text)
+        else:
+            print(f"[{p.index + 1}]〔{p.section_kind}〕 {p.text}")
+    return 0
+
+
+def _all_docs(searcher):
+    with searcher._use() as gen:
+        return gen.catalog.documents()
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    searcher = _open_searcher(args)
+    health = searcher.health()
+    facets = searcher.facets()
+    if args.json:
+        print(json.dumps({"health": health, "facets": {k: dict(v) for k, v in facets.items()}},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"generation {health['generation']} built {health['built_at']} model {health['model']}")
+    print(f"documents {health['documents']}, chunks {health['chunks']}")
+    names = {"place": "地点", "level": "级别", "region": "上级区域", "year": "年份", "kind": "章节类型"}
+    for field, values in facets.items():
+        print(f"{names.get(field, field)}: " + "，".join(f"{v} {n}" for v, n in values))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from indexer.build import Index
+
+    status = Index(_config(args)).status()
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+        return 0
+    print(f"index: {status['index_dir']}")
+    print(f"published generation: {status.get('generation') or '(none)'}  built {status.get('built_at', '-')}")
+    print(f"documents {status.get('documents', 0)}, chunks {status.get('chunks', 0)}, model {status.get('model', '-')}")
+    last = status.get("last_run")
+    if last:
+        print(f"last run: {last['status']} (exit {last['exit_code']}) {last['started']} → {last['finished']}")
+    for f in status.get("failing_files", []):
+        print(f"  failing: {f['path']}: {f['reason']}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from search_web.serve import serve
+
+    serve(_config(args), host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from indexer.evaluation.run import run_cli
+
+    return run_cli(args, _config(args))
+
+
+COMMANDS = {
+    "index": cmd_index, "search": cmd_search, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
+    "serve": cmd_serve, "eval": cmd_eval,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

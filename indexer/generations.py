@@ -1,0 +1,230 @@
+"""Generations: every indexing run builds a complete new index state in its own folder and publishes it
+with one atomic step, so readers never see a half-built index or parts of two states.
+
+Layout under the index folder:
+    CURRENT                  name of the published generation (replaced with os.replace)
+    generations/g000007/     catalog.sqlite, fulltext/, vectors.faiss, READY
+    generations/g000008.build-<pid>/   a run in progress (debris if that run was killed)
+    index.lock               held (flock) by the running indexer; holds its PID and start time
+Readers hold a shared flock on generations/<name>/READY while they use a generation, so old generations
+are deleted only when no process reads them.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+READY = "READY"
+_GEN_RE = re.compile(r"^g(\d{6,})$")
+_BUILD_RE = re.compile(r"^g(\d{6,})\.build-(\d+)$")
+
+
+class LockHeld(RuntimeError):
+    """Another indexing run holds the lock."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file under `path` (and the folders) to disk before publishing it."""
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+@dataclass
+class IndexLock:
+    """An exclusive lock on the index folder. flock is released by the kernel when the holder dies,
+    so a crashed run (even kill -9) never leaves a lock that blocks the next one."""
+
+    path: Path
+    fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _read_holder(fd)
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise LockHeld(
+                    f"another indexing run is in progress (PID {holder.get('pid', '?')}, "
+                    f"started {holder.get('started', '?')}); lock file {self.path}"
+                ) from exc
+            raise
+        previous = _read_holder(fd)
+        if previous.get("pid") and not _pid_alive(int(previous["pid"])):
+            log.warning("taking over the lock left by a crashed run (PID %s, started %s)",
+                        previous["pid"], previous.get("started", "?"))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode(), 0)
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "IndexLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        data = os.pread(fd, 4096, 0)
+        return json.loads(data) if data.strip() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class GenerationStore:
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self.gen_root = self.index_dir / "generations"
+
+    # -- reading -------------------------------------------------------------------------------
+    def current_name(self) -> str | None:
+        try:
+            name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def current_path(self) -> Path | None:
+        name = self.current_name()
+        return self.gen_root / name if name else None
+
+    def names(self) -> list[str]:
+        if not self.gen_root.is_dir():
+            return []
+        return sorted(p.name for p in self.gen_root.iterdir() if _GEN_RE.match(p.name))
+
+    # -- writing (only while holding the IndexLock) --------------------------------------------
+    def lock(self) -> IndexLock:
+        return IndexLock(self.index_dir / "index.lock")
+
+    def remove_debris(self) -> list[str]:
+        """Delete build folders left by killed runs (the caller holds the lock, so none is live)."""
+        removed = []
+        if self.gen_root.is_dir():
+            for p in self.gen_root.iterdir():
+                if _BUILD_RE.match(p.name) or p.name.endswith(".deleting"):
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p.name)
+        tmp = self.index_dir / (CURRENT + ".tmp")
+        if tmp.exists():
+            tmp.unlink()
+        if removed:
+            log.info("removed debris of interrupted runs: %s", ", ".join(removed))
+        return removed
+
+    def new_build_dir(self) -> tuple[str, Path]:
+        self.gen_root.mkdir(parents=True, exist_ok=True)
+        numbers = [int(_GEN_RE.match(n).group(1)) for n in self.names()]
+        current = self.current_name()
+        if current and _GEN_RE.match(current):
+            numbers.append(int(_GEN_RE.match(current).group(1)))
+        name = f"g{(max(numbers) + 1) if numbers else 1:06d}"
+        path = self.gen_root / f"{name}.build-{os.getpid()}"
+        path.mkdir()
+        return name, path
+
+    def publish(self, name: str, build_dir: Path) -> Path:
+        """Make a finished build the published generation, atomically."""
+        (build_dir / READY).write_text(json.dumps({"published": time.time()}), encoding="utf-8")
+        fsync_tree(build_dir)
+        final = self.gen_root / name
+        os.rename(build_dir, final)
+        _fsync_dir(self.gen_root)
+        tmp = self.index_dir / (CURRENT + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.index_dir / CURRENT)
+        _fsync_dir(self.index_dir)
+        log.info("published generation %s", name)
+        return final
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete generations beyond the newest `keep`, skipping any that a reader still holds."""
+        current = self.current_name()
+        names = self.names()
+        old = [n for n in names[: max(0, len(names) - max(keep, 1))] if n != current]
+        deleted = []
+        for name in old:
+            path = self.gen_root / name
+            ready = path / READY
+            try:
+                fd = os.open(ready, os.O_RDONLY)
+            except FileNotFoundError:
+                fd = None
+            try:
+                if fd is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        log.info("generation %s is still in use by a reader; keeping it for now", name)
+                        continue
+                # Rename first so a half-deleted folder is recognisable as debris.
+                doomed = path.with_name(name + ".deleting")
+                os.rename(path, doomed)
+                shutil.rmtree(doomed, ignore_errors=True)
+                deleted.append(name)
+            finally:
+                if fd is not None:
+                    os.close(fd)
+        return deleted
+
+
+class ReaderHold:
+    """A reader's shared claim on a generation folder (prevents pruning while it is used)."""
+
+    def __init__(self, gen_path: Path):
+        self.fd = os.open(gen_path / READY, os.O_RDONLY)
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None

@@ -1,0 +1,47 @@
+"""File → Document: load, clean, structure and describe one report."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Mapping
+
+from indexer.clean import clean_blocks
+from indexer.document import Document, DocumentMeta
+from indexer.load import LoadError, load_file
+from indexer.metadata import extract_metadata
+from indexer.structure import build_paragraphs
+
+log = logging.getLogger(__name__)
+
+# Bump when cleaning/structure/metadata/chunking change output, so every document is re-parsed once.
+PIPELINE_VERSION = "1"
+
+_META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
+
+
+def parse_file(
+    path: Path, rel_path: str, max_bytes: int, overrides: Mapping[str, str] | None = None
+) -> Document:
+    """Read and structure one file; raise LoadError (naming the file) when it has no usable text."""
+    raw = load_file(path, rel_path, max_bytes)
+    blocks = clean_blocks(raw.blocks)
+    paragraphs = build_paragraphs(blocks)
+    if not paragraphs:
+        raise LoadError(rel_path, "no text found in file")
+    if all(p.is_heading for p in paragraphs):
+        raise LoadError(rel_path, "only headings, no paragraphs of text")
+    meta = extract_metadata(raw, paragraphs)
+    if overrides:
+        meta = apply_overrides(meta, overrides)
+    return Document(path=rel_path, fmt=raw.fmt, content_hash=raw.content_hash, meta=meta, paragraphs=paragraphs)
+
+
+def apply_overrides(meta: DocumentMeta, overrides: Mapping[str, str]) -> DocumentMeta:
+    """Sidecar values win over extraction; blank values leave the extracted one."""
+    changes: dict[str, object] = {}
+    for key, value in overrides.items():
+        if key not in _META_FIELDS or value in ("", None):
+            continue
+        changes[key] = int(value) if key == "year" else str(value)
+    return dataclasses.replace(meta, **changes)

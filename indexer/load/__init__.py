@@ -1,0 +1,70 @@
+"""Load: read one file of any supported format into a RawDocument of blocks.
+
+Each format lives in its own module with a `load(path: Path, rel_path: str, data: bytes) -> RawDocument`
+function; this module picks one by suffix and turns every failure into a LoadError that names the file.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from indexer.document import RawDocument
+
+log = logging.getLogger(__name__)
+
+# suffix -> module under indexer.load
+FORMAT_MODULES: dict[str, str] = {
+    ".txt": "text",
+    ".docx": "docx_format",
+    ".pdf": "pdf_format",
+    ".html": "html_format",
+    ".htm": "html_format",
+    ".doc": "legacy_format",
+    ".wps": "legacy_format",
+}
+SUPPORTED_SUFFIXES = frozenset(FORMAT_MODULES)
+
+
+class LoadError(Exception):
+    """A file could not be read. `reason` is one line for the operator, in plain words."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
+    """Read `path` (shown to users as `rel_path`) or raise LoadError."""
+    suffix = path.suffix.lower()
+    module_name = FORMAT_MODULES.get(suffix)
+    if module_name is None:
+        raise LoadError(rel_path, f"unsupported file type {suffix or '(none)'}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise LoadError(rel_path, "empty file (0 bytes)")
+    if size > max_bytes:
+        raise LoadError(rel_path, f"file too large ({size:,} bytes > limit {max_bytes:,})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        module = importlib.import_module(f"indexer.load.{module_name}")
+    except ImportError as exc:
+        raise LoadError(rel_path, f"no reader for {suffix} files is installed ({exc})") from exc
+    try:
+        return module.load(path, rel_path, data)
+    except LoadError:
+        raise
+    except Exception as exc:  # a parser library's own error: report it, never crash the run
+        log.debug("loader failed on %s", rel_path, exc_info=True)
+        raise LoadError(rel_path, f"cannot parse {suffix} file: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,394 @@
+"""Searcher: the one façade the CLI, web app, scripts and tests use to query the published index.
+
+It holds the embedding model for the life of the process and one opened generation at a time; on each
+call it checks (one stat) whether a newer generation was published and switches to it, while queries
+already running finish on the generation they started with.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from indexer.catalog import Catalog, ChunkRow, DocRow
+from indexer.config import Config
+from indexer.fulltext import open_fulltext
+from indexer.generations import CURRENT, GenerationStore, ReaderHold
+from indexer.search.filters import Filters
+from indexer.search.fuse import Fused, rrf, single
+from indexer.search.highlight import highlight, mark_spans
+from indexer.search.query import ParsedQuery, parse_query
+from indexer.search.types import (
+    MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest, SearchResponse, SharedWith,
+)
+from indexer.vectors import Encoder, VectorIndex
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 50
+
+
+class IndexNotFound(RuntimeError):
+    """No generation has been published yet."""
+
+
+class _Generation:
+    """One opened, immutable generation, reference-counted so it closes after its last query."""
+
+    def __init__(self, name: str, path: Path, config: Config):
+        self.name = name
+        self.path = path
+        self.hold = ReaderHold(path)
+        try:
+            self.catalog = Catalog(path / "catalog.sqlite", readonly=True)
+            self.info = self.catalog.info()
+            self.fulltext = open_fulltext(path / "fulltext", config)
+            self.vectors = VectorIndex.load(path / "vectors.faiss")
+        except Exception:
+            self.hold.release()
+            raise
+        self.refs = 0
+        self.retired = False
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            self.refs += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self.refs -= 1
+            done = self.retired and self.refs == 0
+        if done:
+            self._close()
+
+    def retire(self) -> None:
+        with self._lock:
+            self.retired = True
+            done = self.refs == 0
+        if done:
+            self._close()
+
+    def _close(self) -> None:
+        self.fulltext.close()
+        self.catalog.close()
+        self.hold.release()
+
+
+class Searcher:
+    def __init__(self, config: Config, encoder: Encoder | None = None):
+        self.config = config
+        self.store = GenerationStore(config.index_dir)
+        self.encoder = encoder or Encoder(config.model, config.embed_batch_size)
+        self._gen: _Generation | None = None
+        self._current_stamp: tuple | None = None
+        self._switch_lock = threading.Lock()
+        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qcache_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, config: Config, encoder: Encoder | None = None) -> "Searcher":
+        searcher = cls(config, encoder)
+        with searcher._use() as gen:
+            model = gen.info.get("model", "")
+            if model and model != searcher.encoder.name:
+                log.warning("index was built with model %s but %s is configured; using %s for queries",
+                            model, searcher.encoder.name, model)
+                searcher.encoder = Encoder(model, config.embed_batch_size)
+        searcher.encoder.model  # load now, not on the first user's query
+        return searcher
+
+    def close(self) -> None:
+        with self._switch_lock:
+            if self._gen is not None:
+                self._gen.retire()
+                self._gen = None
+
+    # -- generation handling -------------------------------------------------------------------
+    def _stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self.store.index_dir / CURRENT)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    @contextmanager
+    def _use(self) -> Iterator[_Generation]:
+        stamp = self._stamp()
+        if stamp is None and self._gen is None:
+            raise IndexNotFound(f"no index in {self.store.index_dir}: run `reportsearch index` first")
+        if stamp != self._current_stamp or self._gen is None:
+            with self._switch_lock:
+                if stamp != self._current_stamp or self._gen is None:
+                    self._switch(stamp)
+        with self._switch_lock:
+            gen = self._gen
+            gen.acquire()
+        try:
+            yield gen
+        finally:
+            gen.release()
+
+    def _switch(self, stamp: tuple | None) -> None:
+        name = self.store.current_name()
+        if name is None or (self._gen is not None and self._gen.name == name):
+            self._current_stamp = stamp
+            return
+        try:
+            new = _Generation(name, self.store.gen_root / name, self.config)
+        except (FileNotFoundError, OSError) as exc:
+            if self._gen is None:
+                raise IndexNotFound(f"published generation {name} cannot be opened: {exc}") from exc
+            log.warning("cannot open generation %s yet (%s); still serving %s", name, exc, self._gen.name)
+            return
+        old, self._gen = self._gen, new
+        self._current_stamp = stamp
+        if old is not None:
+            log.info("switched from generation %s to %s", old.name, name)
+            old.retire()
+
+    # -- queries -------------------------------------------------------------------------------
+    def _validate(self, req: SearchRequest) -> None:
+        if req.mode not in MODES:
+            raise QueryError("mode", f"未知的检索方式 {req.mode!r}，可选：hybrid（混合）、keyword（关键词）、semantic（语义）")
+        if len(req.query) > self.config.max_query_chars:
+            raise QueryError("q", f"检索词过长（{len(req.query)} 字），请控制在 {self.config.max_query_chars} 字以内")
+        if not 1 <= req.size <= MAX_PAGE_SIZE:
+            raise QueryError("size", f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间")
+        if not 1 <= req.page <= MAX_PAGE:
+            raise QueryError("page", f"页码应在 1 到 {MAX_PAGE} 之间")
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._qcache_lock:
+            vec = self._qcache.get(text)
+            if vec is not None:
+                self._qcache.move_to_end(text)
+                return vec
+        vec = self.encoder.encode([text])[0]
+        with self._qcache_lock:
+            self._qcache[text] = vec
+            if len(self._qcache) > 2048:
+                self._qcache.popitem(last=False)
+        return vec
+
+    def _retrieve(self, gen: _Generation, parsed: ParsedQuery, mode: str, filters: Filters) -> list[Fused]:
+        cfg = self.config
+        n = cfg.candidates
+        strict = parsed.is_strict  # quoted phrases / AND / NOT: every hit must satisfy them
+        keyword: list[tuple[int, float]] = []
+        if mode != "semantic" or strict:
+            limit = None if strict and mode != "keyword" else n
+            keyword = gen.fulltext.search(parsed, limit=limit, filters=filters)
+        if mode == "keyword":
+            return single("keyword", keyword)
+        semantic: list[tuple[int, float]] = []
+        text = parsed.semantic_text.strip()
+        if text:
+            allowed = None
+            if strict:
+                allowed = np.fromiter((cid for cid, _ in keyword), dtype=np.int64, count=len(keyword))
+            elif not filters.is_empty():
+                allowed = gen.catalog.filter_ids(filters)
+            semantic = gen.vectors.search(self.embed_query(text), n, allowed)
+        if mode == "semantic":
+            return single("semantic", semantic)
+        keyword = keyword[:n]
+        w_kw, w_sem = self._weights(parsed)
+        return rrf({"keyword": keyword, "semantic": semantic}, {"keyword": w_kw, "semantic": w_sem}, cfg.rrf_k)
+
+    def _weights(self, parsed: ParsedQuery) -> tuple[float, float]:
+        return self.config.keyword_weight, self.config.semantic_weight
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        t0 = time.perf_counter()
+        self._validate(req)
+        parsed = parse_query(req.query)
+        with self._use() as gen:
+            fused = self._retrieve(gen, parsed, req.mode, req.filters)
+            rows = gen.catalog.chunks_by_id(f.chunk_id for f in fused)
+            docs = gen.catalog.documents_by_id(r.doc_id for r in rows.values())
+            fused = [f for f in fused if f.chunk_id in rows]
+            shared = self._collapse(gen, fused, rows, docs) if req.collapse_duplicates else {}
+            if req.collapse_duplicates:
+                fused = [f for f in fused if f.chunk_id in shared or rows[f.chunk_id].dup_group is None]
+            if req.group_by_place:
+                fused = _best_per_place(fused, rows, docs)
+            if req.filters.is_empty():
+                facets = gen.catalog.facet_values(ids=[f.chunk_id for f in fused])
+            else:
+                unfiltered = self._retrieve(gen, parsed, req.mode, Filters())
+                facets = gen.catalog.facet_values(ids=[f.chunk_id for f in unfiltered])
+            start = (req.page - 1) * req.size
+            page = fused[start : start + req.size]
+            hits = [self._hit(f, rows[f.chunk_id], docs[rows[f.chunk_id].doc_id], parsed, shared) for f in page]
+            return SearchResponse(
+                query=req.query, mode=req.mode, total=len(fused), hits=hits, facets=facets,
+                took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
+                generation=gen.name, message=parsed.warning,
+            )
+
+    def _collapse(self, gen: _Generation, fused: list[Fused], rows: dict[int, ChunkRow],
+                  docs: dict[str, DocRow]) -> dict[int, list[SharedWith]]:
+        """Keep the best-ranked copy of each boilerplate group; list the other reports that share it."""
+        groups = {rows[f.chunk_id].dup_group for f in fused if rows[f.chunk_id].dup_group is not None}
+        if not groups:
+            return {}
+        members = gen.catalog.dup_members(groups)
+        other_docs = gen.catalog.documents_by_id(d for m in members.values() for _, d in m)
+        keep: dict[int, list[SharedWith]] = {}
+        seen: set[int] = set()
+        for f in fused:
+            g = rows[f.chunk_id].dup_group
+            if g is None or g in seen:
+                continue
+            seen.add(g)
+            keep[f.chunk_id] = [
+                SharedWith(doc_id=d, path=other_docs[d].path, place=other_docs[d].meta.place, chunk_id=cid)
+                for cid, d in members.get(g, []) if cid != f.chunk_id and d in other_docs
+            ]
+        return keep
+
+    def _hit(self, f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None,
+             shared: dict[int, list[SharedWith]]) -> Hit:
+        if parsed is None:
+            marked = mark_spans(row.text, [], None)
+        else:
+            marked = highlight(row.text, parsed)
+            if "<mark" not in marked and parsed.semantic_text.strip():
+                span = best_sentence(row.text, parsed.semantic_text)
+                marked = mark_spans(row.text, [span] if span else [], "sem")
+        m = doc.meta
+        return Hit(
+            chunk_id=row.chunk_id, doc_id=doc.doc_id, path=doc.path, title=m.title, place=m.place,
+            region=m.region, level=m.level, year=m.year, date=m.date, heading_path=list(row.heading_path),
+            section_kind=row.section_kind, text=row.text, highlighted=marked, paragraph_index=row.paragraph_index,
+            part=row.part, score=round(f.score, 6), keyword_rank=f.ranks.get("keyword"),
+            semantic_rank=f.ranks.get("semantic"), keyword_score=_round(f.scores.get("keyword")),
+            semantic_score=_round(f.scores.get("semantic")), shared_with=shared.get(row.chunk_id, []),
+        )
+
+    # -- documents, context, similar, facets, health -------------------------------------------
+    def document(self, doc_id: str) -> DocumentView:
+        with self._use() as gen:
+            doc = gen.catalog.document(doc_id)
+            if doc is None:
+                raise KeyError(doc_id)
+            return DocumentView(
+                doc_id=doc.doc_id, path=doc.path, fmt=doc.fmt, title=doc.meta.title, place=doc.meta.place,
+                level=doc.meta.level, region=doc.meta.region, year=doc.meta.year, date=doc.meta.date,
+                paragraphs=self._paragraph_views(gen, doc_id), other_paths=gen.catalog.aliases_of(doc_id),
+            )
+
+    def _paragraph_views(self, gen: _Generation, doc_id: str) -> list[ParagraphView]:
+        by_para: dict[int, list[int]] = {}
+        for c in gen.catalog.chunks_of(doc_id):
+            by_para.setdefault(c.paragraph_index, []).append(c.chunk_id)
+        return [
+            ParagraphView(index=p.index, text=p.text, is_heading=p.is_heading, heading_level=p.heading_level,
+                          heading_path=list(p.heading_path), section_kind=p.section_kind.value,
+                          chunk_ids=by_para.get(p.index, []))
+            for p in gen.catalog.paragraphs(doc_id)
+        ]
+
+    def context(self, chunk_id: int, before: int = 2, after: int = 2) -> ContextView:
+        with self._use() as gen:
+            row = gen.catalog.chunks_by_id([chunk_id]).get(int(chunk_id))
+            if row is None:
+                raise KeyError(chunk_id)
+            paras = self._paragraph_views(gen, row.doc_id)
+            pos = next(i for i, p in enumerate(paras) if p.index == row.paragraph_index)
+            return ContextView(
+                doc_id=row.doc_id, chunk_id=row.chunk_id, paragraph_index=row.paragraph_index,
+                before=paras[max(0, pos - before) : pos], target=paras[pos], after=paras[pos + 1 : pos + 1 + after],
+            )
+
+    def similar(self, chunk_id: int, limit: int = 10) -> SearchResponse:
+        """Passages with similar content in *other* documents."""
+        t0 = time.perf_counter()
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise QueryError("size", f"条数应在 1 到 {MAX_PAGE_SIZE} 之间")
+        with self._use() as gen:
+            row = gen.catalog.chunks_by_id([chunk_id]).get(int(chunk_id))
+            if row is None:
+                raise KeyError(chunk_id)
+            found = gen.vectors.search(gen.vectors.vector(row.chunk_id), limit * 5 + 20)
+            rows = gen.catalog.chunks_by_id(cid for cid, _ in found)
+            docs = gen.catalog.documents_by_id(r.doc_id for r in rows.values())
+            hits, seen_groups = [], set()
+            for rank, (cid, score) in enumerate(found, start=1):
+                r = rows.get(cid)
+                if r is None or r.doc_id == row.doc_id:
+                    continue
+                if r.dup_group is not None:
+                    if r.dup_group in seen_groups:
+                        continue
+                    seen_groups.add(r.dup_group)
+                hits.append(self._hit(Fused(cid, score, {"semantic": rank}, {"semantic": score}), r, docs[r.doc_id],
+                                      None, {}))
+                if len(hits) >= limit:
+                    break
+            return SearchResponse(
+                query=row.text, mode="semantic", total=len(hits), hits=hits, facets={},
+                took_ms=round((time.perf_counter() - t0) * 1000, 2), page=1, size=limit, generation=gen.name,
+            )
+
+    def facets(self, filters: Filters = Filters()) -> dict[str, list[tuple[str, int]]]:
+        with self._use() as gen:
+            return gen.catalog.facet_values(filters=filters)
+
+    def health(self) -> dict:
+        with self._use() as gen:
+            return {
+                "status": "ok", "generation": gen.name, "built_at": gen.info.get("built_at", ""),
+                "documents": gen.catalog.document_count(), "chunks": gen.catalog.chunk_count(),
+                "model": gen.info.get("model", self.encoder.name),
+            }
+
+
+def _best_per_place(fused: list[Fused], rows: dict[int, ChunkRow], docs: dict[str, DocRow]) -> list[Fused]:
+    """One hit per place (a document without a known place counts as its own place)."""
+    seen: set[str] = set()
+    out = []
+    for f in fused:
+        doc = docs[rows[f.chunk_id].doc_id]
+        key = doc.meta.place or f"doc:{doc.doc_id}"
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+_SENTENCE_END = re.compile(r"[^。！？；!?;]+[。！？；!?;]?")
+_STOP_CHARS = set("的了是在和与及等对把被为有也就都而或怎么如何什哪吗呢啊")
+
+
+def best_sentence(text: str, query: str) -> tuple[int, int] | None:
+    """The sentence of `text` that shares the most characters and character pairs with the query.
+
+    Cheap on purpose: it runs for every displayed semantic hit; character overlap is a fair proxy for
+    which sentence the embedding matched when no query word occurs literally."""
+    q_chars = {c for c in query if c.strip() and c not in _STOP_CHARS}
+    q_pairs = {query[i : i + 2] for i in range(len(query) - 1)}
+    best, best_score = None, 0.0
+    for m in _SENTENCE_END.finditer(text):
+        s = m.group(0)
+        if len(s.strip()) < 4:
+            continue
+        score = sum(1 for c in set(s) if c in q_chars) + 2 * sum(1 for i in range(len(s) - 1) if s[i : i + 2] in q_pairs)
+        if score > best_score:
+            best, best_score = (m.start(), m.end()), score
+    return best
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)

@@ -1,0 +1,130 @@
+"""Request and response types of the Searcher façade (stable: the CLI's --json and the web API use them)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from indexer.search.filters import Filters
+
+MODES = ("hybrid", "keyword", "semantic")
+
+
+class QueryError(ValueError):
+    """A request the user can fix. `param` names the offending parameter."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    mode: str = "hybrid"
+    filters: Filters = Filters()
+    group_by_place: bool = False  # one best hit per place
+    page: int = 1
+    size: int = 10
+    collapse_duplicates: bool = True  # show boilerplate shared by several reports once
+
+
+@dataclass
+class SharedWith:
+    """Another document that contains the same (near-identical) paragraph."""
+
+    doc_id: str
+    path: str
+    place: str
+    chunk_id: int
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    doc_id: str
+    path: str  # relative to the corpus root
+    title: str
+    place: str
+    region: str
+    level: str
+    year: int | None
+    date: str
+    heading_path: list[str]
+    section_kind: str
+    text: str
+    highlighted: str  # HTML-escaped text with <mark> spans only
+    paragraph_index: int
+    part: int
+    score: float
+    keyword_rank: int | None = None  # 1-based rank in the keyword list, None when not retrieved there
+    semantic_rank: int | None = None
+    keyword_score: float | None = None
+    semantic_score: float | None = None
+    shared_with: list[SharedWith] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    mode: str
+    total: int  # hits after filters (and grouping) before pagination
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]  # field -> [(value, count)], counts over all matches
+    took_ms: float
+    page: int
+    size: int
+    generation: str
+    message: str | None = None  # e.g. how a malformed query was read
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["facets"] = {k: [{"value": v, "count": c} for v, c in vals] for k, vals in self.facets.items()}
+        return data
+
+
+@dataclass
+class ParagraphView:
+    index: int
+    text: str
+    is_heading: bool
+    heading_level: int | None
+    heading_path: list[str]
+    section_kind: str
+    chunk_ids: list[int]  # the chunks cut from this paragraph (empty for headings)
+
+
+@dataclass
+class DocumentView:
+    doc_id: str
+    path: str
+    fmt: str
+    title: str
+    place: str
+    level: str
+    region: str
+    year: int | None
+    date: str
+    paragraphs: list[ParagraphView]
+    other_paths: list[str] = field(default_factory=list)  # identical copies under other names
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ContextView:
+    """A chunk with the paragraphs around it, for the "上下文" button."""
+
+    doc_id: str
+    chunk_id: int
+    paragraph_index: int
+    before: list[ParagraphView]
+    target: ParagraphView
+    after: list[ParagraphView]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

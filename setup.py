@@ -1,0 +1,36 @@
+"""reportsearch: hybrid search over Chinese government work reports."""
+from setuptools import find_packages, setup
+
+setup(
+    name="reportsearch",
+    version="0.1.0",
+    description="Hybrid (full-text + semantic) search for Chinese government work reports",
+    python_requires=">=3.11",
+    packages=find_packages(include=["indexer", "indexer.*", "search_web", "search_web.*"]),
+    include_package_data=True,
+    package_data={
+        "indexer": ["lexicon/*.txt"],
+        "search_web": ["templates/*.html", "templates/**/*.html", "static/*", "static/**/*", "*.json"],
+    },
+    install_requires=[
+        # torch is pinned: 2.13.0 is the CPU build on these machines' disk; anything else pulls CUDA.
+        "torch==2.13.0",
+        "sentence-transformers>=5,<7",
+        "faiss-cpu>=1.8,<2",
+        "whoosh-reloaded>=2.7.5,<3",
+        "jieba>=0.42.1",
+        "numpy>=1.26",
+        "charset-normalizer>=3",
+        "python-docx>=1.1",
+        "pdfplumber>=0.11",
+        "beautifulsoup4>=4.12",
+        "lxml>=5",
+        "flask>=3",
+        "waitress>=3",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "playwright>=1.40"],
+    },
+    entry_points={"console_scripts": ["reportsearch = indexer.cli:main"]},
+)
