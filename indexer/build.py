@@ -25,7 +25,8 @@ from indexer.chunk import chunk_paragraphs
 from indexer.config import Config
 from indexer.dedup import duplicate_groups
 from indexer.document import Document, DocumentMeta
-from indexer.fulltext import FullTextRecord, create_fulltext, open_fulltext
+from indexer.fulltext.base import FullTextRecord
+from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
 from indexer.generations import GenerationStore, LockHeld
 from indexer.ingest import PIPELINE_VERSION, parse_file
 from indexer.load import LoadError
@@ -102,6 +103,15 @@ def embedding_input(meta: DocumentMeta, heading_path: Iterable[str], text: str, 
         return text
     context = " › ".join([p for p in (meta.title, *heading_path) if p])
     return f"{context}\n{text}" if context else text
+
+
+def checkpoint(stage: str) -> None:
+    """Log the start of a stage. REPORTSEARCH_PAUSE_AT=<stage> makes the run wait there for a minute:
+    the crash tests use it to kill -9 a run at an exact point (parse, fulltext, embed, faiss, publish)."""
+    log.info("stage: %s", stage)
+    if os.environ.get("REPORTSEARCH_PAUSE_AT") == stage:
+        log.warning("pausing at stage %s (REPORTSEARCH_PAUSE_AT)", stage)
+        time.sleep(60)
 
 
 def _sha256_file(path: Path) -> str:
@@ -203,6 +213,7 @@ class Index:
                 report.status = "dry-run"
                 report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
                 return
+            checkpoint("parse")
             parsed = self._parse(plan, prev, report)
             name, build_dir = self.store.new_build_dir()
             report.generation = name
@@ -211,6 +222,7 @@ class Index:
         finally:
             if prev is not None:
                 prev.close()
+        checkpoint("publish")
         self.store.publish(name, build_dir)
         self.store.prune(self.config.keep_generations)
         report.status = "partial" if report.failures else "ok"
@@ -235,11 +247,11 @@ class Index:
         # Hash every file, reusing the catalog's hash when size and mtime are unchanged.
         hashed: list[tuple[CorpusFile, str]] = []
         for f in scan.files:
-            known = prev_docs.get(f.path)
+            known = prev_docs.get(f.rel_path)
             if known and known.size == f.size and known.mtime_ns == f.mtime_ns:
                 hashed.append((f, known.content_hash))
                 continue
-            alias = prev_aliases.get(f.path)
+            alias = prev_aliases.get(f.rel_path)
             if alias and alias[1] == f.size and alias[2] == f.mtime_ns and prev:
                 doc = prev.document(alias[0])
                 if doc:
@@ -326,10 +338,9 @@ class Index:
         catalog_path = build_dir / "catalog.sqlite"
         fulltext_dir = build_dir / "fulltext"
         if prev_dir is not None and prev is not None:
-            # Start from a copy of the published state; Whoosh files are immutable once written,
-            # so hard links are safe and cheap.
+            # Start from a copy of the published state (the backend shares unchanged files).
             _copy_sqlite(prev_dir / "catalog.sqlite", catalog_path)
-            shutil.copytree(prev_dir / "fulltext", fulltext_dir, copy_function=_link_or_copy)
+            clone_fulltext(prev_dir / "fulltext", fulltext_dir)
             catalog = Catalog(catalog_path, readonly=False)
             fulltext = open_fulltext(fulltext_dir, cfg)
         else:
@@ -365,6 +376,7 @@ class Index:
                 records.extend(_records(doc_id, doc.meta, chunks))
             report.timings["catalog"] = time.perf_counter() - t0
             t1 = time.perf_counter()
+            checkpoint("fulltext")
             fulltext.add(records)
             # A rename keeps chunk ids; an alias list is rebuilt each run.
             catalog.set_aliases(plan.aliases)
@@ -372,9 +384,11 @@ class Index:
             report.timings["fulltext"] = time.perf_counter() - t1
 
             t2 = time.perf_counter()
+            checkpoint("embed")
             ids, vecs = self._embed_all(catalog, report, progress)
             report.timings["embed"] = time.perf_counter() - t2
             t3 = time.perf_counter()
+            checkpoint("faiss")
             index = VectorIndex.build(ids, vecs, vecs.shape[1] if len(vecs) else self.encoder.dim,
                                       cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search)
             index.save(build_dir / "vectors.faiss")
@@ -395,7 +409,8 @@ class Index:
 
     def _embed_all(self, catalog: Catalog, report: RunReport, progress: bool) -> tuple[np.ndarray, np.ndarray]:
         """Vectors for every chunk of the new generation, embedding only texts not in the cache."""
-        cache = EmbeddingCache(Path(self.config.index_dir) / "embeddings.sqlite", self.config.model)
+        cache_path = self.config.embedding_cache or Path(self.config.index_dir) / "embeddings.sqlite"
+        cache = EmbeddingCache(cache_path, self.config.model)
         try:
             metas = {d.doc_id: d.meta for d in catalog.documents()}
             rows: list[ChunkRow] = list(catalog.iter_chunks())
@@ -462,13 +477,6 @@ def _new_doc_id(rel_path: str, used: set[str]) -> str:
         if doc_id not in used:
             return doc_id
         salt += 1
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
 
 
 def _copy_sqlite(src: Path, dst: Path) -> None:

