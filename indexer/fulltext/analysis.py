@@ -1,0 +1,208 @@
+"""Chinese text analysis: jieba words with token positions and exact character offsets.
+
+One `Analyzer` per dictionary configuration is loaded per process (jieba takes about a second) and
+shared by indexing, query parsing and highlighting, so all three see the same words.
+
+Decisions (see tests/test_analysis.py):
+- jieba runs without HMM: new-word guessing depends on the surrounding text, which would make a
+  phrase segment differently inside a paragraph than alone in a query.  Unknown words fall apart
+  into single characters, consistently on both sides, so phrases with them still match.
+- Positions count words (0, 1, 2, ...); punctuation and whitespace are dropped and do not advance
+  the position, so a phrase typed with other punctuation than the text still matches.
+- Every word is kept in the index, function words included, so phrases containing 的/和 match.
+  Function words are only dropped from *plain* query terms (see `is_stopword`).
+- With `subwords=True` a long word also yields its dictionary sub-words (any length) at the
+  *same* position: `信访` finds `信访积案`, while phrase positions stay those of the long words.
+- Normalisation is length-preserving (full-width ASCII -> half-width, Latin lower-cased) so
+  offsets always point into the caller's original text.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import jieba
+
+log = logging.getLogger(__name__)
+
+DOMAIN_DICT = Path(__file__).resolve().parent.parent / "lexicon" / "domain_dict.txt"
+
+# Function words that carry no topic; dropped from plain query terms only (never from the index).
+STOPWORDS = frozenset(
+    """的 地 得 了 着 过 和 与 及 以及 或 或者 并 并且 而 而且 等 等等 是 在 对 把 被 将 为 也 之 其 就 于
+    以 从 向 由 吗 呢 吧 啊 呀 个 这 那 这些 那些 有 有没有 没有 是否 是不是 怎么 怎样 怎么样 如何 哪些
+    什么 哪 都 又 还 要 会 能 可以 一些 一下 我们 你们 他们 它 它们 我 你 他 她""".split()
+)
+
+
+class _JiebaLogForwarder(logging.Handler):
+    """jieba logs to its own stderr handler; route its records into our logger instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("jieba: %s", record.getMessage())
+
+
+def _silence_jieba() -> None:
+    jlog = logging.getLogger("jieba")
+    for handler in list(jlog.handlers):
+        jlog.removeHandler(handler)
+    jlog.addHandler(_JiebaLogForwarder())
+    jlog.propagate = False
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # normalised word (what is indexed)
+    start: int  # character offsets into the original text
+    end: int
+    pos: int  # word position; sub-words share their long word's position
+
+
+def normalize_char(ch: str) -> str:
+    """One character -> one character: full-width ASCII to half-width, Latin lower-cased."""
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:
+        ch = chr(code - 0xFEE0)
+    elif code == 0x3000:
+        ch = " "
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+def normalize(text: str) -> str:
+    return "".join(normalize_char(ch) for ch in text)
+
+
+def _is_word(token: str) -> bool:
+    """False for punctuation, symbols and whitespace, which are not indexed."""
+    return any(ch.isalnum() for ch in token)
+
+
+def is_stopword(word: str) -> bool:
+    return word in STOPWORDS
+
+
+def read_dictionary(path: Path) -> list[tuple[str, int | None, str | None]]:
+    """Parse a jieba-style dictionary (`word [freq] [tag]`), skipping blank and `#` comment lines."""
+    entries: list[tuple[str, int | None, str | None]] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        word, freq, tag = parts[0], None, None
+        if len(parts) > 1:
+            try:
+                freq = int(parts[1])
+            except ValueError:
+                tag = parts[1]
+        if len(parts) > 2:
+            tag = parts[2]
+        if not _is_word(word):
+            log.warning("%s:%d: ignoring dictionary entry %r", path, lineno, word)
+            continue
+        entries.append((normalize(word), freq, tag))
+    return entries
+
+
+class Analyzer:
+    """A private jieba tokenizer with our dictionaries. Thread-safe after construction."""
+
+    def __init__(self, user_dict: Path | None = None, subwords: bool = True):
+        self.user_dict = user_dict
+        self.subwords = subwords
+        _silence_jieba()
+        self._jieba = jieba.Tokenizer()  # own instance: the global one may carry others' words
+        self._jieba.initialize()
+        dicts = [DOMAIN_DICT] + ([user_dict] if user_dict else [])
+        for path in dicts:
+            for word, freq, tag in read_dictionary(path):
+                self._jieba.add_word(word, freq, tag)
+        log.info("jieba loaded with %s", ", ".join(str(p) for p in dicts))
+
+    def _subwords(self, word: str) -> Iterator[tuple[int, int]]:
+        """Offsets (relative to the word) of its dictionary sub-words, longest first."""
+        freq = self._jieba.FREQ
+        n = len(word)
+        for length in range(n - 1, 1, -1):
+            for i in range(n - length + 1):
+                if freq.get(word[i : i + length]):
+                    yield i, i + length
+
+    def tokenize(self, text: str, subwords: bool | None = None) -> list[Token]:
+        """Words of `text` with positions and offsets; sub-words follow their long word."""
+        with_sub = self.subwords if subwords is None else subwords
+        norm = normalize(text)
+        tokens: list[Token] = []
+        pos = 0
+        for word, start, end in self._jieba.tokenize(norm, HMM=False):
+            if not _is_word(word):
+                continue
+            tokens.append(Token(word, start, end, pos))
+            if with_sub and len(word) > 2 and not word.isascii():
+                for s, e in self._subwords(word):
+                    tokens.append(Token(word[s:e], start + s, start + e, pos))
+            pos += 1
+        return tokens
+
+    def words(self, text: str) -> list[str]:
+        """The words of `text` in order, without sub-words (how a query phrase is matched)."""
+        return [t.text for t in self.tokenize(text, subwords=False)]
+
+
+_cache: dict[tuple[str, bool], Analyzer] = {}
+_cache_lock = threading.Lock()
+_default_user_dict: Path | None = None
+
+
+def get_analyzer(user_dict: Path | None = None, subwords: bool = True) -> Analyzer:
+    """The process-wide analyzer for this configuration (loaded on first use)."""
+    key = (str(Path(user_dict).resolve()) if user_dict else "", subwords)
+    with _cache_lock:
+        analyzer = _cache.get(key)
+        if analyzer is None:
+            analyzer = Analyzer(Path(key[0]) if key[0] else None, subwords)
+            _cache[key] = analyzer
+        return analyzer
+
+
+def configure(user_dict: Path | None) -> None:
+    """Set the user dictionary used by `default_analyzer()` (call once at start-up with Config.user_dict)."""
+    global _default_user_dict
+    _default_user_dict = Path(user_dict) if user_dict else None
+
+
+def default_analyzer() -> Analyzer:
+    """The analyzer for query parsing and highlighting; must match the one the index was built with."""
+    return get_analyzer(_default_user_dict)
+
+
+def tokenize(text: str) -> list[Token]:
+    return default_analyzer().tokenize(text)
+
+
+def char_grams(text: str) -> list[str]:
+    """Overlapping character bigrams of the normalised letters/digits/ideographs of `text`, plus
+    the last character alone, in order (punctuation and whitespace skipped).
+
+    Indexed with consecutive positions they give exact substring matching for quoted phrases,
+    independent of how jieba happens to segment the surrounding text: a phrase of n >= 2 characters
+    is its n-1 bigrams at consecutive positions; one character is any gram starting with it.
+    """
+    chars = [c for c in normalize(text) if c.isalnum()]
+    if not chars:
+        return []
+    grams = [chars[i] + chars[i + 1] for i in range(len(chars) - 1)]
+    grams.append(chars[-1])
+    return grams
+
+
+def phrase_grams(phrase: str) -> list[str]:
+    """The grams a phrase must match consecutively (for one character: that character alone)."""
+    chars = [c for c in normalize(phrase) if c.isalnum()]
+    if len(chars) < 2:
+        return chars
+    return [chars[i] + chars[i + 1] for i in range(len(chars) - 1)]
