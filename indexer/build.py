@@ -25,6 +25,7 @@ from indexer.chunk import chunk_paragraphs
 from indexer.config import Config
 from indexer.dedup import duplicate_groups
 from indexer.document import Document, DocumentMeta
+from indexer.fulltext import analysis
 from indexer.fulltext.base import FullTextRecord
 from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
 from indexer.generations import GenerationStore, LockHeld
@@ -138,6 +139,7 @@ class Index:
         self.config = config
         self.store = GenerationStore(config.index_dir)
         self._encoder = encoder
+        analysis.configure(config.user_dict)  # index and queries must tokenize with the same dictionary
 
     @property
     def encoder(self) -> Encoder:

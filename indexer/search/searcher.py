@@ -22,6 +22,7 @@ import numpy as np
 
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
+from indexer.fulltext import analysis
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, GenerationStore, ReaderHold
 from indexer.search.filters import Filters
@@ -91,6 +92,7 @@ class Searcher:
     def __init__(self, config: Config, encoder: Encoder | None = None):
         self.config = config
         self.store = GenerationStore(config.index_dir)
+        analysis.configure(config.user_dict)  # queries must tokenize like the index did
         self.encoder = encoder or Encoder(config.model, config.embed_batch_size)
         self._gen: _Generation | None = None
         self._current_stamp: tuple | None = None
