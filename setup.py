@@ -22,7 +22,7 @@ setup(
         "numpy>=1.26",
         "charset-normalizer>=3",
         "python-docx>=1.1",
-        "pdfplumber>=0.11",
+        "pypdfium2>=4",
         "beautifulsoup4>=4.12",
         "lxml>=5",
         "flask>=3",
@@ -30,7 +30,7 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=8", "playwright>=1.40"],
+        "test": ["pytest>=8", "playwright>=1.40", "fpdf2>=2.7"],
     },
     entry_points={"console_scripts": ["reportsearch = indexer.cli:main"]},
 )

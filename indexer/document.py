@@ -24,7 +24,7 @@ class Block:
 
     text: str
     role: Role = Role.UNKNOWN
-    level: int | None = None  # heading level where the format gives one (1 = top)
+    level: int | None = None  # heading level where the format gives one (0 = document title, 1 = top)
     # Set by loaders for page-layout formats: True when the block ends at a page break,
     # so the cleaner may rejoin it with the next one.
     page_break_after: bool = False

@@ -1,0 +1,95 @@
+""".pdf reader: characters with positions → lines → columns → paragraphs, minus page furniture.
+
+PDFium (pypdfium2) supplies the characters: it is fast and reads the CID/CFF fonts that Chinese PDFs use,
+where pdfminer sometimes returns nothing. Everything after that is geometry, in `pdf_layout`.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from indexer.document import RawDocument, sha256_bytes
+from indexer.load import LoadError
+from indexer.load.pdf_layout import Char, PageChars, layout_blocks
+
+log = logging.getLogger(__name__)
+
+_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<meta|<\?xml|<!--|<div|<script|<title)", re.I)
+_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+
+
+def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+    _check_header(rel_path, data)
+    pages = read_chars(rel_path, data)
+    total = sum(1 for page in pages for ch in page.chars if not ch.text.isspace())
+    if total < max(20, 5 * len(pages)):
+        raise LoadError(rel_path, "no text layer (scanned PDF?) — needs OCR")
+    blocks, hints = layout_blocks(pages)
+    return RawDocument(path=rel_path, fmt="pdf", blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
+
+
+def _check_header(rel_path: str, data: bytes) -> None:
+    if b"%PDF-" in data[:1024]:
+        return
+    if _HTML_START.match(data[:2048].lstrip(b"\xef\xbb\xbf")):
+        raise LoadError(rel_path, "not a PDF file (looks like HTML)")
+    if data.startswith(b"PK\x03\x04"):
+        raise LoadError(rel_path, "not a PDF file (looks like a zip/.docx file)")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise LoadError(rel_path, "not a PDF file (looks like an old Word .doc file)")
+    raise LoadError(rel_path, "not a PDF file (no %PDF header)")
+
+
+def read_chars(rel_path: str, data: bytes) -> list[PageChars]:
+    """Every page's characters in top-down coordinates; LoadError for encrypted or broken files."""
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == _PASSWORD_ERROR or "password" in str(exc).lower():
+            raise LoadError(rel_path, "encrypted PDF") from exc
+        raise LoadError(rel_path, f"corrupt PDF (cannot be opened: {exc})") from exc
+    pages: list[PageChars] = []
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            try:
+                pages.append(_page_chars(page, number))
+            finally:
+                page.close()
+    finally:
+        document.close()
+    return pages
+
+
+def _page_chars(page: pdfium.PdfPage, number: int) -> PageChars:
+    width, height = page.get_size()
+    textpage = page.get_textpage()
+    chars: list[Char] = []
+    try:
+        raw = textpage.raw
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        left, right = ctypes.c_double(), ctypes.c_double()
+        bottom, top = ctypes.c_double(), ctypes.c_double()
+        for i in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+                continue  # spaces/newlines PDFium invents; spacing is rebuilt from geometry instead
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            if code in (0, 0xFFFE, 0xFFFF) or code in (10, 13) or 0xD800 <= code <= 0xDFFF:
+                continue
+            if not pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(ox), ctypes.byref(oy)):
+                continue
+            pdfium_c.FPDFText_GetCharBox(raw, i, ctypes.byref(left), ctypes.byref(right),
+                                         ctypes.byref(bottom), ctypes.byref(top))
+            size = pdfium_c.FPDFText_GetFontSize(raw, i) or (top.value - bottom.value) or 10.0
+            x0 = ox.value  # the origin, not the glyph's ink box: ink starts late on narrow glyphs
+            # Advance width is not exposed; the ink box (or a fraction of the size for blanks) stands in.
+            x1 = x0 + 0.25 * size if chr(code).isspace() else max(right.value, x0 + 0.3 * size)
+            chars.append(Char(text=chr(code), x0=x0, x1=x1, y=height - oy.value, size=size))
+    finally:
+        textpage.close()
+    return PageChars(number=number, width=width, height=height, chars=chars)
