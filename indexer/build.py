@@ -173,6 +173,32 @@ class Index:
             lock.release()
         return report
 
+    def build_documents(self, documents: Iterable[Document], progress: bool | None = None) -> RunReport:
+        """Full build of a new generation from already-parsed documents (evaluation corpora such as STARD,
+        benchmarks): same chunking, indexes, catalog and atomic publish as a corpus run."""
+        report = RunReport(corpus="(documents)", started=_now(), full=True)
+        progress = sys.stderr.isatty() if progress is None else progress
+        with self.store.lock():
+            t0 = time.perf_counter()
+            self.store.remove_debris()
+            used: set[str] = set()
+            parsed = []
+            for doc in documents:
+                doc_id = _new_doc_id(doc.path, used)
+                used.add(doc_id)
+                parsed.append((doc_id, CorpusFile(Path(doc.path), doc.path, 0, 0), doc, "{}"))
+                report.added.append(doc.path)
+            report.timings["parse"] = time.perf_counter() - t0
+            name, build_dir = self.store.new_build_dir()
+            report.generation = name
+            self._write_generation(build_dir, None, None, _Plan(), parsed, report, progress)
+            checkpoint("publish")
+            self.store.publish(name, build_dir)
+            self.store.prune(self.config.keep_generations)
+        report.status, report.finished = "ok", _now()
+        report.timings["total"] = time.perf_counter() - t0
+        return report
+
     def status(self) -> dict:
         """Published generation, when it was built, counts, last run's result, failing files."""
         out: dict = {"index_dir": str(self.store.index_dir), "generation": self.store.current_name()}
@@ -368,7 +394,7 @@ class Index:
                 catalog.touch_document(doc_id, f.size, f.mtime_ns)
             records: list[FullTextRecord] = []
             for doc_id, f, doc, ov in parsed:
-                chunks = chunk_paragraphs(doc.paragraphs, doc_id, cfg)
+                chunks = chunk_paragraphs(doc.paragraphs, doc_id, cfg, doc_path=doc.path)
                 catalog.put_document(doc_id, doc, f.size, f.mtime_ns, ov, indexed_at)
                 old_ids = [c.chunk_id for c in catalog.chunks_of(doc_id)]
                 removed, added = catalog.replace_chunks(doc_id, chunks)
