@@ -48,6 +48,9 @@ class Encoder:
             with self._lock:
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer  # heavy import: only when needed
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()  # its weight-loading bar is noise in cron logs
 
                     path = resolve_model(self.name)
                     log.info("loading embedding model %s (%s)", self.name, path)
