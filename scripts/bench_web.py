@@ -1,0 +1,157 @@
+"""Latency of GET /api/search under concurrent clients, against the real app under waitress.
+
+    python scripts/bench_web.py --index-dir index [--clients 8] [--requests 400] [--json out.json]
+
+Starts the app (one Searcher, as in production) on a free 127.0.0.1 port, then `--clients` threads
+send the queries round-robin. Reports client-observed latency (what a user waits for, incl. HTTP)
+and the server's own `took_ms`, as p50/p95/max, plus errors and throughput.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from indexer.config import load_config  # noqa: E402
+from search_web import create_app  # noqa: E402
+from search_web.serve import start_background  # noqa: E402
+
+DEFAULT_QUERIES = REPO / "corpora" / "eval" / "queries.tsv"
+FALLBACK_QUERIES = ["信访积案化解做法", "法律顾问", "防范养老诈骗", "重大决策合法性审查", "普法宣传", "小事不出村"]
+
+
+def load_queries(path: Path | None) -> list[str]:
+    if path is None:
+        if not DEFAULT_QUERIES.exists():
+            return FALLBACK_QUERIES
+        path = DEFAULT_QUERIES
+    queries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        text = cols[-1].strip()
+        if text and not (cols[0] == "qid"):  # skip a TSV header
+            queries.append(text)
+    return queries or FALLBACK_QUERIES
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(values, 50), 2),
+        "p95": round(percentile(values, 95), 2),
+        "max": round(max(values), 2) if values else float("nan"),
+        "mean": round(statistics.fmean(values), 2) if values else float("nan"),
+    }
+
+
+def run(base_url: str, queries: list[str], clients: int, total: int, modes: list[str], size: int) -> dict:
+    jobs = [(queries[i % len(queries)], modes[i % len(modes)]) for i in range(total)]
+    lock = threading.Lock()
+    client_ms: list[float] = []
+    server_ms: list[float] = []
+    errors: list[str] = []
+    cursor = iter(range(total))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(cursor, None)
+            if i is None:
+                return
+            query, mode = jobs[i]
+            url = f"{base_url}/api/search?{urlencode({'q': query, 'mode': mode, 'size': size})}"
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(url, timeout=120) as response:
+                    body = json.load(response)
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    client_ms.append(elapsed)
+                    server_ms.append(float(body["took_ms"]))
+            except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+                with lock:
+                    errors.append(f"{mode} {query!r}: {exc}")
+
+    # one warm-up request per mode so the first measured query does not pay for lazy loading
+    for mode in modes:
+        urllib.request.urlopen(f"{base_url}/api/search?{urlencode({'q': queries[0], 'mode': mode})}", timeout=300).read()
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": total,
+        "modes": modes,
+        "ok": len(client_ms),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "wall_s": round(wall, 2),
+        "throughput_rps": round(len(client_ms) / wall, 2) if wall else 0.0,
+        "client_ms": summarize(client_ms),
+        "server_took_ms": summarize(server_ms),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="TOML config file")
+    parser.add_argument("--index-dir", help="index directory (default: from config, else ./index)")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--modes", default="hybrid,keyword,semantic", help="comma-separated, used round-robin")
+    parser.add_argument("--size", type=int, default=10)
+    parser.add_argument("--queries", type=Path, help="file of queries, one per line or TSV with the query last")
+    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--json", dest="json_out", help="write the result as JSON to this file ('-' for stdout)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    config = load_config(args.config, cli_overrides={"index_dir": args.index_dir})
+    app = create_app(config)
+    server = start_background(app, threads=args.threads)
+    try:
+        result = run(server.url, load_queries(args.queries), args.clients, args.requests,
+                     [m.strip() for m in args.modes.split(",") if m.strip()], args.size)
+    finally:
+        server.stop()
+    result["index_dir"] = str(config.index_dir)
+
+    c, s = result["client_ms"], result["server_took_ms"]
+    print(f"{result['requests']} requests, {result['clients']} clients, modes {','.join(result['modes'])}: "
+          f"{result['ok']} ok, {result['errors']} errors, {result['throughput_rps']} req/s")
+    print(f"  client latency ms: p50 {c['p50']}  p95 {c['p95']}  max {c['max']}")
+    print(f"  server took_ms:    p50 {s['p50']}  p95 {s['p95']}  max {s['max']}")
+    for sample in result["error_samples"]:
+        print(f"  error: {sample}")
+    if args.json_out == "-":
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    elif args.json_out:
+        Path(args.json_out).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""The citation a researcher pastes under a quoted passage; used by "复制" and by the exports."""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+HEADING_SEPARATOR = " › "
+
+
+class Citable(Protocol):
+    text: str
+    title: str
+    place: str
+    year: int | None
+    path: str
+    heading_path: Sequence[str]
+
+
+def source_line(hit: Citable) -> str:
+    """E.g. 来源：观音堂镇《2023年度观音堂镇法治政府建设工作报告》，2023年，一、… › （二）…"""
+    title = hit.title or hit.path
+    parts = [f"{hit.place}《{title}》"]
+    if hit.year:
+        parts.append(f"{hit.year}年")
+    if hit.heading_path:
+        parts.append(HEADING_SEPARATOR.join(hit.heading_path))
+    return "来源：" + "，".join(parts)
+
+
+def cite(hit: Citable) -> str:
+    """The passage followed by its source in full-width parentheses, ready to paste into a document."""
+    return f"{hit.text.strip()}（{source_line(hit)}）"

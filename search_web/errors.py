@@ -1,0 +1,58 @@
+"""Error responses: `{"error": {"message", "param"}}` JSON under /api, a Chinese error page elsewhere."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer.search.types import QueryError
+
+log = logging.getLogger(__name__)
+
+_MESSAGES = {
+    400: "请求参数有误。",
+    404: "未找到请求的页面或资源。",
+    405: "不支持该请求方法。",
+    413: "请求内容过大。",
+    500: "服务器内部错误，请稍后重试。",
+}
+
+
+class NotFound(Exception):
+    """An id (document, chunk) the index does not know; `param` names the path parameter."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status: int, message: str, param: str | None = None):
+    if wants_json():
+        return jsonify({"error": {"message": message, "param": param}}), status
+    return render_template("error.html", status=status, message=message, param=param), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(QueryError)
+    def _query_error(exc: QueryError):
+        return error_response(400, exc.message, exc.param)
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound):
+        return error_response(404, exc.message, exc.param)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        return error_response(status, _MESSAGES.get(status, exc.description or "请求失败。"))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return error_response(500, _MESSAGES[500])

@@ -1,0 +1,137 @@
+"""Comparison table exports: CSV (UTF-8 with BOM, so Excel shows the Chinese) and Word (.docx)."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import datetime
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+from indexer.search.types import SearchRequest, SearchResponse
+from search_web.citation import HEADING_SEPARATOR, cite, source_line
+from search_web.params import MODE_LABELS
+
+CSV_COLUMNS = ("地点", "所属区县", "层级", "年份", "报告标题", "章节类型", "标题路径", "段落", "引用")
+_MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)  # <mark> or <mark class="sem">
+_UNSAFE_FILENAME = re.compile(r"[^\w\u4e00-\u9fff-]+")
+_CJK_FONT = "宋体"  # Word maps it to SimSun / the system's Song face
+# A4 with 25 mm margins leaves 160 mm: place, year, section, passage.
+_COLUMN_WIDTHS = (Mm(22), Mm(19), Mm(24), Mm(95))
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def filename(query: str, ext: str) -> str:
+    stem = _UNSAFE_FILENAME.sub("_", query).strip("_")[:30] or "检索"
+    return f"按乡镇对比_{stem}.{ext}"
+
+
+def describe(req: SearchRequest) -> str:
+    """One line naming the query, mode and filters, so an exported table says where it came from."""
+    parts = [f"检索词：{req.query}", f"模式：{MODE_LABELS.get(req.mode, req.mode)}"]
+    for name, label in (("place", "地点"), ("level", "层级"), ("region", "区县"), ("year", "年份"), ("kind", "章节")):
+        values = getattr(req.filters, name)
+        if values:
+            parts.append(f"{label}：{'、'.join(str(v) for v in values)}")
+    return "；".join(parts)
+
+
+def comparison_csv(req: SearchRequest, response: SearchResponse) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for hit in response.hits:
+        writer.writerow([_csv_cell(v) for v in (
+            hit.place,
+            hit.region,
+            hit.level,
+            hit.year or "",
+            hit.title,
+            hit.section_kind,
+            HEADING_SEPARATOR.join(hit.heading_path),
+            hit.text,
+            cite(hit),
+        )])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
+    doc = Document()
+    _set_page(doc)
+    _set_fonts(doc)
+    doc.add_heading(f"按乡镇对比：{req.query}", level=1)
+    info = doc.add_paragraph(
+        f"{describe(req)}。共 {len(response.hits)} 个地点。导出时间：{datetime.now():%Y-%m-%d %H:%M}。"
+    )
+    _gray(info, 9)
+
+    table = doc.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for cell, label in zip(table.rows[0].cells, ("地点", "年份", "章节", "段落及出处")):
+        cell.text = ""
+        cell.paragraphs[0].add_run(label).bold = True
+    for hit in response.hits:
+        row = table.add_row().cells
+        row[0].text = hit.place or "（未识别）"
+        row[1].text = f"{hit.year}年" if hit.year else ""
+        row[2].text = hit.section_kind
+        passage = row[3].paragraphs[0]
+        _add_marked_runs(passage, hit.highlighted)
+        source = row[3].add_paragraph(f"（{source_line(hit)}）")
+        _gray(source, 9)
+    # Word reads the cell widths, LibreOffice the grid columns: set both.
+    for column, width in zip(table.columns, _COLUMN_WIDTHS):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, _COLUMN_WIDTHS):
+            cell.width = width
+
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _set_page(doc) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(25)
+    section.top_margin = section.bottom_margin = Mm(25)
+
+
+def _csv_cell(value) -> str:
+    """Text as Excel should show it: a leading = + - @ would otherwise be run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _add_marked_runs(paragraph, highlighted: str) -> None:
+    """Rebuild the library's escaped, <mark>-only HTML as Word runs, matched terms in bold."""
+    position = 0
+    for match in _MARK.finditer(highlighted):
+        if match.start() > position:
+            paragraph.add_run(html.unescape(highlighted[position:match.start()]))
+        paragraph.add_run(html.unescape(match.group(1))).bold = True
+        position = match.end()
+    if position < len(highlighted):
+        paragraph.add_run(html.unescape(highlighted[position:]))
+
+
+def _gray(paragraph, size: int) -> None:
+    for run in paragraph.runs:
+        run.font.size = Pt(size)
+        run.font.color.rgb = RGBColor(0x55, 0x5B, 0x66)
+
+
+def _set_fonts(doc) -> None:
+    # python-docx only sets the Latin font; East Asian text needs w:eastAsia or Word falls back oddly.
+    for style_name in ("Normal", "Heading 1"):
+        style = doc.styles[style_name]
+        style.font.name = _CJK_FONT
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _CJK_FONT)
+    doc.styles["Normal"].font.size = Pt(10.5)

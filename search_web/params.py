@@ -1,0 +1,97 @@
+"""Query-string parameters -> library requests. Shared by the HTML pages and the JSON API so both
+accept exactly the same parameters and reject bad ones with the same messages."""
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+
+from indexer.config import Config
+from indexer.document import SectionKind
+from indexer.search.filters import Filters
+from indexer.search.types import MODES, QueryError, SearchRequest
+
+DEFAULT_SIZE = 10
+MAX_SIZE = 100
+MAX_PAGE = 1000
+MAX_FILTER_VALUES = 50  # per field; more is never a real user, only a way to make requests expensive
+MAX_FILTER_CHARS = 100
+KINDS = tuple(k.value for k in SectionKind)
+MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
+FILTER_FIELDS = ("place", "level", "region", "year", "kind")
+_TRUE = {"1", "true", "on", "yes"}
+_FALSE = {"0", "false", "off", "no", ""}
+
+
+def parse_query(args: MultiDict, config: Config, *, required: bool) -> str:
+    query = (args.get("q") or "").strip()
+    if not query and required:
+        raise QueryError("q", "请输入检索词。")
+    if len(query) > config.max_query_chars:
+        raise QueryError("q", f"检索词过长（{len(query)} 字），请控制在 {config.max_query_chars} 字以内。")
+    return query
+
+
+def parse_mode(args: MultiDict) -> str:
+    mode = (args.get("mode") or "hybrid").strip()
+    if mode not in MODES:
+        raise QueryError("mode", f"检索模式只能是 {' / '.join(MODES)}。")
+    return mode
+
+
+def parse_filters(args: MultiDict) -> Filters:
+    values: dict[str, tuple] = {}
+    for name in FILTER_FIELDS:
+        raw = [v.strip() for v in args.getlist(name) if v.strip()]
+        if len(raw) > MAX_FILTER_VALUES:
+            raise QueryError(name, f"筛选条件 {name} 的取值过多（最多 {MAX_FILTER_VALUES} 个）。")
+        if any(len(v) > MAX_FILTER_CHARS for v in raw):
+            raise QueryError(name, f"筛选条件 {name} 的取值过长。")
+        values[name] = tuple(dict.fromkeys(raw))  # drop repeats, keep order
+    years = []
+    for value in values["year"]:
+        if not value.isdigit() or not 1900 <= int(value) <= 2100:
+            raise QueryError("year", f"年份“{value}”无效，应为四位数字，例如 2023。")
+        years.append(int(value))
+    for kind in values["kind"]:
+        if kind not in KINDS:
+            raise QueryError("kind", f"章节类型“{kind}”无效，可选：{'、'.join(KINDS)}。")
+    return Filters(
+        place=values["place"],
+        level=values["level"],
+        region=values["region"],
+        year=tuple(years),
+        kind=values["kind"],
+    )
+
+
+def parse_int(args: MultiDict, name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    if not raw.lstrip("-").isdigit():
+        raise QueryError(name, f"参数 {name} 应为整数，收到“{raw[:20]}”。")
+    value = int(raw)
+    if not low <= value <= high:
+        raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
+    return value
+
+
+def parse_bool(args: MultiDict, name: str) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise QueryError(name, f"参数 {name} 只能是 1 或 0。")
+
+
+def parse_search(args: MultiDict, config: Config, *, required: bool = True, size: int | None = None) -> SearchRequest:
+    """The whole search state the URL carries. `size` fixes the page size (pages that don't offer one)."""
+    return SearchRequest(
+        query=parse_query(args, config, required=required),
+        mode=parse_mode(args),
+        filters=parse_filters(args),
+        group_by_place=parse_bool(args, "group"),
+        page=parse_int(args, "page", 1, 1, MAX_PAGE),
+        size=size if size is not None else parse_int(args, "size", DEFAULT_SIZE, 1, MAX_SIZE),
+    )

@@ -1,0 +1,75 @@
+"""Jinja helpers: URLs that change one part of the search state, labels, number formatting."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from search_web import state
+from search_web.citation import HEADING_SEPARATOR, cite, source_line
+from search_web.params import FILTER_FIELDS, MODE_LABELS
+
+FACET_LABELS = {"place": "地点", "level": "层级", "region": "所属区县", "year": "年份", "kind": "章节类型"}
+FACET_ORDER = ("place", "level", "region", "year", "kind")
+KIND_CLASS = {"做法与成效": "practice", "存在问题": "problems", "下一步计划": "plans"}
+_STATE_KEYS = ("q", "mode", "group", *FILTER_FIELDS)  # what a search URL carries besides the page
+
+
+def _query_string(args: MultiDict) -> str:
+    pairs = [(key, value) for key, value in args.items(multi=True) if value != ""]
+    return urlencode(pairs)
+
+
+def url_with(endpoint: str | None = None, **changes) -> str:
+    """The current URL's search state with `changes` applied; None removes a key. Resets `page`."""
+    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS)
+    for key, value in changes.items():
+        if value is None:
+            args.poplist(key)
+        elif isinstance(value, (list, tuple)):
+            args.setlist(key, [str(v) for v in value])
+        else:
+            args.setlist(key, [str(value)])
+    base = url_for(endpoint or request.endpoint)
+    query = _query_string(args)
+    return f"{base}?{query}" if query else base
+
+
+def toggle_filter(field: str, value) -> str:
+    """URL that adds `value` to filter `field`, or removes it when already selected."""
+    current = request.args.getlist(field)
+    value = str(value)
+    new = [v for v in current if v != value] if value in current else [*current, value]
+    return url_with(**{field: new or None})
+
+
+def is_selected(field: str, value) -> bool:
+    return str(value) in request.args.getlist(field)
+
+
+def state_args(*, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The search state as (name, value) pairs, for hidden form fields."""
+    return [(k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and k not in exclude and v]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(
+        url_with=url_with,
+        toggle_filter=toggle_filter,
+        is_selected=is_selected,
+        state_args=state_args,
+        cite=cite,
+        source_line=source_line,
+        MODE_LABELS=MODE_LABELS,
+        FACET_LABELS=FACET_LABELS,
+        FACET_ORDER=FACET_ORDER,
+        KIND_CLASS=KIND_CLASS,
+        HEADING_SEPARATOR=HEADING_SEPARATOR,
+    )
+
+    @app.context_processor
+    def _limits() -> dict:
+        return {"max_query_chars": state.config().max_query_chars}

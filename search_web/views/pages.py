@@ -1,0 +1,155 @@
+"""Server-rendered pages: search, document view, comparison table and its exports."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from urllib.parse import quote
+
+from flask import Blueprint, Response, render_template, request
+
+from indexer.search.filters import Filters
+from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
+from search_web import export, ids, state
+from search_web.errors import NotFound
+from search_web.params import MAX_SIZE, parse_int, parse_mode, parse_query, parse_search
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__)
+
+EXAMPLE_QUERIES = ("信访积案化解做法", "法律顾问", "防范养老诈骗", "重大决策合法性审查", "普法宣传存在的问题")
+PAGE_SIZE = 10
+SEMANTIC_MARK = '<mark class="sem">'  # how the library marks the best-matching sentence of a semantic hit
+COMPARE_LIMIT = MAX_SIZE  # places shown on one comparison table
+
+
+@bp.get("/")
+def search():
+    cfg = state.config()
+    try:
+        req = parse_search(request.args, cfg, required=False, size=PAGE_SIZE)
+    except QueryError as exc:
+        return _search_page(None, None, error=exc), 400
+    if not req.query:
+        return _search_page(req, None)
+    try:
+        response = state.searcher().search(req)
+    except QueryError as exc:
+        return _search_page(req, None, error=exc), 400
+    return _search_page(req, response)
+
+
+def _search_page(req: SearchRequest | None, response: SearchResponse | None, error: QueryError | None = None):
+    places = []
+    if response is None:  # landing page: show what the index covers
+        places = state.searcher().facets(Filters()).get("place", [])
+    return render_template(
+        "search.html",
+        req=req,
+        response=response,
+        error=error,
+        examples=EXAMPLE_QUERIES,
+        places=places,
+        health=state.searcher().health(),
+        page_count=_page_count(response),
+        # explain the second highlight colour only when a hit shows it
+        semantic_marks=bool(response and any(SEMANTIC_MARK in h.highlighted for h in response.hits)),
+    )
+
+
+def _page_count(response: SearchResponse | None) -> int:
+    if response is None or response.size <= 0:
+        return 0
+    return max(1, -(-response.total // response.size))
+
+
+@bp.get("/doc/<doc_id>")
+def document(doc_id: str):
+    doc_id = ids.doc_id(doc_id)
+    try:
+        doc = state.searcher().document(doc_id)
+    except KeyError:
+        raise NotFound("doc_id", f"索引中没有编号为“{doc_id}”的文档。") from None
+    target = parse_int(request.args, "p", -1, 0, 1_000_000)
+    query_hits, message = _hits_in_document(doc.doc_id, doc.place)
+    by_paragraph: dict[int, list[tuple[int, Hit]]] = {}
+    for rank, hit in query_hits:
+        by_paragraph.setdefault(hit.paragraph_index, []).append((rank, hit))
+    return render_template(
+        "document.html",
+        doc=doc,
+        target=target,
+        query=request.args.get("q", "").strip(),
+        mode=request.args.get("mode", "hybrid"),
+        hits_by_paragraph=by_paragraph,
+        query_hits=query_hits,
+        message=message,
+    )
+
+
+def _hits_in_document(doc_id: str, place: str) -> tuple[list[tuple[int, Hit]], str | None]:
+    """The current query's hits inside this document, with their rank among the place's hits.
+
+    Filters has no document field, so the query runs filtered to the document's place and the hits
+    of other documents (e.g. another year's report of the same township) are dropped here.
+    """
+    try:
+        query = parse_query(request.args, state.config(), required=False)
+        mode = parse_mode(request.args)
+    except QueryError as exc:
+        return [], exc.message
+    if not query:
+        return [], None
+    req = SearchRequest(
+        query=query,
+        mode=mode,
+        filters=Filters(place=(place,)) if place else Filters(),
+        size=MAX_SIZE,
+        collapse_duplicates=False,  # boilerplate shared with other reports is still a hit in this one
+    )
+    try:
+        response = state.searcher().search(req)
+    except QueryError as exc:
+        return [], exc.message
+    hits = [(rank, hit) for rank, hit in enumerate(response.hits, 1) if hit.doc_id == doc_id]
+    return hits, response.message
+
+
+def _compare_response() -> tuple[SearchRequest, SearchResponse]:
+    req = parse_search(request.args, state.config(), required=True, size=COMPARE_LIMIT)
+    req = dataclasses.replace(req, group_by_place=True, page=1)
+    return req, state.searcher().search(req)
+
+
+@bp.get("/compare")
+def compare():
+    try:
+        req, response = _compare_response()
+    except QueryError as exc:
+        status = 200 if exc.param == "q" and not request.args.get("q", "").strip() else 400
+        return render_template("compare.html", req=None, response=None, error=exc), status
+    return render_template("compare.html", req=req, response=response, error=None)
+
+
+@bp.get("/compare/export.csv")
+def compare_csv():
+    req, response = _compare_response()
+    data = export.comparison_csv(req, response)
+    return _download(data, export.filename(req.query, "csv"), "text/csv; charset=utf-8")
+
+
+@bp.get("/compare/export.docx")
+def compare_docx():
+    req, response = _compare_response()
+    data = export.comparison_docx(req, response)
+    mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return _download(data, export.filename(req.query, "docx"), mimetype)
+
+
+def _download(data: bytes, name: str, mimetype: str) -> Response:
+    """Bytes built in memory (nothing is ever read from a path the request names), as an attachment.
+
+    The plain `filename` is an ASCII fallback for old clients; browsers use the UTF-8 `filename*`."""
+    fallback = "comparison." + name.rsplit(".", 1)[-1]
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
