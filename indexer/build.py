@@ -243,6 +243,15 @@ class Index:
                 return
             checkpoint("parse")
             parsed = self._parse(plan, prev, report)
+            if prev is not None and not reparse_all and self._nothing_to_publish(plan, parsed, prev):
+                # The published generation already is this state: keep serving it, publish nothing.
+                report.generation = report.previous_generation
+                report.documents, report.chunks = prev.document_count(), prev.chunk_count()
+                report.status = "partial" if report.failures else "ok"
+                report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
+                report.timings["total"] = time.perf_counter() - t0
+                log.info("no changes: generation %s stays published", report.generation)
+                return
             name, build_dir = self.store.new_build_dir()
             report.generation = name
             self._write_generation(build_dir, prev_path if not reparse_all else None, prev, plan, parsed,
@@ -256,6 +265,12 @@ class Index:
         report.status = "partial" if report.failures else "ok"
         report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
         report.timings["total"] = time.perf_counter() - t0
+
+    @staticmethod
+    def _nothing_to_publish(plan: _Plan, parsed: list, prev: Catalog) -> bool:
+        # Only new mtimes (a file touched but not changed) are not worth a generation; they are
+        # recorded with the next real change, and until then the hash is simply recomputed.
+        return not (parsed or plan.renames or plan.deletes) and plan.aliases == prev.aliases()
 
     def _incompatible(self, prev: Catalog) -> bool:
         info = prev.info()
