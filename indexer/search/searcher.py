@@ -14,7 +14,6 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -22,13 +21,15 @@ import numpy as np
 
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
+from indexer.dedup import HitText, shared_sentence_groups
 from indexer.fulltext import analysis
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, GenerationStore, ReaderHold
 from indexer.search.filters import Filters
-from indexer.search.fuse import Fused, rrf, single
-from indexer.search.highlight import highlight, mark_spans
-from indexer.search.query import Group, ParsedQuery, Phrase, Terms, parse_query
+from indexer.search.fuse import Fused, fuse, single
+from indexer.search.highlight import highlight, mark_spans, query_spans
+from indexer.search.query import Group, ParsedQuery, Terms, parse_query
+from indexer.search.routing import fusion_weights
 from indexer.search.types import (
     MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest, SearchResponse, SharedWith,
 )
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 50
 STRICT_CANDIDATES = 1000
+SENTENCE_COLLAPSE_DEPTH = 100  # stock-sentence copies are looked for among this many top hits
 
 
 class IndexNotFound(RuntimeError):
@@ -209,10 +211,11 @@ class Searcher:
             return single("semantic", semantic)
         keyword = keyword[:n]
         w_kw, w_sem = self._weights(parsed)
-        return rrf({"keyword": keyword, "semantic": semantic}, {"keyword": w_kw, "semantic": w_sem}, cfg.rrf_k)
+        return fuse({"keyword": keyword, "semantic": semantic}, {"keyword": w_kw, "semantic": w_sem},
+                    cfg.fusion, cfg.rrf_k, cfg.fusion_norm)
 
     def _weights(self, parsed: ParsedQuery) -> tuple[float, float]:
-        return self.config.keyword_weight, self.config.semantic_weight
+        return fusion_weights(parsed, self.config)
 
     def search(self, req: SearchRequest) -> SearchResponse:
         t0 = time.perf_counter()
@@ -223,7 +226,7 @@ class Searcher:
             rows = gen.catalog.chunks_by_id(f.chunk_id for f in fused)
             docs = gen.catalog.documents_by_id(r.doc_id for r in rows.values())
             fused = [f for f in fused if f.chunk_id in rows]
-            shared = self._collapse(gen, fused, rows, docs) if req.collapse_duplicates else {}
+            shared = self._collapse(gen, fused, rows, docs, parsed) if req.collapse_duplicates else {}
             if req.collapse_duplicates:
                 fused = [f for f in fused if f.chunk_id in shared or rows[f.chunk_id].dup_group is None]
             if req.group_by_place:
@@ -243,24 +246,48 @@ class Searcher:
             )
 
     def _collapse(self, gen: _Generation, fused: list[Fused], rows: dict[int, ChunkRow],
-                  docs: dict[str, DocRow]) -> dict[int, list[SharedWith]]:
-        """Keep the best-ranked copy of each boilerplate group; list the other reports that share it."""
-        groups = {rows[f.chunk_id].dup_group for f in fused if rows[f.chunk_id].dup_group is not None}
-        if not groups:
-            return {}
-        members = gen.catalog.dup_members(groups)
-        other_docs = gen.catalog.documents_by_id(d for m in members.values() for _, d in m)
+                  docs: dict[str, DocRow], parsed: ParsedQuery | None = None) -> dict[int, list[SharedWith]]:
+        """Keep the best-ranked copy of each boilerplate group; list the other reports that share it.
+
+        Build-time groups (near-duplicate chunks) are hidden by the caller's filter; hits whose only
+        literal match is a stock sentence other hits share (dedup.shared_sentence_groups) are removed
+        from `fused` here, in place, because they are copies for this query only."""
         keep: dict[int, list[SharedWith]] = {}
-        seen: set[int] = set()
-        for f in fused:
-            g = rows[f.chunk_id].dup_group
-            if g is None or g in seen:
-                continue
-            seen.add(g)
-            keep[f.chunk_id] = [
-                SharedWith(doc_id=d, path=other_docs[d].path, place=other_docs[d].meta.place, chunk_id=cid)
-                for cid, d in members.get(g, []) if cid != f.chunk_id and d in other_docs
-            ]
+        groups = {rows[f.chunk_id].dup_group for f in fused if rows[f.chunk_id].dup_group is not None}
+        if groups:
+            members = gen.catalog.dup_members(groups)
+            other_docs = gen.catalog.documents_by_id(d for m in members.values() for _, d in m)
+            seen: set[int] = set()
+            for f in fused:
+                g = rows[f.chunk_id].dup_group
+                if g is None or g in seen:
+                    continue
+                seen.add(g)
+                keep[f.chunk_id] = [
+                    SharedWith(doc_id=d, path=other_docs[d].path, place=other_docs[d].meta.place, chunk_id=cid)
+                    for cid, d in members.get(g, []) if cid != f.chunk_id and d in other_docs
+                ]
+        if parsed is None or not (parsed.terms or parsed.phrases):
+            return keep
+        shown = [f for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
+                 and (rows[f.chunk_id].dup_group is None or f.chunk_id in keep)]
+        hidden: set[int] = set()
+        for ids in shared_sentence_groups(
+            HitText(f.chunk_id, rows[f.chunk_id].doc_id, rows[f.chunk_id].text,
+                    tuple(query_spans(rows[f.chunk_id].text, parsed))) for f in shown
+        ):
+            first, others = ids[0], ids[1:]
+            listed = keep.setdefault(first, [])
+            known = {rows[first].doc_id} | {s.doc_id for s in listed}
+            for cid in others:
+                hidden.add(cid)
+                for s in [SharedWith(doc_id=rows[cid].doc_id, path=docs[rows[cid].doc_id].path,
+                                     place=docs[rows[cid].doc_id].meta.place, chunk_id=cid), *keep.pop(cid, [])]:
+                    if s.doc_id not in known:
+                        known.add(s.doc_id)
+                        listed.append(s)
+        if hidden:
+            fused[:] = [f for f in fused if f.chunk_id not in hidden]
         return keep
 
     def _hit(self, f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None,
