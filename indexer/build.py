@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.chunk import chunk_paragraphs
 from indexer.config import Config
 from indexer.dedup import duplicate_groups
-from indexer.document import Document, DocumentMeta
+from indexer.document import Chunk, Document, DocumentMeta
 from indexer.fulltext import analysis
 from indexer.fulltext.base import FullTextRecord
 from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
@@ -31,7 +31,7 @@ from indexer.generations import GenerationStore, LockHeld
 from indexer.ingest import PIPELINE_VERSION, parse_file
 from indexer.load import LoadError
 from indexer.scan import CorpusFile, scan_corpus
-from indexer.vectors import EmbeddingCache, Encoder, VectorIndex
+from indexer.vectors import EmbeddingCache, Encoder, VectorIndex, cache_key
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,14 @@ class _Plan:
     unchanged: int = 0
 
 
+class _Parsed(NamedTuple):
+    doc_id: str
+    file: CorpusFile
+    doc: Document
+    overrides: str
+    chunks: list[Chunk]
+
+
 def embedding_input(meta: DocumentMeta, heading_path: Iterable[str], text: str, with_context: bool) -> str:
     """The text the model sees: optionally prefixed by the title and heading path, which disambiguate
     short paragraphs ("一是……") without changing what is shown to the user."""
@@ -143,7 +151,7 @@ class Index:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = Encoder(self.config.model, self.config.embed_batch_size)
+            self._encoder = Encoder(self.config.model, self.config.embed_batch_size, self.config.encoder_backend)
         return self._encoder
 
     # -- public --------------------------------------------------------------------------------
@@ -185,7 +193,8 @@ class Index:
             for doc in documents:
                 doc_id = _new_doc_id(doc.path, used)
                 used.add(doc_id)
-                parsed.append((doc_id, CorpusFile(Path(doc.path), doc.path, 0, 0), doc, "{}"))
+                chunks = chunk_paragraphs(doc.paragraphs, doc_id, self.config, doc_path=doc.path)
+                parsed.append(_Parsed(doc_id, CorpusFile(Path(doc.path), doc.path, 0, 0), doc, "{}", chunks))
                 report.added.append(doc.path)
             report.timings["parse"] = time.perf_counter() - t0
             name, build_dir = self.store.new_build_dir()
@@ -273,7 +282,8 @@ class Index:
 
     def _incompatible(self, prev: Catalog) -> bool:
         info = prev.info()
-        return info.get("model") != self.config.model or info.get("chunking") != _chunk_config_signature(self.config)
+        return (info.get("model") != self.config.model or info.get("chunking") != _chunk_config_signature(self.config)
+                or info.get("encoder_backend", "torch") != self.config.encoder_backend)
 
     def _plan(self, scan, prev: Catalog | None, overrides: dict[str, dict[str, str]], reparse_all: bool,
               report: RunReport) -> _Plan:
@@ -356,20 +366,25 @@ class Index:
         report.unchanged = plan.unchanged
         return plan
 
-    def _parse(self, plan: _Plan, prev: Catalog | None, report: RunReport) -> list[tuple[str, CorpusFile, Document, str]]:
+    def _parse(self, plan: _Plan, prev: Catalog | None, report: RunReport) -> list[_Parsed]:
+        """Read and chunk each new or changed file; a file that fails is reported, never the whole run."""
         t0 = time.perf_counter()
         parsed = []
         for f, doc_id, _digest, ov in plan.to_parse:
             try:
                 doc = parse_file(f.abs_path, f.rel_path, self.config.max_file_bytes, json.loads(ov) or None)
-            except LoadError as exc:
+                chunks = chunk_paragraphs(doc.paragraphs, doc_id, self.config, doc_path=doc.path)
+            except Exception as exc:  # LoadError says why; anything else is our bug, but only this file's
+                reason = exc.reason if isinstance(exc, LoadError) else f"internal error: {type(exc).__name__}: {exc}"
+                if not isinstance(exc, LoadError):
+                    log.exception("unexpected error while reading %s", f.rel_path)
                 had_previous = prev is not None and prev.document(doc_id) is not None
-                report.failures.append({"path": f.rel_path, "reason": exc.reason, "kept_previous": had_previous})
+                report.failures.append({"path": f.rel_path, "reason": reason, "kept_previous": had_previous})
                 if f.rel_path in report.added:
                     report.added.remove(f.rel_path)
-                log.warning("%s: %s", f.rel_path, exc.reason)
+                log.warning("%s: %s", f.rel_path, reason)
                 continue
-            parsed.append((doc_id, f, doc, ov))
+            parsed.append(_Parsed(doc_id, f, doc, ov, chunks))
         report.timings["parse"] = time.perf_counter() - t0
         return parsed
 
@@ -408,8 +423,7 @@ class Index:
             for doc_id, f in plan.touched:
                 catalog.touch_document(doc_id, f.size, f.mtime_ns)
             records: list[FullTextRecord] = []
-            for doc_id, f, doc, ov in parsed:
-                chunks = chunk_paragraphs(doc.paragraphs, doc_id, cfg, doc_path=doc.path)
+            for doc_id, f, doc, ov, chunks in parsed:
                 catalog.put_document(doc_id, doc, f.size, f.mtime_ns, ov, indexed_at)
                 old_ids = [c.chunk_id for c in catalog.chunks_of(doc_id)]
                 removed, added = catalog.replace_chunks(doc_id, chunks)
@@ -443,6 +457,7 @@ class Index:
             catalog.set_durable(True)  # this commit flushes every earlier unsynced write of the file
             catalog.set_info({
                 "generation": report.generation, "built_at": _now(), "model": cfg.model,
+                "encoder_backend": cfg.encoder_backend,
                 "dim": index.dim, "chunking": _chunk_config_signature(cfg), "documents": report.documents,
                 "chunks": report.chunks, "corpus": str(Path(cfg.corpus_dir).resolve()),
             })
@@ -454,7 +469,7 @@ class Index:
     def _embed_all(self, catalog: Catalog, report: RunReport, progress: bool) -> tuple[np.ndarray, np.ndarray]:
         """Vectors for every chunk of the new generation, embedding only texts not in the cache."""
         cache_path = self.config.embedding_cache or Path(self.config.index_dir) / "embeddings.sqlite"
-        cache = EmbeddingCache(cache_path, self.config.model)
+        cache = EmbeddingCache(cache_path, cache_key(self.config.model, self.config.encoder_backend))
         try:
             metas = {d.doc_id: d.meta for d in catalog.documents()}
             rows: list[ChunkRow] = list(catalog.iter_chunks())

@@ -43,9 +43,10 @@ class Config:
     max_chunk_chars: int = 350
     min_chunk_chars: int = 40
 
-    # Full-text backend for new indexes: "tantivy" (native, fast) or "whoosh" (pure Python). An existing
-    # index is always opened with the backend that built it.
-    fulltext_backend: str = "tantivy"
+    # Full-text backend for new indexes: "whoosh" (the chosen, pure-Python default) or "tantivy" (native,
+    # much faster at 10^5 chunks: docs/benchmarks.md). An existing index is always opened with the backend
+    # that built it, so switching takes effect with `reportsearch index --full`.
+    fulltext_backend: str = "whoosh"
 
     # Ingestion
     max_file_bytes: int = 50 * 1024 * 1024
@@ -53,16 +54,18 @@ class Config:
 
     # Fusion
     rrf_k: int = 5  # small: the top of each list decides (measured, docs/evaluation.md)
-    keyword_weight: float = 1.0
+    keyword_weight: float = 1.0  # weights when queries are not routed, and for "mixed" queries
     semantic_weight: float = 1.0
-    candidates: int = 100  # how many hits each retriever contributes to fusion
-    fusion: str = "rrf"  # "rrf" (rank-based) or "convex" (normalised scores); see docs/evaluation.md
-    fusion_norm: str = "minmax"  # score normalisation for convex fusion: "minmax" or "zscore"
-    route_queries: bool = True  # weights by query kind (indexer/search/routing.py) instead of the two above
-    lookup_keyword_weight: float = 1.0  # a known term or quoted phrase
+    candidates: int = 200  # how many hits each retriever contributes to fusion
+    fusion: str = "convex"  # "rrf" (rank-based) or "convex" (normalised scores): unrouted and natural queries
+    fusion_norm: str = "zscore"  # score normalisation for convex fusion: "minmax" or "zscore"
+    route_queries: bool = True  # fusion by query kind (indexer/search/routing.py); see docs/evaluation.md
+    lookup_fusion: str = "rrf"  # a known term or quoted phrase: BM25 leads
+    lookup_keyword_weight: float = 1.0
     lookup_semantic_weight: float = 0.3
-    natural_keyword_weight: float = 0.3  # a question or sentence in the user's own words
-    natural_semantic_weight: float = 1.0
+    natural_keyword_weight: float = 0.2  # a question or sentence in the user's own words: semantics leads
+    natural_semantic_weight: float = 0.8
+    mixed_fusion: str = "rrf"  # a few words that are neither, with keyword_weight / semantic_weight
 
     # Generations
     keep_generations: int = 3

@@ -78,7 +78,7 @@ def parse_marker(text: str) -> Marker | None:
 
 
 def _number_value(token: str) -> int | None:
-    if token.isdigit():
+    if token.isdecimal():  # not isdigit(): '①'.isdigit() is True but int('①') fails
         return int(token)
     if "①" <= token <= "⑳":
         return ord(token) - ord("①") + 1

@@ -120,3 +120,10 @@ def test_the_same_report_as_txt_and_docx_gives_the_same_passage(build_index, enc
         s.close()
     assert len(hits) == 1
     assert {hits[0].path} | {w.path for w in hits[0].shared_with} == {"r.txt", "r.docx"}
+
+
+def test_circled_number_lists_are_read_not_crashed_on(build_index, encoder):
+    text = GOOD_TEXT + "\n二、下一步计划\n\n①继续推行板凳调解，覆盖全部行政村，力争全年化解矛盾一百起以上。\n\n②加强人民调解员培训，每季度组织一次集中学习。\n"
+    config, rep = build_index({"circled.txt": text})
+    assert rep.exit_code == 0, rep.summary()
+    assert keyword_places(config, encoder, "人民调解员培训") == {"circled.txt"}

@@ -1,4 +1,5 @@
-"""Choose the full-text backend for a configuration (Whoosh today; a server backend can slot in here)."""
+"""Choose the full-text backend: `Config.fulltext_backend` for a new index; an existing index is opened (and
+cloned) with the backend whose files it holds, so changing the setting never misreads an old generation."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,20 +7,40 @@ from pathlib import Path
 from indexer.config import Config
 from indexer.fulltext.base import AnalyzerConfig, FullTextIndex
 
+BACKENDS = ("tantivy", "whoosh")
 
-def _backend() -> type[FullTextIndex]:
-    from indexer.fulltext.whoosh_index import WhooshIndex
 
-    return WhooshIndex
+def backend_class(name: str) -> type[FullTextIndex]:
+    if name == "tantivy":
+        from indexer.fulltext.tantivy_index import TantivyIndex
+
+        return TantivyIndex
+    if name == "whoosh":
+        from indexer.fulltext.whoosh_index import WhooshIndex
+
+        return WhooshIndex
+    raise ValueError(f"unknown fulltext_backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def detect_backend(directory: Path) -> str:
+    """Which backend wrote the index in `directory` (FileNotFoundError if none did)."""
+    from indexer.fulltext.tantivy_index import ANALYZER_FILE
+
+    directory = Path(directory)
+    if (directory / ANALYZER_FILE).exists():
+        return "tantivy"
+    if directory.is_dir() and any(p.name.endswith(".toc") for p in directory.iterdir()):
+        return "whoosh"
+    raise FileNotFoundError(f"no full-text index in {directory}")
 
 
 def create_fulltext(directory: Path, config: Config) -> FullTextIndex:
-    return _backend().create(directory, AnalyzerConfig(user_dict=config.user_dict))
+    return backend_class(config.fulltext_backend).create(directory, AnalyzerConfig(user_dict=config.user_dict))
 
 
 def open_fulltext(directory: Path, config: Config) -> FullTextIndex:
-    return _backend().open(directory)
+    return backend_class(detect_backend(directory)).open(directory)
 
 
 def clone_fulltext(src: Path, dst: Path) -> None:
-    _backend().clone(src, dst)
+    backend_class(detect_backend(src)).clone(src, dst)

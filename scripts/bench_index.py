@@ -1,0 +1,189 @@
+"""Index build cost at N chunks, per stage, against the raw embedding cost of the same model in the same run.
+
+    .venv/bin/python scripts/bench_index.py --n 10000 --n 100000 [--backend tantivy --backend whoosh]
+        [--raw-sample 400] [--json .bench/results/bench_index.json]
+
+For each N it builds the benchmark corpus (scripts/bench_common.make_corpus: real report and STARD text),
+then runs a full `Index.build()` of it (scan, parse, chunk+catalog, full text, embed, FAISS, finish).
+
+Embedding 100k chunks takes ~48 min of both cores even on an idle machine, so the build's encoder is a
+*replay* encoder: vectors come from the shared embedding cache (.bench/embeddings.sqlite) where a text is
+there, and are otherwise deterministic pseudo-random unit vectors (counted and reported). The time spent
+inside that encoder is subtracted, and the real model's cost is measured in the same run on a fixed sample
+of the corpus's own embedding inputs (`--raw-sample`), then extrapolated per chunk:
+    estimated cold build = (build total - replay encoder time) + chunks x raw seconds per chunk
+    ratio = estimated cold build / (chunks x raw seconds per chunk)        (target <= 1.15)
+Everything else (parsing, tokenizing, catalog, FAISS, cache reads/writes) is measured for real. The build
+writes its vectors to a private cache that is emptied first, so the cache-write cost is paid as in a real
+first build.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import hashlib
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import (  # noqa: E402
+    BENCH_DIR, SHARED_CACHE, RssSampler, machine_info, make_corpus, peak_rss_mb, write_json,
+)
+
+from indexer.build import Index, embedding_input  # noqa: E402
+from indexer.chunk import chunk_paragraphs  # noqa: E402
+from indexer.config import Config  # noqa: E402
+from indexer.ingest import parse_file  # noqa: E402
+from indexer.vectors import EmbeddingCache, Encoder  # noqa: E402
+
+PERF_DIR = BENCH_DIR / "perf"
+
+
+class ReplayEncoder:
+    """Encoder stand-in for builds too large to embed here: cached real vectors, else pseudo-random ones."""
+
+    def __init__(self, real: Encoder, cache_path: Path, model_key: str):
+        self.real = real
+        self.name = real.name
+        self.batch_size = real.batch_size
+        self.cache = EmbeddingCache(cache_path, model_key)
+        self.seconds = 0.0
+        self.replayed = 0
+        self.pseudo = 0
+
+    @property
+    def dim(self) -> int:
+        return self.real.dim
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        t0 = time.perf_counter()
+        found = self.cache.get_many(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            if i in found:
+                out[i] = found[i]
+                continue
+            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+            v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            out[i] = v / np.linalg.norm(v)
+        self.replayed += len(found)
+        self.pseudo += len(texts) - len(found)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def embedding_inputs(folder: Path, config: Config, limit: int) -> list[str]:
+    """The first `limit` texts the build would embed, spread over the corpus (every k-th file)."""
+    files = sorted(folder.rglob("*.txt"))
+    step = max(1, len(files) // max(1, limit))
+    texts: list[str] = []
+    for path in files[::step]:
+        rel = path.relative_to(folder).as_posix()
+        doc = parse_file(path, rel, config.max_file_bytes)
+        texts += [embedding_input(doc.meta, c.heading_path, c.text, config.embed_with_context)
+                  for c in chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel)]
+        if len(texts) >= limit:
+            break
+    return texts[:limit]
+
+
+def raw_embedding(encoder: Encoder, texts: list[str]) -> dict:
+    encoder.encode(texts[:32])  # warm-up: first batches pay for lazy initialisation
+    t0 = time.perf_counter()
+    encoder.encode(texts)
+    seconds = time.perf_counter() - t0
+    return {"texts": len(texts), "seconds": round(seconds, 2), "chunks_per_s": round(len(texts) / seconds, 2),
+            "s_per_chunk": seconds / len(texts), "mean_chars": round(sum(map(len, texts)) / len(texts), 1)}
+
+
+def build_once(n: int, backend: str, corpus: Path, encoder: Encoder, raw: dict) -> dict:
+    index_dir = PERF_DIR / f"index-{n}-{backend}"
+    private_cache = PERF_DIR / f"cache-{n}-{backend}.sqlite"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{private_cache}{suffix}").unlink(missing_ok=True)
+    config = dataclasses.replace(Config(), corpus_dir=corpus, index_dir=index_dir, embedding_cache=private_cache,
+                                 fulltext_backend=backend)
+    replay = ReplayEncoder(encoder, SHARED_CACHE, config.model)
+    gc.collect()
+    with RssSampler() as rss:
+        t0 = time.perf_counter()
+        report = Index(config, replay).build(full=True, progress=False)
+        wall = time.perf_counter() - t0
+    if report.exit_code != 0:
+        raise RuntimeError(report.summary())
+    chunks = report.chunks
+    t = {k: round(v, 2) for k, v in report.timings.items()}
+    embed_non_model = report.timings.get("embed", 0.0) - replay.seconds
+    overhead = wall - replay.seconds
+    raw_total = chunks * raw["s_per_chunk"]
+    stages = {
+        "scan": t.get("scan"), "parse": t.get("parse"), "chunk+catalog": t.get("catalog"),
+        "fulltext (tokenize+index)": t.get("fulltext"), "embed (cache I/O, model excluded)": round(embed_non_model, 2),
+        "faiss": t.get("faiss"), "finish (dedup, info)": t.get("finish"),
+    }
+    result = {
+        "n_target": n, "backend": backend, "documents": report.documents, "chunks": chunks,
+        "wall_s": round(wall, 2), "stages_s": stages,
+        "stages_chunks_per_s": {k: (round(chunks / v, 1) if v else None) for k, v in stages.items()},
+        "replay": {"from_shared_cache": replay.replayed, "pseudo_vectors": replay.pseudo,
+                   "seconds": round(replay.seconds, 2)},
+        "overhead_s": round(overhead, 2),
+        "raw_embedding_estimate_s": round(raw_total, 1),
+        "estimated_cold_build_s": round(overhead + raw_total, 1),
+        "ratio_build_over_embedding": round((overhead + raw_total) / raw_total, 3),
+        "peak_rss_mb_during_build": round(rss.peak, 1),
+        "index_dir": str(index_dir),
+    }
+    replay.cache.close()
+    return result
+
+
+def print_result(r: dict) -> None:
+    print(f"\n== N={r['n_target']} backend={r['backend']}: {r['chunks']} chunks in {r['documents']} documents")
+    for k, v in r["stages_s"].items():
+        rate = r["stages_chunks_per_s"][k]
+        print(f"  {k:38s} {v:8.2f} s  {rate if rate else '-':>10} chunks/s")
+    print(f"  wall {r['wall_s']} s, overhead (all but the model) {r['overhead_s']} s, peak RSS {r['peak_rss_mb_during_build']} MB")
+    print(f"  raw embedding of {r['chunks']} chunks (extrapolated) {r['raw_embedding_estimate_s']} s ->"
+          f" estimated cold build {r['estimated_cold_build_s']} s = {r['ratio_build_over_embedding']} x embedding")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, action="append", required=True)
+    ap.add_argument("--backend", action="append", choices=["tantivy", "whoosh"])
+    ap.add_argument("--raw-sample", type=int, default=400)
+    ap.add_argument("--json", type=Path, default=BENCH_DIR / "results" / "bench_index.json")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    backends = args.backend or ["tantivy"]
+    config = Config()
+    encoder = Encoder(config.model, config.embed_batch_size)
+    out = {"machine": machine_info(), "command": " ".join(sys.argv), "runs": []}
+    for n in args.n:
+        corpus = BENCH_DIR / f"corpus-{n}"
+        info = make_corpus(n, corpus, config)
+        sample = embedding_inputs(corpus, config, args.raw_sample)
+        raw = raw_embedding(encoder, sample)
+        print(f"\nN={n}: raw embedding {raw['texts']} texts in {raw['seconds']} s = {raw['chunks_per_s']} chunks/s"
+              f" (mean {raw['mean_chars']} chars); load average {machine_info()['load_avg']}")
+        for backend in backends:
+            r = build_once(n, backend, corpus, encoder, raw)
+            r["raw_embedding_sample"] = raw
+            r["corpus"] = info
+            print_result(r)
+            out["runs"].append(r)
+    out["peak_rss_mb_process"] = round(peak_rss_mb(), 1)
+    write_json(args.json, out)
+
+
+if __name__ == "__main__":
+    main()
