@@ -258,6 +258,8 @@ class Searcher:
                 facets = facet_counts(unfiltered, u_rows, u_docs)
             start = (req.page - 1) * req.size
             page = fused[start : start + req.size]
+            if req.collapse_duplicates:
+                self._list_group_members(gen, page, rows, shared)
             hits = [self._hit(f, rows[f.chunk_id], docs[rows[f.chunk_id].doc_id], parsed, shared) for f in page]
             return SearchResponse(
                 query=req.query, mode=req.mode, total=len(fused), hits=hits, facets=facets,
@@ -272,21 +274,15 @@ class Searcher:
         Build-time groups (near-duplicate chunks) are hidden by the caller's filter; hits whose only
         literal match is a stock sentence other hits share (dedup.shared_sentence_groups) are removed
         from `fused` here, in place, because they are copies for this query only."""
+        # The best-ranked copy of each build-time group stands for it; who else shares it is looked up
+        # only for the hits on the page (_list_group_members): groups of boilerplate can be large.
         keep: dict[int, list[SharedWith]] = {}
-        groups = {rows[f.chunk_id].dup_group for f in fused if rows[f.chunk_id].dup_group is not None}
-        if groups:
-            members = gen.catalog.dup_members(groups)
-            other_docs = gen.catalog.documents_by_id(d for m in members.values() for _, d in m)
-            seen: set[int] = set()
-            for f in fused:
-                g = rows[f.chunk_id].dup_group
-                if g is None or g in seen:
-                    continue
+        seen: set[int] = set()
+        for f in fused:
+            g = rows[f.chunk_id].dup_group
+            if g is not None and g not in seen:
                 seen.add(g)
-                keep[f.chunk_id] = [
-                    SharedWith(doc_id=d, path=other_docs[d].path, place=other_docs[d].meta.place, chunk_id=cid)
-                    for cid, d in members.get(g, []) if cid != f.chunk_id and d in other_docs
-                ]
+                keep[f.chunk_id] = []
         if parsed is None or not (parsed.terms or parsed.phrases):
             return keep
         shown = [f for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
@@ -309,6 +305,25 @@ class Searcher:
         if hidden:
             fused[:] = [f for f in fused if f.chunk_id not in hidden]
         return keep
+
+    @staticmethod
+    def _list_group_members(gen: _Generation, page: list[Fused], rows: dict[int, ChunkRow],
+                            shared: dict[int, list[SharedWith]]) -> None:
+        """Add the other reports of each shown hit's boilerplate group to its `shared_with`."""
+        groups = {rows[f.chunk_id].dup_group for f in page if rows[f.chunk_id].dup_group is not None}
+        if not groups:
+            return
+        members = gen.catalog.dup_members(groups)
+        docs = gen.catalog.documents_by_id(d for m in members.values() for _, d in m)
+        for f in page:
+            g = rows[f.chunk_id].dup_group
+            if g is None:
+                continue
+            listed = shared.setdefault(f.chunk_id, [])
+            known = {rows[f.chunk_id].doc_id} | {s.doc_id for s in listed}
+            group = [SharedWith(doc_id=d, path=docs[d].path, place=docs[d].meta.place, chunk_id=cid)
+                     for cid, d in members.get(g, []) if d not in known and d in docs]
+            listed[:0] = group
 
     def _hit(self, f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None,
              shared: dict[int, list[SharedWith]]) -> Hit:
