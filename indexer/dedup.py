@@ -1,40 +1,203 @@
-"""Boilerplate detection: paragraphs that several reports share word for word (after normalisation).
+"""Boilerplate detection: wording that several reports share.
 
 Stock phrases such as 小事不出村，大事不出乡，矛盾不上交 recur across reports; grouping them lets search
 show one copy with "N 份报告有相同表述" instead of N copies crowding out distinctive practices.
+Two levels:
+
+- Build time (`duplicate_groups`): chunks of different documents that are the same text after
+  normalisation, or near-duplicates -- Jaccard similarity of their character 4-gram sets at least
+  NEAR_JACCARD, found with MinHash + LSH so 56k chunks take seconds, then verified exactly. A group is
+  collapsed on every query.
+- Query time (`shared_sentence_groups`): hits whose *only* literal match lies in a sentence that other
+  hits from other reports also carry (a slogan quoted inside otherwise different paragraphs). Those are
+  one result for *this* query; for a query matching their distinctive parts they stay separate.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+import zlib
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
 
 from indexer.catalog import Catalog
 
 # Everything but letters, digits and CJK: punctuation and spacing differ between copies of one sentence.
 _NOISE = re.compile(r"[^\w]|_", re.UNICODE)
 MIN_CHARS = 12  # very short chunks are too generic to call shared wording
+SHINGLE = 4  # characters per shingle
+NEAR_JACCARD = 0.7  # near-duplicate: ~ a sentence or two reworded in a paragraph of several
+NUM_PERM, BANDS = 64, 16  # LSH: 4 rows per band finds pairs at Jaccard 0.7 with probability > 0.99
+_PRIME = np.uint64((1 << 61) - 1)
+
+
+def normalize(text: str) -> str:
+    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 def normalized_key(text: str) -> str | None:
-    norm = _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+    norm = normalize(text)
     if len(norm) < MIN_CHARS:
         return None
     return hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
 
 
+def shingles(norm: str, size: int = SHINGLE) -> set[str]:
+    if len(norm) <= size:
+        return {norm} if norm else set()
+    return {norm[i : i + size] for i in range(len(norm) - size + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        root = self.parent.setdefault(x, x)
+        while root != self.parent[root]:
+            root = self.parent[root]
+        while x != root:  # path compression
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _minhash(shingle_sets: Sequence[set[str]]) -> np.ndarray:
+    """MinHash signatures (n, NUM_PERM) with a fixed seed, so groups are the same on every run."""
+    rng = np.random.default_rng(20240227)
+    a = rng.integers(1, int(_PRIME), NUM_PERM, dtype=np.uint64)
+    b = rng.integers(0, int(_PRIME), NUM_PERM, dtype=np.uint64)
+    out = np.empty((len(shingle_sets), NUM_PERM), dtype=np.uint64)
+    for i, sh in enumerate(shingle_sets):
+        h = np.fromiter((zlib.crc32(s.encode()) for s in sh), dtype=np.uint64, count=len(sh))
+        # Multiply-add hashing in wrapping 64-bit arithmetic: cheap, and a fine permutation family here.
+        out[i] = ((a[:, None] * h[None, :] + b[:, None]) % _PRIME).min(axis=1)
+    return out
+
+
+def near_duplicate_pairs(texts: Sequence[str], owners: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of texts from different owners with shingle Jaccard >= NEAR_JACCARD."""
+    norms = [normalize(t) for t in texts]
+    keep = [i for i, n in enumerate(norms) if len(n) >= MIN_CHARS]
+    sets = [shingles(norms[i]) for i in keep]
+    if len(keep) < 2:
+        return []
+    sig = _minhash(sets)
+    rows = NUM_PERM // BANDS
+    candidates: set[tuple[int, int]] = set()
+    for band in range(BANDS):
+        buckets: dict[bytes, list[int]] = {}
+        block = np.ascontiguousarray(sig[:, band * rows : (band + 1) * rows])
+        for k in range(len(keep)):
+            buckets.setdefault(block[k].tobytes(), []).append(k)
+        for members in buckets.values():
+            if 1 < len(members) <= 200:  # a huge bucket is a very common short text, not a report's wording
+                for x in range(len(members)):
+                    for y in range(x + 1, len(members)):
+                        candidates.add((members[x], members[y]))
+    pairs = []
+    for x, y in candidates:
+        i, j = keep[x], keep[y]
+        if owners[i] != owners[j] and jaccard(sets[x], sets[y]) >= NEAR_JACCARD:
+            pairs.append((i, j))
+    return pairs
+
+
 def duplicate_groups(catalog: Catalog) -> dict[int, int]:
-    """chunk_id -> group id for chunks whose normalised text occurs in two or more documents."""
-    by_key: dict[str, list[tuple[int, str]]] = {}
+    """chunk_id -> group id for chunks whose (near-)identical text occurs in two or more documents."""
+    ids: list[int] = []
+    docs: list[str] = []
+    texts: list[str] = []
     for row in catalog.iter_chunks():
-        key = normalized_key(row.text)
-        if key:
-            by_key.setdefault(key, []).append((row.chunk_id, row.doc_id))
-    groups: dict[int, int] = {}
-    for members in by_key.values():
-        if len({doc for _, doc in members}) < 2:
+        ids.append(row.chunk_id)
+        docs.append(row.doc_id)
+        texts.append(row.text)
+    uf = _UnionFind()
+    by_key: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        key = normalized_key(text)
+        if key is None:
             continue
-        gid = min(cid for cid, _ in members)  # stable: the smallest member id names the group
-        for cid, _ in members:
-            groups[cid] = gid
+        if key in by_key:
+            uf.union(ids[by_key[key]], ids[i])
+        else:
+            by_key[key] = i
+    for i, j in near_duplicate_pairs(texts, docs):
+        uf.union(ids[i], ids[j])
+    members: dict[int, list[int]] = {}
+    doc_of = dict(zip(ids, docs))
+    for cid in list(uf.parent):
+        members.setdefault(uf.find(cid), []).append(cid)
+    groups: dict[int, int] = {}
+    for root, cids in members.items():
+        if len({doc_of[c] for c in cids}) < 2:
+            continue
+        for cid in cids:
+            groups[cid] = root  # the union-find root is the smallest member id: stable across runs
     return groups
+
+
+# -- query time ------------------------------------------------------------------------------------
+
+_SEGMENT = re.compile(r"[^。！？；!?;“”「」『』\"\n]+")
+SEGMENT_MIN_CHARS = 8  # a slogan of two clauses at least; shorter shared bits are just common words
+SEGMENT_CONTAINMENT = 0.8  # share of the shorter segment's character pairs found in the other
+
+
+@dataclass(frozen=True)
+class HitText:
+    chunk_id: int
+    doc_id: str
+    text: str
+    spans: tuple[tuple[int, int], ...]  # where the query matches literally
+
+
+def _bigrams(norm: str) -> set[str]:
+    return {norm[i : i + 2] for i in range(len(norm) - 1)}
+
+
+def matched_segment(hit: HitText) -> str | None:
+    """The one sentence/quoted segment holding every literal match of the hit, normalised; None when the
+    matches spread over several segments (the hit matched on its own content) or there are none."""
+    if not hit.spans:
+        return None
+    found = None
+    for m in _SEGMENT.finditer(hit.text):
+        inside = [s for s in hit.spans if s[0] < m.end() and s[1] > m.start()]
+        if not inside:
+            continue
+        if found is not None or any(s[0] < m.start() or s[1] > m.end() for s in inside):
+            return None
+        found = normalize(m.group(0))
+    return found if found and len(found) >= SEGMENT_MIN_CHARS else None
+
+
+def shared_sentence_groups(hits: Iterable[HitText]) -> list[list[int]]:
+    """Groups of chunk ids (in the given rank order) of hits from different documents whose only literal
+    match is the same stock sentence; each group's first id is the copy to show."""
+    clusters: list[tuple[set[str], list[HitText]]] = []
+    for hit in hits:
+        segment = matched_segment(hit)
+        if segment is None:
+            continue
+        grams = _bigrams(segment)
+        for cgrams, members in clusters:
+            shorter = min(len(grams), len(cgrams))
+            if shorter and len(grams & cgrams) / shorter >= SEGMENT_CONTAINMENT:
+                if all(m.doc_id != hit.doc_id for m in members):
+                    members.append(hit)
+                break
+        else:
+            clusters.append((grams, [hit]))
+    return [[m.chunk_id for m in members] for _, members in clusters if len(members) > 1]

@@ -22,13 +22,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import jieba
 
 log = logging.getLogger(__name__)
 
-DOMAIN_DICT = Path(__file__).resolve().parent.parent / "lexicon" / "domain_dict.txt"
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
+DOMAIN_DICT = LEXICON_DIR / "domain_dict.txt"  # curated by hand
+GROWN_DICT = LEXICON_DIR / "grown_dict.txt"  # frequent corpus n-grams jieba splits (scripts/grow_lexicon.py)
+SYNONYMS = LEXICON_DIR / "synonyms.txt"  # groups of interchangeable words, for expansion
+LEXICON_FILES = (DOMAIN_DICT, GROWN_DICT, SYNONYMS)  # anything that changes tokens: index caches key on them
 
 # Function words that carry no topic; dropped from plain query terms only (never from the index).
 STOPWORDS = frozenset(
@@ -108,6 +112,33 @@ def read_dictionary(path: Path) -> list[tuple[str, int | None, str | None]]:
     return entries
 
 
+def read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
+    """Synonym groups, one per line: `上访 信访` (all interchangeable) or `老年人 => 养老 老人`
+    (one way: the left word also finds the right ones). `#` starts a comment."""
+    table: dict[str, list[str]] = {}
+
+    def add(word: str, others: Iterable[str]) -> None:
+        entry = table.setdefault(word, [])
+        entry.extend(o for o in others if o != word and o not in entry)
+
+    for lineno, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        left, arrow, right = line.partition("=>")
+        if arrow:
+            sources, targets = [normalize(w) for w in left.split()], [normalize(w) for w in right.split()]
+            for w in sources:
+                add(w, targets)
+        else:
+            group = [normalize(w) for w in line.split()]
+            if len(group) < 2:
+                log.warning("%s:%d: a synonym group needs two words or more", path, lineno)
+            for w in group:
+                add(w, group)
+    return {w: tuple(others) for w, others in table.items() if others}
+
+
 class Analyzer:
     """A private jieba tokenizer with our dictionaries. Thread-safe after construction."""
 
@@ -117,11 +148,21 @@ class Analyzer:
         _silence_jieba()
         self._jieba = jieba.Tokenizer()  # own instance: the global one may carry others' words
         self._jieba.initialize()
-        dicts = [DOMAIN_DICT] + ([user_dict] if user_dict else [])
+        dicts = [p for p in (DOMAIN_DICT, GROWN_DICT) if p.exists()] + ([user_dict] if user_dict else [])
         for path in dicts:
             for word, freq, tag in read_dictionary(path):
                 self._jieba.add_word(word, freq, tag)
+        # Not added to jieba: a synonym that is no dictionary word (骗钱) would change how queries cut.
+        self._synonyms = read_synonyms(SYNONYMS) if SYNONYMS.exists() else {}
         log.info("jieba loaded with %s", ", ".join(str(p) for p in dicts))
+
+    def synonyms(self, word: str) -> tuple[str, ...]:
+        """Words that may stand for `word` (not including it); empty for most words."""
+        return self._synonyms.get(word, ())
+
+    def expand(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """word -> its synonyms, for the words that have any (query expansion)."""
+        return {w: self._synonyms[w] for w in words if w in self._synonyms}
 
     def _subwords(self, word: str) -> Iterator[tuple[int, int]]:
         """Offsets (relative to the word) of its dictionary sub-words, longest first."""
@@ -132,8 +173,18 @@ class Analyzer:
                 if freq.get(word[i : i + length]):
                     yield i, i + length
 
-    def tokenize(self, text: str, subwords: bool | None = None) -> list[Token]:
-        """Words of `text` with positions and offsets; sub-words follow their long word."""
+    def tokenize(self, text: str, subwords: bool | None = None, synonyms: bool = False) -> list[Token]:
+        """Words of `text` with positions and offsets; sub-words follow their long word.
+
+        With `synonyms=True` each word (and sub-word) with synonyms is followed by them, at the same
+        position and offsets, so an index built this way finds 信访 for 上访 and highlighting marks the
+        word the text actually uses."""
+        if synonyms and self._synonyms:
+            out: list[Token] = []
+            for t in self.tokenize(text, subwords):
+                out.append(t)
+                out.extend(Token(s, t.start, t.end, t.pos) for s in self._synonyms.get(t.text, ()))
+            return out
         with_sub = self.subwords if subwords is None else subwords
         norm = normalize(text)
         tokens: list[Token] = []

@@ -1,11 +1,23 @@
 """Rank fusion of the keyword and semantic lists.
 
-Weighted reciprocal rank fusion: score(d) = Σ_r w_r / (k + rank_r(d)). Rank-based, so BM25 scores and
-cosines need no common scale; the weights let the query decide which retriever leads (see searcher).
+Two methods, chosen by `Config.fusion` (measurements in docs/evaluation.md):
+- "rrf": weighted reciprocal rank fusion, score(d) = Σ_r w_r / (k + rank_r(d)). Rank-based, so BM25
+  scores and cosines need no common scale.
+- "convex": each list's scores normalised (min-max or z-score) and combined as Σ_r w_r · norm_r(d); a
+  chunk missing from a list gets that list's floor (0 after min-max). Keeps *how much* better the top hit
+  is, which ranks throw away: a BM25 list with one exact-term hit far ahead stays far ahead.
+The weights come from the query (see routing), so keyword lookups lean lexical and questions semantic.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+FUSION_METHODS = ("rrf", "convex")
+NORMALIZERS = ("minmax", "zscore")
+# z-score of a chunk a list did not return: one standard deviation below the worst it did return
+# (it ranked below all of them); measured slightly better than "just below" on both sets.
+ABSENT_Z = 1.0
 
 
 @dataclass
@@ -16,19 +28,72 @@ class Fused:
     scores: dict[str, float] = field(default_factory=dict)  # retriever -> its own score
 
 
-def rrf(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], k: int) -> list[Fused]:
-    """Fuse ranked lists of (chunk_id, score); ties keep the order of the first list that has them."""
+def _collect(lists: dict[str, list[tuple[int, float]]]) -> dict[int, Fused]:
     fused: dict[int, Fused] = {}
     for name, hits in lists.items():
-        weight = weights.get(name, 1.0)
         for rank, (chunk_id, score) in enumerate(hits, start=1):
             entry = fused.get(chunk_id)
             if entry is None:
                 entry = fused[chunk_id] = Fused(chunk_id, 0.0)
-            entry.score += weight / (k + rank)
-            entry.ranks[name] = rank
-            entry.scores[name] = score
+            if name not in entry.ranks:  # a retriever may list a chunk once; keep its best rank
+                entry.ranks[name] = rank
+                entry.scores[name] = score
+    return fused
+
+
+def _sorted(fused: dict[int, Fused]) -> list[Fused]:
+    # Ties: the order in which chunks were first listed (dicts keep insertion order; sort is stable).
     return sorted(fused.values(), key=lambda f: -f.score)
+
+
+def rrf(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], k: float) -> list[Fused]:
+    """Fuse ranked lists of (chunk_id, score); ties keep the order of the first list that has them."""
+    fused = _collect(lists)
+    for entry in fused.values():
+        entry.score = sum(weights.get(name, 1.0) / (k + rank) for name, rank in entry.ranks.items())
+    return _sorted(fused)
+
+
+def normalize(scores: list[float], method: str) -> tuple[list[float], float]:
+    """Normalised scores and the floor a chunk absent from the list gets."""
+    if not scores:
+        return [], 0.0
+    if method == "zscore":
+        mean = sum(scores) / len(scores)
+        std = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
+        if std == 0:
+            return [0.0] * len(scores), -ABSENT_Z
+        out = [(s - mean) / std for s in scores]
+        return out, min(out) - ABSENT_Z
+    if method != "minmax":
+        raise ValueError(f"unknown score normalisation {method!r}; choose from {', '.join(NORMALIZERS)}")
+    lo, hi = min(scores), max(scores)
+    if hi == lo:
+        return [1.0] * len(scores), 0.0
+    return [(s - lo) / (hi - lo) for s in scores], 0.0
+
+
+def convex(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], method: str = "minmax") -> list[Fused]:
+    """Σ_r w_r · norm_r(score): a convex combination when the weights sum to 1."""
+    fused = _collect(lists)
+    for name, hits in lists.items():
+        weight = weights.get(name, 1.0)
+        norm, floor = normalize([s for _, s in hits], method)
+        by_id: dict[int, float] = {}
+        for (chunk_id, _), value in zip(hits, norm):
+            by_id.setdefault(chunk_id, value)
+        for chunk_id, entry in fused.items():
+            entry.score += weight * by_id.get(chunk_id, floor)
+    return _sorted(fused)
+
+
+def fuse(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], method: str, k: float,
+         normalization: str = "minmax") -> list[Fused]:
+    if method == "rrf":
+        return rrf(lists, weights, k)
+    if method == "convex":
+        return convex(lists, weights, normalization)
+    raise ValueError(f"unknown fusion method {method!r}; choose from {', '.join(FUSION_METHODS)}")
 
 
 def single(name: str, hits: list[tuple[int, float]]) -> list[Fused]:

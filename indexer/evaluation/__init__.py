@@ -1,0 +1,1 @@
+"""Retrieval evaluation: labelled query sets, metrics, and the `reportsearch eval` runner."""

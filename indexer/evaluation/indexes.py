@@ -1,0 +1,82 @@
+"""The index an evaluation runs against, built once and cached under `.bench/`.
+
+The cache key covers everything that changes what is indexed: the corpus content, the model, chunking,
+embedding context and the tokenizer's dictionaries (a grown lexicon must re-index). A rerun with the same
+key opens the published generation without touching the corpus; the embedding cache is shared by all.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from indexer.build import Index
+from indexer.config import Config
+from indexer.evaluation.datasets import Dataset, corpus_documents, corpus_hash
+from indexer import dedup
+from indexer.fulltext import analysis
+from indexer.fulltext.analysis import LEXICON_FILES
+from indexer.generations import GenerationStore
+from indexer.ingest import PIPELINE_VERSION
+from indexer.vectors import Encoder
+
+log = logging.getLogger(__name__)
+
+BENCH_DIR = Path(".bench")
+
+
+def settings_key(config: Config) -> str:
+    """A short hash of the settings that shape an index's content."""
+    # Dictionaries and the analyzer change tokens; dedup.py changes the boilerplate groups stored at build.
+    dicts = [*LEXICON_FILES, Path(analysis.__file__), Path(dedup.__file__)]
+    dicts += [Path(config.user_dict)] if config.user_dict else []
+    data = {
+        "model": config.model, "max": config.max_chunk_chars, "min": config.min_chunk_chars,
+        "ctx": config.embed_with_context, "pipeline": PIPELINE_VERSION,
+        # Backends other engineers may add settings for: part of the key when present.
+        "backends": [getattr(config, name, None) for name in ("fulltext_backend", "encoder_backend")],
+        "dicts": [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in dicts if p.exists()],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _folder_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def prepare_index(dataset: Dataset, config: Config, encoder: Encoder | None = None,
+                  bench_dir: Path = BENCH_DIR, rebuild: bool = False) -> Config:
+    """Return a config whose index_dir holds a published index of the dataset's corpus (built if needed)."""
+    bench_dir = Path(bench_dir)
+    if config.embedding_cache is None:
+        config = dataclasses.replace(config, embedding_cache=bench_dir / "embeddings.sqlite")
+    if dataset.kind == "id":
+        digest = corpus_hash(dataset.root)
+    else:
+        if dataset.corpus_dir is None:
+            raise ValueError(f"{dataset.root}: cannot tell which corpus it judges; pass --corpus")
+        digest = _folder_hash(dataset.corpus_dir)
+    index_dir = bench_dir / f"{dataset.name}-{digest[:12]}-{settings_key(config)}"
+    config = dataclasses.replace(config, index_dir=index_dir)
+    if dataset.kind == "passage":
+        config = dataclasses.replace(config, corpus_dir=dataset.corpus_dir)
+    store = GenerationStore(index_dir)
+    if store.current_name() is not None and not rebuild:
+        log.info("using cached index %s", index_dir)
+        return config
+    index_dir.mkdir(parents=True, exist_ok=True)
+    log.info("building evaluation index %s (cached for reruns)", index_dir)
+    indexer = Index(config, encoder)
+    if dataset.kind == "id":
+        report = indexer.build_documents(corpus_documents(dataset.root))
+    else:
+        report = indexer.build(full=rebuild)
+    if report.exit_code != 0:
+        raise RuntimeError(f"building the evaluation index failed: {report.summary()}")
+    return config

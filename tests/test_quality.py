@@ -1,0 +1,163 @@
+"""Retrieval quality on the sample corpus (issue 6 acceptance), fusion and routing, boilerplate, lexicon.
+
+The acceptance numbers are measured here with the same code `reportsearch eval` runs, so a change that
+drags hybrid below one of its parts on any kind of query fails CI.
+"""
+from __future__ import annotations
+
+import pytest
+
+from indexer.dedup import HitText, near_duplicate_pairs, shared_sentence_groups
+from indexer.evaluation.datasets import load_dataset
+from indexer.evaluation.run import evaluate, format_table
+from indexer.fulltext.analysis import get_analyzer, read_synonyms
+from indexer.search.fuse import convex, rrf
+from indexer.search.query import parse_query
+from indexer.search.routing import QueryKind, query_kind
+from indexer.search.searcher import Searcher
+from indexer.search.types import SearchRequest
+
+from conftest import EVAL_SET
+
+SLOGAN = "小事不出村"
+
+
+@pytest.fixture(scope="module")
+def sample_eval(searcher):
+    return evaluate(searcher, load_dataset(EVAL_SET))
+
+
+# -- acceptance on the sample set ------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["practice", "keyword", "wording"])
+def test_hybrid_is_at_least_as_good_as_either_part_on_each_kind(sample_eval, kind):
+    ndcg = {mode: sample_eval.summary(mode, kind).values["ndcg@10"] for mode in ("keyword", "semantic", "hybrid")}
+    assert ndcg["hybrid"] >= max(ndcg["keyword"], ndcg["semantic"]), format_table(sample_eval)
+
+
+def test_hybrid_beats_both_parts_overall_and_keeps_their_recall(sample_eval):
+    overall = {mode: sample_eval.summary(mode).values for mode in ("keyword", "semantic", "hybrid")}
+    table = format_table(sample_eval)
+    assert overall["hybrid"]["ndcg@10"] > max(overall["keyword"]["ndcg@10"], overall["semantic"]["ndcg@10"]), table
+    assert overall["hybrid"]["recall@100"] >= max(overall["keyword"]["recall@100"],
+                                                  overall["semantic"]["recall@100"]), table
+
+
+# -- fusion and routing ------------------------------------------------------------------------------
+
+def test_query_form_decides_the_kind():
+    lookup = ["四议两公开", "法律明白人", "谁执法谁普法", '"化解信访积案"', "法律顾问 合法性审查", "+枫桥经验 调解"]
+    natural = ["怎么处理多年未解决的上访问题", "每个村是不是都配了律师提供法律咨询",
+               "让法律意识悄无声息地融进老百姓的日常起居", "夫妻一方经营个体工商户所欠债务，谁偿还？"]
+    assert [query_kind(parse_query(q)) for q in lookup] == [QueryKind.LOOKUP] * len(lookup)
+    assert [query_kind(parse_query(q)) for q in natural] == [QueryKind.NATURAL] * len(natural)
+
+
+def test_weights_let_one_retriever_lead():
+    keyword = [(1, 9.0), (2, 8.0), (3, 1.0)]
+    semantic = [(3, 0.9), (2, 0.8), (1, 0.7)]
+    lists = {"keyword": keyword, "semantic": semantic}
+    assert rrf(lists, {"keyword": 1.0, "semantic": 0.3}, 10)[0].chunk_id == 1
+    assert rrf(lists, {"keyword": 0.3, "semantic": 1.0}, 10)[0].chunk_id == 3
+    # Score fusion keeps margins: BM25 puts chunk 1 far ahead, the cosines of 1 and 2 are a near tie.
+    keyword = [(1, 12.0), (2, 1.2), (3, 1.0)]
+    semantic = [(2, 0.800), (1, 0.799), (3, 0.500)]
+    for norm in ("minmax", "zscore"):
+        fused = convex({"keyword": keyword, "semantic": semantic}, {"keyword": 0.5, "semantic": 0.5}, norm)
+        assert [f.chunk_id for f in fused] == [1, 2, 3], norm
+        assert fused[0].ranks == {"keyword": 1, "semantic": 2}
+
+
+def test_a_known_term_keeps_its_exact_matches_on_top_in_hybrid(searcher):
+    r = searcher.search(SearchRequest("法律明白人", mode="hybrid", size=5))
+    assert r.hits and all("法律明白人" in h.text for h in r.hits[:3]), [h.text[:30] for h in r.hits[:3]]
+
+
+# -- boilerplate ---------------------------------------------------------------------------------------
+
+def test_stock_sentence_is_shown_once_marked_as_shared_by_three_reports(searcher):
+    r = searcher.search(SearchRequest(SLOGAN, mode="hybrid", size=20))
+    with_slogan = [h for h in r.hits if SLOGAN in h.text]
+    assert len(with_slogan) == 1, [h.place for h in with_slogan]
+    hit = with_slogan[0]
+    reports = {hit.doc_id} | {s.doc_id for s in hit.shared_with}
+    assert len(reports) == 3
+    assert {hit.place} | {s.place for s in hit.shared_with} == {"张茅乡", "观音堂镇", "大铭乡"}
+
+
+def test_uncollapsed_search_still_lists_every_copy(searcher):
+    r = searcher.search(SearchRequest(SLOGAN, mode="hybrid", size=20, collapse_duplicates=False))
+    assert len({h.doc_id for h in r.hits if SLOGAN in h.text}) == 3
+
+
+def test_paragraph_sharing_the_slogan_stays_separate_when_its_own_content_matches(searcher):
+    # 观音堂镇's paragraph quotes the slogan but is found here for its own figures on dispute resolution.
+    r = searcher.search(SearchRequest("村级成功调处矛盾纠纷 小事不出村", mode="keyword", size=20))
+    places = [h.place for h in r.hits if SLOGAN in h.text]
+    assert "观音堂镇" in places
+
+
+def test_shared_sentence_groups_need_the_match_inside_the_shared_sentence():
+    a = "今年全乡共调处纠纷52件，全力做到“小事不出村，大事不出乡，矛盾不上交”。"
+    b = "经过共同努力，努力实现“小事不出村，大事不出乡，矛盾不上交”，服务好全乡工作。"
+    c = "镇村共调处矛盾纠纷268起，基本实现“小事不出村、大事不出镇、矛盾不上交、就地解决好”的目标。"
+
+    def spans(text, *words):
+        return tuple((text.index(w), text.index(w) + len(w)) for w in words)
+
+    hits = [HitText(1, "d1", a, spans(a, SLOGAN)), HitText(2, "d2", b, spans(b, SLOGAN)),
+            HitText(3, "d3", c, spans(c, SLOGAN))]
+    assert shared_sentence_groups(hits) == [[1, 2, 3]]
+    # A match outside the slogan (调处) means the hit is there for its own content.
+    hits[2] = HitText(3, "d3", c, spans(c, SLOGAN, "调处"))
+    assert shared_sentence_groups(hits) == [[1, 2]]
+
+
+def test_near_duplicate_paragraphs_are_grouped_across_reports_only():
+    base = ("坚持和发展新时代枫桥经验，健全矛盾纠纷多元化解机制，推动人民调解、行政调解、司法调解有机衔接，"
+            "把矛盾纠纷化解在基层、化解在萌芽状态。")
+    edited = base.replace("有机衔接", "协调联动")
+    other = "组织开展宪法宣传周活动，发放宣传资料三千余份，接受群众法律咨询一百余人次。"
+    pairs = near_duplicate_pairs([base, edited, other, base], ["a", "b", "c", "a"])
+    assert sorted(pairs) == [(0, 1), (1, 3)]
+
+
+def test_near_duplicate_paragraph_is_collapsed_in_results(build_index, encoder):
+    shared = ("坚持和发展新时代枫桥经验，健全矛盾纠纷多元化解机制，推动人民调解、行政调解、司法调解有机衔接，"
+              "把矛盾纠纷化解在基层、化解在萌芽状态。")
+    files = {
+        "a.txt": "甲镇2023年法治政府建设工作报告\n一、主要做法\n" + shared + "\n组织开展宪法宣传周活动，发放宣传资料三千余份。\n",
+        "b.txt": "乙乡2023年法治政府建设工作报告\n一、主要做法\n" + shared.replace("有机衔接", "协调联动")
+                 + "\n聘请律师担任村法律顾问，实现一村一法律顾问全覆盖。\n",
+    }
+    config, report = build_index(files)
+    assert report.exit_code == 0, report.summary()
+    searcher = Searcher.open(config, encoder)
+    try:
+        r = searcher.search(SearchRequest("矛盾纠纷多元化解机制", mode="hybrid", size=10))
+        copies = [h for h in r.hits if "多元化解机制" in h.text]
+        assert len(copies) == 1 and len(copies[0].shared_with) == 1
+        raw = searcher.search(SearchRequest("矛盾纠纷多元化解机制", mode="hybrid", size=10, collapse_duplicates=False))
+        assert len([h for h in raw.hits if "多元化解机制" in h.text]) == 2
+    finally:
+        searcher.close()
+
+
+# -- lexicon ------------------------------------------------------------------------------------------
+
+def test_grown_and_domain_terms_stay_whole():
+    analyzer = get_analyzer()
+    for word in ("四议两公开", "法律明白人", "信访积案", "宣传彩页", "依法依规"):
+        assert analyzer.words(f"积极落实{word}工作") == ["积极", "落实", word, "工作"], word
+
+
+def test_synonym_expansion_puts_the_official_word_at_the_users_words_position(tmp_path):
+    analyzer = get_analyzer()
+    tokens = analyzer.tokenize("防止上访", synonyms=True)
+    at = {t.text: (t.pos, t.start, t.end) for t in tokens}
+    assert at["信访"] == at["上访"]  # same position and offsets: phrases and highlighting stay exact
+    assert "信访" not in {t.text for t in analyzer.tokenize("防止上访")}  # opt-in only
+    path = tmp_path / "syn.txt"
+    path.write_text("上访 信访\n老年人 => 养老 老人  # one way\n", encoding="utf-8")
+    table = read_synonyms(path)
+    assert table["信访"] == ("上访",) and table["老年人"] == ("养老", "老人") and "养老" not in table
