@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, paragraph_index, part);
 CREATE INDEX IF NOT EXISTS chunks_dup ON chunks(dup_group);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS minhash (chunk_id INTEGER PRIMARY KEY, sig BLOB NOT NULL);  -- dedup signatures
 """
 
 FACET_FIELDS = ("place", "level", "region", "year", "kind")
@@ -332,6 +333,16 @@ class Catalog:
             ):
                 out.setdefault(gid, []).append((cid, did))
         return out
+
+    def minhash_signatures(self) -> dict[int, bytes]:
+        """Near-duplicate signatures kept from earlier runs (chunk text never changes under an id)."""
+        return dict(self.connect().execute("SELECT chunk_id, sig FROM minhash").fetchall())
+
+    def put_minhash_signatures(self, signatures: dict[int, bytes]) -> None:
+        """Store new signatures and drop those of chunks that are gone."""
+        with self.connect() as conn:
+            conn.executemany("INSERT OR REPLACE INTO minhash(chunk_id, sig) VALUES(?, ?)", signatures.items())
+            conn.execute("DELETE FROM minhash WHERE chunk_id NOT IN (SELECT chunk_id FROM chunks)")
 
     def set_dup_groups(self, groups: dict[int, int]) -> None:
         """chunk_id -> group id; every other chunk's group is cleared."""

@@ -90,10 +90,15 @@ def near_duplicate_pairs(texts: Sequence[str], owners: Sequence[str]) -> list[tu
     """Index pairs (i, j) of texts from different owners with shingle Jaccard >= NEAR_JACCARD."""
     norms = [normalize(t) for t in texts]
     keep = [i for i, n in enumerate(norms) if len(n) >= MIN_CHARS]
-    sets = [shingles(norms[i]) for i in keep]
     if len(keep) < 2:
         return []
-    sig = _minhash(sets)
+    sig = _minhash([shingles(norms[i]) for i in keep])
+    return _verified_pairs(sig, keep, norms, owners)
+
+
+def _verified_pairs(sig: np.ndarray, keep: list[int], norms: Sequence[str],
+                    owners: Sequence[str]) -> list[tuple[int, int]]:
+    """LSH candidates from the signatures of `keep` (row k belongs to text keep[k]), checked exactly."""
     rows = NUM_PERM // BANDS
     candidates: set[tuple[int, int]] = set()
     for band in range(BANDS):
@@ -106,35 +111,52 @@ def near_duplicate_pairs(texts: Sequence[str], owners: Sequence[str]) -> list[tu
                 for x in range(len(members)):
                     for y in range(x + 1, len(members)):
                         candidates.add((members[x], members[y]))
+    sets: dict[int, set[str]] = {}  # shingles only for the texts that are candidates
+
+    def shingle_set(k: int) -> set[str]:
+        if k not in sets:
+            sets[k] = shingles(norms[keep[k]])
+        return sets[k]
+
     pairs = []
     for x, y in candidates:
         i, j = keep[x], keep[y]
-        if owners[i] != owners[j] and jaccard(sets[x], sets[y]) >= NEAR_JACCARD:
+        if owners[i] != owners[j] and jaccard(shingle_set(x), shingle_set(y)) >= NEAR_JACCARD:
             pairs.append((i, j))
     return pairs
 
 
 def duplicate_groups(catalog: Catalog) -> dict[int, int]:
-    """chunk_id -> group id for chunks whose (near-)identical text occurs in two or more documents."""
+    """chunk_id -> group id for chunks whose (near-)identical text occurs in two or more documents.
+
+    MinHash signatures are kept in the catalog, so an incremental run signs only its new chunks."""
     ids: list[int] = []
     docs: list[str] = []
-    texts: list[str] = []
+    norms: list[str] = []
     for row in catalog.iter_chunks():
         ids.append(row.chunk_id)
         docs.append(row.doc_id)
-        texts.append(row.text)
+        norms.append(normalize(row.text))
     uf = _UnionFind()
-    by_key: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        key = normalized_key(text)
-        if key is None:
+    by_norm: dict[str, int] = {}
+    for i, norm in enumerate(norms):
+        if len(norm) < MIN_CHARS:
             continue
-        if key in by_key:
-            uf.union(ids[by_key[key]], ids[i])
+        if norm in by_norm:
+            uf.union(ids[by_norm[norm]], ids[i])
         else:
-            by_key[key] = i
-    for i, j in near_duplicate_pairs(texts, docs):
-        uf.union(ids[i], ids[j])
+            by_norm[norm] = i
+    keep = [i for i, n in enumerate(norms) if len(n) >= MIN_CHARS]
+    known = catalog.minhash_signatures()
+    missing = [i for i in keep if ids[i] not in known]
+    fresh = _minhash([shingles(norms[i]) for i in missing]) if missing else np.empty((0, NUM_PERM), np.uint64)
+    catalog.put_minhash_signatures({ids[i]: fresh[k].tobytes() for k, i in enumerate(missing)})
+    made = {ids[i]: fresh[k] for k, i in enumerate(missing)}
+    if len(keep) >= 2:
+        sig = np.stack([made[ids[i]] if ids[i] in made else np.frombuffer(known[ids[i]], dtype=np.uint64)
+                        for i in keep])
+        for i, j in _verified_pairs(sig, keep, norms, docs):
+            uf.union(ids[i], ids[j])
     members: dict[int, list[int]] = {}
     doc_of = dict(zip(ids, docs))
     for cid in list(uf.parent):
