@@ -19,7 +19,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -92,25 +92,18 @@ def near_duplicate_pairs(texts: Sequence[str], owners: Sequence[str]) -> list[tu
     keep = [i for i, n in enumerate(norms) if len(n) >= MIN_CHARS]
     if len(keep) < 2:
         return []
-    sig = _minhash([shingles(norms[i]) for i in keep])
-    return _verified_pairs(sig, keep, norms, owners)
+    pairs: set[tuple[int, int]] = set()
+    _link_near_duplicates(_minhash([shingles(norms[i]) for i in keep]), keep, norms, owners,
+                          linked=lambda i, j: (i, j) in pairs, link=lambda i, j: pairs.add((i, j)))
+    return sorted(pairs)
 
 
-def _verified_pairs(sig: np.ndarray, keep: list[int], norms: Sequence[str],
-                    owners: Sequence[str]) -> list[tuple[int, int]]:
-    """LSH candidates from the signatures of `keep` (row k belongs to text keep[k]), checked exactly."""
+def _link_near_duplicates(sig: np.ndarray, keep: list[int], norms: Sequence[str], owners: Sequence[str],
+                          linked: Callable[[int, int], bool], link: Callable[[int, int], None]) -> None:
+    """Check the LSH candidates among the signatures of `keep` (row k is text keep[k]) exactly, and
+    `link` the near-duplicates. Pairs already `linked` (e.g. in one group) are not checked again: stock
+    paragraphs copied into hundreds of reports would otherwise cost a Jaccard test per pair."""
     rows = NUM_PERM // BANDS
-    candidates: set[tuple[int, int]] = set()
-    for band in range(BANDS):
-        buckets: dict[bytes, list[int]] = {}
-        block = np.ascontiguousarray(sig[:, band * rows : (band + 1) * rows])
-        for k in range(len(keep)):
-            buckets.setdefault(block[k].tobytes(), []).append(k)
-        for members in buckets.values():
-            if 1 < len(members) <= 200:  # a huge bucket is a very common short text, not a report's wording
-                for x in range(len(members)):
-                    for y in range(x + 1, len(members)):
-                        candidates.add((members[x], members[y]))
     sets: dict[int, set[str]] = {}  # shingles only for the texts that are candidates
 
     def shingle_set(k: int) -> set[str]:
@@ -118,12 +111,22 @@ def _verified_pairs(sig: np.ndarray, keep: list[int], norms: Sequence[str],
             sets[k] = shingles(norms[keep[k]])
         return sets[k]
 
-    pairs = []
-    for x, y in candidates:
-        i, j = keep[x], keep[y]
-        if owners[i] != owners[j] and jaccard(shingle_set(x), shingle_set(y)) >= NEAR_JACCARD:
-            pairs.append((i, j))
-    return pairs
+    for band in range(BANDS):
+        buckets: dict[bytes, list[int]] = {}
+        block = np.ascontiguousarray(sig[:, band * rows : (band + 1) * rows])
+        for k in range(len(keep)):
+            buckets.setdefault(block[k].tobytes(), []).append(k)
+        for members in buckets.values():
+            if not 1 < len(members) <= 200:  # a huge bucket is a very common short text, not a report's wording
+                continue
+            for a in range(len(members)):
+                for b in range(a + 1, len(members)):
+                    x, y = members[a], members[b]
+                    i, j = keep[x], keep[y]
+                    if owners[i] == owners[j] or linked(i, j):
+                        continue
+                    if jaccard(shingle_set(x), shingle_set(y)) >= NEAR_JACCARD:
+                        link(i, j)
 
 
 def duplicate_groups(catalog: Catalog) -> dict[int, int]:
@@ -155,8 +158,8 @@ def duplicate_groups(catalog: Catalog) -> dict[int, int]:
     if len(keep) >= 2:
         sig = np.stack([made[ids[i]] if ids[i] in made else np.frombuffer(known[ids[i]], dtype=np.uint64)
                         for i in keep])
-        for i, j in _verified_pairs(sig, keep, norms, docs):
-            uf.union(ids[i], ids[j])
+        _link_near_duplicates(sig, keep, norms, docs, linked=lambda i, j: uf.find(ids[i]) == uf.find(ids[j]),
+                              link=lambda i, j: uf.union(ids[i], ids[j]))
     members: dict[int, list[int]] = {}
     doc_of = dict(zip(ids, docs))
     for cid in list(uf.parent):
