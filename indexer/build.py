@@ -282,7 +282,9 @@ class Index:
 
     def _incompatible(self, prev: Catalog) -> bool:
         info = prev.info()
+        # A catalog from before the analyzer signature existed has none: its words are re-cut once.
         return (info.get("model") != self.config.model or info.get("chunking") != _chunk_config_signature(self.config)
+                or info.get("analyzer") != _analyzer_signature(self.config)
                 or info.get("encoder_backend", "torch") != self.config.encoder_backend)
 
     def _plan(self, scan, prev: Catalog | None, overrides: dict[str, dict[str, str]], reparse_all: bool,
@@ -438,6 +440,7 @@ class Index:
             # A rename keeps chunk ids; an alias list is rebuilt each run.
             catalog.set_aliases(plan.aliases)
             fulltext.commit()
+            _store_word_offsets(catalog)
             report.timings["fulltext"] = time.perf_counter() - t1
 
             t2 = time.perf_counter()
@@ -458,7 +461,8 @@ class Index:
             catalog.set_info({
                 "generation": report.generation, "built_at": _now(), "model": cfg.model,
                 "encoder_backend": cfg.encoder_backend,
-                "dim": index.dim, "chunking": _chunk_config_signature(cfg), "documents": report.documents,
+                "dim": index.dim, "chunking": _chunk_config_signature(cfg), "analyzer": _analyzer_signature(cfg),
+                "documents": report.documents,
                 "chunks": report.chunks, "corpus": str(Path(cfg.corpus_dir).resolve()),
             })
             report.timings["finish"] = time.perf_counter() - t4
@@ -505,6 +509,19 @@ class Index:
         tmp.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(tmp, path)
         (self.store.index_dir / "index-report.txt").write_text(report.summary() + "\n", encoding="utf-8")
+
+
+def _analyzer_signature(config: Config) -> str:
+    return analysis.signature(config.user_dict)
+
+
+def _store_word_offsets(catalog: Catalog) -> None:
+    """Store the analyzer's word offsets of every chunk that has none yet (new chunks; all chunks of a
+    catalog written before offsets were stored), so highlighting a hit needs no tokenizing at query time.
+    The generation's index was cut with the same analyzer (`_incompatible` forces a rebuild otherwise)."""
+    analyzer = analysis.default_analyzer()
+    for rows in catalog.chunks_without_word_offsets():
+        catalog.put_word_offsets((cid, analysis.pack_word_offsets(analyzer.tokenize(text))) for cid, text in rows)
 
 
 def _records(doc_id: str, meta: DocumentMeta, chunks) -> list[FullTextRecord]:

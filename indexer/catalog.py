@@ -52,6 +52,10 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, paragraph_index, part);
 CREATE INDEX IF NOT EXISTS chunks_dup ON chunks(dup_group);
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS minhash (chunk_id INTEGER PRIMARY KEY, sig BLOB NOT NULL);  -- dedup signatures
+CREATE TABLE IF NOT EXISTS word_offsets (     -- the analyzer's word/sub-word offsets of each chunk's text
+    chunk_id INTEGER PRIMARY KEY,
+    offsets BLOB                               -- uint16 pairs (analysis.pack_word_offsets); NULL: too long
+);
 """
 
 FACET_FIELDS = ("place", "level", "region", "year", "kind")
@@ -240,6 +244,7 @@ class Catalog:
         """Remove a document with its chunks and aliases; return the removed chunk ids."""
         with self.connect() as conn:
             ids = [r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+            conn.executemany("DELETE FROM word_offsets WHERE chunk_id=?", [(i,) for i in ids])
             conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             conn.execute("DELETE FROM aliases WHERE doc_id=?", (doc_id,))
             conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
@@ -272,6 +277,7 @@ class Catalog:
         with self.connect() as conn:
             old = {r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
             new = {c.chunk_id for c in chunks}
+            conn.executemany("DELETE FROM word_offsets WHERE chunk_id=?", [(i,) for i in old - new])
             conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             conn.executemany(
                 "INSERT INTO chunks(chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind)"
@@ -321,6 +327,40 @@ class Catalog:
         )
         while rows := cur.fetchmany(batch):
             yield from (_chunk_row(r) for r in rows)
+
+    # -- word offsets (query-time highlighting without tokenizing) --------------------------------
+    def chunks_without_word_offsets(self, batch: int = 2000) -> Iterator[list[tuple[int, str]]]:
+        """(chunk_id, text) of chunks whose word offsets are not stored yet, in batches."""
+        cur = self.connect().execute(
+            "SELECT c.chunk_id, c.text FROM chunks c LEFT JOIN word_offsets w ON w.chunk_id = c.chunk_id"
+            " WHERE w.chunk_id IS NULL ORDER BY c.chunk_id"
+        )
+        while rows := cur.fetchmany(batch):
+            yield rows
+
+    def put_word_offsets(self, offsets: Iterable[tuple[int, bytes | None]]) -> None:
+        with self.connect() as conn:
+            conn.executemany("INSERT OR REPLACE INTO word_offsets(chunk_id, offsets) VALUES(?, ?)", offsets)
+
+    def clear_word_offsets(self) -> None:
+        with self.connect() as conn:
+            conn.execute("DELETE FROM word_offsets")
+
+    def word_offsets(self, ids: Iterable[int]) -> dict[int, bytes]:
+        """chunk_id -> packed offsets for the given chunks that have them (none in catalogs written before
+        the table existed: callers then tokenize)."""
+        out: dict[int, bytes] = {}
+        try:
+            for batch in _batches(list({int(i) for i in ids}), 500):
+                marks = ",".join("?" * len(batch))
+                out.update(self.connect().execute(
+                    f"SELECT chunk_id, offsets FROM word_offsets WHERE chunk_id IN ({marks}) AND offsets IS NOT NULL",
+                    batch,
+                ).fetchall())
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+        return out
 
     def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
         """group -> [(chunk_id, doc_id)] for the given duplicate groups."""

@@ -244,3 +244,56 @@ def test_a_run_killed_at_any_stage_leaves_the_published_index_serving(build_inde
     assert not [p for p in store.gen_root.iterdir() if ".build-" in p.name], "debris cleaned up"
     assert any("长凳调解" in h.text for h in hits(config, "长凳调解", "keyword"))
     assert {h.place for h in hits(config, "电信诈骗", "keyword")} == {"柳河乡"}
+
+
+def _offsets_state(config) -> tuple[set[int], set[int]]:
+    """(ids of all chunks, ids of chunks with stored word offsets) of the published generation."""
+    cat = Catalog(GenerationStore(config.index_dir).current_path() / "catalog.sqlite")
+    try:
+        ids = {c.chunk_id for c in cat.iter_chunks()}
+        return ids, set(cat.word_offsets(ids))
+    finally:
+        cat.close()
+
+
+def test_every_chunk_keeps_stored_word_offsets_across_incremental_runs(build_index):
+    """Highlighting reads the words the index saw from the catalog; new, changed and carried-over chunks
+    all have them, and a catalog written before they were stored gets them on the next run."""
+    config, _ = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)})
+    ids, stored = _offsets_state(config)
+    assert ids and stored == ids
+    _, rep = build_index({"c.txt": report("柳河乡", FRAUD), "b.txt": report("青山镇", LAWYER + "另有新增内容一段。")})
+    assert rep.changed == ["b.txt"]
+    ids, stored = _offsets_state(config)
+    assert stored == ids
+
+    # An index from before the table existed: drop it from the published catalog (as such a file looks).
+    path = GenerationStore(config.index_dir).current_path() / "catalog.sqlite"
+    import sqlite3
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE word_offsets")
+    assert [h.highlighted for h in hits(config, "板凳调解", "keyword")][0].count("<mark>") >= 1  # still served
+    _, rep = build_index({"d.txt": report("桃源镇", BENCH.replace("石门乡", "桃源镇"))})
+    assert rep.exit_code == 0
+    ids, stored = _offsets_state(config)
+    assert stored == ids
+
+
+def test_a_changed_dictionary_makes_the_next_run_reread_every_file(build_index, tmp_path):
+    """Words cut with another dictionary would not match the query side's: a new user dictionary (or a
+    changed lexicon) re-reads every file instead of mixing two segmentations in one index."""
+    from indexer.fulltext import analysis
+
+    config, _ = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)})
+    assert [h.place for h in hits(config, "板凳上调解", "keyword")] == ["石门乡"]
+    user_dict = tmp_path / "user.txt"
+    user_dict.write_text("板凳上调解 100000 n\n", encoding="utf-8")
+    try:
+        with_dict, rep = build_index(user_dict=str(user_dict))
+        assert sorted(rep.changed) == ["a.txt", "b.txt"] and rep.unchanged == 0
+        found = hits(with_dict, "板凳上调解", "keyword")
+        # The query is now one word; an index still holding the old words (板凳/上/调解) would not find it.
+        assert [h.place for h in found] == ["石门乡"]
+        assert "<mark>板凳上调解</mark>" in found[0].highlighted
+    finally:
+        analysis.configure(None)  # the process-wide query analyzer: back to the other tests' dictionary

@@ -18,8 +18,11 @@ Decisions (see tests/test_analysis.py):
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import sys
 import threading
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -33,6 +36,7 @@ DOMAIN_DICT = LEXICON_DIR / "domain_dict.txt"  # curated by hand
 GROWN_DICT = LEXICON_DIR / "grown_dict.txt"  # frequent corpus n-grams jieba splits (scripts/grow_lexicon.py)
 SYNONYMS = LEXICON_DIR / "synonyms.txt"  # groups of interchangeable words, for expansion
 LEXICON_FILES = (DOMAIN_DICT, GROWN_DICT, SYNONYMS)  # anything that changes tokens: index caches key on them
+ANALYZER_VERSION = 1  # bump when a code change here changes which words or offsets a text yields
 
 # Function words that carry no topic; dropped from plain query terms only (never from the index).
 STOPWORDS = frozenset(
@@ -76,7 +80,18 @@ def normalize_char(ch: str) -> str:
     return low if len(low) == 1 else ch
 
 
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalize(text: str) -> str:
+    """`normalize_char` over the text, as one translate + one lower() where that gives the same string.
+
+    str.lower() works per character except for the final sigma and characters that lower to two (İ),
+    which change the length: both are detected and fall back to the per-character loop. It runs on every
+    chunk at indexing and on every shown hit at query time, so the fast path matters."""
+    fast = text.translate(_FULL_WIDTH).lower()
+    if len(fast) == len(text) and "Σ" not in text:
+        return fast
     return "".join(normalize_char(ch) for ch in text)
 
 
@@ -257,3 +272,39 @@ def phrase_grams(phrase: str) -> list[str]:
     if len(chars) < 2:
         return chars
     return [chars[i] + chars[i + 1] for i in range(len(chars) - 1)]
+
+
+# -- word offsets: what the index matched, stored per chunk so query time needs no tokenizing ---------
+
+def signature(user_dict: Path | None = None, subwords: bool = True) -> str:
+    """A digest of everything that decides how text is cut into words (dictionaries, sub-word setting,
+    ANALYZER_VERSION): an index whose words were cut under another signature must be rebuilt."""
+    h = hashlib.sha1(f"v{ANALYZER_VERSION} subwords={subwords}".encode())
+    for path in [*LEXICON_FILES, *([Path(user_dict)] if user_dict else [])]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes() if path.exists() else b"(missing)")
+    return h.hexdigest()[:16]
+
+
+def pack_word_offsets(tokens: Iterable[Token]) -> bytes | None:
+    """The (start, end) offsets of a text's words and sub-words as little-endian uint16 pairs; None for a
+    text too long for 16-bit offsets (the caller then tokenizes at query time)."""
+    flat = array("H")
+    try:
+        for t in tokens:
+            flat.append(t.start)
+            flat.append(t.end)
+    except OverflowError:
+        return None
+    if sys.byteorder == "big":  # pragma: no cover - stored files are little-endian everywhere
+        flat.byteswap()
+    return flat.tobytes()
+
+
+def unpack_word_offsets(blob: bytes) -> frozenset[tuple[int, int]]:
+    flat = array("H")
+    flat.frombytes(blob)
+    if sys.byteorder == "big":  # pragma: no cover
+        flat.byteswap()
+    it = iter(flat)
+    return frozenset(zip(it, it))

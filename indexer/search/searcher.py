@@ -6,8 +6,6 @@ already running finish on the generation they started with.
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
 import html
 import logging
 import os
@@ -17,7 +15,7 @@ import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -29,6 +27,7 @@ from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, GenerationStore, ReaderHold
 from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
+from indexer.fulltext.analysis import unpack_word_offsets
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
 from indexer.search.query import Group, ParsedQuery, Terms, parse_query
 from indexer.search.routing import FusionPlan, fusion_plan
@@ -108,6 +107,33 @@ class _Generation:
         self.hold.release()
 
 
+class _QuerySpans:
+    """The query's literal match spans in hits of one search, from the catalog's stored word offsets,
+    computed once per hit (the collapse and the page both need them)."""
+
+    def __init__(self, gen: _Generation, parsed: ParsedQuery, rows: dict[int, ChunkRow]):
+        self._gen, self._parsed, self._rows = gen, parsed, rows
+        self._offsets: dict[int, bytes] = {}
+        self._loaded: set[int] = set()
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+
+    def prefetch(self, ids: Iterable[int]) -> None:
+        """Load the stored offsets of these hits in one catalog query."""
+        want = [i for i in ids if i not in self._loaded]
+        if want and self._parsed.terms:
+            self._offsets.update(self._gen.catalog.word_offsets(want))
+        self._loaded.update(want)
+
+    def __call__(self, chunk_id: int) -> list[tuple[int, int]]:
+        spans = self._spans.get(chunk_id)
+        if spans is None:
+            self.prefetch([chunk_id])
+            blob = self._offsets.get(chunk_id)
+            offsets = unpack_word_offsets(blob) if blob is not None else None
+            spans = self._spans[chunk_id] = query_spans(self._rows[chunk_id].text, self._parsed, offsets)
+        return spans
+
+
 class Searcher:
     def __init__(self, config: Config, encoder: Encoder | None = None):
         self.config = config
@@ -130,6 +156,7 @@ class Searcher:
                             model, searcher.encoder.name, model)
                 searcher.encoder = Encoder(model, config.embed_batch_size, config.encoder_backend)
         searcher.encoder.model  # load now, not on the first user's query
+        analysis.default_analyzer()  # jieba's dictionary too: a second on first use
         return searcher
 
     def close(self) -> None:
@@ -244,7 +271,8 @@ class Searcher:
             rows = gen.catalog.chunks_by_id(f.chunk_id for f in fused)
             docs = gen.catalog.documents_by_id(r.doc_id for r in rows.values())
             fused = [f for f in fused if f.chunk_id in rows]
-            shared = self._collapse(gen, fused, rows, docs, parsed) if req.collapse_duplicates else {}
+            spans = _QuerySpans(gen, parsed, rows)
+            shared = self._collapse(fused, rows, docs, parsed, spans) if req.collapse_duplicates else {}
             if req.collapse_duplicates:
                 fused = [f for f in fused if f.chunk_id in shared or rows[f.chunk_id].dup_group is None]
             if req.group_by_place:
@@ -260,15 +288,17 @@ class Searcher:
             page = fused[start : start + req.size]
             if req.collapse_duplicates:
                 self._list_group_members(gen, page, rows, shared)
-            hits = [self._hit(f, rows[f.chunk_id], docs[rows[f.chunk_id].doc_id], parsed, shared) for f in page]
+            spans.prefetch(f.chunk_id for f in page)
+            hits = [self._hit(f, rows[f.chunk_id], docs[rows[f.chunk_id].doc_id], parsed, shared, spans(f.chunk_id))
+                    for f in page]
             return SearchResponse(
                 query=req.query, mode=req.mode, total=len(fused), hits=hits, facets=facets,
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
                 generation=gen.name, message=parsed.warning,
             )
 
-    def _collapse(self, gen: _Generation, fused: list[Fused], rows: dict[int, ChunkRow],
-                  docs: dict[str, DocRow], parsed: ParsedQuery | None = None) -> dict[int, list[SharedWith]]:
+    def _collapse(self, fused: list[Fused], rows: dict[int, ChunkRow], docs: dict[str, DocRow],
+                  parsed: ParsedQuery, spans: _QuerySpans) -> dict[int, list[SharedWith]]:
         """Keep the best-ranked copy of each boilerplate group; list the other reports that share it.
 
         Build-time groups (near-duplicate chunks) are hidden by the caller's filter; hits whose only
@@ -283,14 +313,15 @@ class Searcher:
             if g is not None and g not in seen:
                 seen.add(g)
                 keep[f.chunk_id] = []
-        if parsed is None or not (parsed.terms or parsed.phrases):
+        if not (parsed.terms or parsed.phrases):
             return keep
         shown = [f for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
                  and (rows[f.chunk_id].dup_group is None or f.chunk_id in keep)]
+        spans.prefetch(f.chunk_id for f in shown)
         hidden: set[int] = set()
         for ids in shared_sentence_groups(
-            HitText(f.chunk_id, rows[f.chunk_id].doc_id, rows[f.chunk_id].text,
-                    tuple(fast_query_spans(rows[f.chunk_id].text, parsed))) for f in shown
+            HitText(f.chunk_id, rows[f.chunk_id].doc_id, rows[f.chunk_id].text, tuple(spans(f.chunk_id)))
+            for f in shown
         ):
             first, others = ids[0], ids[1:]
             listed = keep.setdefault(first, [])
@@ -326,11 +357,11 @@ class Searcher:
             listed[:0] = group
 
     def _hit(self, f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None,
-             shared: dict[int, list[SharedWith]]) -> Hit:
+             shared: dict[int, list[SharedWith]], spans: list[tuple[int, int]] = ()) -> Hit:
         if parsed is None:
             marked = mark_spans(row.text, [], None)
         else:
-            marked = mark_spans(row.text, fast_query_spans(row.text, parsed)[:DEFAULT_MAX_MARKS])
+            marked = mark_spans(row.text, list(spans)[:DEFAULT_MAX_MARKS])
             if not _has_literal_match(marked) and parsed.semantic_text.strip():
                 span = best_sentence(row.text, parsed.semantic_text)
                 marked = mark_spans(row.text, [span] if span else [], "sem")
@@ -437,64 +468,6 @@ def facet_counts(ids: list[int], rows: dict[int, ChunkRow], docs: dict[str, DocR
                 counts[name][value] = counts[name].get(value, 0) + 1
     return {name: [(str(v), n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
             for name, c in counts.items()}
-
-
-# jieba cuts each run of these characters on its own (jieba.re_han_default, HMM off): a word never spans
-# two runs, so only the runs that contain a query word as a substring can yield a match.
-_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
-
-
-def fast_query_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
-    """Exactly `highlight.query_spans(text, parsed)`, tokenizing only the jieba blocks that contain a query
-    word: per query it runs over up to 100 hits (highlighting, stock-sentence collapse), and tokenizing
-    whole chunks cost ~0.5 ms each, most of a keyword query's time (profiled at 10k chunks)."""
-    if not parsed.terms:
-        return query_spans(text, parsed)
-    spans = query_spans(text, dataclasses.replace(parsed, terms=())) if parsed.phrases else []
-    terms = set(parsed.terms)
-    norm = _normalize(text)  # what the analyzer cuts; length-preserving, so offsets carry over
-    if any(t in norm for t in terms):
-        analyzer = analysis.default_analyzer()
-        last = 0
-        pieces = [(m.start(), m.end()) for m in _JIEBA_BLOCK.finditer(norm)]
-        for start, end in pieces:
-            if start > last:  # characters between blocks are single tokens to jieba
-                spans.extend((last + i, last + i + 1) for i, c in enumerate(norm[last:start]) if c in terms)
-            last = end
-            block = norm[start:end]
-            if any(t in block for t in terms):
-                spans.extend((start + a, start + b) for word, a, b in _block_tokens(analyzer, text[start:end])
-                             if word in terms)
-        spans.extend((last + i, last + i + 1) for i, c in enumerate(norm[last:]) if c in terms)
-    return _merge_spans(spans)
-
-
-@functools.lru_cache(maxsize=65536)
-def _block_tokens(analyzer: analysis.Analyzer, block: str) -> tuple[tuple[str, int, int], ...]:
-    """A block's words (with sub-words) and offsets; blocks recur across hits and queries (stock phrases)."""
-    return tuple((t.text, t.start, t.end) for t in analyzer.tokenize(block))
-
-
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-
-
-def _normalize(text: str) -> str:
-    """analysis.normalize, fast: one translate + one lower() where that gives the same string.
-
-    str.lower() works per character except for final sigma and characters that lower to two (İ), which
-    change the length: both are detected and fall back to the per-character original."""
-    fast = text.translate(_FULL_WIDTH).lower()
-    return fast if len(fast) == len(text) and "Σ" not in text else analysis.normalize(text)
-
-
-def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def is_strict(node) -> bool:
