@@ -1,8 +1,14 @@
 """FAISS inner-product index over normalised vectors, addressed by our 63-bit chunk ids.
 
-Exact (flat) below `ann_threshold` vectors, HNSW above it; from FP16_MIN vectors the flat scan reads
-half-precision copies. Filters are pushed into the search with an
-id selector, so a filtered query still returns its best `k` matches rather than a post-filtered few.
+Exact (flat, float32) below `ann_threshold` vectors; HNSW over half-precision vectors from there on.
+A single query scans a flat index end to end -- memory-bound, ~11 ms at 100k vectors on one core here, and it
+evicts the embedding model's weights from the cache on the way -- where HNSW answers in ~1 ms with
+recall@10 0.998 and recall@100 0.986 at efSearch 400 (docs/benchmarks.md, real STARD vectors).
+
+Filters: a filter keeping a large share of the index is applied after an unfiltered search for enough extra
+hits; any other is answered exactly over just the allowed vectors. Both return the filter's best `k`
+rather than a post-filtered few, and neither uses FAISS's per-vector id selector (10x slower here, and
+with HNSW it breaks the graph walk for narrow filters).
 """
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FP16_MIN = 50_000  # exact search over this many vectors or more stores them as float16 (see build)
-BROAD_FILTER = 0.05  # filters keeping at least this share of the vectors are applied after the search
+BROAD_FILTER = 0.3  # filters keeping at least this share of the vectors are applied after the search
+HNSW_EF_CONSTRUCTION = 80
 
 # One query vector is searched on one OpenMP thread: with both cores busy (other requests, a build), FAISS's
 # threads wait for each other -- measured 34 ms instead of ~1 ms for a 10k flat search on this 2-core
@@ -34,24 +40,26 @@ def _set_threads(single: bool) -> None:
 class VectorIndex:
     def __init__(self, index: faiss.Index):
         self.index = index
-        self._lock = threading.Lock()
+        inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+        self._hnsw = inner.hnsw if isinstance(inner, faiss.IndexHNSW) else None
+        # Sorted ids: which allowed ids a filter may ask for are present (reconstructing others fails).
+        self._ids = np.sort(faiss.vector_to_array(index.id_map)) if isinstance(index, faiss.IndexIDMap) \
+            else np.empty(0, np.int64)
 
     @classmethod
     def build(cls, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int, hnsw_m: int = 32,
-              hnsw_ef_search: int = 128) -> "VectorIndex":
+              hnsw_ef_search: int = 400) -> "VectorIndex":
         _set_threads(single=False)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32).reshape(-1, dim)
         if len(ids) >= ann_threshold:
-            inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = 80
+            # Half-precision storage: half the memory, and the graph walk reads fewer bytes; the top 10 of a
+            # float16 scan matched float32's on the 100k benchmark vectors.
+            inner = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             inner.hnsw.efSearch = hnsw_ef_search
+            inner.train(vecs)  # float16 needs no statistics; FAISS still wants the call
             log.info("building HNSW index over %d vectors", len(ids))
-        elif len(ids) >= FP16_MIN:
-            # One query scans every stored vector, so its cost is memory bandwidth: half-precision storage halves
-            # it (34 -> 17 ms at 100k on one core) and the memory; top-10 unchanged, recall@100 0.999 on the
-            # 100k benchmark index (docs/benchmarks.md).
-            inner = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         else:
             inner = faiss.IndexFlatIP(dim)
         index = faiss.IndexIDMap2(inner)
@@ -74,40 +82,57 @@ class VectorIndex:
     def dim(self) -> int:
         return int(self.index.d)
 
+    @property
+    def approximate(self) -> bool:
+        return self._hnsw is not None
+
     def search(self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk_id, cosine) for one normalised query vector, optionally within `allowed_ids`."""
         if self.size == 0 or k <= 0:
             return []
         _set_threads(single=True)
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        params = None
-        if allowed_ids is not None:
-            if len(allowed_ids) == 0:
-                return []
-            if len(allowed_ids) >= BROAD_FILTER * self.size:
-                found = self._search_broad(q, k, allowed_ids)
-                if found is not None:
-                    return found
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed_ids, dtype=np.int64))
-            inner = faiss.downcast_index(self.index.index)
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, inner.hnsw.efSearch))
-                      if isinstance(inner, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
-            k = min(k, len(allowed_ids))
-        k = min(k, self.size)
-        scores, ids = self.index.search(q, k, params=params) if params is not None else self.index.search(q, k)
+        if allowed_ids is None:
+            return self._search(q, min(k, self.size))
+        allowed = np.asarray(allowed_ids, dtype=np.int64)
+        if len(allowed) >= BROAD_FILTER * self.size:
+            found = self._search_broad(q, k, allowed)
+            if found is not None:
+                return found
+        return self._search_subset(q, k, allowed)
+
+    def _search(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self._hnsw is not None and k > self._hnsw.efSearch:
+            params = faiss.SearchParametersHNSW(efSearch=k)  # HNSW returns at most efSearch hits
+            scores, ids = self.index.search(q, k, params=params)
+        else:
+            scores, ids = self.index.search(q, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
-    def _search_broad(self, q: np.ndarray, k: int, allowed_ids: np.ndarray) -> list[tuple[int, float]] | None:
+    def _search_broad(self, q: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]] | None:
         """A filter that keeps a large share of the index: search without it for enough extra hits and drop
-        the others. The first k survivors of the full ranking are exactly the filtered top k; None when
-        fewer than k survive (the caller then searches with the id selector). Skips the selector's
-        per-vector id check, which made a year filter cost ~10x an unfiltered search at 100k chunks."""
-        want = min(self.size, int(k * self.size / len(allowed_ids) * 2) + 16)
-        scores, ids = self.index.search(q, want)
-        keep = np.isin(ids[0], allowed_ids) & (ids[0] != -1)
-        if int(keep.sum()) < min(k, len(allowed_ids)) and want < self.size:
+        the others. The first k survivors of the ranking are the filtered top k; None when fewer than k
+        survive (the caller then searches the allowed vectors exactly)."""
+        want = min(self.size, int(k * self.size / len(allowed) * 2) + 16)
+        found = self._search(q, want)
+        ids = np.fromiter((c for c, _ in found), dtype=np.int64, count=len(found))
+        keep = np.isin(ids, allowed)
+        if int(keep.sum()) < min(k, len(allowed)) and want < self.size:
             return None
-        return [(int(i), float(s)) for i, s in zip(ids[0][keep][:k], scores[0][keep][:k])]
+        return [found[i] for i in np.flatnonzero(keep)[:k]]
+
+    def _search_subset(self, q: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """Exact search over just the allowed vectors (a narrow filter, or a strict query's keyword hits)."""
+        present = np.unique(allowed[np.isin(allowed, self._ids)])
+        if len(present) == 0:
+            return []
+        vecs = self.index.reconstruct_batch(present)
+        scores = vecs @ q[0]
+        top = np.argsort(-scores, kind="stable")[:k] if len(scores) <= k else None
+        if top is None:
+            part = np.argpartition(-scores, k - 1)[:k]
+            top = part[np.argsort(-scores[part], kind="stable")]
+        return [(int(present[i]), float(scores[i])) for i in top]
 
     def vector(self, chunk_id: int) -> np.ndarray:
         """The stored vector of one chunk (KeyError when absent)."""
