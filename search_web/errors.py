@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from typing import Iterator
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -26,6 +28,23 @@ class NotFound(Exception):
         super().__init__(message)
         self.param = param
         self.message = message
+
+
+@contextmanager
+def known_document(doc_id: str) -> Iterator[None]:
+    """Turn the library's KeyError for an unknown document into a 404 that names the parameter."""
+    try:
+        yield
+    except KeyError:
+        raise NotFound("doc_id", f"索引中没有编号为“{doc_id}”的文档。") from None
+
+
+@contextmanager
+def known_chunk(chunk_id: int | str) -> Iterator[None]:
+    try:
+        yield
+    except KeyError:
+        raise NotFound("chunk_id", f"索引中没有编号为 {chunk_id} 的段落。") from None
 
 
 def wants_json() -> bool:

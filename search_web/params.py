@@ -7,11 +7,12 @@ from werkzeug.datastructures import MultiDict
 from indexer.config import Config
 from indexer.document import SectionKind
 from indexer.search.filters import Filters
+from indexer.search.searcher import MAX_PAGE, MAX_PAGE_SIZE
 from indexer.search.types import MODES, QueryError, SearchRequest
 
 DEFAULT_SIZE = 10
-MAX_SIZE = 100
-MAX_PAGE = 1000
+# The library's limits, so the page and the API reject what the Searcher would (with the same parameter name).
+MAX_SIZE = MAX_PAGE_SIZE
 MAX_FILTER_VALUES = 50  # per field; more is never a real user, only a way to make requests expensive
 MAX_FILTER_CHARS = 100
 KINDS = tuple(k.value for k in SectionKind)

@@ -158,6 +158,17 @@ def test_document_endpoint_returns_the_cleaned_document(client):
     assert any(p["is_heading"] for p in doc["paragraphs"])
 
 
+def test_chunk_ids_are_decimal_strings_a_javascript_client_can_send_back(client):
+    """63-bit ids as JSON numbers would be rounded by JavaScript (above 2**53); as strings they survive."""
+    data = get_json(client, "/api/search?q=信访积案化解做法&size=20")
+    ids = [h["chunk_id"] for h in data["hits"]] + [s["chunk_id"] for h in data["hits"] for s in h["shared_with"]]
+    assert ids and all(isinstance(i, str) and i.isdigit() for i in ids)
+    assert any(int(i) > 2**53 for i in ids)
+    big = next(i for i in ids if int(i) > 2**53)
+    assert get_json(client, f"/api/context/{big}")["chunk_id"] == big
+    assert float(big) != int(big)  # what a JavaScript client would have made of the number
+
+
 @pytest.mark.parametrize("doc_id", ["000000000000", "nope", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "a" * 200])
 def test_unknown_or_hostile_document_ids_are_404(client, doc_id):
     response = client.get(f"/api/documents/{doc_id}")

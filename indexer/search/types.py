@@ -64,7 +64,7 @@ class Hit:
     shared_with: list[SharedWith] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_ids(asdict(self))
 
 
 @dataclass
@@ -81,7 +81,7 @@ class SearchResponse:
     message: str | None = None  # e.g. how a malformed query was read
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = json_ids(asdict(self))
         data["facets"] = {k: [{"value": v, "count": c} for v, c in vals] for k, vals in self.facets.items()}
         return data
 
@@ -112,7 +112,7 @@ class DocumentView:
     other_paths: list[str] = field(default_factory=list)  # identical copies under other names
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_ids(asdict(self))
 
 
 @dataclass
@@ -127,4 +127,15 @@ class ContextView:
     after: list[ParagraphView]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_ids(asdict(self))
+
+
+def json_ids(data: Any) -> Any:
+    """`data` with every chunk id as a decimal string: ids are 63-bit and JavaScript's numbers (hence many
+    JSON clients) lose precision above 2**53, so a client could not send an id back unchanged."""
+    if isinstance(data, dict):
+        return {k: (str(v) if k == "chunk_id" and v is not None else [str(i) for i in v] if k == "chunk_ids"
+                    else json_ids(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [json_ids(v) for v in data]
+    return data

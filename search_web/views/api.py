@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 
 from search_web import ids, state
-from search_web.errors import NotFound
+from search_web.errors import known_chunk, known_document
 from search_web.params import parse_filters, parse_int, parse_search
 
 bp = Blueprint("api", __name__)
@@ -25,10 +25,8 @@ def search():
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
     doc_id = ids.doc_id(doc_id)
-    try:
+    with known_document(doc_id):
         view = state.searcher().document(doc_id)
-    except KeyError:
-        raise NotFound("doc_id", f"索引中没有编号为“{doc_id}”的文档。") from None
     return jsonify(view.to_dict())
 
 
@@ -37,10 +35,8 @@ def context(chunk_id: str):
     cid = ids.chunk_id(chunk_id)
     before = parse_int(request.args, "before", 2, 0, 20)
     after = parse_int(request.args, "after", 2, 0, 20)
-    try:
+    with known_chunk(cid):
         view = state.searcher().context(cid, before=before, after=after)
-    except KeyError:
-        raise NotFound("chunk_id", f"索引中没有编号为 {cid} 的段落。") from None
     return jsonify(view.to_dict())
 
 
@@ -48,10 +44,8 @@ def context(chunk_id: str):
 def similar(chunk_id: str):
     cid = ids.chunk_id(chunk_id)
     limit = parse_int(request.args, "limit", 10, 1, 50)
-    try:
+    with known_chunk(cid):
         response = state.searcher().similar(cid, limit=limit)
-    except KeyError:
-        raise NotFound("chunk_id", f"索引中没有编号为 {cid} 的段落。") from None
     return jsonify(response.to_dict())
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from indexer.search.filters import Filters
 from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
 from search_web import export, ids, state
-from search_web.errors import NotFound
+from search_web.errors import known_document
 from search_web.params import MAX_SIZE, parse_int, parse_mode, parse_query, parse_search
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,8 @@ def _page_count(response: SearchResponse | None) -> int:
 @bp.get("/doc/<doc_id>")
 def document(doc_id: str):
     doc_id = ids.doc_id(doc_id)
-    try:
+    with known_document(doc_id):
         doc = state.searcher().document(doc_id)
-    except KeyError:
-        raise NotFound("doc_id", f"索引中没有编号为“{doc_id}”的文档。") from None
     target = parse_int(request.args, "p", -1, 0, 1_000_000)
     query_hits, message = _hits_in_document(doc.doc_id, doc.place)
     by_paragraph: dict[int, list[tuple[int, Hit]]] = {}
