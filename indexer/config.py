@@ -34,7 +34,7 @@ class Config:
     embedding_cache: Path | None = None
     # Prepend title/heading path to the text that is embedded (not to the text that is shown).
     embed_with_context: bool = True
-    # From this many chunks the vector index is approximate (HNSW over float16 vectors) instead of exact:
+    # From this many chunks the vector index is approximate (HNSW) instead of exact:
     # ~1 ms instead of ~11 ms per query at 100k, recall@10 0.998 at hnsw_ef_search 400 (docs/benchmarks.md).
     ann_threshold: int = 50_000
     hnsw_m: int = 32

@@ -40,15 +40,22 @@ def test_word_offsets_of_a_text_too_long_for_16_bits_are_not_stored() -> None:
     assert pack_word_offsets(default_analyzer().tokenize(long_text)) is None
 
 
-def test_facet_counts_equal_the_catalog_s(searcher) -> None:
-    from indexer.search.searcher import facet_counts
+def test_in_memory_columns_give_the_catalog_s_facets_and_filters(searcher) -> None:
+    import numpy as np
+
+    from indexer.search.filters import Filters
 
     with searcher._use() as gen:
-        all_ids = [c.chunk_id for c in gen.catalog.iter_chunks()]
-        for ids in (all_ids, all_ids[::7], all_ids[:40] + all_ids[:10], []):
-            rows = gen.catalog.chunks_by_id(ids)
-            docs = gen.catalog.documents_by_id(r.doc_id for r in rows.values())
-            assert facet_counts(ids, rows, docs) == gen.catalog.facet_values(ids=ids)
+        cols, cat = gen.columns, gen.catalog
+        all_ids = [c.chunk_id for c in cat.iter_chunks()]
+        for ids in (all_ids, all_ids[::7], all_ids[:40] + all_ids[:10], [], [123, *all_ids[:3]]):
+            assert cols.facet_counts(cols.positions(ids)) == cat.facet_values(ids=ids)
+        values = cat.facet_values()
+        some_place, some_year = values["place"][0][0], int(values["year"][0][0])
+        for filters in (Filters(), Filters(place=(some_place,)), Filters(year=(some_year, 1999)),
+                        Filters(kind=("存在问题",)), Filters(place=(some_place, "无此地"), kind=("做法与成效", "下一步计划")),
+                        Filters(place=("无此地",))):
+            assert np.array_equal(cols.filter_ids(filters), np.sort(cat.filter_ids(filters))), filters
 
 
 def _unit_vectors(rng, n: int, dim: int):
@@ -126,3 +133,24 @@ def test_approximate_index_finds_the_exact_top_hits_of_clustered_vectors(tmp_pat
     assert np.mean(recall) >= 0.97
     assert len(ann.search(vecs[0], 600)) == 600  # more hits than efSearch when asked for
     assert np.allclose(ann.vector(42), vecs[32], atol=1e-3)
+
+
+def test_response_to_dict_equals_the_generic_dataclass_conversion(searcher) -> None:
+    """The hand-written to_dict gives what dataclasses.asdict (with ids as strings) would."""
+    from dataclasses import asdict
+
+    from indexer.search.types import SearchRequest, json_ids
+
+    for q in ("信访积案化解做法", "法治政府建设"):
+        response = searcher.search(SearchRequest(query=q, size=20))
+        expected = json_ids(asdict(response))
+        expected["facets"] = {k: [{"value": v, "count": c} for v, c in vals] for k, vals in response.facets.items()}
+        assert response.to_dict() == expected
+    from dataclasses import replace
+
+    from indexer.search.types import SharedWith
+
+    hit = replace(response.hits[0], shared_with=[SharedWith("d1", "a/b.txt", "石门乡", 2**62 + 1)])
+    with_copies = replace(response, hits=[hit])
+    assert with_copies.to_dict()["hits"] == json_ids(asdict(with_copies))["hits"]
+    assert with_copies.to_dict()["hits"][0]["shared_with"][0]["chunk_id"] == str(2**62 + 1)

@@ -25,6 +25,7 @@ from indexer.dedup import HitText, shared_sentence_groups
 from indexer.fulltext import analysis
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, GenerationStore, ReaderHold
+from indexer.search.columns import ChunkColumns
 from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
 from indexer.fulltext.analysis import unpack_word_offsets
@@ -60,6 +61,7 @@ class _Generation:
             self.info = self.catalog.info()
             self.fulltext = open_fulltext(path / "fulltext", config)
             self.vectors = VectorIndex.load(path / "vectors.faiss")
+            self.columns = ChunkColumns(self.catalog)
         except Exception:
             self.hold.release()
             raise
@@ -69,14 +71,13 @@ class _Generation:
         self._filter_ids: OrderedDict[Filters, np.ndarray] = OrderedDict()
 
     def filter_ids(self, filters: Filters) -> np.ndarray:
-        """Chunk ids passing `filters`, cached: a generation never changes, users reuse a few facet values,
-        and the query over every chunk costs tens of ms at 100k chunks."""
+        """Chunk ids passing `filters`, cached: a generation never changes and users reuse a few facet values."""
         with self._lock:
             ids = self._filter_ids.get(filters)
             if ids is not None:
                 self._filter_ids.move_to_end(filters)
                 return ids
-        ids = self.catalog.filter_ids(filters)
+        ids = self.columns.filter_ids(filters)
         with self._lock:
             self._filter_ids[filters] = ids
             if len(self._filter_ids) > 64:
@@ -107,30 +108,48 @@ class _Generation:
         self.hold.release()
 
 
-class _QuerySpans:
-    """The query's literal match spans in hits of one search, from the catalog's stored word offsets,
-    computed once per hit (the collapse and the page both need them)."""
+class _Candidates:
+    """What one search reads about its candidate chunks: small values from the generation's in-memory
+    columns, and chunk rows, documents and word offsets from the catalog only for the few hits that need
+    them (the shown page; the candidates checked for shared stock sentences), each loaded once."""
 
-    def __init__(self, gen: _Generation, parsed: ParsedQuery, rows: dict[int, ChunkRow]):
-        self._gen, self._parsed, self._rows = gen, parsed, rows
+    def __init__(self, gen: _Generation, parsed: ParsedQuery | None, fused: list[Fused]):
+        self.gen, self.cols, self.parsed = gen, gen.columns, parsed
+        positions = self.cols.positions([f.chunk_id for f in fused])
+        self.pos = {f.chunk_id: int(p) for f, p in zip(fused, positions) if p >= 0}
+        self.rows: dict[int, ChunkRow] = {}
+        self.docs: dict[str, DocRow] = {}
         self._offsets: dict[int, bytes] = {}
-        self._loaded: set[int] = set()
         self._spans: dict[int, list[tuple[int, int]]] = {}
 
-    def prefetch(self, ids: Iterable[int]) -> None:
-        """Load the stored offsets of these hits in one catalog query."""
-        want = [i for i in ids if i not in self._loaded]
-        if want and self._parsed.terms:
-            self._offsets.update(self._gen.catalog.word_offsets(want))
-        self._loaded.update(want)
+    def doc_id(self, cid: int) -> str:
+        return self.cols.doc_id(self.pos[cid])
 
-    def __call__(self, chunk_id: int) -> list[tuple[int, int]]:
-        spans = self._spans.get(chunk_id)
+    def group(self, cid: int) -> int | None:
+        return self.cols.group(self.pos[cid])
+
+    def load(self, ids: Iterable[int], offsets: bool = False) -> None:
+        """Fetch rows (and documents; with `offsets`, word offsets) of these chunks in one query each."""
+        want = [i for i in ids if i not in self.rows]
+        if want:
+            self.rows.update(self.gen.catalog.chunks_by_id(want))
+            if offsets and self.parsed is not None and self.parsed.terms:
+                self._offsets.update(self.gen.catalog.word_offsets(want))
+        self.load_docs(self.rows[i].doc_id for i in want if i in self.rows)
+
+    def load_docs(self, doc_ids: Iterable[str]) -> None:
+        want = {d for d in doc_ids if d not in self.docs}
+        if want:
+            self.docs.update(self.gen.catalog.documents_by_id(want))
+
+    def spans(self, cid: int) -> list[tuple[int, int]]:
+        """The query's literal matches in the chunk (exactly highlight.tokenized_spans)."""
+        spans = self._spans.get(cid)
         if spans is None:
-            self.prefetch([chunk_id])
-            blob = self._offsets.get(chunk_id)
+            self.load([cid], offsets=True)
+            blob = self._offsets.get(cid)
             offsets = unpack_word_offsets(blob) if blob is not None else None
-            spans = self._spans[chunk_id] = query_spans(self._rows[chunk_id].text, self._parsed, offsets)
+            spans = self._spans[cid] = query_spans(self.rows[cid].text, self.parsed, offsets)
         return spans
 
 
@@ -268,37 +287,33 @@ class Searcher:
         parsed = parse_query(req.query)
         with self._use() as gen:
             fused = self._retrieve(gen, parsed, req.mode, req.filters)
-            rows = gen.catalog.chunks_by_id(f.chunk_id for f in fused)
-            docs = gen.catalog.documents_by_id(r.doc_id for r in rows.values())
-            fused = [f for f in fused if f.chunk_id in rows]
-            spans = _QuerySpans(gen, parsed, rows)
-            shared = self._collapse(fused, rows, docs, parsed, spans) if req.collapse_duplicates else {}
+            cand = _Candidates(gen, parsed, fused)
+            fused = [f for f in fused if f.chunk_id in cand.pos]
+            shared = self._collapse(fused, cand) if req.collapse_duplicates else {}
             if req.collapse_duplicates:
-                fused = [f for f in fused if f.chunk_id in shared or rows[f.chunk_id].dup_group is None]
+                fused = [f for f in fused if f.chunk_id in shared or cand.group(f.chunk_id) is None]
             if req.group_by_place:
-                fused = _best_per_place(fused, rows, docs)
+                fused = _best_per_place(fused, cand)
             if req.filters.is_empty():
-                facets = facet_counts([f.chunk_id for f in fused], rows, docs)
+                facets = gen.columns.facet_counts(np.fromiter((cand.pos[f.chunk_id] for f in fused), np.int64,
+                                                              count=len(fused)))
             else:
                 unfiltered = [f.chunk_id for f in self._retrieve(gen, parsed, req.mode, Filters())]
-                u_rows = gen.catalog.chunks_by_id(unfiltered)
-                u_docs = gen.catalog.documents_by_id(r.doc_id for r in u_rows.values())
-                facets = facet_counts(unfiltered, u_rows, u_docs)
+                facets = gen.columns.facet_counts(gen.columns.positions(unfiltered))
             start = (req.page - 1) * req.size
             page = fused[start : start + req.size]
+            cand.load((f.chunk_id for f in page), offsets=True)
             if req.collapse_duplicates:
-                self._list_group_members(gen, page, rows, shared)
-            spans.prefetch(f.chunk_id for f in page)
-            hits = [self._hit(f, rows[f.chunk_id], docs[rows[f.chunk_id].doc_id], parsed, shared, spans(f.chunk_id))
-                    for f in page]
+                self._list_group_members(gen, page, cand, shared)
+            hits = [self._hit(f, cand.rows[f.chunk_id], cand.docs[cand.doc_id(f.chunk_id)], parsed, shared,
+                              cand.spans(f.chunk_id)) for f in page]
             return SearchResponse(
                 query=req.query, mode=req.mode, total=len(fused), hits=hits, facets=facets,
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
                 generation=gen.name, message=parsed.warning,
             )
 
-    def _collapse(self, fused: list[Fused], rows: dict[int, ChunkRow], docs: dict[str, DocRow],
-                  parsed: ParsedQuery, spans: _QuerySpans) -> dict[int, list[SharedWith]]:
+    def _collapse(self, fused: list[Fused], cand: _Candidates) -> dict[int, list[SharedWith]]:
         """Keep the best-ranked copy of each boilerplate group; list the other reports that share it.
 
         Build-time groups (near-duplicate chunks) are hidden by the caller's filter; hits whose only
@@ -309,27 +324,28 @@ class Searcher:
         keep: dict[int, list[SharedWith]] = {}
         seen: set[int] = set()
         for f in fused:
-            g = rows[f.chunk_id].dup_group
+            g = cand.group(f.chunk_id)
             if g is not None and g not in seen:
                 seen.add(g)
                 keep[f.chunk_id] = []
+        parsed = cand.parsed
         if not (parsed.terms or parsed.phrases):
             return keep
-        shown = [f for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
-                 and (rows[f.chunk_id].dup_group is None or f.chunk_id in keep)]
-        spans.prefetch(f.chunk_id for f in shown)
+        shown = [f.chunk_id for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
+                 and (cand.group(f.chunk_id) is None or f.chunk_id in keep)]
+        cand.load(shown, offsets=True)
         hidden: set[int] = set()
         for ids in shared_sentence_groups(
-            HitText(f.chunk_id, rows[f.chunk_id].doc_id, rows[f.chunk_id].text, tuple(spans(f.chunk_id)))
-            for f in shown
+            HitText(cid, cand.doc_id(cid), cand.rows[cid].text, tuple(cand.spans(cid))) for cid in shown
         ):
             first, others = ids[0], ids[1:]
             listed = keep.setdefault(first, [])
-            known = {rows[first].doc_id} | {s.doc_id for s in listed}
+            known = {cand.doc_id(first)} | {s.doc_id for s in listed}
             for cid in others:
                 hidden.add(cid)
-                for s in [SharedWith(doc_id=rows[cid].doc_id, path=docs[rows[cid].doc_id].path,
-                                     place=docs[rows[cid].doc_id].meta.place, chunk_id=cid), *keep.pop(cid, [])]:
+                doc = cand.docs[cand.doc_id(cid)]
+                for s in [SharedWith(doc_id=doc.doc_id, path=doc.path, place=doc.meta.place, chunk_id=cid),
+                          *keep.pop(cid, [])]:
                     if s.doc_id not in known:
                         known.add(s.doc_id)
                         listed.append(s)
@@ -338,22 +354,22 @@ class Searcher:
         return keep
 
     @staticmethod
-    def _list_group_members(gen: _Generation, page: list[Fused], rows: dict[int, ChunkRow],
+    def _list_group_members(gen: _Generation, page: list[Fused], cand: _Candidates,
                             shared: dict[int, list[SharedWith]]) -> None:
         """Add the other reports of each shown hit's boilerplate group to its `shared_with`."""
-        groups = {rows[f.chunk_id].dup_group for f in page if rows[f.chunk_id].dup_group is not None}
+        groups = {g for f in page if (g := cand.group(f.chunk_id)) is not None}
         if not groups:
             return
         members = gen.catalog.dup_members(groups)
-        docs = gen.catalog.documents_by_id(d for m in members.values() for _, d in m)
+        cand.load_docs(d for m in members.values() for _, d in m)
         for f in page:
-            g = rows[f.chunk_id].dup_group
+            g = cand.group(f.chunk_id)
             if g is None:
                 continue
             listed = shared.setdefault(f.chunk_id, [])
-            known = {rows[f.chunk_id].doc_id} | {s.doc_id for s in listed}
-            group = [SharedWith(doc_id=d, path=docs[d].path, place=docs[d].meta.place, chunk_id=cid)
-                     for cid, d in members.get(g, []) if d not in known and d in docs]
+            known = {cand.doc_id(f.chunk_id)} | {s.doc_id for s in listed}
+            group = [SharedWith(doc_id=d, path=cand.docs[d].path, place=cand.docs[d].meta.place, chunk_id=cid)
+                     for cid, d in members.get(g, []) if d not in known and d in cand.docs]
             listed[:0] = group
 
     def _hit(self, f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None,
@@ -453,23 +469,6 @@ class Searcher:
             }
 
 
-def facet_counts(ids: list[int], rows: dict[int, ChunkRow], docs: dict[str, DocRow]) -> dict[str, list[tuple[str, int]]]:
-    """`Catalog.facet_values(ids=...)` computed from rows the search already loaded: the same counts and order
-    (count descending, then value), without its five GROUP BY queries per search."""
-    counts: dict[str, dict] = {name: {} for name in ("place", "level", "region", "year", "kind")}
-    for cid in dict.fromkeys(ids):
-        row = rows.get(cid)
-        if row is None:
-            continue
-        m = docs[row.doc_id].meta
-        for name, value in (("place", m.place), ("level", m.level), ("region", m.region), ("year", m.year),
-                            ("kind", row.section_kind)):
-            if value is not None and value != "":
-                counts[name][value] = counts[name].get(value, 0) + 1
-    return {name: [(str(v), n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
-            for name, c in counts.items()}
-
-
 def is_strict(node) -> bool:
     """True when the query constrains which chunks may match (phrases, AND, NOT), so the semantic side
     may only re-rank keyword matches; plain words are a ranked OR that semantics may extend."""
@@ -480,13 +479,12 @@ def is_strict(node) -> bool:
     return True  # Phrase, explicit OR of constrained parts
 
 
-def _best_per_place(fused: list[Fused], rows: dict[int, ChunkRow], docs: dict[str, DocRow]) -> list[Fused]:
+def _best_per_place(fused: list[Fused], cand: _Candidates) -> list[Fused]:
     """One hit per place (a document without a known place counts as its own place)."""
     seen: set[str] = set()
     out = []
     for f in fused:
-        doc = docs[rows[f.chunk_id].doc_id]
-        key = doc.meta.place or f"doc:{doc.doc_id}"
+        key = cand.cols.place_key(cand.pos[f.chunk_id])
         if key not in seen:
             seen.add(key)
             out.append(f)

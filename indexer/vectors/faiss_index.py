@@ -1,6 +1,6 @@
 """FAISS inner-product index over normalised vectors, addressed by our 63-bit chunk ids.
 
-Exact (flat, float32) below `ann_threshold` vectors; HNSW over half-precision vectors from there on.
+Exact (flat) below `ann_threshold` vectors; HNSW from there on (both store float32 vectors).
 A single query scans a flat index end to end -- memory-bound, ~11 ms at 100k vectors on one core here, and it
 evicts the embedding model's weights from the cache on the way -- where HNSW answers in ~1 ms with
 recall@10 0.998 and recall@100 0.986 at efSearch 400 (docs/benchmarks.md, real STARD vectors).
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 BROAD_FILTER = 0.3  # filters keeping at least this share of the vectors are applied after the search
 HNSW_EF_CONSTRUCTION = 80
+SUBSET_BLOCK = 4096  # stored vectors scored per step of an exact search over a filter's vectors
 
 # One query vector is searched on one OpenMP thread: with both cores busy (other requests, a build), FAISS's
 # threads wait for each other -- measured 34 ms instead of ~1 ms for a 10k flat search on this 2-core
@@ -42,9 +43,12 @@ class VectorIndex:
         self.index = index
         inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
         self._hnsw = inner.hnsw if isinstance(inner, faiss.IndexHNSW) else None
-        # Sorted ids: which allowed ids a filter may ask for are present (reconstructing others fails).
-        self._ids = np.sort(faiss.vector_to_array(index.id_map)) if isinstance(index, faiss.IndexIDMap) \
-            else np.empty(0, np.int64)
+        # Chunk id -> row of the stored vectors, for exact search over a filter's vectors.
+        by_row = faiss.vector_to_array(index.id_map) if isinstance(index, faiss.IndexIDMap) else np.empty(0, np.int64)
+        self._by_row = by_row
+        self._row_order = np.argsort(by_row, kind="stable")
+        self._sorted_ids = by_row[self._row_order]
+        self._matrix = _stored_matrix(inner)
 
     @classmethod
     def build(cls, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int, hnsw_m: int = 32,
@@ -53,12 +57,11 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32).reshape(-1, dim)
         if len(ids) >= ann_threshold:
-            # Half-precision storage: half the memory, and the graph walk reads fewer bytes; the top 10 of a
-            # float16 scan matched float32's on the 100k benchmark vectors.
-            inner = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            # float32 storage: an exact search over a filter's vectors reads them in place (float16 would
+            # save 100 MB at 100k, but numpy converts it at ~5 ns a value: 33 ms for a 12% filter).
+            inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
             inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             inner.hnsw.efSearch = hnsw_ef_search
-            inner.train(vecs)  # float16 needs no statistics; FAISS still wants the call
             log.info("building HNSW index over %d vectors", len(ids))
         else:
             inner = faiss.IndexFlatIP(dim)
@@ -122,17 +125,32 @@ class VectorIndex:
         return [found[i] for i in np.flatnonzero(keep)[:k]]
 
     def _search_subset(self, q: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        """Exact search over just the allowed vectors (a narrow filter, or a strict query's keyword hits)."""
-        present = np.unique(allowed[np.isin(allowed, self._ids)])
-        if len(present) == 0:
+        """Exact search over just the allowed vectors (a narrow filter, or a strict query's keyword hits),
+        read in place from the index's own storage (no per-vector reconstruct calls)."""
+        ids, rows = self._rows_of(allowed)
+        if len(ids) == 0:
             return []
-        vecs = self.index.reconstruct_batch(present)
-        scores = vecs @ q[0]
-        top = np.argsort(-scores, kind="stable")[:k] if len(scores) <= k else None
-        if top is None:
+        if self._matrix is not None:
+            scores = np.empty(len(rows), dtype=np.float32)
+            for start in range(0, len(rows), SUBSET_BLOCK):  # blocks stay in cache while converted and scored
+                block = self._matrix[rows[start : start + SUBSET_BLOCK]]
+                scores[start : start + len(block)] = block.astype(np.float32, copy=False) @ q[0]
+        else:
+            scores = self.index.reconstruct_batch(ids) @ q[0]
+        if len(scores) > k:
             part = np.argpartition(-scores, k - 1)[:k]
-            top = part[np.argsort(-scores[part], kind="stable")]
-        return [(int(present[i]), float(scores[i])) for i in top]
+        else:
+            part = np.arange(len(scores))
+        top = part[np.argsort(-scores[part], kind="stable")]
+        return [(int(ids[i]), float(scores[i])) for i in top]
+
+    def _rows_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The given ids that are in the index, and their rows in the stored vectors."""
+        at = np.searchsorted(self._sorted_ids, ids)
+        found = at < len(self._sorted_ids)
+        found[found] = self._sorted_ids[at[found]] == ids[found]
+        rows = np.unique(self._row_order[at[found]])  # once each, in memory order (~3x faster to read)
+        return self._by_row[rows], rows
 
     def vector(self, chunk_id: int) -> np.ndarray:
         """The stored vector of one chunk (KeyError when absent)."""
@@ -140,3 +158,18 @@ class VectorIndex:
             return self.index.reconstruct(int(chunk_id))
         except RuntimeError as exc:
             raise KeyError(chunk_id) from exc
+
+
+def _stored_matrix(inner: faiss.Index) -> np.ndarray | None:
+    """A read-only (n, dim) numpy view of the vectors the index stores (float32 or float16), without copying;
+    None for a storage we do not read directly (then vectors are reconstructed one by one)."""
+    storage = faiss.downcast_index(inner.storage) if isinstance(inner, faiss.IndexHNSW) else inner
+    n, d = int(storage.ntotal), int(storage.d)
+    if n == 0:
+        return None
+    if isinstance(storage, faiss.IndexFlat):
+        return faiss.rev_swig_ptr(storage.get_xb(), n * d).reshape(n, d)
+    if isinstance(storage, faiss.IndexScalarQuantizer) and storage.sq.qtype == faiss.ScalarQuantizer.QT_fp16:
+        raw = faiss.rev_swig_ptr(storage.codes.data(), n * storage.code_size)
+        return np.frombuffer(raw, dtype=np.float16).reshape(n, d)
+    return None

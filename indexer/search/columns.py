@@ -1,0 +1,115 @@
+"""Per-generation in-memory columns of what every query needs about every chunk (its document, facet values,
+boilerplate group), like a search engine's doc values.
+
+A query looks at up to a few hundred candidates but shows ten: facet counts, grouping by place, boilerplate
+collapsing and filters need only these few small values, which here cost microseconds per candidate instead
+of SQLite rows with text (~5 ms per query at 100k chunks). Built once when a generation is opened
+(~0.1 s and ~20 bytes per chunk); a published generation never changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from indexer.catalog import Catalog
+from indexer.search.filters import Filters
+
+DOC_FACETS = ("place", "level", "region", "year")
+FACETS = (*DOC_FACETS, "kind")
+NO_GROUP = -1
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """A column as small integer codes into a table of distinct values (the value at code 0 is "none")."""
+
+    codes: np.ndarray
+    values: list
+
+    def code_of(self, wanted: Sequence) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(self.values)}
+        return np.array([lookup[v] for v in wanted if v in lookup], dtype=self.codes.dtype)
+
+
+def _coded(raw: Sequence) -> _Coded:
+    values: list = [None]
+    index: dict = {}
+    codes = np.empty(len(raw), dtype=np.int32)
+    for i, v in enumerate(raw):
+        if v is None or v == "":
+            codes[i] = 0
+            continue
+        c = index.get(v)
+        if c is None:
+            c = index[v] = len(values)
+            values.append(v)
+        codes[i] = c
+    return _Coded(codes, values)
+
+
+class ChunkColumns:
+    def __init__(self, catalog: Catalog):
+        conn = catalog.connect()
+        docs = conn.execute("SELECT doc_id, place, level, region, year FROM documents ORDER BY doc_id").fetchall()
+        self.doc_ids: list[str] = [d[0] for d in docs]
+        doc_row = {d: i for i, d in enumerate(self.doc_ids)}
+        self._doc_facets = {name: _coded([d[i + 1] for d in docs]) for i, name in enumerate(DOC_FACETS)}
+        chunks = conn.execute("SELECT chunk_id, doc_id, section_kind, dup_group FROM chunks ORDER BY chunk_id").fetchall()
+        self.chunk_ids = np.fromiter((c[0] for c in chunks), dtype=np.int64, count=len(chunks))
+        self.doc_of = np.fromiter((doc_row[c[1]] for c in chunks), dtype=np.int32, count=len(chunks))
+        self._kind = _coded([c[2] for c in chunks])
+        self.dup_group = np.fromiter((NO_GROUP if c[3] is None else c[3] for c in chunks), dtype=np.int64,
+                                     count=len(chunks))
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def positions(self, ids: Sequence[int]) -> np.ndarray:
+        """Row of each id in the columns, -1 for an id the catalog does not have."""
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.searchsorted(self.chunk_ids, ids)
+        at[at >= len(self.chunk_ids)] = 0
+        return np.where(self.chunk_ids[at] == ids, at, -1) if len(self.chunk_ids) else np.full(len(ids), -1)
+
+    def doc_id(self, pos: int) -> str:
+        return self.doc_ids[self.doc_of[pos]]
+
+    def group(self, pos: int) -> int | None:
+        g = int(self.dup_group[pos])
+        return None if g == NO_GROUP else g
+
+    def place_key(self, pos: int) -> str:
+        """A place to group by; a document without a known place counts as its own place."""
+        doc = int(self.doc_of[pos])
+        place = self._doc_facets["place"]
+        code = int(place.codes[doc])
+        return place.values[code] if code else f"doc:{self.doc_ids[doc]}"
+
+    def facet_counts(self, positions: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+        """Chunks per facet value over these rows (each row once): count descending, then value -- the
+        order of `Catalog.facet_values`."""
+        rows = np.unique(positions[positions >= 0])
+        docs = self.doc_of[rows]
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in FACETS:
+            col = self._kind if name == "kind" else self._doc_facets[name]
+            codes = col.codes[rows] if name == "kind" else col.codes[docs]
+            counts = np.bincount(codes, minlength=len(col.values))
+            found = [(col.values[c], int(n)) for c, n in enumerate(counts) if c and n]
+            out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], vn[0]))]
+        return out
+
+    def filter_ids(self, filters: Filters) -> np.ndarray:
+        """Chunk ids passing `filters` (ascending), as `Catalog.filter_ids` gives them."""
+        keep_doc = np.ones(len(self.doc_ids), dtype=bool)
+        for name in DOC_FACETS:
+            wanted = getattr(filters, name)
+            if wanted:
+                col = self._doc_facets[name]
+                keep_doc &= np.isin(col.codes, col.code_of(wanted))
+        keep = keep_doc[self.doc_of]
+        if filters.kind:
+            keep &= np.isin(self._kind.codes, self._kind.code_of(filters.kind))
+        return self.chunk_ids[keep]
