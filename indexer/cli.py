@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the web UI and API with waitress")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=int, default=None, help="threads per worker process (default 2)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, up to 4)")
     _add_common(p)
 
     p = sub.add_parser("eval", help="evaluate retrieval quality on a labelled query set")
@@ -289,9 +290,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from search_web.serve import serve
+    from search_web.serve import DEFAULT_THREADS, DEFAULT_WORKERS, serve
 
-    serve(_config(args), host=args.host, port=args.port, threads=args.threads)
+    serve(_config(args), host=args.host, port=args.port, threads=args.threads or DEFAULT_THREADS,
+          workers=args.workers or DEFAULT_WORKERS)
     return 0
 
 

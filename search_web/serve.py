@@ -1,14 +1,24 @@
-"""Production entry point: the app under waitress.
+"""Production entry point: the app under waitress, in one or more worker processes.
 
-    python -m search_web.serve --host 127.0.0.1 --port 5000 [--config reportsearch.toml] [--index-dir index]
+    python -m search_web.serve --host 127.0.0.1 --port 5000 [--workers 2] [--config reportsearch.toml]
 
-`start_background` runs the same server in a thread (browser tests, scripts/bench_web.py).
+Why several processes: a search is mostly Python, and one process runs Python on one core at a time (the
+GIL), so on this 2-core machine one process served 49 requests/s and two served 90 (docs/benchmarks.md).
+The parent loads the model and the index once, then forks the workers, which share that memory
+copy-on-write and accept connections from one listening socket; a worker that dies is replaced. Each
+worker follows newly published generations on its own, as a single process does.
+
+`start_background` runs the app in a thread of the calling process (browser tests).
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
+import socket
 import threading
+import time
 from dataclasses import dataclass
 
 from flask import Flask
@@ -19,7 +29,9 @@ from indexer.config import Config, load_config
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THREADS = 8
+DEFAULT_THREADS = 2  # per worker: more threads in one process only queue for the GIL (measured: 8 were slower)
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)  # each worker adds the memory it writes (~100-400 MB)
+RESTART_PAUSE_S = 1.0
 
 
 @dataclass
@@ -41,27 +53,85 @@ def start_background(app: Flask, host: str = "127.0.0.1", port: int = 0, threads
     return BackgroundServer(url=f"http://{host}:{server.effective_port}", _server=server, _thread=thread)
 
 
-def serve(config: Config, host: str = "127.0.0.1", port: int = 5000, threads: int = DEFAULT_THREADS) -> None:
+def serve(config: Config, host: str = "127.0.0.1", port: int = 5000, threads: int = DEFAULT_THREADS,
+          workers: int = DEFAULT_WORKERS) -> None:
     """Open the index once and serve until interrupted (used by `reportsearch serve` and `main`)."""
     from search_web import create_app  # imported late so `--help` does not load the library
 
     app = create_app(config)
-    log.info("serving on http://%s:%d", host, port)
-    waitress.serve(app, host=host, port=port, threads=threads)
+    if workers <= 1:
+        log.info("serving on http://%s:%d", host, port)
+        waitress.serve(app, host=host, port=port, threads=threads)
+        return
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    log.info("serving on http://%s:%d with %d worker processes", host, port, workers)
+    _supervise(app, sock, threads, workers)
+
+
+def _supervise(app: Flask, sock: socket.socket, threads: int, workers: int) -> None:
+    """Fork the workers, replace any that exits, and stop them all on SIGTERM/SIGINT."""
+    from search_web import state
+
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            try:
+                waitress.serve(app, sockets=[sock], threads=threads)
+            finally:
+                os._exit(0)
+        children.add(pid)
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(workers):
+        spawn()
+    # The parent serves nothing: let go of its generation, so pruning is decided by what the workers hold.
+    state.searcher_of(app).close()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:
+            log.error("worker %d exited (status %d); starting another", pid, status)
+            time.sleep(RESTART_PAUSE_S)
+            spawn()
+    sock.close()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m search_web.serve", description="法治政府建设报告检索 web server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="threads per worker process")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="worker processes (1: no fork)")
     parser.add_argument("--config", help="TOML config file (else REPORTSEARCH_CONFIG)")
     parser.add_argument("--index-dir", help="index directory (overrides the config)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config, cli_overrides={"index_dir": args.index_dir})
-    serve(config, host=args.host, port=args.port, threads=args.threads)
+    serve(config, host=args.host, port=args.port, threads=args.threads, workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import Flask, current_app
 
 from indexer.config import Config
 
@@ -20,3 +20,8 @@ def searcher() -> "Searcher":
 
 def config() -> Config:
     return current_app.extensions[CONFIG_KEY]
+
+
+def searcher_of(app: Flask) -> "Searcher":
+    """The app's Searcher outside a request (the server's start-up and shutdown)."""
+    return app.extensions[SEARCHER_KEY]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def facets():
 
 @bp.get("/health")
 def health():
-    return jsonify({"status": "ok", **state.searcher().health()})
+    return jsonify({"status": "ok", **state.searcher().health(), "worker_pid": os.getpid()})
 
 
 @bp.get("/openapi.json")
