@@ -18,6 +18,8 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -175,7 +177,6 @@ def duplicate_groups(catalog: Catalog) -> dict[int, int]:
 
 # -- query time ------------------------------------------------------------------------------------
 
-_SEGMENT = re.compile(r"[^。！？；!?;“”「」『』\"\n]+")
 SEGMENT_MIN_CHARS = 8  # a slogan of two clauses at least; shorter shared bits are just common words
 SEGMENT_CONTAINMENT = 0.8  # share of the shorter segment's character pairs found in the other
 
@@ -192,37 +193,57 @@ def _bigrams(norm: str) -> set[str]:
     return {norm[i : i + 2] for i in range(len(norm) - 1)}
 
 
+_DELIMITERS = "。！？；!?;“”「」『』\"\n"  # what ends a segment (a sentence or a quoted part)
+_DELIMITER = re.compile(f"[{re.escape(_DELIMITERS)}]")
+
+
 def matched_segment(hit: HitText) -> str | None:
     """The one sentence/quoted segment holding every literal match of the hit, normalised; None when the
-    matches spread over several segments (the hit matched on its own content) or there are none."""
+    matches spread over several segments (the hit matched on its own content) or there are none.
+
+    Looks only around the matches (the segments are the runs between _DELIMITERS): it runs for up to 100
+    hits per query."""
     if not hit.spans:
         return None
-    found = None
-    for m in _SEGMENT.finditer(hit.text):
-        inside = [s for s in hit.spans if s[0] < m.end() and s[1] > m.start()]
-        if not inside:
-            continue
-        if found is not None or any(s[0] < m.start() or s[1] > m.end() for s in inside):
-            return None
-        found = normalize(m.group(0))
-    return found if found and len(found) >= SEGMENT_MIN_CHARS else None
+    text = hit.text
+    first, last = min(s[0] for s in hit.spans), max(s[1] for s in hit.spans)
+    if _DELIMITER.search(text, first, last):
+        return None  # a delimiter between (or inside) the matches: more than one segment
+    start = max(text.rfind(c, 0, first) for c in _DELIMITERS) + 1
+    after = _DELIMITER.search(text, last)
+    found = normalize(text[start : after.start() if after else len(text)])
+    return found if len(found) >= SEGMENT_MIN_CHARS else None
 
 
 def shared_sentence_groups(hits: Iterable[HitText]) -> list[list[int]]:
     """Groups of chunk ids (in the given rank order) of hits from different documents whose only literal
-    match is the same stock sentence; each group's first id is the copy to show."""
-    clusters: list[tuple[set[str], list[HitText]]] = []
+    match is the same stock sentence; each group's first id is the copy to show.
+
+    A hit joins the first cluster (in order of creation) whose first segment shares at least
+    SEGMENT_CONTAINMENT of the shorter one's character pairs with its own. Shared pairs are counted through
+    an inverted list of pairs, so a hit is compared only with clusters it shares something with."""
+    clusters: list[tuple[int, list[HitText]]] = []  # (number of pairs of the first segment, members)
+    postings: dict[str, list[int]] = {}  # pair -> clusters whose first segment has it, ascending
+    # A segment identical to a cluster's first one fits no earlier cluster (else that first segment would
+    # have joined it), so the lookup gives the same cluster as counting would.
+    exact: dict[str, int] = {}
     for hit in hits:
         segment = matched_segment(hit)
         if segment is None:
             continue
         grams = _bigrams(segment)
-        for cgrams, members in clusters:
-            shorter = min(len(grams), len(cgrams))
-            if shorter and len(grams & cgrams) / shorter >= SEGMENT_CONTAINMENT:
-                if all(m.doc_id != hit.doc_id for m in members):
-                    members.append(hit)
-                break
+        chosen = exact.get(segment)  # an identical first segment is the first cluster it fits (see below)
+        if chosen is None:
+            shared = Counter(chain.from_iterable(postings.get(g, ()) for g in grams))  # counted in C
+            chosen = next((c for c in sorted(shared)
+                           if shared[c] / min(len(grams), clusters[c][0]) >= SEGMENT_CONTAINMENT), None)
+        if chosen is not None:
+            members = clusters[chosen][1]
+            if all(m.doc_id != hit.doc_id for m in members):
+                members.append(hit)
         else:
-            clusters.append((grams, [hit]))
+            for g in grams:
+                postings.setdefault(g, []).append(len(clusters))
+            exact[segment] = len(clusters)
+            clusters.append((len(grams), [hit]))
     return [[m.chunk_id for m in members] for _, members in clusters if len(members) > 1]

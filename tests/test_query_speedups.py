@@ -154,3 +154,63 @@ def test_response_to_dict_equals_the_generic_dataclass_conversion(searcher) -> N
     with_copies = replace(response, hits=[hit])
     assert with_copies.to_dict()["hits"] == json_ids(asdict(with_copies))["hits"]
     assert with_copies.to_dict()["hits"][0]["shared_with"][0]["chunk_id"] == str(2**62 + 1)
+
+
+def _reference_segment(hit):
+    """The straightforward definition of dedup.matched_segment: look at every segment of the text."""
+    import re
+
+    from indexer.dedup import SEGMENT_MIN_CHARS, normalize
+
+    if not hit.spans:
+        return None
+    found = None
+    for m in re.finditer(r"[^。！？；!?;“”「」『』\"\n]+", hit.text):
+        inside = [s for s in hit.spans if s[0] < m.end() and s[1] > m.start()]
+        if not inside:
+            continue
+        if found is not None or any(s[0] < m.start() or s[1] > m.end() for s in inside):
+            return None
+        found = normalize(m.group(0))
+    return found if found and len(found) >= SEGMENT_MIN_CHARS else None
+
+
+def _reference_shared_sentence_groups(hits):
+    """... and of dedup.shared_sentence_groups: compare every hit with every cluster."""
+    from indexer.dedup import SEGMENT_CONTAINMENT
+
+    clusters = []
+    for hit in hits:
+        seg = _reference_segment(hit)
+        if seg is None:
+            continue
+        grams = {seg[i : i + 2] for i in range(len(seg) - 1)}
+        for cgrams, members in clusters:
+            shorter = min(len(grams), len(cgrams))
+            if shorter and len(grams & cgrams) / shorter >= SEGMENT_CONTAINMENT:
+                if all(m.doc_id != hit.doc_id for m in members):
+                    members.append(hit)
+                break
+        else:
+            clusters.append((grams, [hit]))
+    return [[m.chunk_id for m in members] for _, members in clusters if len(members) > 1]
+
+
+@pytest.mark.parametrize("q", ["工作", "法治政府建设", "小事不出村", '"小事不出村" 调处', "信访 矛盾纠纷", "宪法 宣传",
+                               "习近平法治思想", "依法行政"])
+def test_stock_sentence_groups_equal_the_reference(q: str) -> None:
+    """Segments found around the matches and clusters found through shared character pairs give exactly
+    the groups of checking every segment against every cluster -- over every line of the sample reports,
+    as hits of five "documents" (lines are repeated across documents to make real copies)."""
+    from indexer.dedup import HitText, matched_segment, shared_sentence_groups
+
+    parsed = parse_query(q)
+    texts = [t for t in LINES + EXTRA if tokenized_spans(t, parsed)]
+    hits = [HitText(i, f"d{i % 5}", t, tuple(tokenized_spans(t, parsed))) for i, t in enumerate(texts + texts[::3])]
+    assert texts  # the query matches the sample
+    for h in hits:
+        assert matched_segment(h) == _reference_segment(h), h.text
+    groups = shared_sentence_groups(hits)
+    assert groups == _reference_shared_sentence_groups(hits)
+    if q in ("小事不出村", "习近平法治思想"):
+        assert groups  # stock sentences the sample reports share
