@@ -128,12 +128,13 @@ class _Candidates:
     def group(self, cid: int) -> int | None:
         return self.cols.group(self.pos[cid])
 
-    def load(self, ids: Iterable[int], offsets: bool = False) -> None:
-        """Fetch rows (and documents; with `offsets`, word offsets) of these chunks in one query each."""
+    def load(self, ids: Iterable[int]) -> None:
+        """Fetch the rows, documents and (for a query with words) word offsets of these chunks, one catalog
+        query each."""
         want = [i for i in ids if i not in self.rows]
         if want:
             self.rows.update(self.gen.catalog.chunks_by_id(want))
-            if offsets and self.parsed is not None and self.parsed.terms:
+            if self.parsed is not None and self.parsed.terms:
                 self._offsets.update(self.gen.catalog.word_offsets(want))
         self.load_docs(self.rows[i].doc_id for i in want if i in self.rows)
 
@@ -146,7 +147,7 @@ class _Candidates:
         """The query's literal matches in the chunk (exactly highlight.tokenized_spans)."""
         spans = self._spans.get(cid)
         if spans is None:
-            self.load([cid], offsets=True)
+            self.load([cid])
             blob = self._offsets.get(cid)
             offsets = unpack_word_offsets(blob) if blob is not None else None
             spans = self._spans[cid] = query_spans(self.rows[cid].text, self.parsed, offsets)
@@ -302,7 +303,7 @@ class Searcher:
                 facets = gen.columns.facet_counts(gen.columns.positions(unfiltered))
             start = (req.page - 1) * req.size
             page = fused[start : start + req.size]
-            cand.load((f.chunk_id for f in page), offsets=True)
+            cand.load(f.chunk_id for f in page)
             if req.collapse_duplicates:
                 self._list_group_members(gen, page, cand, shared)
             hits = [self._hit(f, cand.rows[f.chunk_id], cand.docs[cand.doc_id(f.chunk_id)], parsed, shared,
@@ -333,7 +334,7 @@ class Searcher:
             return keep
         shown = [f.chunk_id for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
                  and (cand.group(f.chunk_id) is None or f.chunk_id in keep)]
-        cand.load(shown, offsets=True)
+        cand.load(shown)
         hidden: set[int] = set()
         for ids in shared_sentence_groups(
             HitText(cid, cand.doc_id(cid), cand.rows[cid].text, tuple(cand.spans(cid))) for cid in shown
