@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 import numpy as np
 
@@ -49,6 +49,36 @@ class IndexNotFound(RuntimeError):
     """No generation has been published yet."""
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A small thread-safe least-recently-used map; values are made outside the lock (two threads may
+    both make a missing value; the last one is kept)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: K, make: Callable[[K], V]) -> V:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make(key)
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class _Generation:
     """One opened, immutable generation, reference-counted so it closes after its last query."""
 
@@ -68,21 +98,11 @@ class _Generation:
         self.refs = 0
         self.retired = False
         self._lock = threading.Lock()
-        self._filter_ids: OrderedDict[Filters, np.ndarray] = OrderedDict()
+        self._filter_ids: LruCache[Filters, np.ndarray] = LruCache(64)
 
     def filter_ids(self, filters: Filters) -> np.ndarray:
         """Chunk ids passing `filters`, cached: a generation never changes and users reuse a few facet values."""
-        with self._lock:
-            ids = self._filter_ids.get(filters)
-            if ids is not None:
-                self._filter_ids.move_to_end(filters)
-                return ids
-        ids = self.columns.filter_ids(filters)
-        with self._lock:
-            self._filter_ids[filters] = ids
-            if len(self._filter_ids) > 64:
-                self._filter_ids.popitem(last=False)
-        return ids
+        return self._filter_ids.get_or_make(filters, self.columns.filter_ids)
 
     def acquire(self) -> None:
         with self._lock:
@@ -163,8 +183,7 @@ class Searcher:
         self._gen: _Generation | None = None
         self._current_stamp: tuple | None = None
         self._switch_lock = threading.Lock()
-        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._qcache_lock = threading.Lock()
+        self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None) -> "Searcher":
@@ -240,17 +259,8 @@ class Searcher:
             raise QueryError("page", f"页码应在 1 到 {MAX_PAGE} 之间")
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._qcache_lock:
-            vec = self._qcache.get(text)
-            if vec is not None:
-                self._qcache.move_to_end(text)
-                return vec
-        vec = self.encoder.encode([text])[0]
-        with self._qcache_lock:
-            self._qcache[text] = vec
-            if len(self._qcache) > 2048:
-                self._qcache.popitem(last=False)
-        return vec
+        """The query's vector; popular queries are encoded once (the model is most of a query's time)."""
+        return self._qcache.get_or_make(text, lambda t: self.encoder.encode([t])[0])
 
     def _retrieve(self, gen: _Generation, parsed: ParsedQuery, mode: str, filters: Filters) -> list[Fused]:
         cfg = self.config
