@@ -62,6 +62,7 @@ class RunReport:
     chunks_removed: int = 0
     embedded: int = 0
     embedding_cache_hits: int = 0
+    vector_index: str = ""  # "built" anew, or "extended" (the previous generation's graph plus new chunks)
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
 
@@ -449,8 +450,10 @@ class Index:
             report.timings["embed"] = time.perf_counter() - t2
             t3 = time.perf_counter()
             checkpoint("faiss")
-            index = VectorIndex.build(ids, vecs, vecs.shape[1] if len(vecs) else self.encoder.dim,
-                                      cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search)
+            previous_vectors = prev_dir / "vectors.faiss" if prev_dir is not None else None
+            index, report.vector_index = VectorIndex.build_from(
+                previous_vectors, ids, vecs, vecs.shape[1] if len(vecs) else self.encoder.dim,
+                cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.hnsw_max_stale)
             index.save(build_dir / "vectors.faiss")
             report.timings["faiss"] = time.perf_counter() - t3
             t4 = time.perf_counter()

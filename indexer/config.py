@@ -39,6 +39,9 @@ class Config:
     ann_threshold: int = 50_000
     hnsw_m: int = 32
     hnsw_ef_search: int = 400
+    # An incremental run adds its chunks to the previous HNSW graph; removed chunks stay in it as stale
+    # entries (never shown) until they are this share of the graph, then it is rebuilt.
+    hnsw_max_stale: float = 0.1
 
     # Chunking
     max_chunk_chars: int = 350

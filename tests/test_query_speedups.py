@@ -214,3 +214,46 @@ def test_stock_sentence_groups_equal_the_reference(q: str) -> None:
     assert groups == _reference_shared_sentence_groups(hits)
     if q in ("小事不出村", "习近平法治思想"):
         assert groups  # stock sentences the sample reports share
+
+
+def test_an_incremental_run_extends_the_previous_hnsw_graph_only_when_that_is_safe(tmp_path) -> None:
+    """Publishing a generation adds the new chunks' vectors to the previous graph (no 25 s rebuild per 100k);
+    removed chunks stay as stale entries until they pass MAX_STALE; a kept chunk whose vector changed, or
+    other settings, force a fresh build."""
+    import numpy as np
+
+    from indexer.vectors.faiss_index import MAX_STALE, VectorIndex
+
+    rng = np.random.default_rng(7)
+    vecs = _unit_vectors(rng, 3000, 32)
+    ids = np.arange(100, 3100, dtype=np.int64)
+    first, how = VectorIndex.build_from(None, ids, vecs, 32, ann_threshold=1000)
+    assert how == "built" and first.approximate
+    first.save(tmp_path / "g1.faiss")
+
+    # 2% removed, 5% new: extended; the new vectors are found, the removed ones are stale entries.
+    new_vecs = _unit_vectors(rng, 150, 32)
+    ids2 = np.concatenate([ids[60:], np.arange(9000, 9150)])
+    vecs2 = np.vstack([vecs[60:], new_vecs])
+    second, how = VectorIndex.build_from(tmp_path / "g1.faiss", ids2, vecs2, 32, ann_threshold=1000)
+    assert how == "extended" and second.size == 3000 + 150
+    for k, q in enumerate(new_vecs[:20]):
+        assert second.search(q, 1)[0][0] == 9000 + k
+    second.save(tmp_path / "g2.faiss")
+    assert VectorIndex.load(tmp_path / "g2.faiss").search(new_vecs[3], 1)[0][0] == 9003
+
+    # The same chunk id with another vector (its embedding input changed): rebuilt, so the new vector counts.
+    vecs3 = vecs2.copy()
+    vecs3[0] = new_vecs[0]
+    third, how = VectorIndex.build_from(tmp_path / "g2.faiss", ids2, vecs3, 32, ann_threshold=1000)
+    assert how == "built" and third.size == len(ids2)
+
+    # Too many removed chunks: rebuilt without the stale entries.
+    keep = int(len(ids2) * (1 - MAX_STALE)) - 50
+    fourth, how = VectorIndex.build_from(tmp_path / "g2.faiss", ids2[:keep], vecs2[:keep], 32, ann_threshold=1000)
+    assert how == "built" and fourth.size == keep
+
+    # Other graph settings, or a corpus that fell below the threshold: built.
+    assert VectorIndex.build_from(tmp_path / "g2.faiss", ids2, vecs2, 32, 1000, hnsw_m=16)[1] == "built"
+    small, how = VectorIndex.build_from(tmp_path / "g2.faiss", ids2[:500], vecs2[:500], 32, ann_threshold=1000)
+    assert how == "built" and not small.approximate

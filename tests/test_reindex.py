@@ -297,3 +297,27 @@ def test_a_changed_dictionary_makes_the_next_run_reread_every_file(build_index, 
         assert "<mark>板凳上调解</mark>" in found[0].highlighted
     finally:
         analysis.configure(None)  # the process-wide query analyzer: back to the other tests' dictionary
+
+
+def test_incremental_runs_extend_the_approximate_vector_index_and_never_show_removed_chunks(build_index):
+    """With HNSW (forced here by a threshold of 1 vector), an incremental run adds its new chunks to the
+    previous graph; the vectors of a deleted report stay in the graph as stale entries, but no search
+    returns them."""
+    config, rep = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)}, ann_threshold=1)
+    assert rep.vector_index == "built"
+    _, rep = build_index({"c.txt": report("柳河乡", FRAUD)}, ann_threshold=1)
+    assert rep.vector_index == "extended"
+    assert hits(config, "怎样防止老年人被电信诈骗", "semantic")[0].place == "柳河乡"
+
+    os.remove(build_index.corpus / "c.txt")
+    _, rep = build_index(ann_threshold=1)
+    assert rep.deleted == ["c.txt"]  # many stale entries in so small an index: rebuilt
+    assert rep.vector_index == "built"
+    (build_index.corpus / "c.txt").write_text(report("柳河乡", FRAUD), encoding="utf-8")
+    _, rep = build_index(ann_threshold=1)
+    assert rep.vector_index == "extended"
+    os.remove(build_index.corpus / "b.txt")
+    _, rep = build_index(ann_threshold=1, hnsw_max_stale=1.0)  # keep b.txt's vectors as stale entries
+    assert rep.vector_index == "extended" and rep.deleted == ["b.txt"]
+    for mode in ("semantic", "hybrid"):
+        assert all(h.place != "青山镇" for h in hits(config, "为每个行政村聘请一名法律顾问", mode))
