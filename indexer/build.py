@@ -73,7 +73,7 @@ class RunReport:
             f"documents {self.documents}, chunks {self.chunks}; added {len(self.added)}, changed {len(self.changed)},"
             f" renamed {len(self.renamed)}, deleted {len(self.deleted)}, unchanged {self.unchanged}",
             f"chunks +{self.chunks_added} -{self.chunks_removed}; embedded {self.embedded},"
-            f" from cache {self.embedding_cache_hits}",
+            f" from cache {self.embedding_cache_hits}" + (f"; vector index {self.vector_index}" if self.vector_index else ""),
         ]
         for path, same_as in self.duplicates:
             lines.append(f"duplicate: {path} = {same_as} (indexed once)")

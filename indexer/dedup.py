@@ -107,6 +107,7 @@ def _link_near_duplicates(sig: np.ndarray, keep: list[int], norms: Sequence[str]
     paragraphs copied into hundreds of reports would otherwise cost a Jaccard test per pair."""
     rows = NUM_PERM // BANDS
     sets: dict[int, set[str]] = {}  # shingles only for the texts that are candidates
+    checked: set[tuple[int, int]] = set()  # a pair found in several bands is compared once
 
     def shingle_set(k: int) -> set[str]:
         if k not in sets:
@@ -125,8 +126,9 @@ def _link_near_duplicates(sig: np.ndarray, keep: list[int], norms: Sequence[str]
                 for b in range(a + 1, len(members)):
                     x, y = members[a], members[b]
                     i, j = keep[x], keep[y]
-                    if owners[i] == owners[j] or linked(i, j):
+                    if owners[i] == owners[j] or (x, y) in checked or linked(i, j):
                         continue
+                    checked.add((x, y))
                     if jaccard(shingle_set(x), shingle_set(y)) >= NEAR_JACCARD:
                         link(i, j)
 
