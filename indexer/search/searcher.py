@@ -149,19 +149,24 @@ class _Candidates:
         return self.cols.group(self.pos[cid])
 
     def load(self, ids: Iterable[int]) -> None:
-        """Fetch the rows, documents and (for a query with words) word offsets of these chunks, one catalog
-        query each."""
+        """Fetch the rows and (for a query with words) word offsets of these chunks, one catalog query each."""
         want = [i for i in ids if i not in self.rows]
         if want:
             self.rows.update(self.gen.catalog.chunks_by_id(want))
             if self.parsed is not None and self.parsed.terms:
                 self._offsets.update(self.gen.catalog.word_offsets(want))
-        self.load_docs(self.rows[i].doc_id for i in want if i in self.rows)
 
     def load_docs(self, doc_ids: Iterable[str]) -> None:
+        """Fetch these documents' rows (only shown hits and listed copies need them), one catalog query."""
         want = {d for d in doc_ids if d not in self.docs}
         if want:
             self.docs.update(self.gen.catalog.documents_by_id(want))
+
+    def doc(self, cid: int) -> DocRow:
+        doc_id = self.doc_id(cid)
+        if doc_id not in self.docs:
+            self.load_docs([doc_id])
+        return self.docs[doc_id]
 
     def spans(self, cid: int) -> list[tuple[int, int]]:
         """The query's literal matches in the chunk (exactly highlight.tokenized_spans)."""
@@ -314,9 +319,10 @@ class Searcher:
             start = (req.page - 1) * req.size
             page = fused[start : start + req.size]
             cand.load(f.chunk_id for f in page)
+            cand.load_docs(cand.doc_id(f.chunk_id) for f in page)
             if req.collapse_duplicates:
                 self._list_group_members(gen, page, cand, shared)
-            hits = [self._hit(f, cand.rows[f.chunk_id], cand.docs[cand.doc_id(f.chunk_id)], parsed, shared,
+            hits = [self._hit(f, cand.rows[f.chunk_id], cand.doc(f.chunk_id), parsed, shared,
                               cand.spans(f.chunk_id)) for f in page]
             return SearchResponse(
                 query=req.query, mode=req.mode, total=len(fused), hits=hits, facets=facets,
@@ -352,9 +358,10 @@ class Searcher:
             first, others = ids[0], ids[1:]
             listed = keep.setdefault(first, [])
             known = {cand.doc_id(first)} | {s.doc_id for s in listed}
+            cand.load_docs(cand.doc_id(cid) for cid in others)
             for cid in others:
                 hidden.add(cid)
-                doc = cand.docs[cand.doc_id(cid)]
+                doc = cand.doc(cid)
                 for s in [SharedWith(doc_id=doc.doc_id, path=doc.path, place=doc.meta.place, chunk_id=cid),
                           *keep.pop(cid, [])]:
                     if s.doc_id not in known:
