@@ -105,10 +105,8 @@ class VectorIndex:
             return False
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32).reshape(-1, dim)
-        at = np.searchsorted(self._sorted_ids, ids)
-        at[at >= len(self._sorted_ids)] = 0
-        kept = self._sorted_ids[at] == ids if len(self._sorted_ids) else np.zeros(len(ids), bool)
-        if not np.array_equal(self._matrix[self._row_order[at[kept]]], vecs[kept]):
+        kept, rows = self._lookup(ids)
+        if not np.array_equal(self._matrix[rows], vecs[kept]):
             return False
         stale = self.size - int(kept.sum())
         if stale > max_stale * (self.size + int((~kept).sum())):
@@ -196,12 +194,16 @@ class VectorIndex:
         top = part[np.argsort(-scores[part], kind="stable")]
         return [(int(ids[i]), float(scores[i])) for i in top]
 
-    def _rows_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The given ids that are in the index, and their rows in the stored vectors."""
+    def _lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each id whether the index has it, and the stored-vector rows of those it has (in `ids` order)."""
         at = np.searchsorted(self._sorted_ids, ids)
         found = at < len(self._sorted_ids)
         found[found] = self._sorted_ids[at[found]] == ids[found]
-        rows = np.unique(self._row_order[at[found]])  # once each, in memory order (~3x faster to read)
+        return found, self._row_order[at[found]]
+
+    def _rows_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The given ids that are in the index, and their rows in the stored vectors."""
+        rows = np.unique(self._lookup(ids)[1])  # once each, in memory order (~3x faster to read)
         return self._by_row[rows], rows
 
     def vector(self, chunk_id: int) -> np.ndarray:
