@@ -391,14 +391,6 @@ class Catalog:
             conn.executemany("UPDATE chunks SET dup_group=? WHERE chunk_id=?", [(g, c) for c, g in groups.items()])
 
     # -- filters and facets --------------------------------------------------------------------
-    def filter_ids(self, filters: Filters) -> np.ndarray:
-        """Chunk ids that pass `filters` (used to restrict the vector search)."""
-        where, params = _filter_sql(filters)
-        rows = self.connect().execute(
-            f"SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id=c.doc_id WHERE {where}", params
-        ).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
     def facet_values(self, ids: Sequence[int] | None = None, filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
         """Counts of chunks per facet value, over `ids` (or every chunk passing `filters`)."""
         conn = self.connect()

@@ -28,7 +28,6 @@ from indexer.generations import CURRENT, GenerationStore, ReaderHold
 from indexer.search.columns import ChunkColumns
 from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
-from indexer.fulltext.analysis import unpack_word_offsets
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
 from indexer.search.query import Group, ParsedQuery, Terms, parse_query
 from indexer.search.routing import FusionPlan, fusion_plan
@@ -174,7 +173,7 @@ class _Candidates:
         if spans is None:
             self.load([cid])
             blob = self._offsets.get(cid)
-            offsets = unpack_word_offsets(blob) if blob is not None else None
+            offsets = analysis.unpack_word_offsets(blob) if blob is not None else None
             spans = self._spans[cid] = query_spans(self.rows[cid].text, self.parsed, offsets)
         return spans
 
