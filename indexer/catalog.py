@@ -290,6 +290,14 @@ class Catalog:
             )
         return sorted(old - new), sorted(new - old)
 
+    def facet_rows(self) -> tuple[list[tuple], list[tuple]]:
+        """What the search's in-memory columns hold: (doc_id, place, level, region, year) of every document
+        by doc_id, and (chunk_id, doc_id, section_kind, dup_group) of every chunk by chunk_id."""
+        conn = self.connect()
+        docs = conn.execute("SELECT doc_id, place, level, region, year FROM documents ORDER BY doc_id").fetchall()
+        chunks = conn.execute("SELECT chunk_id, doc_id, section_kind, dup_group FROM chunks ORDER BY chunk_id").fetchall()
+        return docs, chunks
+
     def chunk_ids(self) -> np.ndarray:
         rows = self.connect().execute("SELECT chunk_id FROM chunks ORDER BY chunk_id").fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

@@ -51,12 +51,10 @@ def _coded(raw: Sequence) -> _Coded:
 
 class ChunkColumns:
     def __init__(self, catalog: Catalog):
-        conn = catalog.connect()
-        docs = conn.execute("SELECT doc_id, place, level, region, year FROM documents ORDER BY doc_id").fetchall()
+        docs, chunks = catalog.facet_rows()
         self.doc_ids: list[str] = [d[0] for d in docs]
         doc_row = {d: i for i, d in enumerate(self.doc_ids)}
         self._doc_facets = {name: _coded([d[i + 1] for d in docs]) for i, name in enumerate(DOC_FACETS)}
-        chunks = conn.execute("SELECT chunk_id, doc_id, section_kind, dup_group FROM chunks ORDER BY chunk_id").fetchall()
         self.chunk_ids = np.fromiter((c[0] for c in chunks), dtype=np.int64, count=len(chunks))
         self.doc_of = np.fromiter((doc_row[c[1]] for c in chunks), dtype=np.int32, count=len(chunks))
         self._kind = _coded([c[2] for c in chunks])
