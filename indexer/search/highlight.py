@@ -127,7 +127,6 @@ def mark_spans(text: str, spans: list[tuple[int, int]], css_class: str | None = 
     return "".join(out)
 
 
-def highlight(text: str, parsed: ParsedQuery, max_marks: int = DEFAULT_MAX_MARKS,
-              offsets: WordOffsets | None = None) -> str:
+def highlight(text: str, parsed: ParsedQuery, max_marks: int = DEFAULT_MAX_MARKS) -> str:
     """`text` as escaped HTML with the query's words and phrases marked (at most `max_marks` marks)."""
-    return mark_spans(text, query_spans(text, parsed, offsets)[:max_marks])
+    return mark_spans(text, query_spans(text, parsed)[:max_marks])

@@ -13,7 +13,6 @@ with HNSW it breaks the graph walk for narrow filters).
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 import faiss
