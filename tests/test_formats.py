@@ -149,6 +149,26 @@ def test_legacy_word_files_convert_through_libreoffice(suffix, items, original, 
     assert meta.title == original[2].title
 
 
+def test_a_docx_saved_as_doc_is_read_without_conversion(items, original, tmp_path, monkeypatch):
+    path = build_docx(items, tmp_path / "src.docx", furniture=False).rename(tmp_path / "report.doc")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no LibreOffice: the bytes say it is a .docx already
+    raw, paragraphs, meta = parse(path)
+    assert raw.fmt == "doc"
+    assert outline(paragraphs) == outline(original[1])
+
+
+@needs_soffice
+def test_an_old_word_file_saved_as_docx_is_converted(items, original, tmp_path):
+    source = build_docx(items, tmp_path / "src.docx", furniture=False)
+    subprocess.run([find_soffice(), f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+                    "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    renamed = (tmp_path / "src.doc").rename(tmp_path / "report.docx")
+    raw, paragraphs, meta = parse(renamed)
+    assert raw.fmt == "docx"
+    assert outline(paragraphs) == outline(original[1])
+
+
 def test_legacy_word_without_libreoffice_says_what_to_install(tmp_path, monkeypatch):
     path = tmp_path / "old.doc"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)

@@ -24,6 +24,11 @@ FORMAT_MODULES: dict[str, str] = {
     ".wps": "legacy_format",
 }
 SUPPORTED_SUFFIXES = frozenset(FORMAT_MODULES)
+# Word files are often saved under the other family's suffix (an old binary .doc renamed .docx, a .docx
+# named .doc): the bytes, not the suffix, say which reader fits. Sniffed here, once, for all Word suffixes.
+_WORD_SUFFIXES = frozenset({".docx", ".doc", ".wps"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class LoadError(Exception):
@@ -37,6 +42,16 @@ class LoadError(Exception):
 
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def _reader_module(suffix: str, data: bytes) -> str:
+    """The loader module for a file, by suffix; for Word files, by their bytes when those are unambiguous."""
+    if suffix in _WORD_SUFFIXES:
+        if data.startswith(_ZIP_MAGIC):
+            return "docx_format"
+        if data.startswith(_OLE_MAGIC):
+            return "legacy_format"
+    return FORMAT_MODULES[suffix]
 
 
 def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
@@ -57,6 +72,7 @@ def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+    module_name = _reader_module(suffix, data)
     try:
         module = importlib.import_module(f"indexer.load.{module_name}")
     except ImportError as exc:

@@ -28,7 +28,6 @@ _REL_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 _REL_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
 
 CORRUPT = "corrupt .docx (not a valid zip/Word file)"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # Field instructions whose displayed result is page furniture, not report text.
 _DROPPED_FIELDS = re.compile(r"^\s*(PAGE|NUMPAGES|SECTIONPAGES|TOC|PAGEREF)\b", re.IGNORECASE)
@@ -39,15 +38,10 @@ _WS = re.compile(r"[ \t\u00a0\u3000]+")
 
 
 def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
-    if data.startswith(_OLE_MAGIC):
-        # An old binary Word file renamed to .docx: common on government sites. Convert it like a .doc.
-        from indexer.load import legacy_format
-
-        raw = legacy_format.load(path, rel_path, data)
-        raw.fmt = "docx"
-        return raw
+    """A .docx package's document (the dispatcher also sends here a .doc/.wps file that is really a .docx)."""
     blocks, hints = read_docx(data, rel_path)
-    return RawDocument(path=rel_path, fmt="docx", blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
+    fmt = path.suffix.lower().lstrip(".") or "docx"
+    return RawDocument(path=rel_path, fmt=fmt, blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
 
 
 def read_docx(data: bytes, rel_path: str) -> tuple[list[Block], dict[str, str]]:

@@ -34,12 +34,9 @@ def find_soffice() -> str | None:
 
 
 def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+    """An old binary Word/WPS file (the dispatcher also sends here a .docx that is really one), via LibreOffice."""
     fmt = path.suffix.lower().lstrip(".") or "doc"
-    if data.startswith(b"PK\x03\x04"):
-        # A .docx saved under an old name: no conversion needed.
-        blocks, hints = read_docx(data, rel_path)
-    else:
-        blocks, hints = read_docx(convert_to_docx(rel_path, data, path.suffix.lower() or ".doc"), rel_path)
+    blocks, hints = read_docx(convert_to_docx(rel_path, data, path.suffix.lower() or ".doc"), rel_path)
     return RawDocument(path=rel_path, fmt=fmt, blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
 
 
