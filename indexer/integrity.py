@@ -87,7 +87,9 @@ def check_generation(path: Path, checksums: bool = True) -> list[Damage]:
             damage.append(Damage(_part_of(problem), f"{name}/{problem}"))
     broken = {d.part for d in damage}
     if "catalog" not in broken:
-        counts = _check_catalog(path, damage)
+        # Without a manifest (published before manifests existed) SQLite checks its pages itself, once:
+        # the next run publishes a generation with a manifest.
+        counts = _check_catalog(path, damage, pages=files is None)
         if counts is not None:
             chunks, dim = counts
             if "fulltext" not in broken:
@@ -107,8 +109,9 @@ def _part_of(problem: str) -> str:
     return "generation"
 
 
-def _check_catalog(path: Path, damage: list[Damage]) -> tuple[int, int | None] | None:
-    """(chunk count, vector dimension) from a sound catalog; None (and a Damage) when it is not."""
+def _check_catalog(path: Path, damage: list[Damage], pages: bool = False) -> tuple[int, int | None] | None:
+    """(chunk count, vector dimension) from a sound catalog; None (and a Damage) when it is not.
+    With `pages`, also SQLite's own check of every page (PRAGMA quick_check)."""
     from indexer.catalog import Catalog
 
     file = path / "catalog.sqlite"
@@ -118,6 +121,11 @@ def _check_catalog(path: Path, damage: list[Damage]) -> tuple[int, int | None] |
         return None
     catalog = Catalog(file, readonly=True)
     try:
+        if pages:
+            result = catalog.connect().execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                damage.append(Damage("catalog", f"{path.name}/catalog.sqlite is damaged ({result})"))
+                return None
         info = catalog.info()
         chunks = catalog.chunk_count()
         documents = catalog.document_count()

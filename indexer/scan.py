@@ -54,9 +54,10 @@ def _inside(path: str, root: str) -> bool:
 
 
 def scan_corpus(root: Path, follow_external_symlinks: bool = False) -> ScanResult:
-    """List supported regular files under `root`. Symlinks are followed inside the corpus; one that leads
-    out of it is skipped unless `follow_external_symlinks` (content from elsewhere must not become
-    searchable by accident)."""
+    """List supported regular files under `root`. A symlinked file inside the corpus is listed (a copy of its
+    target); a symlinked folder inside it is not walked (its files are listed under their own paths). A link
+    that leads out of the corpus is skipped unless `follow_external_symlinks` (content from elsewhere must not
+    become searchable by accident)."""
     result = ScanResult()
     root = root.resolve()
     if not root.is_dir():
@@ -89,10 +90,19 @@ def scan_corpus(root: Path, follow_external_symlinks: bool = False) -> ScanResul
         for d in sorted(dirnames):
             if _is_ignored(d):
                 continue
-            target = leaves_corpus(here / d)
-            if target is not None:
-                result.skipped.append(FileFailure(_relative(here / d, root), _outside_reason(target)))
-                continue
+            sub = here / d
+            if sub.is_symlink():
+                target = os.path.realpath(sub)
+                if _inside(os.path.realpath(here), target):
+                    result.skipped.append(FileFailure(_relative(sub, root), "symlink loop: links to a folder above it"))
+                    continue
+                if _inside(target, root_str):
+                    # Its files are indexed under their own paths (not under whichever name sorts first).
+                    log.debug("not walking %s: links to %s inside the corpus", _relative(sub, root), target)
+                    continue
+                if not follow_external_symlinks:
+                    result.skipped.append(FileFailure(_relative(sub, root), _outside_reason(target)))
+                    continue
             kept.append(d)
         dirnames[:] = kept
         for name in sorted(filenames):
