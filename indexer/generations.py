@@ -33,6 +33,10 @@ _GEN_RE = re.compile(r"^g(\d{6,})$")
 _BUILD_RE = re.compile(r"^g(\d{6,})\.build-(\d+)$")
 
 
+def _number(name: str) -> int:
+    return int(_GEN_RE.match(name).group(1))
+
+
 class LockHeld(RuntimeError):
     """Another indexing run holds the lock."""
 
@@ -186,7 +190,7 @@ class GenerationStore:
         current = self.current_name_or_none()
         if self.gen_root.is_dir():
             for p in self.gen_root.iterdir():
-                unpublished = current is not None and _GEN_RE.match(p.name) and p.name > current
+                unpublished = current is not None and _GEN_RE.match(p.name) and _number(p.name) > _number(current)
                 if _BUILD_RE.match(p.name) or p.name.endswith(".deleting") or unpublished:
                     shutil.rmtree(p, ignore_errors=True)
                     removed.append(p.name)
@@ -245,7 +249,7 @@ class GenerationStore:
         """Delete published generations beyond the newest `keep`, skipping any that a reader still holds.
         Only generations up to the published one count: one newer than CURRENT was never published."""
         current = self.current_name_or_none()
-        names = [n for n in self.names() if current is None or n <= current]
+        names = [n for n in self.names() if current is None or _number(n) <= _number(current)]
         old = [n for n in names[: max(0, len(names) - max(keep, 1))] if n != current]
         deleted = []
         for name in old:
