@@ -206,6 +206,7 @@ class Index:
                 log.exception("indexing run failed")
                 message = f"{type(exc).__name__}: {exc}"
             report.status, report.exit_code, report.error = "failed", EXIT_RUN_FAILED, message
+            report.generation = ""  # its build was never published (and is gone)
         finally:
             self._discard_build()  # KeyboardInterrupt and the like: leave no build folder behind either
             report.finished = _now()

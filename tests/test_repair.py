@@ -461,3 +461,17 @@ def test_dry_run_lists_files_that_will_fail(build_index, tmp_path):
         assert "will fail: locked.txt: cannot read file: permission denied" in out
     assert "fine.txt" in out and "will fail: fine.txt" not in out
     assert state(config)[0] == 3, "a dry run changes nothing"
+
+
+def test_reindex_script_repairs_a_damaged_index_and_says_so_to_cron(build_index, tmp_path):
+    config, _ = build_index(FILES)
+    (gen_dir(config) / "vectors.faiss").unlink()
+    env = dict(env_for(config), REPORTSEARCH_LOG_DIR=str(tmp_path / "log"),
+               REPORTSEARCH_VENV=str(Path(sys.executable).parent.parent))
+    script = [str(REPO / "scripts" / "reindex.sh"), str(build_index.corpus)]
+    done = subprocess.run(["bash", *script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "REPAIRED: " in done.stderr and "vectors.faiss is missing" in done.stderr  # cron mails this
+    done = subprocess.run(["bash", *script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and done.stderr == "", "a healthy run stays silent"
+    assert places(config, "怎样防止老年人被电信诈骗", "semantic") >= {"柳河乡"}
