@@ -404,10 +404,10 @@ class Index:
                     failed_paths.add(path)
                     plan.hidden.append(path)
         for path, alias in prev_aliases.items():
-            if path.startswith(hidden) if hidden else False:
+            if path.startswith(hidden):
                 plan.aliases[path] = alias
         for failure in scan.failures:
-            kept = kept_under.get(failure.path + "/", kept_under.get("", 0) if failure.path == "." else 0)
+            kept = kept_under.get("" if failure.path == "." else failure.path + "/", 0)
             reason = failure.reason + (f" ({kept} indexed documents under it kept)" if kept else "")
             report.failures.append({"path": failure.path, "reason": reason,
                                     "kept_previous": failure.path in prev_docs or kept > 0})
