@@ -50,6 +50,8 @@ def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
         st = path.stat()
     except OSError as exc:
         raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise LoadError(rel_path, "cannot read file: it is a folder")
     if not stat.S_ISREG(st.st_mode):  # reading a FIFO would block the run forever
         raise LoadError(rel_path, "not a regular file (FIFO, socket or device); not read")
     size = st.st_size
