@@ -23,19 +23,24 @@ from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.chunk import chunk_paragraphs
 from indexer.config import Config
 from indexer.dedup import duplicate_groups
+from indexer.faults import describe_fault, tree_size
 from indexer.document import Chunk, Document, DocumentMeta
 from indexer.fulltext import analysis
 from indexer.fulltext.base import FullTextRecord
 from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
 from indexer.generations import GenerationStore, LockHeld
 from indexer.ingest import PIPELINE_VERSION, parse_file
+from indexer.integrity import REPAIR_COMMAND, catalog_unreadable, check_published, repair_action
 from indexer.load import LoadError
+from indexer.load.precheck import predict_failure
 from indexer.scan import CorpusFile, scan_corpus
 from indexer.vectors import EmbeddingCache, Encoder, VectorIndex, cache_key
+from indexer.vectors.cache import is_corruption
 
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "index-report.json"
+SLOW_FILE_SECONDS = 5.0  # a file that takes this long to read is named in the log (cron has no progress bar)
 EXIT_OK, EXIT_SOME_FAILED, EXIT_RUN_FAILED = 0, 1, 2
 
 
@@ -56,6 +61,8 @@ class RunReport:
     unchanged: int = 0
     duplicates: list[list[str]] = field(default_factory=list)  # [path, indexed as]
     failures: list[dict] = field(default_factory=list)  # {path, reason, kept_previous}
+    skipped: list[dict] = field(default_factory=list)  # {path, reason}: not documents; exit code unchanged
+    repairs: list[str] = field(default_factory=list)  # damage found in the index or cache, and what was done
     documents: int = 0
     chunks: int = 0
     chunks_added: int = 0
@@ -80,6 +87,10 @@ class RunReport:
         for f in self.failures:
             kept = " (previous version kept)" if f.get("kept_previous") else ""
             lines.append(f"FAILED: {f['path']}: {f['reason']}{kept}")
+        for f in self.skipped:
+            lines.append(f"skipped: {f['path']}: {f['reason']}")
+        for r in self.repairs:
+            lines.append(f"REPAIRED: {r}")
         if self.error:
             lines.append(f"ERROR: {self.error}")
         return "\n".join(lines)
@@ -95,6 +106,7 @@ class _Plan:
     deletes: list[str] = field(default_factory=list)  # doc_ids
     aliases: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     unchanged: int = 0
+    hidden: list[str] = field(default_factory=list)  # indexed paths under folders that could not be read
 
 
 class _Parsed(NamedTuple):
@@ -164,22 +176,60 @@ class Index:
         lock = self.store.lock()
         try:
             lock.acquire()
-        except LockHeld as exc:
-            report.status, report.exit_code, report.error = "failed", EXIT_RUN_FAILED, str(exc)
+        except (LockHeld, OSError) as exc:
+            # A lock that cannot even be created (read-only or foreign index folder) is a failed run too.
+            message = str(exc) if isinstance(exc, LockHeld) else self._fault_message(exc) or str(exc)
+            report.status, report.exit_code, report.error = "failed", EXIT_RUN_FAILED, message
             report.finished = _now()
-            return report  # not written: the running holder owns the report file
+            log.error("%s", message)
+            return report  # not written: the running holder owns the report file (or it cannot be written)
+        self._building: tuple[str, Path] | None = None
         try:
-            self._run(corpus, report, full, dry_run, progress)
+            try:
+                self._run(corpus, report, full, dry_run, progress)
+            except Exception as exc:
+                if not is_corruption(exc) or dry_run:
+                    raise
+                # The published catalog passed the check but is damaged deeper inside (a generation published
+                # before manifests existed): never read it again; rebuild from the corpus.
+                self._discard_build()
+                log.warning("the published index is damaged (%s): rebuilding from the corpus", exc)
+                report = RunReport(corpus=str(corpus), started=report.started, full=full)
+                report.repairs.append(f"published generation unreadable ({exc}): rebuilt from the corpus")
+                self._run(corpus, report, full, dry_run, progress, distrust_published=True)
         except Exception as exc:  # the run failed as a whole: nothing was published
-            log.exception("indexing run failed")
-            report.status, report.exit_code = "failed", EXIT_RUN_FAILED
-            report.error = f"{type(exc).__name__}: {exc}"
+            written = self._discard_build()
+            message = self._fault_message(exc, written)
+            if message:
+                log.error("indexing run failed: %s", message)  # the machine's fault, not a bug: no traceback
+            else:
+                log.exception("indexing run failed")
+                message = f"{type(exc).__name__}: {exc}"
+            report.status, report.exit_code, report.error = "failed", EXIT_RUN_FAILED, message
+            report.generation = ""  # its build was never published (and is gone)
         finally:
+            self._discard_build()  # KeyboardInterrupt and the like: leave no build folder behind either
             report.finished = _now()
             if not dry_run:
                 self._write_report(report)
             lock.release()
         return report
+
+    def _discard_build(self) -> int:
+        """Remove the current run's unpublished build (it may hold the space a full disk needs back);
+        returns how many bytes it had written."""
+        building, self._building = getattr(self, "_building", None), None
+        if building is None:
+            return 0
+        written = tree_size(building[1])
+        self.store.discard(*building)
+        return written
+
+    def _fault_message(self, exc: BaseException, written: int = 0) -> str | None:
+        cache = self.config.embedding_cache or Path(self.config.index_dir) / "embeddings.sqlite"
+        published = self.store.current_path_or_none()
+        needed = tree_size(published) if published is not None else 0
+        return describe_fault(exc, [self.store.index_dir, Path(cache).parent], written, needed)
 
     def build_documents(self, documents: Iterable[Document], progress: bool | None = None) -> RunReport:
         """Full build of a new generation from already-parsed documents (evaluation corpora such as STARD,
@@ -199,47 +249,82 @@ class Index:
                 report.added.append(doc.path)
             report.timings["parse"] = time.perf_counter() - t0
             name, build_dir = self.store.new_build_dir()
-            report.generation = name
-            self._write_generation(build_dir, None, None, _Plan(), parsed, report, progress)
-            checkpoint("publish")
-            self.store.publish(name, build_dir)
+            try:
+                report.generation = name
+                self._write_generation(build_dir, None, None, _Plan(), parsed, report, progress)
+                checkpoint("publish")
+                self.store.publish(name, build_dir)
+            except BaseException:
+                self.store.discard(name, build_dir)
+                raise
             self.store.prune(self.config.keep_generations)
         report.status, report.finished = "ok", _now()
         report.timings["total"] = time.perf_counter() - t0
         return report
 
     def status(self) -> dict:
-        """Published generation, when it was built, counts, last run's result, failing files."""
-        out: dict = {"index_dir": str(self.store.index_dir), "generation": self.store.current_name()}
-        gen = self.store.current_path()
-        if gen is not None and (gen / "catalog.sqlite").exists():
+        """Published generation, when it was built, counts, last run's result, failing files, and the damage
+        the integrity check finds (`damaged`: one line per problem; `repair`: the command that fixes it)."""
+        published = check_published(self.store, self.config.verify_index_checksums)
+        out: dict = {"index_dir": str(self.store.index_dir), "generation": published.name}
+        if published.damage:
+            out["damaged"] = [str(d) for d in published.damage]
+            out["repair"] = REPAIR_COMMAND
+        gen = published.path
+        if gen is not None and "catalog" not in published.parts:
             cat = Catalog(gen / "catalog.sqlite")
             try:
                 info = cat.info()
                 out.update(built_at=info.get("built_at", ""), model=info.get("model", ""),
                            documents=cat.document_count(), chunks=cat.chunk_count())
+            except sqlite3.DatabaseError as exc:
+                out.setdefault("damaged", []).append(f"{gen.name}/catalog.sqlite cannot be read ({exc})")
+                out["repair"] = REPAIR_COMMAND
             finally:
                 cat.close()
         report = self.store.index_dir / REPORT_NAME
-        if report.exists():
+        try:
             last = json.loads(report.read_text(encoding="utf-8"))
-            out["last_run"] = {k: last.get(k) for k in ("started", "finished", "status", "exit_code", "generation")}
+        except FileNotFoundError:
+            last = None
+        except (OSError, ValueError) as exc:
+            last = None
+            out["last_run_unreadable"] = f"{report} cannot be read ({exc}); the next run rewrites it"
+        if last is not None:
+            out["last_run"] = {k: last.get(k) for k in ("started", "finished", "status", "exit_code", "generation",
+                                                        "error")}
             out["failing_files"] = last.get("failures", [])
+            out["skipped_files"] = last.get("skipped", [])
+            out["repairs"] = last.get("repairs", [])
         return out
 
     # -- the run -------------------------------------------------------------------------------
-    def _run(self, corpus: Path, report: RunReport, full: bool, dry_run: bool, progress: bool) -> None:
+    def _run(self, corpus: Path, report: RunReport, full: bool, dry_run: bool, progress: bool,
+             distrust_published: bool = False) -> None:
         t0 = time.perf_counter()
+        cfg = self.config
         if not dry_run:
             self.store.remove_debris()
-        scan = scan_corpus(corpus)
+        scan = scan_corpus(corpus, cfg.follow_external_symlinks)
+        report.skipped.extend({"path": s.path, "reason": s.reason} for s in scan.skipped)
         overrides, sidecar_problems = _load_sidecars(corpus)
         for path, reason in sidecar_problems:
             report.failures.append({"path": path, "reason": reason, "kept_previous": False})
 
-        prev_path = self.store.current_path()
-        report.previous_generation = self.store.current_name() or ""
-        prev = Catalog(prev_path / "catalog.sqlite") if prev_path and (prev_path / "catalog.sqlite").exists() else None
+        t_check = time.perf_counter()
+        published = check_published(self.store, cfg.verify_index_checksums)
+        report.timings["check"] = time.perf_counter() - t_check
+        report.previous_generation = published.name or ""
+        if distrust_published and published.path is not None:
+            published.damage.append(catalog_unreadable(published.path))
+        if published.damage:
+            what = published.describe()
+            log.warning("published index damaged: %s", what)
+            if not distrust_published:
+                report.repairs.append(what + ": " + repair_action(published))
+        # A damaged catalog (or CURRENT) is never opened: the corpus is the source to rebuild from.
+        prev_path = published.path if published.path is not None and not published.unusable else None
+        prev = Catalog(prev_path / "catalog.sqlite") if prev_path is not None else None
         try:
             reparse_all = full or prev is None or self._incompatible(prev)
             if prev is not None and reparse_all and not full:
@@ -247,12 +332,14 @@ class Index:
             plan = self._plan(scan, prev, overrides, reparse_all, report)
             report.timings["scan"] = time.perf_counter() - t0
             if dry_run:
+                self._predict_failures(plan, report)
                 report.status = "dry-run"
                 report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
                 return
             checkpoint("parse")
-            parsed = self._parse(plan, prev, report)
-            if prev is not None and not reparse_all and self._nothing_to_publish(plan, parsed, prev):
+            parsed = self._parse(plan, prev, report, progress)
+            if (prev is not None and not reparse_all and not published.damage
+                    and self._nothing_to_publish(plan, parsed, prev)):
                 # The published generation already is this state: keep serving it, publish nothing.
                 report.generation = report.previous_generation
                 report.documents, report.chunks = prev.document_count(), prev.chunk_count()
@@ -262,18 +349,29 @@ class Index:
                 log.info("no changes: generation %s stays published", report.generation)
                 return
             name, build_dir = self.store.new_build_dir()
+            self._building = (name, build_dir)
             report.generation = name
             self._write_generation(build_dir, prev_path if not reparse_all else None, prev, plan, parsed,
-                                   report, progress)
+                                   report, progress, published.parts)
         finally:
             if prev is not None:
                 prev.close()
         checkpoint("publish")
-        self.store.publish(name, build_dir)
-        self.store.prune(self.config.keep_generations)
+        self.store.publish(name, build_dir, before_swap=lambda: checkpoint("swap"))
+        self._building = None
+        self.store.prune(cfg.keep_generations)
         report.status = "partial" if report.failures else "ok"
         report.exit_code = EXIT_SOME_FAILED if report.failures else EXIT_OK
         report.timings["total"] = time.perf_counter() - t0
+
+    def _predict_failures(self, plan: _Plan, report: RunReport) -> None:
+        """Dry run: list the files to be read that will fail for reasons visible without parsing them."""
+        known = {f["path"] for f in report.failures}
+        for f, doc_id, _digest, _ov in plan.to_parse:
+            reason = predict_failure(f.abs_path, f.rel_path, f.size, self.config.max_file_bytes)
+            if reason and f.rel_path not in known:
+                report.failures.append({"path": f.rel_path, "reason": reason,
+                                        "kept_previous": f.rel_path in report.changed})
 
     @staticmethod
     def _nothing_to_publish(plan: _Plan, parsed: list, prev: Catalog) -> bool:
@@ -295,9 +393,24 @@ class Index:
         prev_aliases = prev.aliases() if prev else {}
         by_hash: dict[str, DocRow] = {d.content_hash: d for d in prev_docs.values()}
         failed_paths = {f.path for f in scan.failures}
+        # Documents under a folder that cannot be listed are unknown this run, not deleted: they keep
+        # their indexed version (and their duplicate-file aliases), like an unreadable file does.
+        hidden = tuple(d + "/" if d else "" for d in scan.failed_dirs)
+        kept_under: dict[str, int] = {}
+        for path in prev_docs:
+            for d in hidden:
+                if path.startswith(d):
+                    kept_under[d] = kept_under.get(d, 0) + 1
+                    failed_paths.add(path)
+                    plan.hidden.append(path)
+        for path, alias in prev_aliases.items():
+            if path.startswith(hidden):
+                plan.aliases[path] = alias
         for failure in scan.failures:
-            report.failures.append({"path": failure.path, "reason": failure.reason,
-                                    "kept_previous": failure.path in prev_docs})
+            kept = kept_under.get("" if failure.path == "." else failure.path + "/", 0)
+            reason = failure.reason + (f" ({kept} indexed documents under it kept)" if kept else "")
+            report.failures.append({"path": failure.path, "reason": reason,
+                                    "kept_previous": failure.path in prev_docs or kept > 0})
 
         # Hash every file, reusing the catalog's hash when size and mtime are unchanged.
         hashed: list[tuple[CorpusFile, str]] = []
@@ -369,13 +482,18 @@ class Index:
         report.unchanged = plan.unchanged
         return plan
 
-    def _parse(self, plan: _Plan, prev: Catalog | None, report: RunReport) -> list[_Parsed]:
+    def _parse(self, plan: _Plan, prev: Catalog | None, report: RunReport, progress: bool = False) -> list[_Parsed]:
         """Read and chunk each new or changed file; a file that fails is reported, never the whole run."""
         t0 = time.perf_counter()
+        cfg = self.config
         parsed = []
+        bar = _progress_bar(len(plan.to_parse), "reading", progress, unit="file")
         for f, doc_id, _digest, ov in plan.to_parse:
+            bar(0, f.rel_path)  # on a terminal the bar names the file being read: a slow one is seen at once
+            t_file = time.perf_counter()
             try:
-                doc = parse_file(f.abs_path, f.rel_path, self.config.max_file_bytes, json.loads(ov) or None)
+                doc = parse_file(f.abs_path, f.rel_path, cfg.max_file_bytes, json.loads(ov) or None,
+                                 max_chars=cfg.max_file_chars, max_paragraphs=cfg.max_file_paragraphs)
                 chunks = chunk_paragraphs(doc.paragraphs, doc_id, self.config, doc_path=doc.path)
             except Exception as exc:  # LoadError says why; anything else is our bug, but only this file's
                 reason = exc.reason if isinstance(exc, LoadError) else f"internal error: {type(exc).__name__}: {exc}"
@@ -387,33 +505,46 @@ class Index:
                     report.added.remove(f.rel_path)
                 log.warning("%s: %s", f.rel_path, reason)
                 continue
+            finally:
+                bar(1)
+                took = time.perf_counter() - t_file
+                if took >= SLOW_FILE_SECONDS:
+                    log.info("slow file: %s took %.1f s to read", f.rel_path, took)
             parsed.append(_Parsed(doc_id, f, doc, ov, chunks))
         report.timings["parse"] = time.perf_counter() - t0
         return parsed
 
     def _write_generation(self, build_dir: Path, prev_dir: Path | None, prev: Catalog | None, plan: _Plan,
-                          parsed: list, report: RunReport, progress: bool) -> None:
+                          parsed: list, report: RunReport, progress: bool, damaged: set[str] = frozenset()) -> None:
+        """Write the new generation into `build_dir`: a copy of the previous one (`prev_dir`) with the plan
+        applied, or a new one. `damaged` parts of the previous generation are not copied but rebuilt: the
+        full text from the catalog, the vectors from the embedding cache."""
         cfg = self.config
         t0 = time.perf_counter()
         catalog_path = build_dir / "catalog.sqlite"
         fulltext_dir = build_dir / "fulltext"
+        refill = False
         if prev_dir is not None and prev is not None:
             # Start from a copy of the published state (the backend shares unchanged files).
             _copy_sqlite(prev_dir / "catalog.sqlite", catalog_path)
-            clone_fulltext(prev_dir / "fulltext", fulltext_dir)
             catalog = Catalog(catalog_path, readonly=False)
-            fulltext = open_fulltext(fulltext_dir, cfg)
+            if "fulltext" in damaged:
+                fulltext, refill = create_fulltext(fulltext_dir, cfg), True
+            else:
+                clone_fulltext(prev_dir / "fulltext", fulltext_dir)
+                fulltext = open_fulltext(fulltext_dir, cfg)
         else:
             catalog = Catalog(catalog_path, readonly=False)
             fulltext = create_fulltext(fulltext_dir, cfg)
             if prev is not None:
-                # A full rebuild starts empty, but a file that fails now keeps its previous good version.
-                for failure in report.failures:
-                    if failure.get("kept_previous"):
-                        doc_id = catalog.copy_document_from(prev, failure["path"])
-                        if doc_id:
-                            meta = catalog.document(doc_id).meta
-                            fulltext.add(_records_from_rows(doc_id, meta, catalog.chunks_of(doc_id)))
+                # A full rebuild starts empty, but a file that fails now (or lies in a folder that cannot be
+                # read) keeps its previous good version.
+                kept = [f["path"] for f in report.failures if f.get("kept_previous")] + plan.hidden
+                for path in dict.fromkeys(kept):
+                    doc_id = catalog.copy_document_from(prev, path)
+                    if doc_id:
+                        meta = catalog.document(doc_id).meta
+                        fulltext.add(_records_from_rows(doc_id, meta, catalog.chunks_of(doc_id)))
         catalog.set_durable(False)  # synced once, by the last commit below, before anything is published
         try:
             indexed_at = _now()
@@ -437,6 +568,9 @@ class Index:
             report.timings["catalog"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             checkpoint("fulltext")
+            if refill:  # the previous full text was damaged: index every chunk of the catalog anew
+                records = [r for d in catalog.documents()
+                           for r in _records_from_rows(d.doc_id, d.meta, catalog.chunks_of(d.doc_id))]
             fulltext.add(records)
             # A rename keeps chunk ids; an alias list is rebuilt each run.
             catalog.set_aliases(plan.aliases)
@@ -450,7 +584,7 @@ class Index:
             report.timings["embed"] = time.perf_counter() - t2
             t3 = time.perf_counter()
             checkpoint("faiss")
-            previous_vectors = prev_dir / "vectors.faiss" if prev_dir is not None else None
+            previous_vectors = prev_dir / "vectors.faiss" if prev_dir is not None and "vectors" not in damaged else None
             index, report.vector_index = VectorIndex.build_from(
                 previous_vectors, ids, vecs, vecs.shape[1] if len(vecs) else self.encoder.dim,
                 cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.hnsw_max_stale)
@@ -494,8 +628,10 @@ class Index:
                 log.info("embedding %d new chunks (%d from cache)", len(missing), len(found))
             step = max(self.config.embed_batch_size * 8, 256)
             bar = _progress_bar(len(missing), "embedding", progress)
+            paths = {d.doc_id: d.path for d in catalog.documents()} if progress and missing else {}
             for start in range(0, len(missing), step):
                 batch = missing[start : start + step]
+                bar(0, paths.get(rows[batch[0]].doc_id, ""))  # the file whose chunks are being embedded
                 out = self.encoder.encode([texts[i] for i in batch])
                 cache.put_many([texts[i] for i in batch], out)  # committed per batch: a killed run resumes
                 vecs[batch] = out
@@ -503,15 +639,40 @@ class Index:
                 bar(len(batch))
             return ids, vecs
         finally:
+            for aside, reason in cache.moved_aside:
+                report.repairs.append(f"embedding cache {cache_path} was damaged ({reason}): moved aside to "
+                                      f"{aside}; a new cache was started")
             cache.close()
 
     def _write_report(self, report: RunReport) -> None:
-        self.store.index_dir.mkdir(parents=True, exist_ok=True)
+        """Write index-report.json and .txt, each atomically. When that is impossible (full disk, read-only
+        folder) no report is better than the previous run's: it is removed, and nothing half-written stays."""
         path = self.store.index_dir / REPORT_NAME
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2), encoding="utf-8")
+        text_path = self.store.index_dir / "index-report.txt"
+        try:
+            self.store.index_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, json.dumps(asdict(report), ensure_ascii=False, indent=2))
+            _write_atomically(text_path, report.summary() + "\n")
+        except OSError as exc:
+            for stale in (path, text_path):
+                try:
+                    stale.unlink()
+                except OSError:
+                    pass
+            log.error("cannot write the run report %s: %s", path, exc.strerror or exc)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
-        (self.store.index_dir / "index-report.txt").write_text(report.summary() + "\n", encoding="utf-8")
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
 
 
 def _analyzer_signature(config: Config) -> str:
@@ -576,16 +737,19 @@ def _load_sidecars(corpus: Path) -> tuple[dict[str, dict[str, str]], list[tuple[
     return load_sidecars(corpus)
 
 
-def _progress_bar(total: int, label: str, interactive: bool) -> Callable[[int], None]:
-    """tqdm on a terminal; a log line every ~10% under cron."""
+def _progress_bar(total: int, label: str, interactive: bool, unit: str = "chunk") -> Callable[..., None]:
+    """tqdm on a terminal (naming the file at hand); a log line every ~10% under cron.
+    Returns update(n, file="")."""
     if total <= 0:
-        return lambda n: None
+        return lambda n, file="": None
     if interactive:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=label, unit="chunk")
+        bar = tqdm(total=total, desc=label, unit=unit)
 
-        def update(n: int) -> None:
+        def update(n: int, file: str = "") -> None:
+            if file:
+                bar.set_postfix_str(file[-60:], refresh=False)
             bar.update(n)
             if bar.n >= total:
                 bar.close()
@@ -593,7 +757,7 @@ def _progress_bar(total: int, label: str, interactive: bool) -> Callable[[int], 
         return update
     done = [0, 0]
 
-    def update(n: int) -> None:
+    def update(n: int, file: str = "") -> None:
         done[0] += n
         pct = done[0] * 100 // total
         if pct >= done[1] + 10 or done[0] >= total:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from indexer.config import Config, load_config
+from indexer.generations import IndexUnavailable
 from indexer.search.filters import Filters
 from indexer.search.types import MODES, QueryError, SearchRequest, SearchResponse
 
@@ -112,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # bad settings
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2
+    except IndexUnavailable as exc:  # no index yet, or a damaged one: the message says what to run
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -134,7 +138,11 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"  renamed: {old} -> {new}")
         print(f"  unchanged: {report.unchanged}")
         for f in report.failures:
-            print(f"  FAILED: {f['path']}: {f['reason']}")
+            print(f"  will fail: {f['path']}: {f['reason']}")
+        for f in report.skipped:
+            print(f"  skipped: {f['path']}: {f['reason']}")
+        if report.error:
+            print(f"错误 error: {report.error}", file=sys.stderr)
     else:
         print(report.summary())
     return report.exit_code
@@ -275,18 +283,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     from indexer.build import Index
 
     status = Index(_config(args)).status()
+    damaged = 2 if status.get("damaged") else 0  # scripts can test the index's health by the exit code
     if args.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
-        return 0
+        return damaged
+    if damaged:
+        print(f"index damaged: {'; '.join(status['damaged'])}, run `{status['repair']}`")
     print(f"index: {status['index_dir']}")
     print(f"published generation: {status.get('generation') or '(none)'}  built {status.get('built_at', '-')}")
     print(f"documents {status.get('documents', 0)}, chunks {status.get('chunks', 0)}, model {status.get('model', '-')}")
     last = status.get("last_run")
     if last:
         print(f"last run: {last['status']} (exit {last['exit_code']}) {last['started']} → {last['finished']}")
+    if last and last.get("error"):
+        print(f"  error: {last['error']}")
+    if status.get("last_run_unreadable"):
+        print(f"last run: {status['last_run_unreadable']}")
     for f in status.get("failing_files", []):
         print(f"  failing: {f['path']}: {f['reason']}")
-    return 0
+    for f in status.get("skipped_files", []):
+        print(f"  skipped: {f['path']}: {f['reason']}")
+    for r in status.get("repairs", []):
+        print(f"  repaired: {r}")
+    return damaged
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

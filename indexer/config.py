@@ -54,6 +54,12 @@ class Config:
 
     # Ingestion
     max_file_bytes: int = 50 * 1024 * 1024
+    # Per-file text caps: a report is ~10^4 characters; a 50 MB text dump (10^5+ paragraphs) would embed for
+    # hours while holding the index lock. A file over a cap fails with a message naming the setting.
+    max_file_chars: int = 2_000_000
+    max_file_paragraphs: int = 20_000
+    # Symlinks are followed inside the corpus folder only; true also follows links that lead out of it.
+    follow_external_symlinks: bool = False
     user_dict: Path | None = None  # extra jieba words, one per line (word [freq] [tag])
 
     # Fusion
@@ -73,6 +79,9 @@ class Config:
 
     # Generations
     keep_generations: int = 3
+    # Each run checks the published generation before trusting it: presence, sizes and counts always;
+    # with this, also every file's CRC-32 against the generation's manifest (~0.3 s per 200 MB of index).
+    verify_index_checksums: bool = True
 
     # Search limits
     max_query_chars: int = 500

@@ -21,6 +21,9 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+from indexer.manifest import write_manifest
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +33,20 @@ _GEN_RE = re.compile(r"^g(\d{6,})$")
 _BUILD_RE = re.compile(r"^g(\d{6,})\.build-(\d+)$")
 
 
+def _number(name: str) -> int:
+    return int(_GEN_RE.match(name).group(1))
+
+
 class LockHeld(RuntimeError):
     """Another indexing run holds the lock."""
+
+
+class IndexUnavailable(RuntimeError):
+    """No usable published index (none yet, or damaged): the message says what to run."""
+
+
+class CurrentUnreadable(RuntimeError):
+    """CURRENT exists but does not name a generation (empty, garbage, or a name that is no generation's)."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -124,14 +139,37 @@ class GenerationStore:
 
     # -- reading -------------------------------------------------------------------------------
     def current_name(self) -> str | None:
+        """The published generation's name; None when nothing was published yet.
+        Raises CurrentUnreadable when CURRENT exists but does not hold a generation name."""
+        path = self.index_dir / CURRENT
         try:
-            name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
-        return name or None
+        try:
+            name = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise CurrentUnreadable(f"{path} is damaged (not text: {raw[:16]!r})") from None
+        if not name:
+            raise CurrentUnreadable(f"{path} is damaged (empty)")
+        if not _GEN_RE.match(name):
+            raise CurrentUnreadable(f"{path} is damaged (holds {name[:40]!r}, not a generation name)")
+        return name
+
+    def current_name_or_none(self) -> str | None:
+        """current_name(), with an unreadable CURRENT counted as no published generation (for the writer,
+        which then builds a new one from the corpus)."""
+        try:
+            return self.current_name()
+        except CurrentUnreadable:
+            return None
 
     def current_path(self) -> Path | None:
         name = self.current_name()
+        return self.gen_root / name if name else None
+
+    def current_path_or_none(self) -> Path | None:
+        name = self.current_name_or_none()
         return self.gen_root / name if name else None
 
     def names(self) -> list[str]:
@@ -144,11 +182,16 @@ class GenerationStore:
         return IndexLock(self.index_dir / "index.lock")
 
     def remove_debris(self) -> list[str]:
-        """Delete build folders left by killed runs (the caller holds the lock, so none is live)."""
+        """Delete build folders left by killed runs (the caller holds the lock, so none is live), and complete
+        generations newer than the published one: a run killed between renaming its build folder and swapping
+        CURRENT leaves one that was never published (runs publish in order, so anything newer than CURRENT
+        is such a leftover). With no readable CURRENT nothing is judged unpublished."""
         removed = []
+        current = self.current_name_or_none()
         if self.gen_root.is_dir():
             for p in self.gen_root.iterdir():
-                if _BUILD_RE.match(p.name) or p.name.endswith(".deleting"):
+                unpublished = current is not None and _GEN_RE.match(p.name) and _number(p.name) > _number(current)
+                if _BUILD_RE.match(p.name) or p.name.endswith(".deleting") or unpublished:
                     shutil.rmtree(p, ignore_errors=True)
                     removed.append(p.name)
         tmp = self.index_dir / (CURRENT + ".tmp")
@@ -161,7 +204,7 @@ class GenerationStore:
     def new_build_dir(self) -> tuple[str, Path]:
         self.gen_root.mkdir(parents=True, exist_ok=True)
         numbers = [int(_GEN_RE.match(n).group(1)) for n in self.names()]
-        current = self.current_name()
+        current = self.current_name_or_none()
         if current and _GEN_RE.match(current):
             numbers.append(int(_GEN_RE.match(current).group(1)))
         name = f"g{(max(numbers) + 1) if numbers else 1:06d}"
@@ -169,13 +212,29 @@ class GenerationStore:
         path.mkdir()
         return name, path
 
-    def publish(self, name: str, build_dir: Path) -> Path:
-        """Make a finished build the published generation, atomically."""
+    def discard(self, name: str, build_dir: Path) -> None:
+        """Remove a failed run's build folder, and its generation folder if it was renamed but never
+        published: a failed run leaves nothing behind (on a full disk it frees the space at once)."""
+        shutil.rmtree(build_dir, ignore_errors=True)
+        final = self.gen_root / name
+        if final.exists() and self.current_name_or_none() != name:
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            (self.index_dir / (CURRENT + ".tmp")).unlink()
+        except OSError:
+            pass
+
+    def publish(self, name: str, build_dir: Path, before_swap: Callable[[], None] | None = None) -> Path:
+        """Make a finished build the published generation, atomically. `before_swap` runs between the
+        rename of the build folder and the swap of CURRENT (the crash tests pause a run there)."""
+        write_manifest(build_dir)
         (build_dir / READY).write_text(json.dumps({"published": time.time()}), encoding="utf-8")
         fsync_tree(build_dir)
         final = self.gen_root / name
         os.rename(build_dir, final)
         _fsync_dir(self.gen_root)
+        if before_swap is not None:
+            before_swap()
         tmp = self.index_dir / (CURRENT + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(name + "\n")
@@ -187,9 +246,10 @@ class GenerationStore:
         return final
 
     def prune(self, keep: int) -> list[str]:
-        """Delete generations beyond the newest `keep`, skipping any that a reader still holds."""
-        current = self.current_name()
-        names = self.names()
+        """Delete published generations beyond the newest `keep`, skipping any that a reader still holds.
+        Only generations up to the published one count: one newer than CURRENT was never published."""
+        current = self.current_name_or_none()
+        names = [n for n in self.names() if current is None or _number(n) <= _number(current)]
         old = [n for n in names[: max(0, len(names) - max(keep, 1))] if n != current]
         deleted = []
         for name in old:

@@ -21,12 +21,22 @@ _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 
 
 def parse_file(
-    path: Path, rel_path: str, max_bytes: int, overrides: Mapping[str, str] | None = None
+    path: Path, rel_path: str, max_bytes: int, overrides: Mapping[str, str] | None = None,
+    max_chars: int | None = None, max_paragraphs: int | None = None,
 ) -> Document:
-    """Read and structure one file; raise LoadError (naming the file) when it has no usable text."""
+    """Read and structure one file; raise LoadError (naming the file) when it has no usable text, or more
+    text than `max_chars` / `max_paragraphs` allow (a 50 MB text dump would embed for hours)."""
     raw = load_file(path, rel_path, max_bytes)
+    if max_chars is not None:
+        chars = sum(len(b.text) for b in raw.blocks)
+        if chars > max_chars:
+            raise LoadError(rel_path, f"too much text: {chars:,} characters > limit {max_chars:,} "
+                                      "(setting max_file_chars)")
     blocks = clean_blocks(raw.blocks)
     paragraphs = build_paragraphs(blocks)
+    if max_paragraphs is not None and len(paragraphs) > max_paragraphs:
+        raise LoadError(rel_path, f"too many paragraphs: {len(paragraphs):,} > limit {max_paragraphs:,} "
+                                  "(setting max_file_paragraphs)")
     if not paragraphs:
         raise LoadError(rel_path, "no text found in file")
     if all(p.is_heading for p in paragraphs):

@@ -1,8 +1,11 @@
-"""Find the report files under a corpus folder, safely (symlink loops, unreadable folders, temp files)."""
+"""Find the report files under a corpus folder, safely: symlink loops, links out of the corpus, unreadable
+folders, special files (FIFOs, sockets, devices) and temp files never hang or break a run."""
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +14,8 @@ from indexer.load import is_supported
 log = logging.getLogger(__name__)
 
 SIDECAR_NAMES = frozenset({"meta.csv"})
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a FIFO/named pipe"), (stat.S_ISSOCK, "a socket"),
+                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,13 @@ class FileFailure:
 @dataclass
 class ScanResult:
     files: list[CorpusFile] = field(default_factory=list)
+    # Documents that exist but cannot be read: the run reports them as failed (exit code 1).
     failures: list[FileFailure] = field(default_factory=list)
+    # Folders that could not be listed ("" is the corpus root): what was indexed under them is kept.
+    failed_dirs: list[str] = field(default_factory=list)
+    # Not documents: symlink loops, links out of the corpus, special files. Listed, never read, and they do
+    # not change the exit code (they would otherwise fail every run until someone removes them).
+    skipped: list[FileFailure] = field(default_factory=list)
 
 
 def _is_ignored(name: str) -> bool:
@@ -38,27 +49,62 @@ def _is_ignored(name: str) -> bool:
     return name.startswith((".", "~$")) or name.endswith("~")
 
 
-def scan_corpus(root: Path) -> ScanResult:
-    """List supported files under `root`, following symlinks but never looping."""
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def scan_corpus(root: Path, follow_external_symlinks: bool = False) -> ScanResult:
+    """List supported regular files under `root`. A symlinked file inside the corpus is listed (a copy of its
+    target); a symlinked folder inside it is not walked (its files are listed under their own paths). A link
+    that leads out of the corpus is skipped unless `follow_external_symlinks` (content from elsewhere must not
+    become searchable by accident)."""
     result = ScanResult()
     root = root.resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root}")
+    root_str = str(root)
     seen_dirs: set[tuple[int, int]] = set()
 
     def on_error(exc: OSError) -> None:
         rel = _relative(Path(exc.filename or root), root)
-        result.failures.append(FileFailure(rel, f"cannot read folder: {exc.strerror or exc}"))
+        rel = "" if rel == "." else rel
+        result.failed_dirs.append(rel)
+        result.failures.append(FileFailure(rel or ".", f"cannot read folder: {exc.strerror or exc}"))
+
+    def leaves_corpus(path: Path) -> str | None:
+        """The target of a symlink that points out of the corpus (None: not a link, or inside)."""
+        if follow_external_symlinks or not path.is_symlink():
+            return None
+        target = os.path.realpath(path)
+        return None if _inside(target, root_str) else target
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=on_error):
         here = Path(dirpath)
         st = here.stat()
         if (st.st_dev, st.st_ino) in seen_dirs:
-            result.failures.append(FileFailure(_relative(here, root), "symlink loop: folder already visited"))
+            result.skipped.append(FileFailure(_relative(here, root), "symlink loop: folder already visited"))
             dirnames[:] = []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
+        kept = []
+        for d in sorted(dirnames):
+            if _is_ignored(d):
+                continue
+            sub = here / d
+            if sub.is_symlink():
+                target = os.path.realpath(sub)
+                if _inside(os.path.realpath(here), target):
+                    result.skipped.append(FileFailure(_relative(sub, root), "symlink loop: links to a folder above it"))
+                    continue
+                if _inside(target, root_str):
+                    # Its files are indexed under their own paths (not under whichever name sorts first).
+                    log.debug("not walking %s: links to %s inside the corpus", _relative(sub, root), target)
+                    continue
+                if not follow_external_symlinks:
+                    result.skipped.append(FileFailure(_relative(sub, root), _outside_reason(target)))
+                    continue
+            kept.append(d)
+        dirnames[:] = kept
         for name in sorted(filenames):
             if _is_ignored(name):
                 continue
@@ -71,14 +117,32 @@ def scan_corpus(root: Path) -> ScanResult:
             try:
                 fst = path.stat()  # follows symlinks; a loop or dangling link raises here
             except OSError as exc:
-                reason = "symlink loop" if exc.errno == 40 else f"cannot read file: {exc.strerror or exc}"
-                result.failures.append(FileFailure(rel, reason))
+                if exc.errno == errno.ELOOP:
+                    result.skipped.append(FileFailure(rel, "symlink loop"))
+                else:
+                    result.failures.append(FileFailure(rel, f"cannot read file: {exc.strerror or exc}"))
+                continue
+            target = leaves_corpus(path)
+            if target is not None:
+                result.skipped.append(FileFailure(rel, _outside_reason(target)))
+                continue
+            if not stat.S_ISREG(fst.st_mode):
+                # Opening a FIFO blocks until someone writes to it: never open anything but a regular file.
+                kind = next((k for test, k in _SPECIAL_KINDS if test(fst.st_mode)), "not a regular file")
+                result.skipped.append(FileFailure(rel, f"not a regular file ({kind}); not read"))
                 continue
             if not os.access(path, os.R_OK):
                 result.failures.append(FileFailure(rel, "cannot read file: permission denied"))
                 continue
             result.files.append(CorpusFile(path, rel, fst.st_size, fst.st_mtime_ns))
+    for s in result.skipped:
+        log.warning("skipped %s: %s", s.path, s.reason)
     return result
+
+
+def _outside_reason(target: str) -> str:
+    return (f"symlink to {target}, outside the corpus: not followed "
+            "(set follow_external_symlinks = true to index it)")
 
 
 def _relative(path: Path, root: Path) -> str:

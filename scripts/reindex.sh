@@ -4,6 +4,7 @@
 # Finds the project's venv, appends to a size-rotated log, and exits with the indexer's code:
 #   0 all good · 1 some files failed (listed in the index folder's index-report.txt) · 2 the run failed,
 #   nothing was published (the previous index keeps serving) or another run holds the lock.
+# It prints (cron mails) only on a non-zero exit, or when the run repaired a damaged index (REPAIRED: lines).
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${REPORTSEARCH_VENV:-$HERE/.venv}"
@@ -28,6 +29,7 @@ fi
 cd "$HERE"
 CORPUS="${1:-${REPORTSEARCH_CORPUS_DIR:-corpora}}"
 [ $# -gt 0 ] && shift
+START=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
 (
   echo "=== $(date '+%Y-%m-%d %H:%M:%S') reindex $CORPUS $*"
   "$BIN" index "$CORPUS" --no-progress "$@"
@@ -40,5 +42,9 @@ code=$?
 if [ $code -ne 0 ]; then
   echo "reindex exited $code; see $LOG" >&2
   tail -n 20 "$LOG" >&2
+elif tail -c +$((START + 1)) "$LOG" | grep -q '^REPAIRED: '; then
+  # The run succeeded, but it found the index or the embedding cache damaged and repaired it: worth a mail.
+  echo "reindex repaired a damaged index (exit 0); see $LOG" >&2
+  tail -c +$((START + 1)) "$LOG" | grep '^REPAIRED: ' >&2
 fi
 exit $code

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import stat
 from pathlib import Path
 
 from indexer.document import RawDocument
@@ -61,9 +62,14 @@ def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
     if module_name is None:
         raise LoadError(rel_path, f"unsupported file type {suffix or '(none)'}")
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise LoadError(rel_path, "cannot read file: it is a folder")
+    if not stat.S_ISREG(st.st_mode):  # reading a FIFO would block the run forever
+        raise LoadError(rel_path, "not a regular file (FIFO, socket or device); not read")
+    size = st.st_size
     if size == 0:
         raise LoadError(rel_path, "empty file (0 bytes)")
     if size > max_bytes:

@@ -24,7 +24,7 @@ _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 
 def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
-    _check_header(rel_path, data)
+    check_header(rel_path, data)
     pages = read_chars(rel_path, data)
     total = sum(1 for page in pages for ch in page.chars if not ch.text.isspace())
     if total < max(20, 5 * len(pages)):
@@ -33,7 +33,8 @@ def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
     return RawDocument(path=rel_path, fmt="pdf", blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
 
 
-def _check_header(rel_path: str, data: bytes) -> None:
+def check_header(rel_path: str, data: bytes) -> None:
+    """LoadError unless the first bytes are a PDF's (also used by the dry run's precheck)."""
     if b"%PDF-" in data[:1024]:
         return
     if _HTML_START.match(data[:2048].lstrip(b"\xef\xbb\xbf")):

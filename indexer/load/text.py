@@ -61,9 +61,9 @@ def decode_text(rel_path: str, data: bytes) -> str:
     utf16 = _bomless_utf16(data)
     if utf16 is not None:
         return _checked(rel_path, data.decode(utf16), utf16)
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            raise LoadError(rel_path, f"binary file, not text (looks like {kind})")
+    kind = binary_signature(data)
+    if kind:
+        raise LoadError(rel_path, f"binary file, not text (looks like {kind})")
     if b"\x00" in data[:_SAMPLE_BYTES]:
         raise LoadError(rel_path, "binary file, not text (contains NUL bytes)")
     if not data.strip():
@@ -83,6 +83,14 @@ def decode_text(rel_path: str, data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     return _checked(rel_path, _detect_with_charset_normalizer(rel_path, data), "detected encoding")
+
+
+def binary_signature(data: bytes) -> str | None:
+    """What known binary format `data` starts with (a file saved with a wrong suffix), if any."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
 
 
 def _bomless_utf16(data: bytes) -> str | None:
@@ -125,6 +133,8 @@ def _detect_with_charset_normalizer(rel_path: str, data: bytes) -> str:
 
 def _checked(rel_path: str, text: str, encoding: str) -> str:
     """Refuse decoded text that is mostly control characters (a binary file that happened to decode)."""
+    if not text.strip():
+        return ""  # only whitespace (str.strip also removes U+3000): load() says the file has no text
     sample = text[:_SAMPLE_BYTES]
     controls = sum(1 for ch in sample if _is_control(ch))
     if sample and controls / len(sample) > _MAX_CONTROL:

@@ -24,7 +24,7 @@ from indexer.config import Config
 from indexer.dedup import HitText, shared_sentence_groups
 from indexer.fulltext import analysis
 from indexer.fulltext.factory import open_fulltext
-from indexer.generations import CURRENT, GenerationStore, ReaderHold
+from indexer.generations import CURRENT, CurrentUnreadable, GenerationStore, IndexUnavailable, ReaderHold
 from indexer.search.columns import ChunkColumns
 from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
@@ -44,8 +44,8 @@ STRICT_CANDIDATES = 1000
 SENTENCE_COLLAPSE_DEPTH = 100  # stock-sentence copies are looked for among this many top hits
 
 
-class IndexNotFound(RuntimeError):
-    """No generation has been published yet."""
+class IndexNotFound(IndexUnavailable):
+    """No generation has been published yet, or the published one cannot be opened (damaged)."""
 
 
 K = TypeVar("K")
@@ -234,15 +234,25 @@ class Searcher:
             gen.release()
 
     def _switch(self, stamp: tuple | None) -> None:
-        name = self.store.current_name()
+        try:
+            name = self.store.current_name()
+        except CurrentUnreadable as exc:
+            if self._gen is None:
+                raise IndexNotFound(f"index damaged: {exc}; run `reportsearch index --full`") from exc
+            log.warning("%s; still serving %s", exc, self._gen.name)
+            self._current_stamp = stamp  # warned once per change of CURRENT, not on every query
+            return
+        if name is None and self._gen is None:
+            raise IndexNotFound(f"no index in {self.store.index_dir}: run `reportsearch index` first")
         if name is None or (self._gen is not None and self._gen.name == name):
             self._current_stamp = stamp
             return
         try:
             new = _Generation(name, self.store.gen_root / name, self.config)
-        except (FileNotFoundError, OSError) as exc:
+        except Exception as exc:  # missing or damaged files: sqlite3, FAISS and Whoosh each raise their own
             if self._gen is None:
-                raise IndexNotFound(f"published generation {name} cannot be opened: {exc}") from exc
+                raise IndexNotFound(f"index damaged: published generation {name} cannot be opened "
+                                    f"({type(exc).__name__}: {exc}); run `reportsearch index --full`") from exc
             log.warning("cannot open generation %s yet (%s); still serving %s", name, exc, self._gen.name)
             return
         old, self._gen = self._gen, new

@@ -2,20 +2,36 @@
 
 It lives outside generations, so a rebuild after a config change that does not touch the model, or a
 rename, re-embeds nothing. SQLite in WAL mode: a killed run loses at most its last uncommitted batch.
+It is only a cache: a damaged file is moved aside (`<name>.damaged`, replacing an older one) and a new,
+empty cache is started, so a corrupt cache never stops a run; its embeddings are simply computed again.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+T = TypeVar("T")
 
 
 def text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """An SQLite error saying the file is damaged (not a database, malformed), as opposed to locked/full."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF in (_SQLITE_CORRUPT,
+                                                                                          _SQLITE_NOTADB)
 
 
 class EmbeddingCache:
@@ -23,7 +39,14 @@ class EmbeddingCache:
         self.path = Path(path)
         self.model_key = model_key
         self._lock = threading.Lock()
+        self.moved_aside: list[tuple[Path, str]] = []  # (where the damaged file went, why)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn: sqlite3.Connection | None = None
+        self._guard(self._open)
+
+    def _open(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
         self._conn = sqlite3.connect(self.path, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(
@@ -32,11 +55,39 @@ class EmbeddingCache:
         )
         self._conn.commit()
 
+    def _guard(self, action: Callable[[], T], on_reset: Callable[[], T] | None = None) -> T:
+        """Run `action`; if the file turns out to be damaged, move it aside, start anew and run `on_reset`
+        (or `action` again)."""
+        try:
+            return action()
+        except sqlite3.DatabaseError as exc:
+            if not is_corruption(exc):
+                raise
+            self._move_aside(str(exc))
+            return (on_reset or action)()
+
+    def _move_aside(self, reason: str) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        aside = self.path.with_name(self.path.name + ".damaged")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):  # the WAL of a damaged file belongs to it, not to the new one
+            try:
+                os.remove(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+        self.moved_aside.append((aside, reason))
+        log.warning("embedding cache %s is damaged (%s): moved aside to %s; starting a new cache "
+                    "(embeddings are computed again)", self.path, reason, aside)
+        self._open()
+
     def get_many(self, texts: Sequence[str]) -> dict[int, np.ndarray]:
         """Return {position in texts: vector} for the texts that are cached."""
         keys = [text_key(t) for t in texts]
-        found: dict[bytes, np.ndarray] = {}
-        with self._lock:
+
+        def read() -> dict[bytes, np.ndarray]:
+            found: dict[bytes, np.ndarray] = {}
             for i in range(0, len(keys), 500):
                 batch = keys[i : i + 500]
                 marks = ",".join("?" * len(batch))
@@ -45,14 +96,21 @@ class EmbeddingCache:
                 )
                 for key, blob in rows:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
+            return found
+
+        with self._lock:
+            found = self._guard(read, on_reset=dict)
         return {i: found[k] for i, k in enumerate(keys) if k in found}
 
     def put_many(self, texts: Sequence[str], vecs: np.ndarray) -> None:
-        with self._lock, self._conn:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO embeddings(model, key, vec) VALUES(?,?,?)",
-                [(self.model_key, text_key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vecs)],
-            )
+        rows = [(self.model_key, text_key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vecs)]
+
+        def write() -> None:
+            with self._conn:
+                self._conn.executemany("INSERT OR REPLACE INTO embeddings(model, key, vec) VALUES(?,?,?)", rows)
+
+        with self._lock:
+            self._guard(write)
 
     def count(self) -> int:
         with self._lock:
@@ -60,4 +118,6 @@ class EmbeddingCache:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+

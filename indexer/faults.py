@@ -1,0 +1,116 @@
+"""Failures of the machine rather than of the data or the code: a full disk, a read-only file system, a
+folder the indexer may not write. Each becomes one line that says what to fix (exit code 2), not a traceback.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+READ_ONLY = (errno.EROFS,)
+DENIED = (errno.EACCES, errno.EPERM)
+_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_IOERR = 8, 14, 13, 10
+# FAISS reports write errors as RuntimeError with the C library's message in the text.
+_MESSAGES = (("No space left on device", errno.ENOSPC), ("Disk quota exceeded", errno.EDQUOT),
+             ("Read-only file system", errno.EROFS), ("Permission denied", errno.EACCES))
+
+
+def fault_errno(exc: BaseException) -> int | None:
+    """The errno of a machine fault behind `exc` (also inside sqlite3 and FAISS errors), else None."""
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.errno in DISK_FULL + READ_ONLY + DENIED:
+            return e.errno
+        if isinstance(e, sqlite3.Error):
+            code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
+            if code == _SQLITE_FULL:
+                return errno.ENOSPC
+            if code == _SQLITE_READONLY:
+                return errno.EROFS
+            if code in (_SQLITE_CANTOPEN, _SQLITE_IOERR):
+                return -1  # some file could not be opened or written: find out which folder below
+        if isinstance(e, RuntimeError):
+            for text, number in _MESSAGES:
+                if text in str(e):
+                    return number
+    return None
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def describe_fault(exc: BaseException, folders: list[Path], written: int = 0, needed: int = 0) -> str | None:
+    """One line for a machine fault (None when `exc` is not one). `folders` are where the run writes
+    (index folder, embedding cache folder); `written` is how much the failed build had written, `needed`
+    an estimate of a whole generation (the published one's size)."""
+    number = fault_errno(exc)
+    if number is None:
+        return None
+    path = _path_of(exc)
+    if number == -1:  # SQLite did not say why: look at the folders
+        number, path = _probe(folders) or (None, path)
+        if number is None:
+            return None
+    where = path or (str(folders[0]) if folders else "?")
+    if number in DISK_FULL:
+        folder = Path(where) if Path(where).is_dir() else Path(where).parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        free = shutil.disk_usage(folder).free
+        need = max(needed, written)
+        need_text = (f"a new generation needs about {_mb(need)}" if need
+                     else "the index needs more space")
+        return (f"disk full: no space left on device writing {where}; {need_text}"
+                f" (this run had written {_mb(written)}), {_mb(free)} free now. Free some space"
+                " and run the indexer again")
+    if number in READ_ONLY:
+        return f"read-only file system: cannot write {where}; remount it read-write or set index_dir elsewhere"
+    return f"permission denied: cannot write {where}; give the indexing user write access or set index_dir elsewhere"
+
+
+def _path_of(exc: BaseException) -> str | None:
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.filename:
+            return str(e.filename)
+    return None
+
+
+def _probe(folders: list[Path]) -> tuple[int, str] | None:
+    """Which folder cannot be written, and why."""
+    for folder in folders:
+        f = Path(folder)
+        while not f.exists() and f != f.parent:
+            f = f.parent
+        try:
+            if os.statvfs(f).f_flag & os.ST_RDONLY:
+                return errno.EROFS, str(f)
+            if not os.access(f, os.W_OK):
+                return errno.EACCES, str(f)
+            if shutil.disk_usage(f).free < 1 << 20:
+                return errno.ENOSPC, str(f)
+        except OSError:
+            continue
+    return None
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def tree_size(path: Path) -> int:
+    """Bytes of the files under `path` (0 if it is gone)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
