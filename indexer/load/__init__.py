@@ -28,8 +28,9 @@ SUPPORTED_SUFFIXES = frozenset(FORMAT_MODULES)
 # Word files are often saved under the other family's suffix (an old binary .doc renamed .docx, a .docx
 # named .doc): the bytes, not the suffix, say which reader fits. Sniffed here, once, for all Word suffixes.
 _WORD_SUFFIXES = frozenset({".docx", ".doc", ".wps"})
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORD_MAGICS = (ZIP_MAGIC, OLE_MAGIC)
 
 
 class LoadError(Exception):
@@ -48,9 +49,9 @@ def is_supported(path: Path) -> bool:
 def _reader_module(suffix: str, data: bytes) -> str:
     """The loader module for a file, by suffix; for Word files, by their bytes when those are unambiguous."""
     if suffix in _WORD_SUFFIXES:
-        if data.startswith(_ZIP_MAGIC):
+        if data.startswith(ZIP_MAGIC):
             return "docx_format"
-        if data.startswith(_OLE_MAGIC):
+        if data.startswith(OLE_MAGIC):
             return "legacy_format"
     return FORMAT_MODULES[suffix]
 

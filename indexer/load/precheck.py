@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.load import LoadError
+from indexer.load import WORD_MAGICS, LoadError
 
 _HEAD_BYTES = 2048
 
@@ -28,9 +28,9 @@ def predict_failure(path: Path, rel_path: str, size: int, max_bytes: int) -> str
 
             check_header(rel_path, head)
         elif suffix == ".docx":
-            from indexer.load.docx_format import _OLE_MAGIC, CORRUPT
+            from indexer.load.docx_format import CORRUPT
 
-            if not head.startswith((b"PK\x03\x04", _OLE_MAGIC)):
+            if not head.startswith(WORD_MAGICS):
                 return CORRUPT
         elif suffix == ".txt":
             from indexer.load.text import binary_signature
