@@ -5,7 +5,7 @@ import dataclasses
 import logging
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from indexer.search.filters import Filters
 from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
@@ -61,6 +61,12 @@ def _page_count(response: SearchResponse | None) -> int:
     if response is None or response.size <= 0:
         return 0
     return max(1, -(-response.total // response.size))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and bookmark tools ask for /favicon.ico whatever the page links; the SVG icon serves it."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/doc/<doc_id>")
@@ -144,10 +150,11 @@ def compare_docx():
     return _download(data, export.filename(req.query, "docx"), mimetype)
 
 
-def _download(data: bytes, name: str, mimetype: str) -> Response:
+def _download(data: bytes, name: str, content_type: str) -> Response:
     """Bytes built in memory (nothing is ever read from a path the request names), as an attachment.
 
     The plain `filename` is an ASCII fallback for old clients; browsers use the UTF-8 `filename*`."""
     fallback = "comparison." + name.rsplit(".", 1)[-1]
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+    # content_type, not mimetype: Flask appends "; charset=utf-8" to a text/* mimetype a second time.
+    return Response(data, content_type=content_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
