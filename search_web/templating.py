@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from search_web import state
 from search_web.state import config as app_config
-from search_web.citation import HEADING_SEPARATOR, cite, source_line
+from search_web.citation import HEADING_SEPARATOR, cite, cite_paragraph, source_line
 from search_web.params import FILTER_FIELDS, MODE_LABELS
 
 FACET_LABELS = {"place": "地点", "level": "层级", "region": "所属区县", "year": "年份", "kind": "章节类型"}
@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
         is_selected=is_selected,
         state_args=state_args,
         cite=cite,
+        cite_paragraph=cite_paragraph,
         source_line=source_line,
         MODE_LABELS=MODE_LABELS,
         FACET_LABELS=FACET_LABELS,

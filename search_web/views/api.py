@@ -8,7 +8,9 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
+from indexer.search.types import SearchResponse
 from search_web import ids, state
+from search_web.citation import cite
 from search_web.errors import known_chunk, known_document
 from search_web.params import MAX_CONTEXT, MAX_SIMILAR, parse_filters, parse_int, parse_search, schema_limits
 
@@ -20,7 +22,7 @@ OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 @bp.get("/search")
 def search():
     req = parse_search(request.args, state.config())
-    return jsonify(state.searcher().search(req).to_dict())
+    return jsonify(_with_citations(state.searcher().search(req)))
 
 
 @bp.get("/documents/<doc_id>")
@@ -47,7 +49,15 @@ def similar(chunk_id: str):
     limit = parse_int(request.args, "limit", 10, 1, MAX_SIMILAR)
     with known_chunk(cid):
         response = state.searcher().similar(cid, limit=limit)
-    return jsonify(response.to_dict())
+    return jsonify(_with_citations(response))
+
+
+def _with_citations(response: SearchResponse) -> dict:
+    """The response with each hit's ready-to-paste citation (search_web.citation, as the pages' 复制)."""
+    data = response.to_dict()
+    for out, hit in zip(data["hits"], response.hits):
+        out["citation"] = cite(hit)
+    return data
 
 
 @bp.get("/facets")
