@@ -54,6 +54,10 @@ def state_args(*, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and k not in exclude and v]
 
 
+def selected_filter_count() -> int:
+    return sum(1 for key, value in request.args.items(multi=True) if key in FILTER_FIELDS and value.strip())
+
+
 def typed_query(req) -> str:
     """What goes back into the search box: the parsed query, or the text as typed when it was rejected
     (too long, too deeply nested), so the user can shorten it instead of typing it again."""
@@ -83,4 +87,5 @@ def init_app(app: Flask) -> None:
         # globals only, and the box rendered maxlength="" before.
         max_query_chars=app.extensions[state.CONFIG_KEY].max_query_chars,
         typed_query=typed_query,
+        selected_filter_count=selected_filter_count,
     )

@@ -164,6 +164,15 @@
     }
   });
 
+  /* Filters are folded on a phone (results first) and open beside the results on a wide screen; app.css
+     shows them there even before this runs, this keeps the <details> state honest (and older browsers). */
+  var wide = window.matchMedia("(min-width: 901px)");
+  function unfoldFilters() {
+    document.querySelectorAll("details.facets-fold").forEach(function (box) { if (wide.matches) box.open = true; });
+  }
+  unfoldFilters();
+  wide.addEventListener("change", unfoldFilters);
+
   /* Switching mode or 按乡镇对比 re-runs the current search at once. */
   document.querySelectorAll(".searchbar").forEach(function (form) {
     form.addEventListener("change", function (event) {
