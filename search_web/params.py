@@ -3,6 +3,7 @@ accept exactly the same parameters and reject bad ones with the same messages.""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from werkzeug.datastructures import MultiDict
 
@@ -27,6 +28,12 @@ _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
 # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then rejects (that was a 500).
 _INTEGER = re.compile(r"-?[0-9]{1,18}")  # 18 digits: beyond every limit, and int() stays cheap
+
+
+def shown(raw: str, limit: int = 20) -> str:
+    """A piece of user input quoted in an error message: short, one line, no control or bidi characters."""
+    cut = raw[:limit] + ("…" if len(raw) > limit else "")
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in cut)
 
 
 def ascii_int(raw: str) -> int | None:
@@ -63,11 +70,11 @@ def parse_filters(args: MultiDict) -> Filters:
     for value in values["year"]:
         year = ascii_int(value)
         if year is None or not MIN_YEAR <= year <= MAX_YEAR:
-            raise QueryError("year", f"年份“{value[:20]}”无效，应为四位数字，例如 2023。")
+            raise QueryError("year", f"年份“{shown(value)}”无效，应为四位数字，例如 2023。")
         years.append(year)
     for kind in values["kind"]:
         if kind not in KINDS:
-            raise QueryError("kind", f"章节类型“{kind}”无效，可选：{'、'.join(KINDS)}。")
+            raise QueryError("kind", f"章节类型“{shown(kind)}”无效，可选：{'、'.join(KINDS)}。")
     return Filters(
         place=values["place"],
         level=values["level"],
@@ -86,7 +93,7 @@ def parse_int(args: MultiDict, name: str, default: int, low: int, high: int) -> 
     if value is None:
         if re.fullmatch(r"-?[0-9]+", raw):  # all digits, just too many of them
             raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
-        raise QueryError(name, f"参数 {name} 应为整数（半角数字），收到“{raw[:20]}”。")
+        raise QueryError(name, f"参数 {name} 应为整数（半角数字），收到“{shown(raw)}”。")
     if not low <= value <= high:
         raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
     return value
