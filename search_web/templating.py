@@ -7,7 +7,6 @@ from flask import Flask, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from search_web import state
-from search_web.state import config as app_config
 from search_web.citation import HEADING_SEPARATOR, cite, cite_paragraph, source_line
 from search_web.params import FILTER_FIELDS, MODE_LABELS
 
@@ -63,7 +62,7 @@ def typed_query(req) -> str:
     (too long, too deeply nested), so the user can shorten it instead of typing it again."""
     if req is not None and req.query:
         return req.query
-    limit = 4 * app_config().max_query_chars  # enough to see what was wrong, without echoing megabytes
+    limit = 4 * state.config().max_query_chars  # enough to see what was wrong, without echoing megabytes
     return request.args.get("q", "")[:limit]
 
 

@@ -120,6 +120,9 @@ def test_document_view_without_a_literal_match_marks_the_closest_few(page, serve
     page.goto(f"{server.url}/doc/{doc_id}?q={quote('量子计算机')}")
     assert 0 < page.locator(".para.is-hit").count() <= 3
     assert "没有字面匹配" in page.inner_text(".hits-panel")
+    page.goto(f"{server.url}/doc/{doc_id}?q={quote(QUERY)}&mode=semantic")  # semantic: the closest few, no claim
+    assert 0 < page.locator(".para.is-hit").count() <= 3
+    assert "没有字面匹配" not in page.inner_text(".hits-panel")
 
 
 # -- point 8: copy with citation in the document view and in the similar-passages panel ------------
