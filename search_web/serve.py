@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 import waitress
+from waitress import wasyncore
 from waitress.server import create_server
 
 from indexer.config import Config, load_config
@@ -46,8 +47,12 @@ class BackgroundServer:
     _thread: threading.Thread
 
     def stop(self) -> None:
-        self._server.close()
+        # Closed from inside the server's own loop (through its trigger): closing the sockets from this
+        # thread while the loop sat in select() made that select fail with EBADF in the server thread.
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
 
 
 def start_background(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = DEFAULT_THREADS) -> BackgroundServer:
