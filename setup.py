@@ -31,7 +31,7 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=8", "playwright>=1.40", "fpdf2>=2.7"],
+        "test": ["pytest>=8", "playwright>=1.40", "fpdf2>=2.7", "hypothesis>=6.100"],
     },
     entry_points={"console_scripts": ["reportsearch = indexer.cli:main"]},
 )

@@ -20,7 +20,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (also REPORTSEARCH_CONFIG)")
     p.add_argument("--index-dir", dest="index_dir", help="index folder (default: index)")
     p.add_argument("--model", help="sentence-transformers model name or path (default: m3e-small)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="more log lines on stderr (-v: progress, -vv: debug); search/show/stats are quiet otherwise")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
 
 
@@ -98,8 +99,15 @@ def _config(args: argparse.Namespace, **extra) -> Config:
     return load_config(args.config, {k: v for k, v in overrides.items() if v is not None})
 
 
+# Commands whose output is the answer itself: their progress lines (model loading, jieba) would only
+# clutter the terminal, so they log warnings and errors unless asked with -v.
+_QUIET_COMMANDS = {"search", "show", "stats"}
+_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+
+
 def _setup_logging(args: argparse.Namespace) -> None:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    base = 0 if args.command in _QUIET_COMMANDS else 1  # index, serve, status, eval: progress by default
+    level = logging.WARNING if args.quiet else _LEVELS[min(base + args.verbose, len(_LEVELS) - 1)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "faiss.loader"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -153,10 +161,12 @@ def _filters(args: argparse.Namespace) -> Filters:
                    year=tuple(args.year), kind=tuple(args.kind))
 
 
-def _open_searcher(args: argparse.Namespace):
+def _open_searcher(args: argparse.Namespace, *, queries: bool = True):
+    """The searcher; `queries=False` for commands that only read the catalog (show, stats): the embedding
+    model (seconds to load, hundreds of MB) is then never loaded."""
     from indexer.search.searcher import Searcher
 
-    return Searcher.open(_config(args))
+    return Searcher.open(_config(args)) if queries else Searcher(_config(args))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -235,7 +245,7 @@ def format_response(r: SearchResponse) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    searcher = _open_searcher(args)
+    searcher = _open_searcher(args, queries=False)
     doc_id = args.doc
     try:
         view = searcher.document(doc_id)
@@ -264,7 +274,7 @@ def _all_docs(searcher):
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    searcher = _open_searcher(args)
+    searcher = _open_searcher(args, queries=False)
     health = searcher.health()
     facets = searcher.facets()
     if args.json:

@@ -15,7 +15,7 @@ from indexer.structure import build_paragraphs
 log = logging.getLogger(__name__)
 
 # Bump when cleaning/structure/metadata/chunking change output, so every document is re-parsed once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: HTML titles from the article headline (issue 11)
 
 _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 

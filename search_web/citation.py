@@ -1,6 +1,7 @@
 """The citation a researcher pastes under a quoted passage; used by "复制" and by the exports."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 HEADING_SEPARATOR = " › "
@@ -29,3 +30,18 @@ def source_line(hit: Citable) -> str:
 def cite(hit: Citable) -> str:
     """The passage followed by its source in full-width parentheses, ready to paste into a document."""
     return f"{hit.text.strip()}（{source_line(hit)}）"
+
+
+@dataclass(frozen=True)
+class _Passage:
+    text: str
+    title: str
+    place: str
+    year: int | None
+    path: str
+    heading_path: Sequence[str]
+
+
+def cite_paragraph(doc, paragraph) -> str:
+    """cite() for a paragraph of the document view (a DocumentView and one of its ParagraphViews)."""
+    return cite(_Passage(paragraph.text, doc.title, doc.place, doc.year, doc.path, paragraph.heading_path))

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from indexer.search.types import QueryError
 
@@ -17,6 +17,7 @@ _MESSAGES = {
     404: "未找到请求的页面或资源。",
     405: "不支持该请求方法。",
     413: "请求内容过大。",
+    414: "请求地址过长。",
     500: "服务器内部错误，请稍后重试。",
 }
 
@@ -69,7 +70,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        return error_response(status, _MESSAGES.get(status, exc.description or "请求失败。"))
+        body, status = error_response(status, _MESSAGES.get(status, exc.description or "请求失败。"))
+        response = app.make_response((body, status))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # required on a 405 (RFC 9110)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -2,6 +2,9 @@
 accept exactly the same parameters and reject bad ones with the same messages."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from werkzeug.datastructures import MultiDict
 
 from indexer.config import Config
@@ -15,11 +18,27 @@ DEFAULT_SIZE = 10
 MAX_SIZE = MAX_PAGE_SIZE
 MAX_FILTER_VALUES = 50  # per field; more is never a real user, only a way to make requests expensive
 MAX_FILTER_CHARS = 100
+MIN_YEAR, MAX_YEAR = 1900, 2100
+MAX_CONTEXT = 20  # paragraphs before/after in /api/context
+MAX_SIMILAR = 50  # hits of /api/similar
 KINDS = tuple(k.value for k in SectionKind)
 MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
 FILTER_FIELDS = ("place", "level", "region", "year", "kind")
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
+# ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then rejects (that was a 500).
+_INTEGER = re.compile(r"-?[0-9]{1,18}")  # 18 digits: beyond every limit, and int() stays cheap
+
+
+def shown(raw: str, limit: int = 20) -> str:
+    """A piece of user input quoted in an error message: short, one line, no control or bidi characters."""
+    cut = raw[:limit] + ("…" if len(raw) > limit else "")
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in cut)
+
+
+def ascii_int(raw: str) -> int | None:
+    """The integer written in ASCII digits (optionally signed), or None for anything else."""
+    return int(raw) if _INTEGER.fullmatch(raw) else None
 
 
 def parse_query(args: MultiDict, config: Config, *, required: bool) -> str:
@@ -49,12 +68,13 @@ def parse_filters(args: MultiDict) -> Filters:
         values[name] = tuple(dict.fromkeys(raw))  # drop repeats, keep order
     years = []
     for value in values["year"]:
-        if not value.isdigit() or not 1900 <= int(value) <= 2100:
-            raise QueryError("year", f"年份“{value}”无效，应为四位数字，例如 2023。")
-        years.append(int(value))
+        year = ascii_int(value)
+        if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+            raise QueryError("year", f"年份“{shown(value)}”无效，应为四位数字，例如 2023。")
+        years.append(year)
     for kind in values["kind"]:
         if kind not in KINDS:
-            raise QueryError("kind", f"章节类型“{kind}”无效，可选：{'、'.join(KINDS)}。")
+            raise QueryError("kind", f"章节类型“{shown(kind)}”无效，可选：{'、'.join(KINDS)}。")
     return Filters(
         place=values["place"],
         level=values["level"],
@@ -69,9 +89,11 @@ def parse_int(args: MultiDict, name: str, default: int, low: int, high: int) -> 
     if raw is None or raw.strip() == "":
         return default
     raw = raw.strip()
-    if not raw.lstrip("-").isdigit():
-        raise QueryError(name, f"参数 {name} 应为整数，收到“{raw[:20]}”。")
-    value = int(raw)
+    value = ascii_int(raw)
+    if value is None:
+        if re.fullmatch(r"-?[0-9]+", raw):  # all digits, just too many of them
+            raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
+        raise QueryError(name, f"参数 {name} 应为整数（半角数字），收到“{shown(raw)}”。")
     if not low <= value <= high:
         raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
     return value
@@ -96,3 +118,22 @@ def parse_search(args: MultiDict, config: Config, *, required: bool = True, size
         page=parse_int(args, "page", 1, 1, MAX_PAGE),
         size=size if size is not None else parse_int(args, "size", DEFAULT_SIZE, 1, MAX_SIZE),
     )
+
+
+def schema_limits(max_query_chars: int) -> dict[str, dict[str, dict]]:
+    """The bounds this module enforces, per query parameter, as JSON-schema keywords: the served OpenAPI
+    document takes them from here, so the spec cannot promise what the server refuses.
+    {"name": {"schema": {...}, "items": {...}}} ("items": bounds of each value of a repeatable parameter)."""
+    filter_values = {"schema": {"maxItems": MAX_FILTER_VALUES}, "items": {"maxLength": MAX_FILTER_CHARS}}
+    return {
+        "q": {"schema": {"minLength": 1, "maxLength": max_query_chars}},
+        "page": {"schema": {"minimum": 1, "maximum": MAX_PAGE}},
+        "size": {"schema": {"minimum": 1, "maximum": MAX_SIZE}},
+        "before": {"schema": {"minimum": 0, "maximum": MAX_CONTEXT}},
+        "after": {"schema": {"minimum": 0, "maximum": MAX_CONTEXT}},
+        "limit": {"schema": {"minimum": 1, "maximum": MAX_SIMILAR}},
+        "year": {"schema": {"maxItems": MAX_FILTER_VALUES}, "items": {"minimum": MIN_YEAR, "maximum": MAX_YEAR}},
+        **{name: filter_values for name in ("place", "level", "region")},
+        "kind": {"schema": {"maxItems": MAX_FILTER_VALUES}, "items": {"enum": list(KINDS)}},
+        "mode": {"schema": {"enum": list(MODES)}},
+    }

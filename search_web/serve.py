@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 import waitress
+from waitress import wasyncore
 from waitress.server import create_server
 
 from indexer.config import Config, load_config
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 DEFAULT_THREADS = 2  # per worker: more threads in one process only queue for the GIL (measured: 8 were slower)
 DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)  # each worker adds the memory it writes (~100-400 MB)
 RESTART_PAUSE_S = 1.0
+# What waitress lets through to the app. Its default header limit (256 KiB) answered a long query string
+# with its own plain-text 431 before the app saw it; at 1 MiB the app rejects an over-long `q` or filter
+# itself, as JSON naming the parameter (max_query_chars is far below). The app takes no uploads, so bodies
+# stay small (waitress would otherwise buffer up to 1 GiB before the app's 64 KiB limit applies).
+WAITRESS_LIMITS = {"max_request_header_size": 1024 * 1024, "max_request_body_size": 1024 * 1024}
 
 
 @dataclass
@@ -41,13 +47,17 @@ class BackgroundServer:
     _thread: threading.Thread
 
     def stop(self) -> None:
-        self._server.close()
+        # Closed from inside the server's own loop (through its trigger): closing the sockets from this
+        # thread while the loop sat in select() made that select fail with EBADF in the server thread.
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
 
 
 def start_background(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = DEFAULT_THREADS) -> BackgroundServer:
     """Serve `app` with waitress in a daemon thread; port 0 picks a free one."""
-    server = create_server(app, host=host, port=port, threads=threads)
+    server = create_server(app, host=host, port=port, threads=threads, **WAITRESS_LIMITS)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     return BackgroundServer(url=f"http://{host}:{server.effective_port}", _server=server, _thread=thread)
@@ -61,7 +71,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 5000, threads: in
     app = create_app(config)
     if workers <= 1:
         log.info("serving on http://%s:%d", host, port)
-        waitress.serve(app, host=host, port=port, threads=threads)
+        waitress.serve(app, host=host, port=port, threads=threads, **WAITRESS_LIMITS)
         return
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -84,7 +94,7 @@ def _supervise(app: Flask, sock: socket.socket, threads: int, workers: int) -> N
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
-                waitress.serve(app, sockets=[sock], threads=threads)
+                waitress.serve(app, sockets=[sock], threads=threads, **WAITRESS_LIMITS)
             finally:
                 os._exit(0)
         children.add(pid)

@@ -7,7 +7,7 @@ from flask import Flask, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from search_web import state
-from search_web.citation import HEADING_SEPARATOR, cite, source_line
+from search_web.citation import HEADING_SEPARATOR, cite, cite_paragraph, source_line
 from search_web.params import FILTER_FIELDS, MODE_LABELS
 
 FACET_LABELS = {"place": "地点", "level": "层级", "region": "所属区县", "year": "年份", "kind": "章节类型"}
@@ -53,6 +53,19 @@ def state_args(*, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and k not in exclude and v]
 
 
+def selected_filter_count() -> int:
+    return sum(1 for key, value in request.args.items(multi=True) if key in FILTER_FIELDS and value.strip())
+
+
+def typed_query(req) -> str:
+    """What goes back into the search box: the parsed query, or the text as typed when it was rejected
+    (too long, too deeply nested), so the user can shorten it instead of typing it again."""
+    if req is not None and req.query:
+        return req.query
+    limit = 4 * state.config().max_query_chars  # enough to see what was wrong, without echoing megabytes
+    return request.args.get("q", "")[:limit]
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -62,14 +75,16 @@ def init_app(app: Flask) -> None:
         is_selected=is_selected,
         state_args=state_args,
         cite=cite,
+        cite_paragraph=cite_paragraph,
         source_line=source_line,
         MODE_LABELS=MODE_LABELS,
         FACET_LABELS=FACET_LABELS,
         FACET_ORDER=FACET_ORDER,
         KIND_CLASS=KIND_CLASS,
         HEADING_SEPARATOR=HEADING_SEPARATOR,
+        # A global, not a context processor: macros imported without context (the search form) see
+        # globals only, and the box rendered maxlength="" before.
+        max_query_chars=app.extensions[state.CONFIG_KEY].max_query_chars,
+        typed_query=typed_query,
+        selected_filter_count=selected_filter_count,
     )
-
-    @app.context_processor
-    def _limits() -> dict:
-        return {"max_query_chars": state.config().max_query_chars}

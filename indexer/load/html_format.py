@@ -2,8 +2,10 @@
 
 The page's article body is found readability-style: the element holding the most Chinese text outside links,
 descended into while one child still holds most of that text. Navigation, headers, footers, share bars,
-breadcrumbs, scripts and related-link lists are removed first. The title comes from the article's <h1>,
-og:title or <title> (minus the site name); "发布日期/发布时间" gives the date hint.
+breadcrumbs, scripts and related-link lists are removed first. The title is the article's headline (its first
+heading or headline-like line, an <h1>, a "title" element or og:title), confirmed by <title> when they agree;
+<title> alone only when there is no headline, and never a site name ("XX县人民政府网") or a site suffix.
+"发布日期/发布时间" gives the date hint.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ _TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|—|-\s)\s*")
 def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
     text = decode_html(data)
     soup = BeautifulSoup(text, "lxml")
-    title = _title(soup)
+    page_title, meta_title = _head_titles(soup)
     date = _date(soup)
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
@@ -56,6 +58,7 @@ def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
     body = _article(soup)
     blocks = _Emitter().run(body) if body is not None else []
     blocks = [b for b in blocks if not _PAGE_CHROME.match(b.text) and not (date and _only_date(b.text))]
+    title = _title(page_title, meta_title, _headline_candidates(soup, body, blocks))
     if title:
         # The page shows its title as the first body line, or not at all: it becomes the title block either way.
         blocks = [b for b in blocks[:3] if b.text != title] + blocks[3:]
@@ -127,26 +130,73 @@ def _clean(text: str) -> str:
     return re.sub(r"[ \t\r\n\u00a0\u3000]+", " ", text).strip()
 
 
-def _title(soup: BeautifulSoup) -> str:
+# A site's name, as <title> or a title suffix carries it: 陕州区人民政府网, XX县人民政府, 门户网站, 首页.
+_SITE_NAME = re.compile(r"(?:人民政府|政府|门户)?(?:网站?|网站群|门户|官网|首页|主页)$|人民政府$|^首页|信息公开$")
+# Words a report's headline carries (and a nav heading such as 最新动态 or 相关链接 does not).
+_HEADLINE_WORDS = re.compile(r"报告|总结|情况|工作|要点|计划|规划|方案|意见|通知|决定|办法|讲话|公告|年度|\d{4}年")
+_SENTENCE_END = re.compile(r"[。；;！!？?：:]")
+
+
+def _head_titles(soup: BeautifulSoup) -> tuple[str, str]:
+    """(<title>, og:title or ArticleTitle), read before the page chrome is removed."""
     page_title = _clean(soup.title.get_text()) if soup.title else ""
-    candidates: list[str] = []
     meta = soup.find("meta", attrs={"property": "og:title"}) or soup.find("meta", attrs={"name": "ArticleTitle"})
-    if meta and meta.get("content"):
-        candidates.append(_clean(meta["content"]))
-    candidates += [_clean(h.get_text()) for h in soup.find_all("h1")]
-    candidates += [
+    return page_title, _clean(meta["content"]) if meta and meta.get("content") else ""
+
+
+def _title_like(text: str) -> bool:
+    return 4 <= len(text) <= 100 and _cjk(text) >= 4 and not _SITE_NAME.search(text)
+
+
+def _lines_above(soup: BeautifulSoup, body: Tag | None, blocks: list[Block], n: int = 3) -> list[Block]:
+    """The last `n` lines of the page just above the article element (where a headline sits when the
+    article element found is only the text under it)."""
+    page = soup.body
+    if body is None or page is None or body is page or not blocks:
+        return []
+    lines = [b for b in _Emitter().run(page) if not _PAGE_CHROME.match(b.text)]
+    first = next((i for i, b in enumerate(lines) if b.text == blocks[0].text), 0)
+    return lines[max(0, first - n):first]
+
+
+def _headline_candidates(soup: BeautifulSoup, body: Tag | None, blocks: list[Block]) -> list[str]:
+    """Possible headlines, the article's own first: a heading or headline-like short line just above or at
+    the top of the article, then <h1>-<h3> and "title" elements left once navigation and headers are gone."""
+    found: list[str] = []
+    for block in _lines_above(soup, body, blocks) + blocks[:3]:
+        text = block.text
+        if block.role == Role.HEADING or (len(text) <= 60 and not _SENTENCE_END.search(text)
+                                          and _HEADLINE_WORDS.search(text)):
+            found.append(text)
+            break
+    found += [_clean(h.get_text()) for h in soup.find_all(("h1", "h2", "h3"))]
+    found += [
         _clean(t.get_text())
         for t in soup.find_all(class_=re.compile(r"title|biaoti|bt", re.I))
         if t.name not in ("head", "title")
     ]
-    candidates = [c for c in candidates if 4 <= len(c) <= 100 and _cjk(c) >= 4]
+    return [c for c in dict.fromkeys(found) if _title_like(c)]
+
+
+def _title(page_title: str, meta_title: str, candidates: list[str]) -> str:
+    parts = [p for p in _TITLE_SEPARATORS.split(page_title) if p and _title_like(p)]  # site suffixes dropped
+    # <title> confirms a headline: it is the title (or the title plus a site suffix) ...
     for candidate in candidates:
-        if page_title and candidate in page_title:
-            return candidate  # the <title> confirms it is the article's, not the site's, heading
-    if candidates:
-        return max(candidates[:3], key=_cjk)
-    parts = [p for p in _TITLE_SEPARATORS.split(page_title) if p]
-    return max(parts, key=_cjk) if parts else ""
+        if any(candidate in part for part in parts):
+            return candidate
+    # ... or the title is a bare short name (观音堂镇) the headline spells out.
+    bare = [p for p in _TITLE_SEPARATORS.split(page_title) if p and not _SITE_NAME.search(p)]
+    for candidate in candidates:
+        if any(part in candidate for part in bare):
+            return candidate
+    if _title_like(meta_title):
+        return meta_title
+    for candidate in candidates:
+        if _HEADLINE_WORDS.search(candidate):
+            return candidate
+    if parts:
+        return max(parts, key=_cjk)
+    return candidates[0] if candidates else ""
 
 
 def _date(soup: BeautifulSoup) -> str:

@@ -10,7 +10,9 @@ Meaning of a sequence of items (see `Group`):
 - quoted phrases, `+items` and both sides of AND are required;
 - NOT / `-` items are excluded;
 - OR binds loosest: `a b OR c` is `(a b) OR c`.
-Malformed input never raises: it is repaired and `warning` says (in Chinese) how it was read.
+Malformed input never raises: it is repaired and `warning` says (in Chinese) how it was read. The one
+exception is parentheses nested deeper than MAX_NESTING: no one writes that by hand, and the parser (and
+everything walking the tree) recurses once per level, so it is refused as a QueryError instead.
 """
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ from typing import Union
 
 from indexer.fulltext.analysis import default_analyzer, is_stopword
 from indexer.search.types import QueryError
+
+# Deepest parenthesis nesting accepted. Far beyond any hand-written query, far below Python's recursion
+# limit (the parser uses ~3 frames per level; 326 unclosed "(" used to overflow it and fail with a 500).
+MAX_NESTING = 32
 
 # ---------------------------------------------------------------- the tree
 
@@ -353,12 +359,27 @@ def _join_and(a: Node, b: Node) -> Node:
 _SPACES = re.compile(r"\s+")
 
 
+def _nesting(lexemes: list[_Lexeme]) -> int:
+    """Deepest parenthesis nesting, counting unclosed "(" as open to the end (as the parser reads them)."""
+    depth = deepest = 0
+    for lex in lexemes:
+        if lex.kind == "LP":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif lex.kind == "RP" and depth:
+            depth -= 1
+    return deepest
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse what the user typed. Raises QueryError only for an empty query."""
     if text is None or not text.strip():
         raise QueryError("q", "请输入检索词")
     warnings = _Warnings()
-    parser = _Parser(_lex(text.strip(), warnings), warnings)
+    lexemes = _lex(text.strip(), warnings)
+    if _nesting(lexemes) > MAX_NESTING:
+        raise QueryError("q", f"括号嵌套过深（超过 {MAX_NESTING} 层），请简化检索式。")
+    parser = _Parser(lexemes, warnings)
     root = parser.parse()
     if isinstance(root, Group) and not root.must and not root.should:
         if root.must_not:

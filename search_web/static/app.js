@@ -1,4 +1,5 @@
-/* Progressive enhancement for the result list: 上下文 / 复制 / 相似段落, and instant mode switching.
+/* Progressive enhancement for the result list: 上下文 / 复制 / 相似段落, and instant mode switching;
+   复制 also in the document view and the similar-passages panel (any element with data-citation).
    Text from the index is always inserted with textContent; only Hit.highlighted (escaped by the
    library, <mark> tags only) goes through innerHTML. */
 (function () {
@@ -124,6 +125,13 @@
         if (rest) meta.appendChild(document.createTextNode(" · " + rest));
         var text = el("p", "s-text");
         text.innerHTML = h.highlighted; // escaped by the library; <mark> only
+        item.setAttribute("data-citation", h.citation); // built by the server (search_web/citation.py)
+        var copy = el("button", "link-btn", "复制");
+        copy.type = "button";
+        copy.setAttribute("data-action", "copy");
+        copy.title = "复制本段及出处";
+        meta.appendChild(document.createTextNode(" "));
+        meta.appendChild(copy);
         item.appendChild(meta);
         item.appendChild(text);
         list.appendChild(item);
@@ -137,20 +145,33 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-action]");
     if (!button) return;
-    var hit = button.closest(".hit");
-    if (!hit) return;
     var action = button.getAttribute("data-action");
     if (action === "copy") {
-      copyText(hit.dataset.citation).then(
+      var holder = button.closest("[data-citation]"); // a result, a similar passage, a paragraph
+      if (!holder) return;
+      copyText(holder.getAttribute("data-citation")).then(
         function () { toast("已复制段落及出处"); },
         function () { toast("复制失败，请手动选择文字复制"); }
       );
-    } else if (action === "context") {
+      return;
+    }
+    var hit = button.closest(".hit");
+    if (!hit) return;
+    if (action === "context") {
       toggleContext(hit, button);
     } else if (action === "similar") {
       toggleSimilar(hit, button);
     }
   });
+
+  /* Filters are folded on a phone (results first) and open beside the results on a wide screen; app.css
+     shows them there even before this runs, this keeps the <details> state honest (and older browsers). */
+  var wide = window.matchMedia("(min-width: 901px)");
+  function unfoldFilters() {
+    document.querySelectorAll("details.facets-fold").forEach(function (box) { if (wide.matches) box.open = true; });
+  }
+  unfoldFilters();
+  wide.addEventListener("change", unfoldFilters);
 
   /* Switching mode or 按乡镇对比 re-runs the current search at once. */
   document.querySelectorAll(".searchbar").forEach(function (form) {

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
+from indexer.search.types import SearchResponse
 from search_web import ids, state
+from search_web.citation import cite
 from search_web.errors import known_chunk, known_document
-from search_web.params import parse_filters, parse_int, parse_search
+from search_web.params import MAX_CONTEXT, MAX_SIMILAR, parse_filters, parse_int, parse_search, schema_limits
 
 bp = Blueprint("api", __name__)
 
@@ -20,7 +22,7 @@ OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 @bp.get("/search")
 def search():
     req = parse_search(request.args, state.config())
-    return jsonify(state.searcher().search(req).to_dict())
+    return jsonify(_with_citations(state.searcher().search(req)))
 
 
 @bp.get("/documents/<doc_id>")
@@ -34,8 +36,8 @@ def document(doc_id: str):
 @bp.get("/context/<chunk_id>")
 def context(chunk_id: str):
     cid = ids.chunk_id(chunk_id)
-    before = parse_int(request.args, "before", 2, 0, 20)
-    after = parse_int(request.args, "after", 2, 0, 20)
+    before = parse_int(request.args, "before", 2, 0, MAX_CONTEXT)
+    after = parse_int(request.args, "after", 2, 0, MAX_CONTEXT)
     with known_chunk(cid):
         view = state.searcher().context(cid, before=before, after=after)
     return jsonify(view.to_dict())
@@ -44,10 +46,18 @@ def context(chunk_id: str):
 @bp.get("/similar/<chunk_id>")
 def similar(chunk_id: str):
     cid = ids.chunk_id(chunk_id)
-    limit = parse_int(request.args, "limit", 10, 1, 50)
+    limit = parse_int(request.args, "limit", 10, 1, MAX_SIMILAR)
     with known_chunk(cid):
         response = state.searcher().similar(cid, limit=limit)
-    return jsonify(response.to_dict())
+    return jsonify(_with_citations(response))
+
+
+def _with_citations(response: SearchResponse) -> dict:
+    """The response with each hit's ready-to-paste citation (search_web.citation, as the pages' 复制)."""
+    data = response.to_dict()
+    for out, hit in zip(data["hits"], response.hits):
+        out["citation"] = cite(hit)
+    return data
 
 
 @bp.get("/facets")
@@ -63,9 +73,21 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(_openapi_document())
+    return jsonify(openapi_document(state.config().max_query_chars))
 
 
-@lru_cache(maxsize=1)
-def _openapi_document() -> dict:
-    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+@lru_cache(maxsize=4)
+def openapi_document(max_query_chars: int) -> dict:
+    """openapi.json with every parameter's bounds filled in from search_web.params (one source of truth)."""
+    spec = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    limits = schema_limits(max_query_chars)
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                bounds = limits.get(param["name"])
+                if bounds is None or param["in"] != "query":
+                    continue
+                param["schema"].update(bounds.get("schema", {}))
+                if "items" in bounds:
+                    param["schema"]["items"].update(bounds["items"])
+    return spec

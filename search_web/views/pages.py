@@ -5,12 +5,12 @@ import dataclasses
 import logging
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from indexer.search.filters import Filters
 from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
 from search_web import export, ids, state
-from search_web.errors import known_document
+from search_web.errors import NotFound, known_document
 from search_web.params import MAX_SIZE, parse_int, parse_mode, parse_query, parse_search
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ EXAMPLE_QUERIES = ("信访积案化解做法", "法律顾问", "防范养老诈�
 PAGE_SIZE = 10
 SEMANTIC_MARK = '<mark class="sem">'  # how the library marks the best-matching sentence of a semantic hit
 COMPARE_LIMIT = MAX_SIZE  # places shown on one comparison table
+DOC_NEAREST = 3  # paragraphs marked as closest in meaning when none matches the query literally
 
 
 @bp.get("/")
@@ -63,15 +64,27 @@ def _page_count(response: SearchResponse | None) -> int:
     return max(1, -(-response.total // response.size))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and bookmark tools ask for /favicon.ico whatever the page links; the SVG icon serves it."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
 @bp.get("/doc/<doc_id>")
 def document(doc_id: str):
     doc_id = ids.doc_id(doc_id)
     with known_document(doc_id):
         doc = state.searcher().document(doc_id)
     target = parse_int(request.args, "p", -1, 0, 1_000_000)
-    query_hits, message = _hits_in_document(doc.doc_id, doc.place)
+    if request.args.get("chunk"):  # a link to a chunk (相同表述): open at its paragraph
+        try:
+            cid = ids.chunk_id(request.args["chunk"], param="chunk")
+        except NotFound:  # no such chunk: the document still opens, at the top
+            cid = None
+        target = next((p.index for p in doc.paragraphs if cid in p.chunk_ids), target)
+    marked = _hits_in_document(doc.doc_id, doc.place)
     by_paragraph: dict[int, list[tuple[int, Hit]]] = {}
-    for rank, hit in query_hits:
+    for rank, hit in enumerate(marked.hits, 1):
         by_paragraph.setdefault(hit.paragraph_index, []).append((rank, hit))
     return render_template(
         "document.html",
@@ -80,24 +93,34 @@ def document(doc_id: str):
         query=request.args.get("q", "").strip(),
         mode=request.args.get("mode", "hybrid"),
         hits_by_paragraph=by_paragraph,
-        query_hits=query_hits,
-        message=message,
+        query_hits=list(enumerate(marked.hits, 1)),
+        nearest_only=marked.nearest_only,
+        message=marked.message,
     )
 
 
-def _hits_in_document(doc_id: str, place: str) -> tuple[list[tuple[int, Hit]], str | None]:
-    """The current query's hits inside this document, with their rank among the place's hits.
+@dataclasses.dataclass
+class _DocumentHits:
+    hits: list[Hit]  # in ranking order
+    nearest_only: bool = False  # no literal match: the paragraphs closest in meaning instead
+    message: str | None = None
 
-    Filters has no document field, so the query runs filtered to the document's place and the hits
-    of other documents (e.g. another year's report of the same township) are dropped here.
+
+def _hits_in_document(doc_id: str, place: str) -> _DocumentHits:
+    """What the document view marks for the current query: the paragraphs that match it literally.
+
+    Semantic retrieval ranks every paragraph, so "every hit" would badge the whole report (15 badges on
+    14 paragraphs); semantic neighbours are marked only when nothing matches literally (or in semantic
+    mode), and then only the closest few. Filters has no document field, so the query runs filtered to
+    the document's place and the hits of other documents (another year's report) are dropped here.
     """
     try:
         query = parse_query(request.args, state.config(), required=False)
         mode = parse_mode(request.args)
     except QueryError as exc:
-        return [], exc.message
+        return _DocumentHits([], message=exc.message)
     if not query:
-        return [], None
+        return _DocumentHits([])
     req = SearchRequest(
         query=query,
         mode=mode,
@@ -108,9 +131,12 @@ def _hits_in_document(doc_id: str, place: str) -> tuple[list[tuple[int, Hit]], s
     try:
         response = state.searcher().search(req)
     except QueryError as exc:
-        return [], exc.message
-    hits = [(rank, hit) for rank, hit in enumerate(response.hits, 1) if hit.doc_id == doc_id]
-    return hits, response.message
+        return _DocumentHits([], message=exc.message)
+    hits = [hit for hit in response.hits if hit.doc_id == doc_id]
+    literal = [hit for hit in hits if hit.keyword_rank is not None]
+    if literal or mode == "keyword":
+        return _DocumentHits(literal, message=response.message)
+    return _DocumentHits(hits[:DOC_NEAREST], nearest_only=True, message=response.message)
 
 
 def _compare_response() -> tuple[SearchRequest, SearchResponse]:
@@ -144,10 +170,11 @@ def compare_docx():
     return _download(data, export.filename(req.query, "docx"), mimetype)
 
 
-def _download(data: bytes, name: str, mimetype: str) -> Response:
+def _download(data: bytes, name: str, content_type: str) -> Response:
     """Bytes built in memory (nothing is ever read from a path the request names), as an attachment.
 
     The plain `filename` is an ASCII fallback for old clients; browsers use the UTF-8 `filename*`."""
     fallback = "comparison." + name.rsplit(".", 1)[-1]
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+    # content_type, not mimetype: Flask appends "; charset=utf-8" to a text/* mimetype a second time.
+    return Response(data, content_type=content_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
