@@ -10,11 +10,9 @@ import logging
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st  # the "test" extra of setup.py
 
-hypothesis = pytest.importorskip("hypothesis")  # in the "test" extra of setup.py
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
-from search_web import create_app  # noqa: E402
+from search_web import create_app
 
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
