@@ -197,7 +197,7 @@ class MatchedSentence:
     start: int  # in the hit's text
     end: int
     norm: str  # normalize() of text[start:end]
-    anchor: str  # normalize() of the longest match: a copy must contain it
+    anchor: str  # the longest literal match as written: a copy's sentence must hold it too
 
 
 def _bigrams(norm: str) -> set[str]:
@@ -206,7 +206,13 @@ def _bigrams(norm: str) -> set[str]:
 
 _DELIMITERS = "。！？；!?;“”「」『』\"\n"  # what ends a segment (a sentence or a quoted part)
 _DELIMITER = re.compile(f"[{re.escape(_DELIMITERS)}]")
-_SEGMENT = re.compile(f"[^{re.escape(_DELIMITERS)}]+")
+
+
+def _segment_at(text: str, first: int, last: int) -> tuple[int, int]:
+    """The segment around text[first:last] (which holds no delimiter)."""
+    start = max(text.rfind(c, 0, first) for c in _DELIMITERS) + 1
+    after = _DELIMITER.search(text, last)
+    return start, after.start() if after else len(text)
 
 
 def matched_sentence(text: str, spans: Sequence[tuple[int, int]]) -> MatchedSentence | None:
@@ -218,14 +224,12 @@ def matched_sentence(text: str, spans: Sequence[tuple[int, int]]) -> MatchedSent
     first, last = min(s[0] for s in spans), max(s[1] for s in spans)
     if _DELIMITER.search(text, first, last):
         return None  # a delimiter between (or inside) the matches: more than one segment
-    start = max(text.rfind(c, 0, first) for c in _DELIMITERS) + 1
-    after = _DELIMITER.search(text, last)
-    end = after.start() if after else len(text)
+    start, end = _segment_at(text, first, last)
     norm = normalize(text[start:end])
     if len(norm) < SEGMENT_MIN_CHARS:
         return None
     longest = max(spans, key=lambda s: s[1] - s[0])
-    return MatchedSentence(start, end, norm, normalize(text[longest[0] : longest[1]]))
+    return MatchedSentence(start, end, norm, text[longest[0] : longest[1]])
 
 
 def matched_segment(hit: HitText) -> str | None:
@@ -242,15 +246,56 @@ def same_sentence(a: str, b: str) -> bool:
     return shorter > 0 and len(ga & gb) / shorter >= SEGMENT_CONTAINMENT
 
 
-def contains_sentence(text: str, norm_text: str, sentence: MatchedSentence) -> bool:
-    """Whether `text` (normalised: `norm_text`) has a segment that is the same stock sentence as `sentence`.
+def segments_holding(text: str, anchor: str) -> list[str]:
+    """The normalised segments of `text` (long enough to be a stock sentence) that hold `anchor`.
 
-    Only segments holding the sentence's anchor (its longest literal match) are compared, so most texts
-    cost one substring test: this runs over a query's top hits for each shown hit."""
-    if sentence.anchor not in norm_text:
+    Found from the anchor's occurrences, so a text is never normalised whole: normalising (NFKC) costs
+    about a microsecond a character, and this runs over a query's top hits."""
+    out: list[str] = []
+    at = text.find(anchor) if anchor else -1
+    while at != -1:
+        start, end = _segment_at(text, at, at + len(anchor))
+        seg = normalize(text[start:end])
+        if len(seg) >= SEGMENT_MIN_CHARS:
+            out.append(seg)
+        at = text.find(anchor, end)
+    return out
+
+
+def contains_sentence(text: str, sentence: MatchedSentence) -> bool:
+    """Whether a segment of `text` holding the sentence's anchor is the same stock sentence."""
+    return any(same_sentence(seg, sentence.norm) for seg in segments_holding(text, sentence.anchor))
+
+
+class SentencePool:
+    """The texts of a query's top literal hits, to find which of them carry a shown hit's sentence: the
+    same answers as `contains_sentence`, with each text's segments and character pairs made once per
+    query however many shown hits are looked up."""
+
+    def __init__(self, texts: dict[int, str]):
+        self._texts = texts
+        self._segments: dict[tuple[int, str], list[str]] = {}
+        self._pairs: dict[str, set[str]] = {}
+
+    def _bigrams(self, seg: str) -> set[str]:
+        found = self._pairs.get(seg)
+        if found is None:
+            found = self._pairs[seg] = _bigrams(seg)
+        return found
+
+    def contains(self, key: int, sentence: MatchedSentence) -> bool:
+        text = self._texts[key]
+        if sentence.anchor not in text:
+            return False
+        segments = self._segments.get((key, sentence.anchor))
+        if segments is None:
+            segments = self._segments[(key, sentence.anchor)] = segments_holding(text, sentence.anchor)
+        mine = self._bigrams(sentence.norm)
+        for seg in segments:
+            if seg == sentence.norm:
+                return True
+            theirs = self._bigrams(seg)
+            shorter = min(len(mine), len(theirs))
+            if shorter and len(mine & theirs) / shorter >= SEGMENT_CONTAINMENT:
+                return True
         return False
-    for m in _SEGMENT.finditer(text):
-        seg = normalize(m.group(0))
-        if sentence.anchor in seg and len(seg) >= SEGMENT_MIN_CHARS and same_sentence(seg, sentence.norm):
-            return True
-    return False

@@ -180,13 +180,14 @@ def _reference_segment(hit):
 
 
 def _reference_contains(text, sentence):
-    """... and of dedup.contains_sentence: compare every segment of the text."""
+    """... and of dedup.contains_sentence / SentencePool.contains: compare every segment of the text."""
     import re
 
     from indexer.dedup import SEGMENT_MIN_CHARS, normalize, same_sentence
 
-    return any(len(seg) >= SEGMENT_MIN_CHARS and sentence.anchor in seg and same_sentence(seg, sentence.norm)
-               for seg in (normalize(m.group(0)) for m in re.finditer(r"[^。！？；!?;“”「」『』\"\n]+", text)))
+    return any(sentence.anchor in raw and len(normalize(raw)) >= SEGMENT_MIN_CHARS
+               and same_sentence(normalize(raw), sentence.norm)
+               for raw in (m.group(0) for m in re.finditer(r"[^。！？；!?;“”「」『』\"\n]+", text)))
 
 
 @pytest.mark.parametrize("q", ["工作", "法治政府建设", "小事不出村", '"小事不出村" 调处', "信访 矛盾纠纷", "宪法 宣传",
@@ -195,12 +196,13 @@ def test_stock_sentences_found_around_the_matches_equal_the_reference(q: str) ->
     """The segment found around the matches, and a copy found through the anchor pre-check, are exactly
     what checking every segment gives -- over every line of the sample reports (some lines repeated, as
     copies in other reports)."""
-    from indexer.dedup import HitText, contains_sentence, matched_segment, matched_sentence, normalize
+    from indexer.dedup import HitText, SentencePool, contains_sentence, matched_segment, matched_sentence
 
     parsed = parse_query(q)
     texts = [t for t in LINES + EXTRA if tokenized_spans(t, parsed)]
     assert texts  # the query matches the sample
     texts += texts[::3]
+    pool = SentencePool(dict(enumerate(texts)))
     marked = 0
     for i, t in enumerate(texts):
         spans = tuple(tokenized_spans(t, parsed))
@@ -208,9 +210,10 @@ def test_stock_sentences_found_around_the_matches_equal_the_reference(q: str) ->
         sentence = matched_sentence(t, spans)
         if sentence is None:
             continue
-        others = texts[:i] + texts[i + 1 :]
-        found = [contains_sentence(o, normalize(o), sentence) for o in others]
-        assert found == [_reference_contains(o, sentence) for o in others]
+        others = [j for j in range(len(texts)) if j != i]
+        found = [contains_sentence(texts[j], sentence) for j in others]
+        assert found == [_reference_contains(texts[j], sentence) for j in others]
+        assert found == [pool.contains(j, sentence) for j in others]
         marked += any(found)
     if q in ("小事不出村", "习近平法治思想"):
         assert marked  # stock sentences the sample reports share

@@ -22,7 +22,7 @@ import numpy as np
 
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
-from indexer.dedup import MatchedSentence, contains_sentence, matched_sentence, normalize
+from indexer.dedup import MatchedSentence, SentencePool, matched_sentence
 from indexer.fulltext import analysis
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, GenerationStore, ReaderHold
@@ -393,14 +393,14 @@ class Searcher:
             return {}
         pool = [f.chunk_id for f in matched if f.chunk_id in literal][:SENTENCE_MARK_DEPTH]
         cand.load(pool, offsets=False)
-        norms = {cid: normalize(cand.rows[cid].text) for cid in pool}
+        texts = SentencePool({cid: cand.rows[cid].text for cid in pool})
         out: dict[int, SharedSentence] = {}
         for cid, sentence in found.items():
             seen = {cand.doc_id(cid)} | {s.doc_id for s in shared.get(cid, [])}  # listed copies: said already
             others = []
             for other in pool:
                 doc_id = cand.doc_id(other)
-                if doc_id not in seen and contains_sentence(cand.rows[other].text, norms[other], sentence):
+                if doc_id not in seen and texts.contains(other, sentence):
                     seen.add(doc_id)
                     others.append(other)
             if others:
