@@ -19,6 +19,8 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -269,33 +271,46 @@ def contains_sentence(text: str, sentence: MatchedSentence) -> bool:
 
 class SentencePool:
     """The texts of a query's top literal hits, to find which of them carry a shown hit's sentence: the
-    same answers as `contains_sentence`, with each text's segments and character pairs made once per
-    query however many shown hits are looked up."""
+    same answers as `contains_sentence` for every text, at a fraction of the cost when a page shows many
+    hits (a comparison table shows up to 100).
+
+    Per anchor (a query word; a query has few), the segments of the texts holding it are cut and
+    normalised once, and their character pairs go into an inverted list; a sentence then counts the pairs
+    it shares with every such segment in one pass over its pairs' lists."""
 
     def __init__(self, texts: dict[int, str]):
         self._texts = texts
-        self._segments: dict[tuple[int, str], list[str]] = {}
-        self._pairs: dict[str, set[str]] = {}
+        self._by_anchor: dict[str, tuple[list[tuple[int, int]], dict[str, list[int]]]] = {}
+        self._holders: dict[tuple[str, str], set[int]] = {}
 
-    def _bigrams(self, seg: str) -> set[str]:
-        found = self._pairs.get(seg)
+    def _index(self, anchor: str) -> tuple[list[tuple[int, int]], dict[str, list[int]]]:
+        found = self._by_anchor.get(anchor)
         if found is None:
-            found = self._pairs[seg] = _bigrams(seg)
+            segments: list[tuple[int, int]] = []  # (text key, number of character pairs)
+            postings: dict[str, list[int]] = {}
+            for key, text in self._texts.items():
+                if anchor not in text:
+                    continue
+                for seg in segments_holding(text, anchor):
+                    grams = _bigrams(seg)
+                    for g in grams:
+                        postings.setdefault(g, []).append(len(segments))
+                    segments.append((key, len(grams)))
+            found = self._by_anchor[anchor] = (segments, postings)
+        return found
+
+    def holders(self, sentence: MatchedSentence) -> set[int]:
+        """Keys of the texts that have a segment holding the anchor that is the same stock sentence."""
+        cache_key = (sentence.anchor, sentence.norm)
+        found = self._holders.get(cache_key)
+        if found is None:
+            segments, postings = self._index(sentence.anchor)
+            mine = _bigrams(sentence.norm)
+            shared = Counter(chain.from_iterable(postings.get(g, ()) for g in mine))  # counted in C
+            found = self._holders[cache_key] = {
+                segments[i][0] for i, n in shared.items()
+                if n / min(len(mine), segments[i][1]) >= SEGMENT_CONTAINMENT}
         return found
 
     def contains(self, key: int, sentence: MatchedSentence) -> bool:
-        text = self._texts[key]
-        if sentence.anchor not in text:
-            return False
-        segments = self._segments.get((key, sentence.anchor))
-        if segments is None:
-            segments = self._segments[(key, sentence.anchor)] = segments_holding(text, sentence.anchor)
-        mine = self._bigrams(sentence.norm)
-        for seg in segments:
-            if seg == sentence.norm:
-                return True
-            theirs = self._bigrams(seg)
-            shorter = min(len(mine), len(theirs))
-            if shorter and len(mine & theirs) / shorter >= SEGMENT_CONTAINMENT:
-                return True
-        return False
+        return key in self.holders(sentence)

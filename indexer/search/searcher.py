@@ -394,13 +394,14 @@ class Searcher:
         pool = [f.chunk_id for f in matched if f.chunk_id in literal][:SENTENCE_MARK_DEPTH]
         cand.load(pool, offsets=False)
         texts = SentencePool({cid: cand.rows[cid].text for cid in pool})
+        rank = {cid: i for i, cid in enumerate(pool)}
         out: dict[int, SharedSentence] = {}
         for cid, sentence in found.items():
             seen = {cand.doc_id(cid)} | {s.doc_id for s in shared.get(cid, [])}  # listed copies: said already
             others = []
-            for other in pool:
+            for other in sorted(texts.holders(sentence), key=rank.__getitem__):  # the pool's order
                 doc_id = cand.doc_id(other)
-                if doc_id not in seen and texts.contains(other, sentence):
+                if doc_id not in seen:
                     seen.add(doc_id)
                     others.append(other)
             if others:
