@@ -339,13 +339,14 @@ class Searcher:
             page = fused[start : start + req.size]
             cand.load(f.chunk_id for f in page)
             cand.load_docs(cand.doc_id(f.chunk_id) for f in page)
+            spans = {f.chunk_id: cand.spans(f.chunk_id) for f in page}  # the literal matches to highlight
             shared: dict[int, list[SharedWith]] = {}
             sentences: dict[int, SharedSentence] = {}
             if req.collapse_duplicates:
                 self._list_group_members(gen, page, cand, shared)
-                sentences = self._shared_sentences(page, matched, cand, literal, shared)
+                sentences = self._shared_sentences(page, spans, matched, cand, literal, shared)
             hits = [self._hit(f, cand.rows[f.chunk_id], cand.doc(f.chunk_id), parsed, shared,
-                              cand.spans(f.chunk_id), f.chunk_id in literal, sentences.get(f.chunk_id))
+                              spans[f.chunk_id], f.chunk_id in literal, sentences.get(f.chunk_id))
                     for f in page]
             literal_total = sum(1 for f in fused if f.chunk_id in literal)
             notes = [parsed.warning] if parsed.warning else []
@@ -377,7 +378,8 @@ class Searcher:
             out.update(counts(without, [name]))
         return {name: out[name] for name in FACETS}
 
-    def _shared_sentences(self, page: list[Fused], matched: list[Fused], cand: _Candidates, literal: set[int],
+    def _shared_sentences(self, page: list[Fused], spans: dict[int, list[tuple[int, int]]], matched: list[Fused],
+                          cand: _Candidates, literal: set[int],
                           shared: dict[int, list[SharedWith]]) -> dict[int, SharedSentence]:
         """Mark the shown hits whose literal matches lie in one sentence that paragraphs of other reports
         among the query's top literal hits also carry (dedup.contains_sentence). Nothing is hidden."""
@@ -386,7 +388,7 @@ class Searcher:
         found: dict[int, MatchedSentence] = {}
         for f in page:
             if f.chunk_id in literal:
-                sentence = matched_sentence(cand.rows[f.chunk_id].text, cand.spans(f.chunk_id))
+                sentence = matched_sentence(cand.rows[f.chunk_id].text, spans[f.chunk_id])
                 if sentence is not None:
                     found[f.chunk_id] = sentence
         if not found:
