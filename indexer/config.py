@@ -73,7 +73,7 @@ class Config:
     # Relevance floor of the semantic side: a hit without a literal match whose cosine similarity to the
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
-    semantic_floor: float = 0.65
+    semantic_floor: float = 0.66
 
     # Generations
     keep_generations: int = 3
