@@ -224,7 +224,8 @@ def format_response(r: SearchResponse) -> str:
     import re
 
     tty = sys.stdout.isatty()
-    lines = [f"共 {r.total} 条结果（{r.mode}，用时 {r.took_ms:.0f} 毫秒，第 {r.page} 页）"]
+    split = "" if r.mode == "keyword" else f"：字面匹配 {r.literal_total} 条，意思相近 {r.total - r.literal_total} 条"
+    lines = [f"共 {r.total} 条结果{split}（{r.mode}，用时 {r.took_ms:.0f} 毫秒，第 {r.page} 页）"]
     if r.message:
         lines.append(f"提示：{r.message}")
     for i, h in enumerate(r.hits, start=(r.page - 1) * r.size + 1):
@@ -233,12 +234,17 @@ def format_response(r: SearchResponse) -> str:
         text = html.unescape(re.sub(r"<mark[^>]*>", on, h.highlighted).replace("</mark>", off))
         where = " › ".join(h.heading_path) or "（无标题）"
         ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
+        if h.match == "semantic":
+            ranks += " 〔意思相近，无字面匹配〕"
         lines.append(f"\n[{i}] {h.place or '未知地点'} · {h.year or '年份不详'} · {h.title}")
         lines.append(f"    {where} 〔{h.section_kind}〕 第{h.paragraph_index + 1}段  {ranks}  {h.path}")
         lines.append(f"    {text}")
         if h.shared_with:
             places = "、".join(sorted({s.place or s.path for s in h.shared_with}))
             lines.append(f"    （另有 {len(h.shared_with)} 份报告有相同表述：{places}）")
+        if h.shared_sentence:
+            places = "、".join(s.place or s.path for s in h.shared_sentence.reports)
+            lines.append(f"    （另有 {len(h.shared_sentence.reports)} 份报告有相同语句“{h.shared_sentence.text}”：{places}）")
     if not r.hits:
         lines.append("没有找到结果。可以试试：换用“语义”或“混合”检索、减少筛选条件、换一种说法。")
     return "\n".join(lines)

@@ -76,6 +76,10 @@ class Config:
     natural_keyword_weight: float = 0.2  # a question or sentence in the user's own words: semantics leads
     natural_semantic_weight: float = 0.8
     mixed_fusion: str = "rrf"  # a few words that are neither, with keyword_weight / semantic_weight
+    # Relevance floor of the semantic side: a hit without a literal match whose cosine similarity to the
+    # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
+    # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
+    semantic_floor: float = 0.66
 
     # Generations
     keep_generations: int = 3

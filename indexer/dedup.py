@@ -1,16 +1,17 @@
 """Boilerplate detection: wording that several reports share.
 
-Stock phrases such as 小事不出村，大事不出乡，矛盾不上交 recur across reports; grouping them lets search
-show one copy with "N 份报告有相同表述" instead of N copies crowding out distinctive practices.
+Stock phrases such as 小事不出村，大事不出乡，矛盾不上交 recur across reports. Whole paragraphs copied
+between reports are shown once with "N 份报告有相同表述"; a shared sentence inside otherwise different
+paragraphs is only marked on each of them.
 Two levels:
 
 - Build time (`duplicate_groups`): chunks of different documents that are the same text after
   normalisation, or near-duplicates -- Jaccard similarity of their character 4-gram sets at least
   NEAR_JACCARD, found with MinHash + LSH so 56k chunks take seconds, then verified exactly. A group is
   collapsed on every query.
-- Query time (`shared_sentence_groups`): hits whose *only* literal match lies in a sentence that other
-  hits from other reports also carry (a slogan quoted inside otherwise different paragraphs). Those are
-  one result for *this* query; for a query matching their distinctive parts they stay separate.
+- Query time (`matched_sentence`, `contains_sentence`): a shown hit whose literal matches all lie in one
+  sentence that other reports' hits also carry (a slogan quoted inside otherwise different paragraphs) is
+  *marked* with those reports. It is never hidden: the paragraphs differ, only the slogan is shared.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import zlib
 from collections import Counter
 from itertools import chain
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -191,6 +192,16 @@ class HitText:
     spans: tuple[tuple[int, int], ...]  # where the query matches literally
 
 
+@dataclass(frozen=True)
+class MatchedSentence:
+    """The sentence (or quoted part) of a hit that holds all of its literal matches."""
+
+    start: int  # in the hit's text
+    end: int
+    norm: str  # normalize() of text[start:end]
+    anchor: str  # the longest literal match as written: a copy's sentence must hold it too
+
+
 def _bigrams(norm: str) -> set[str]:
     return {norm[i : i + 2] for i in range(len(norm) - 1)}
 
@@ -199,53 +210,107 @@ _DELIMITERS = "。！？；!?;“”「」『』\"\n"  # what ends a segment (a 
 _DELIMITER = re.compile(f"[{re.escape(_DELIMITERS)}]")
 
 
-def matched_segment(hit: HitText) -> str | None:
-    """The one sentence/quoted segment holding every literal match of the hit, normalised; None when the
-    matches spread over several segments (the hit matched on its own content) or there are none.
-
-    Looks only around the matches (the segments are the runs between _DELIMITERS): it runs for up to 100
-    hits per query."""
-    if not hit.spans:
-        return None
-    text = hit.text
-    first, last = min(s[0] for s in hit.spans), max(s[1] for s in hit.spans)
-    if _DELIMITER.search(text, first, last):
-        return None  # a delimiter between (or inside) the matches: more than one segment
+def _segment_at(text: str, first: int, last: int) -> tuple[int, int]:
+    """The segment around text[first:last] (which holds no delimiter)."""
     start = max(text.rfind(c, 0, first) for c in _DELIMITERS) + 1
     after = _DELIMITER.search(text, last)
-    found = normalize(text[start : after.start() if after else len(text)])
-    return found if len(found) >= SEGMENT_MIN_CHARS else None
+    return start, after.start() if after else len(text)
 
 
-def shared_sentence_groups(hits: Iterable[HitText]) -> list[list[int]]:
-    """Groups of chunk ids (in the given rank order) of hits from different documents whose only literal
-    match is the same stock sentence; each group's first id is the copy to show.
+def matched_sentence(text: str, spans: Sequence[tuple[int, int]]) -> MatchedSentence | None:
+    """The one sentence/quoted segment holding every literal match; None when the matches spread over
+    several segments (the hit matched on its own content), there are none, or the segment is too short
+    to be a stock sentence. Looks only around the matches (segments are the runs between _DELIMITERS)."""
+    if not spans:
+        return None
+    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+    if _DELIMITER.search(text, first, last):
+        return None  # a delimiter between (or inside) the matches: more than one segment
+    start, end = _segment_at(text, first, last)
+    norm = normalize(text[start:end])
+    if len(norm) < SEGMENT_MIN_CHARS:
+        return None
+    longest = max(spans, key=lambda s: s[1] - s[0])
+    return MatchedSentence(start, end, norm, text[longest[0] : longest[1]])
 
-    A hit joins the first cluster (in order of creation) whose first segment shares at least
-    SEGMENT_CONTAINMENT of the shorter one's character pairs with its own. Shared pairs are counted through
-    an inverted list of pairs, so a hit is compared only with clusters it shares something with."""
-    clusters: list[tuple[int, list[HitText]]] = []  # (number of pairs of the first segment, members)
-    postings: dict[str, list[int]] = {}  # pair -> clusters whose first segment has it, ascending
-    # A segment identical to a cluster's first one fits no earlier cluster (else that first segment would
-    # have joined it), so the lookup gives the same cluster as counting would.
-    exact: dict[str, int] = {}
-    for hit in hits:
-        segment = matched_segment(hit)
-        if segment is None:
-            continue
-        grams = _bigrams(segment)
-        chosen = exact.get(segment)  # an identical first segment is the first cluster it fits (see below)
-        if chosen is None:
-            shared = Counter(chain.from_iterable(postings.get(g, ()) for g in grams))  # counted in C
-            chosen = next((c for c in sorted(shared)
-                           if shared[c] / min(len(grams), clusters[c][0]) >= SEGMENT_CONTAINMENT), None)
-        if chosen is not None:
-            members = clusters[chosen][1]
-            if all(m.doc_id != hit.doc_id for m in members):
-                members.append(hit)
-        else:
-            for g in grams:
-                postings.setdefault(g, []).append(len(clusters))
-            exact[segment] = len(clusters)
-            clusters.append((len(grams), [hit]))
-    return [[m.chunk_id for m in members] for _, members in clusters if len(members) > 1]
+
+def matched_segment(hit: HitText) -> str | None:
+    """matched_sentence's normalised text for a hit."""
+    found = matched_sentence(hit.text, hit.spans)
+    return found.norm if found else None
+
+
+def same_sentence(a: str, b: str) -> bool:
+    """Two normalised segments are one stock sentence: the shorter one's character pairs are (nearly) all
+    in the other (小事不出村，大事不出乡 and 小事不出村、大事不出镇、矛盾不上交 are one slogan)."""
+    ga, gb = _bigrams(a), _bigrams(b)
+    shorter = min(len(ga), len(gb))
+    return shorter > 0 and len(ga & gb) / shorter >= SEGMENT_CONTAINMENT
+
+
+def segments_holding(text: str, anchor: str) -> list[str]:
+    """The normalised segments of `text` (long enough to be a stock sentence) that hold `anchor`.
+
+    Found from the anchor's occurrences, so a text is never normalised whole: normalising (NFKC) costs
+    about a microsecond a character, and this runs over a query's top hits."""
+    out: list[str] = []
+    at = text.find(anchor) if anchor else -1
+    while at != -1:
+        start, end = _segment_at(text, at, at + len(anchor))
+        seg = normalize(text[start:end])
+        if len(seg) >= SEGMENT_MIN_CHARS:
+            out.append(seg)
+        at = text.find(anchor, end)
+    return out
+
+
+def contains_sentence(text: str, sentence: MatchedSentence) -> bool:
+    """Whether a segment of `text` holding the sentence's anchor is the same stock sentence."""
+    return any(same_sentence(seg, sentence.norm) for seg in segments_holding(text, sentence.anchor))
+
+
+class SentencePool:
+    """The texts of a query's top literal hits, to find which of them carry a shown hit's sentence: the
+    same answers as `contains_sentence` for every text, at a fraction of the cost when a page shows many
+    hits (a comparison table shows up to 100).
+
+    Per anchor (a query word; a query has few), the segments of the texts holding it are cut and
+    normalised once, and their character pairs go into an inverted list; a sentence then counts the pairs
+    it shares with every such segment in one pass over its pairs' lists."""
+
+    def __init__(self, texts: dict[int, str]):
+        self._texts = texts
+        self._by_anchor: dict[str, tuple[list[tuple[int, int]], dict[str, list[int]]]] = {}
+        self._holders: dict[tuple[str, str], set[int]] = {}
+
+    def _index(self, anchor: str) -> tuple[list[tuple[int, int]], dict[str, list[int]]]:
+        found = self._by_anchor.get(anchor)
+        if found is None:
+            segments: list[tuple[int, int]] = []  # (text key, number of character pairs)
+            postings: dict[str, list[int]] = {}
+            for key, text in self._texts.items():
+                if anchor not in text:
+                    continue
+                for seg in segments_holding(text, anchor):
+                    grams = _bigrams(seg)
+                    for g in grams:
+                        postings.setdefault(g, []).append(len(segments))
+                    segments.append((key, len(grams)))
+            found = self._by_anchor[anchor] = (segments, postings)
+        return found
+
+    def holders(self, sentence: MatchedSentence) -> set[int]:
+        """Keys of the texts that have a segment holding the anchor that is the same stock sentence."""
+        cache_key = (sentence.anchor, sentence.norm)
+        found = self._holders.get(cache_key)
+        if found is None:
+            segments, postings = self._index(sentence.anchor)
+            mine = _bigrams(sentence.norm)
+            shared = Counter(chain.from_iterable(postings.get(g, ()) for g in mine))  # counted in C
+            found = self._holders[cache_key] = {
+                segments[i][0] for i, n in shared.items()
+                if n / min(len(mine), segments[i][1]) >= SEGMENT_CONTAINMENT}
+        return found
+
+    def contains(self, key: int, sentence: MatchedSentence) -> bool:
+        return key in self.holders(sentence)

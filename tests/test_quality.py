@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.dedup import HitText, near_duplicate_pairs, shared_sentence_groups
+from indexer.dedup import contains_sentence, matched_sentence, near_duplicate_pairs
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.run import evaluate, format_table
 from indexer.fulltext.analysis import get_analyzer, read_synonyms
@@ -75,14 +75,19 @@ def test_a_known_term_keeps_its_exact_matches_on_top_in_hybrid(searcher):
 
 # -- boilerplate ---------------------------------------------------------------------------------------
 
-def test_stock_sentence_is_shown_once_marked_as_shared_by_three_reports(searcher):
-    r = searcher.search(SearchRequest(SLOGAN, mode="hybrid", size=20))
-    with_slogan = [h for h in r.hits if SLOGAN in h.text]
-    assert len(with_slogan) == 1, [h.place for h in with_slogan]
-    hit = with_slogan[0]
-    reports = {hit.doc_id} | {s.doc_id for s in hit.shared_with}
-    assert len(reports) == 3
-    assert {hit.place} | {s.place for s in hit.shared_with} == {"张茅乡", "观音堂镇", "大铭乡"}
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_paragraphs_sharing_a_stock_sentence_are_each_shown_and_marked(searcher, mode):
+    # Issue 11: three different paragraphs (52 件纠纷 in 大铭乡, the 信访办 in 张茅乡, 心桥工程 in 观音堂镇)
+    # quote one slogan. Each is a result of its own; the shared sentence only marks them.
+    r = searcher.search(SearchRequest('"矛盾不上交"', mode=mode, size=20))
+    assert r.total == 3 and r.literal_total == 3
+    assert {h.place for h in r.hits} == {"张茅乡", "观音堂镇", "大铭乡"}
+    for hit in r.hits:
+        assert hit.match == "literal" and not hit.shared_with  # no paragraph is a copy of another
+        assert "矛盾不上交" in hit.shared_sentence.text
+        assert {s.place for s in hit.shared_sentence.reports} == {"张茅乡", "观音堂镇", "大铭乡"} - {hit.place}
+    unquoted = searcher.search(SearchRequest(SLOGAN, mode=mode, size=20))
+    assert {"张茅乡", "观音堂镇", "大铭乡"} <= {h.place for h in unquoted.hits if SLOGAN in h.text}
 
 
 def test_uncollapsed_search_still_lists_every_copy(searcher):
@@ -97,20 +102,20 @@ def test_paragraph_sharing_the_slogan_stays_separate_when_its_own_content_matche
     assert "观音堂镇" in places
 
 
-def test_shared_sentence_groups_need_the_match_inside_the_shared_sentence():
+def test_a_stock_sentence_is_found_in_other_paragraphs_only_when_the_match_lies_inside_it():
     a = "今年全乡共调处纠纷52件，全力做到“小事不出村，大事不出乡，矛盾不上交”。"
     b = "经过共同努力，努力实现“小事不出村，大事不出乡，矛盾不上交”，服务好全乡工作。"
     c = "镇村共调处矛盾纠纷268起，基本实现“小事不出村、大事不出镇、矛盾不上交、就地解决好”的目标。"
+    other = "小事不出村的做法在全乡推广，大事不出乡。"  # the words, but not the sentence
 
     def spans(text, *words):
         return tuple((text.index(w), text.index(w) + len(w)) for w in words)
 
-    hits = [HitText(1, "d1", a, spans(a, SLOGAN)), HitText(2, "d2", b, spans(b, SLOGAN)),
-            HitText(3, "d3", c, spans(c, SLOGAN))]
-    assert shared_sentence_groups(hits) == [[1, 2, 3]]
-    # A match outside the slogan (调处) means the hit is there for its own content.
-    hits[2] = HitText(3, "d3", c, spans(c, SLOGAN, "调处"))
-    assert shared_sentence_groups(hits) == [[1, 2]]
+    sentence = matched_sentence(a, spans(a, SLOGAN))
+    assert a[sentence.start : sentence.end] == "小事不出村，大事不出乡，矛盾不上交"
+    assert [contains_sentence(t, sentence) for t in (b, c, other)] == [True, True, False]
+    # A match outside the slogan (调处) means the hit is there for its own content: nothing to mark.
+    assert matched_sentence(c, spans(c, SLOGAN, "调处")) is None
 
 
 def test_near_duplicate_paragraphs_are_grouped_across_reports_only():

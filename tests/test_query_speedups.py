@@ -179,45 +179,44 @@ def _reference_segment(hit):
     return found if found and len(found) >= SEGMENT_MIN_CHARS else None
 
 
-def _reference_shared_sentence_groups(hits):
-    """... and of dedup.shared_sentence_groups: compare every hit with every cluster."""
-    from indexer.dedup import SEGMENT_CONTAINMENT
+def _reference_contains(text, sentence):
+    """... and of dedup.contains_sentence / SentencePool.contains: compare every segment of the text."""
+    import re
 
-    clusters = []
-    for hit in hits:
-        seg = _reference_segment(hit)
-        if seg is None:
-            continue
-        grams = {seg[i : i + 2] for i in range(len(seg) - 1)}
-        for cgrams, members in clusters:
-            shorter = min(len(grams), len(cgrams))
-            if shorter and len(grams & cgrams) / shorter >= SEGMENT_CONTAINMENT:
-                if all(m.doc_id != hit.doc_id for m in members):
-                    members.append(hit)
-                break
-        else:
-            clusters.append((grams, [hit]))
-    return [[m.chunk_id for m in members] for _, members in clusters if len(members) > 1]
+    from indexer.dedup import SEGMENT_MIN_CHARS, normalize, same_sentence
+
+    return any(sentence.anchor in raw and len(normalize(raw)) >= SEGMENT_MIN_CHARS
+               and same_sentence(normalize(raw), sentence.norm)
+               for raw in (m.group(0) for m in re.finditer(r"[^。！？；!?;“”「」『』\"\n]+", text)))
 
 
 @pytest.mark.parametrize("q", ["工作", "法治政府建设", "小事不出村", '"小事不出村" 调处', "信访 矛盾纠纷", "宪法 宣传",
                                "习近平法治思想", "依法行政"])
-def test_stock_sentence_groups_equal_the_reference(q: str) -> None:
-    """Segments found around the matches and clusters found through shared character pairs give exactly
-    the groups of checking every segment against every cluster -- over every line of the sample reports,
-    as hits of five "documents" (lines are repeated across documents to make real copies)."""
-    from indexer.dedup import HitText, matched_segment, shared_sentence_groups
+def test_stock_sentences_found_around_the_matches_equal_the_reference(q: str) -> None:
+    """The segment found around the matches, and a copy found through the anchor pre-check, are exactly
+    what checking every segment gives -- over every line of the sample reports (some lines repeated, as
+    copies in other reports)."""
+    from indexer.dedup import HitText, SentencePool, contains_sentence, matched_segment, matched_sentence
 
     parsed = parse_query(q)
     texts = [t for t in LINES + EXTRA if tokenized_spans(t, parsed)]
-    hits = [HitText(i, f"d{i % 5}", t, tuple(tokenized_spans(t, parsed))) for i, t in enumerate(texts + texts[::3])]
     assert texts  # the query matches the sample
-    for h in hits:
-        assert matched_segment(h) == _reference_segment(h), h.text
-    groups = shared_sentence_groups(hits)
-    assert groups == _reference_shared_sentence_groups(hits)
+    texts += texts[::3]
+    pool = SentencePool(dict(enumerate(texts)))
+    marked = 0
+    for i, t in enumerate(texts):
+        spans = tuple(tokenized_spans(t, parsed))
+        assert matched_segment(HitText(0, "d", t, spans)) == _reference_segment(HitText(0, "d", t, spans)), t
+        sentence = matched_sentence(t, spans)
+        if sentence is None:
+            continue
+        others = [j for j in range(len(texts)) if j != i]
+        found = [contains_sentence(texts[j], sentence) for j in others]
+        assert found == [_reference_contains(texts[j], sentence) for j in others]
+        assert found == [pool.contains(j, sentence) for j in others]
+        marked += any(found)
     if q in ("小事不出村", "习近平法治思想"):
-        assert groups  # stock sentences the sample reports share
+        assert marked  # stock sentences the sample reports share
 
 
 def test_an_incremental_run_extends_the_previous_hnsw_graph_only_when_that_is_safe(tmp_path) -> None:

@@ -85,15 +85,25 @@ class ChunkColumns:
         code = int(place.codes[doc])
         return place.values[code] if code else f"doc:{self.doc_ids[doc]}"
 
-    def facet_counts(self, positions: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+    def facet_counts(self, positions: np.ndarray, fields: Sequence[str] = FACETS,
+                     copies_once: bool = False) -> dict[str, list[tuple[str, int]]]:
         """Chunks per facet value over these rows (each row once): count descending, then value -- the
-        order of `Catalog.facet_values`."""
+        order of `Catalog.facet_values`. With `copies_once`, the chunks of one boilerplate group count once
+        per value, as a search shows them (one copy of the group among the hits having that value)."""
         rows = np.unique(positions[positions >= 0])
         docs = self.doc_of[rows]
+        keys = None
+        if copies_once and len(rows):
+            group = self.dup_group[rows]
+            # a chunk outside any group is its own key; group ids are chunk ids (>= 0), so -1 - row is free
+            keys = np.unique(np.where(group == NO_GROUP, -1 - rows.astype(np.int64), group), return_inverse=True)[1]
         out: dict[str, list[tuple[str, int]]] = {}
-        for name in FACETS:
+        for name in fields:
             col = self._kind if name == "kind" else self._doc_facets[name]
             codes = col.codes[rows] if name == "kind" else col.codes[docs]
+            if keys is not None:  # distinct (value, key) pairs, then values
+                pairs = np.unique(codes.astype(np.int64) * (int(keys.max()) + 1) + keys)
+                codes = pairs // (int(keys.max()) + 1)
             counts = np.bincount(codes, minlength=len(col.values))
             found = [(col.values[c], int(n)) for c, n in enumerate(counts) if c and n]
             out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], vn[0]))]

@@ -6,6 +6,7 @@ already running finish on the generation they started with.
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import os
@@ -21,18 +22,19 @@ import numpy as np
 
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
-from indexer.dedup import HitText, shared_sentence_groups
+from indexer.dedup import MatchedSentence, SentencePool, matched_sentence
 from indexer.fulltext import analysis
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, CurrentUnreadable, GenerationStore, IndexUnavailable, ReaderHold
-from indexer.search.columns import ChunkColumns
+from indexer.search.columns import FACETS, ChunkColumns
 from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
 from indexer.search.query import Group, ParsedQuery, Terms, parse_query
 from indexer.search.routing import FusionPlan, fusion_plan
 from indexer.search.types import (
-    MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest, SearchResponse, SharedWith,
+    MATCH_LITERAL, MATCH_SEMANTIC, MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest,
+    SearchResponse, SharedSentence, SharedWith,
 )
 from indexer.vectors import Encoder, VectorIndex
 
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 50
 STRICT_CANDIDATES = 1000
-SENTENCE_COLLAPSE_DEPTH = 100  # stock-sentence copies are looked for among this many top hits
+SENTENCE_MARK_DEPTH = 100  # other reports with a shown hit's stock sentence are looked for among these top hits
+NO_LITERAL_MATCH = "没有字面匹配的段落，以下为意思相近的段落。"
 
 
 class IndexNotFound(IndexUnavailable):
@@ -139,6 +142,7 @@ class _Candidates:
         self.rows: dict[int, ChunkRow] = {}
         self.docs: dict[str, DocRow] = {}
         self._offsets: dict[int, bytes] = {}
+        self._offsets_read: set[int] = set()
         self._spans: dict[int, list[tuple[int, int]]] = {}
 
     def doc_id(self, cid: int) -> str:
@@ -147,13 +151,18 @@ class _Candidates:
     def group(self, cid: int) -> int | None:
         return self.cols.group(self.pos[cid])
 
-    def load(self, ids: Iterable[int]) -> None:
-        """Fetch the rows and (for a query with words) word offsets of these chunks, one catalog query each."""
+    def load(self, ids: Iterable[int], offsets: bool = True) -> None:
+        """Fetch the rows and (for a query with words, unless not wanted) word offsets of these chunks, one
+        catalog query each."""
+        ids = list(ids)
         want = [i for i in ids if i not in self.rows]
         if want:
             self.rows.update(self.gen.catalog.chunks_by_id(want))
-            if self.parsed is not None and self.parsed.terms:
+        if offsets and self.parsed is not None and self.parsed.terms:
+            want = [i for i in ids if i not in self._offsets_read]
+            if want:
                 self._offsets.update(self.gen.catalog.word_offsets(want))
+                self._offsets_read.update(want)
 
     def load_docs(self, doc_ids: Iterable[str]) -> None:
         """Fetch these documents' rows (only shown hits and listed copies need them), one catalog query."""
@@ -276,17 +285,20 @@ class Searcher:
         """The query's vector; popular queries are encoded once (the model is most of a query's time)."""
         return self._qcache.get_or_make(text, lambda t: self.encoder.encode([t])[0])
 
-    def _retrieve(self, gen: _Generation, parsed: ParsedQuery, mode: str, filters: Filters) -> list[Fused]:
+    def _retrieve(self, gen: _Generation, parsed: ParsedQuery, mode: str,
+                  filters: Filters) -> tuple[list[Fused], set[int]]:
+        """The ranked candidates (semantic-only ones below Config.semantic_floor cut off) and the ids the
+        keyword side found, i.e. the hits with a literal match."""
         cfg = self.config
         n = cfg.candidates
         strict = is_strict(parsed.root)  # quoted phrases / AND / NOT: every hit must satisfy them
-        keyword: list[tuple[int, float]] = []
-        if mode != "semantic" or strict:
-            # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
-            limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
-            keyword = gen.fulltext.search(parsed, limit=limit, filters=filters)
+        # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
+        # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
+        limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
+        keyword = gen.fulltext.search(parsed, limit=limit, filters=filters)
+        literal = {cid for cid, _ in keyword}
         if mode == "keyword":
-            return single("keyword", keyword)
+            return single("keyword", keyword), literal
         semantic: list[tuple[int, float]] = []
         text = parsed.semantic_text.strip()
         if text:
@@ -297,10 +309,20 @@ class Searcher:
                 allowed = gen.filter_ids(filters)
             semantic = gen.vectors.search(self.embed_query(text), n, allowed)
         if mode == "semantic":
-            return single("semantic", semantic)
-        keyword = keyword[:n]
-        plan = self._weights(parsed)
-        return fuse({"keyword": keyword, "semantic": semantic}, plan.weights(), plan.method, plan.k, plan.norm)
+            fused = single("semantic", semantic)
+        else:
+            plan = self._weights(parsed)
+            fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
+                         plan.norm)
+        return self._above_floor(fused, literal), literal
+
+    def _above_floor(self, fused: list[Fused], literal: set[int]) -> list[Fused]:
+        """Drop hits that are only near in meaning, and not near enough: a vector search always returns
+        neighbours, even for a query the corpus knows nothing about (calibrated: scripts/calibrate_floor.py)."""
+        floor = self.config.semantic_floor
+        if floor <= 0:
+            return fused
+        return [f for f in fused if f.chunk_id in literal or f.scores.get("semantic", 0.0) >= floor]
 
     def _weights(self, parsed: ParsedQuery) -> FusionPlan:
         """Fusion method and weights by query kind (indexer/search/routing.py)."""
@@ -311,74 +333,96 @@ class Searcher:
         self._validate(req)
         parsed = parse_query(req.query)
         with self._use() as gen:
-            fused = self._retrieve(gen, parsed, req.mode, req.filters)
+            fused, literal = self._retrieve(gen, parsed, req.mode, req.filters)
             cand = _Candidates(gen, parsed, fused)
             fused = [f for f in fused if f.chunk_id in cand.pos]
-            shared = self._collapse(fused, cand) if req.collapse_duplicates else {}
-            if req.collapse_duplicates:
-                fused = [f for f in fused if f.chunk_id in shared or cand.group(f.chunk_id) is None]
+            matched = fused  # every matching paragraph, before copies are folded
+            # A per-place view never folds a place's paragraph into another place's copy of it.
+            copies_once = req.collapse_duplicates and not req.group_by_place
+            facets = self._facets(gen, parsed, req, fused, copies_once)
             if req.group_by_place:
                 fused = _best_per_place(fused, cand)
-            if req.filters.is_empty():
-                facets = gen.columns.facet_counts(np.fromiter((cand.pos[f.chunk_id] for f in fused), np.int64,
-                                                              count=len(fused)))
-            else:
-                unfiltered = [f.chunk_id for f in self._retrieve(gen, parsed, req.mode, Filters())]
-                facets = gen.columns.facet_counts(gen.columns.positions(unfiltered))
+            elif req.collapse_duplicates:
+                fused = _one_copy_per_group(fused, cand)
+            total = len(fused)
             start = (req.page - 1) * req.size
             page = fused[start : start + req.size]
             cand.load(f.chunk_id for f in page)
             cand.load_docs(cand.doc_id(f.chunk_id) for f in page)
+            spans = {f.chunk_id: cand.spans(f.chunk_id) for f in page}  # the literal matches to highlight
+            shared: dict[int, list[SharedWith]] = {}
+            sentences: dict[int, SharedSentence] = {}
             if req.collapse_duplicates:
                 self._list_group_members(gen, page, cand, shared)
+                sentences = self._shared_sentences(page, spans, matched, cand, literal, shared)
             hits = [self._hit(f, cand.rows[f.chunk_id], cand.doc(f.chunk_id), parsed, shared,
-                              cand.spans(f.chunk_id)) for f in page]
+                              spans[f.chunk_id], f.chunk_id in literal, sentences.get(f.chunk_id))
+                    for f in page]
+            literal_total = sum(1 for f in fused if f.chunk_id in literal)
+            notes = [parsed.warning] if parsed.warning else []
+            if total and not literal_total:
+                notes.append(NO_LITERAL_MATCH)
+            pages = -(-total // req.size)
+            if total and req.page > pages:
+                notes.append(f"第 {req.page} 页超出范围：共 {total} 条结果，{pages} 页。")
             return SearchResponse(
-                query=req.query, mode=req.mode, total=len(fused), hits=hits, facets=facets,
+                query=req.query, mode=req.mode, total=total, hits=hits, facets=facets,
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
-                generation=gen.name, message=parsed.warning,
+                generation=gen.name, message=" ".join(notes) or None, literal_total=literal_total,
             )
 
-    def _collapse(self, fused: list[Fused], cand: _Candidates) -> dict[int, list[SharedWith]]:
-        """Keep the best-ranked copy of each boilerplate group; list the other reports that share it.
+    def _facets(self, gen: _Generation, parsed: ParsedQuery, req: SearchRequest, matched: list[Fused],
+                copies_once: bool) -> dict[str, list[tuple[str, int]]]:
+        """Disjunctive facet counts: each field's counts apply the query and every *other* field's active
+        filters (so its values are the alternatives a click offers); counts are paragraphs, a folded
+        boilerplate group once per value. A field with active values needs its own retrieval without them."""
+        cols = gen.columns
 
-        Build-time groups (near-duplicate chunks) are hidden by the caller's filter; hits whose only
-        literal match is a stock sentence other hits share (dedup.shared_sentence_groups) are removed
-        from `fused` here, in place, because they are copies for this query only."""
-        # The best-ranked copy of each build-time group stands for it; who else shares it is looked up
-        # only for the hits on the page (_list_group_members): groups of boilerplate can be large.
-        keep: dict[int, list[SharedWith]] = {}
-        seen: set[int] = set()
-        for f in fused:
-            g = cand.group(f.chunk_id)
-            if g is not None and g not in seen:
-                seen.add(g)
-                keep[f.chunk_id] = []
-        parsed = cand.parsed
-        if not (parsed.terms or parsed.phrases):
-            return keep
-        shown = [f.chunk_id for f in fused[:SENTENCE_COLLAPSE_DEPTH] if "keyword" in f.ranks
-                 and (cand.group(f.chunk_id) is None or f.chunk_id in keep)]
-        cand.load(shown)
-        hidden: set[int] = set()
-        for ids in shared_sentence_groups(
-            HitText(cid, cand.doc_id(cid), cand.rows[cid].text, tuple(cand.spans(cid))) for cid in shown
-        ):
-            first, others = ids[0], ids[1:]
-            listed = keep.setdefault(first, [])
-            known = {cand.doc_id(first)} | {s.doc_id for s in listed}
-            cand.load_docs(cand.doc_id(cid) for cid in others)
-            for cid in others:
-                hidden.add(cid)
-                doc = cand.doc(cid)
-                for s in [SharedWith(doc_id=doc.doc_id, path=doc.path, place=doc.meta.place, chunk_id=cid),
-                          *keep.pop(cid, [])]:
-                    if s.doc_id not in known:
-                        known.add(s.doc_id)
-                        listed.append(s)
-        if hidden:
-            fused[:] = [f for f in fused if f.chunk_id not in hidden]
-        return keep
+        def counts(hits: list[Fused], fields: list[str]) -> dict[str, list[tuple[str, int]]]:
+            return cols.facet_counts(cols.positions([f.chunk_id for f in hits]), fields, copies_once)
+
+        active = [name for name in FACETS if getattr(req.filters, name)]
+        out = counts(matched, [name for name in FACETS if name not in active])
+        for name in active:
+            without, _ = self._retrieve(gen, parsed, req.mode, dataclasses.replace(req.filters, **{name: ()}))
+            out.update(counts(without, [name]))
+        return {name: out[name] for name in FACETS}
+
+    def _shared_sentences(self, page: list[Fused], spans: dict[int, list[tuple[int, int]]], matched: list[Fused],
+                          cand: _Candidates, literal: set[int],
+                          shared: dict[int, list[SharedWith]]) -> dict[int, SharedSentence]:
+        """Mark the shown hits whose literal matches lie in one sentence that paragraphs of other reports
+        among the query's top literal hits also carry (dedup.contains_sentence). Nothing is hidden."""
+        if not (cand.parsed.terms or cand.parsed.phrases):
+            return {}
+        found: dict[int, MatchedSentence] = {}
+        for f in page:
+            if f.chunk_id in literal:
+                sentence = matched_sentence(cand.rows[f.chunk_id].text, spans[f.chunk_id])
+                if sentence is not None:
+                    found[f.chunk_id] = sentence
+        if not found:
+            return {}
+        pool = [f.chunk_id for f in matched if f.chunk_id in literal][:SENTENCE_MARK_DEPTH]
+        cand.load(pool, offsets=False)
+        texts = SentencePool({cid: cand.rows[cid].text for cid in pool})
+        rank = {cid: i for i, cid in enumerate(pool)}
+        out: dict[int, SharedSentence] = {}
+        for cid, sentence in found.items():
+            seen = {cand.doc_id(cid)} | {s.doc_id for s in shared.get(cid, [])}  # listed copies: said already
+            others = []
+            for other in sorted(texts.holders(sentence), key=rank.__getitem__):  # the pool's order
+                doc_id = cand.doc_id(other)
+                if doc_id not in seen:
+                    seen.add(doc_id)
+                    others.append(other)
+            if others:
+                cand.load_docs(cand.doc_id(o) for o in others)
+                text = cand.rows[cid].text[sentence.start : sentence.end].strip()
+                out[cid] = SharedSentence(text, [
+                    SharedWith(doc_id=(d := cand.doc(o)).doc_id, path=d.path, place=d.meta.place, chunk_id=o)
+                    for o in others])
+        return out
 
     @staticmethod
     def _list_group_members(gen: _Generation, page: list[Fused], cand: _Candidates,
@@ -400,7 +444,8 @@ class Searcher:
             listed[:0] = group
 
     def _hit(self, f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None,
-             shared: dict[int, list[SharedWith]], spans: list[tuple[int, int]] = ()) -> Hit:
+             shared: dict[int, list[SharedWith]], spans: list[tuple[int, int]] = (), literal: bool = True,
+             sentence: SharedSentence | None = None) -> Hit:
         if parsed is None:
             marked = mark_spans(row.text, [], None)
         else:
@@ -416,6 +461,7 @@ class Searcher:
             part=row.part, score=round(f.score, 6), keyword_rank=f.ranks.get("keyword"),
             semantic_rank=f.ranks.get("semantic"), keyword_score=_round(f.scores.get("keyword")),
             semantic_score=_round(f.scores.get("semantic")), shared_with=shared.get(row.chunk_id, []),
+            match=MATCH_LITERAL if literal else MATCH_SEMANTIC, shared_sentence=sentence,
         )
 
     # -- documents, context, similar, facets, health -------------------------------------------
@@ -475,7 +521,7 @@ class Searcher:
                         continue
                     seen_groups.add(r.dup_group)
                 hits.append(self._hit(Fused(cid, score, {"semantic": rank}, {"semantic": score}), r, docs[r.doc_id],
-                                      None, {}))
+                                      None, {}, literal=False))
                 if len(hits) >= limit:
                     break
             return SearchResponse(
@@ -504,6 +550,20 @@ def is_strict(node) -> bool:
     if isinstance(node, Group):
         return bool(node.must or node.must_not) or any(is_strict(c) for c in node.should)
     return True  # Phrase, explicit OR of constrained parts
+
+
+def _one_copy_per_group(fused: list[Fused], cand: _Candidates) -> list[Fused]:
+    """The best-ranked copy of each boilerplate group (near-identical paragraphs of several reports) stands
+    for it; who else has it is listed on the shown hit (_list_group_members)."""
+    seen: set[int] = set()
+    out = []
+    for f in fused:
+        g = cand.group(f.chunk_id)
+        if g is None or g not in seen:
+            if g is not None:
+                seen.add(g)
+            out.append(f)
+    return out
 
 
 def _best_per_place(fused: list[Fused], cand: _Candidates) -> list[Fused]:

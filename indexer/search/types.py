@@ -40,6 +40,18 @@ class SharedWith:
 
 
 @dataclass
+class SharedSentence:
+    """A sentence of the hit (where the query matched) that other reports' paragraphs also carry: a stock
+    phrase or slogan. Only a mark: those paragraphs differ otherwise and are results of their own."""
+
+    text: str  # the sentence as it stands in this hit
+    reports: list[SharedWith]  # the other reports (one paragraph each) among the query's hits
+
+
+MATCH_LITERAL, MATCH_SEMANTIC = "literal", "semantic"
+
+
+@dataclass
 class Hit:
     chunk_id: int
     doc_id: str
@@ -61,7 +73,10 @@ class Hit:
     semantic_rank: int | None = None
     keyword_score: float | None = None
     semantic_score: float | None = None
-    shared_with: list[SharedWith] = field(default_factory=list)
+    shared_with: list[SharedWith] = field(default_factory=list)  # reports with the same (near-identical) paragraph
+    # "literal": the query's words occur in it (the keyword side found it); "semantic": only close in meaning
+    match: str = MATCH_LITERAL
+    shared_sentence: SharedSentence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict: that deep-copies every value and was a fifth of an API request.
@@ -70,6 +85,10 @@ class Hit:
         data["heading_path"] = list(self.heading_path)
         data["shared_with"] = [{"doc_id": s.doc_id, "path": s.path, "place": s.place, "chunk_id": str(s.chunk_id)}
                                for s in self.shared_with]
+        if self.shared_sentence is not None:
+            data["shared_sentence"] = {"text": self.shared_sentence.text, "reports": [
+                {"doc_id": s.doc_id, "path": s.path, "place": s.place, "chunk_id": str(s.chunk_id)}
+                for s in self.shared_sentence.reports]}
         return data
 
 
@@ -77,14 +96,16 @@ class Hit:
 class SearchResponse:
     query: str
     mode: str
-    total: int  # hits after filters (and grouping) before pagination
+    total: int  # paragraphs after filters, collapsing copies (and grouping), before pagination
     hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]]  # field -> [(value, count)], counts over all matches
+    # field -> [(value, count)]: paragraphs matching the query and every *other* field's active filters
+    facets: dict[str, list[tuple[str, int]]]
     took_ms: float
     page: int
     size: int
     generation: str
-    message: str | None = None  # e.g. how a malformed query was read
+    message: str | None = None  # e.g. how a malformed query was read, no literal match, page out of range
+    literal_total: int = 0  # of `total`, those with a literal match (the rest are only close in meaning)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -20,6 +20,7 @@ bp = Blueprint("pages", __name__)
 EXAMPLE_QUERIES = ("信访积案化解做法", "法律顾问", "防范养老诈骗", "重大决策合法性审查", "普法宣传存在的问题")
 PAGE_SIZE = 10
 SEMANTIC_MARK = '<mark class="sem">'  # how the library marks the best-matching sentence of a semantic hit
+LITERAL_MARK = "<mark>"  # ... and a literal match of the query
 COMPARE_LIMIT = MAX_SIZE  # places shown on one comparison table
 DOC_NEAREST = 3  # paragraphs marked as closest in meaning when none matches the query literally
 
@@ -53,8 +54,9 @@ def _search_page(req: SearchRequest | None, response: SearchResponse | None, err
         places=places,
         health=state.searcher().health(),
         page_count=_page_count(response),
-        # explain the second highlight colour only when a hit shows it
+        # the legend explains only the highlight colours the page shows
         semantic_marks=bool(response and any(SEMANTIC_MARK in h.highlighted for h in response.hits)),
+        literal_marks=bool(response and any(LITERAL_MARK in h.highlighted for h in response.hits)),
     )
 
 
