@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -103,6 +104,28 @@ class _Parsed(NamedTuple):
     doc: Document
     overrides: str
     chunks: list[Chunk]
+
+
+# What a report's title says that its metadata already does: the place (leading administrative names),
+# the year and the kind of report. A title made only of these is shared, near verbatim, by every report
+# of a corpus and tells the model nothing about a paragraph (measured in docs/evaluation.md).
+_ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|州|盟|县|旗|区|乡|镇|街道|街|办事处|人民政府))+")
+_GENERIC_TITLE = re.compile(
+    r"人民代表大会|人民政府|办事处|政府信息公开|信息公开|法治政府建设|法治政府|法治建设|政府工作|本年度|年度|全年|关于|"
+    r"有关|推进|工作|情况|报告|总结|汇报|思路|计划|要点|及|和|的|第?[0-9一二三四五六七八九十百]+[年届次]|[0-9]+|[^\w]")
+INFORMATIVE_TITLE_CHARS = 4
+
+
+def informative_title(meta: DocumentMeta) -> str:
+    """The title when it says more than place, year and report type (a news headline, a statute's
+    article), else ""."""
+    title = meta.title or ""
+    rest = title
+    for name in (meta.place, meta.region):
+        if name:
+            rest = rest.replace(name, "")
+    rest = _GENERIC_TITLE.sub("", _ADMIN_PREFIX.sub("", rest))
+    return title if len(rest) >= INFORMATIVE_TITLE_CHARS else ""
 
 
 def embedding_input(meta: DocumentMeta, heading_path: Iterable[str], text: str, with_context: bool) -> str:

@@ -240,16 +240,20 @@ class _Translator:
             parts = [self.word(w) for w in node.words]
             glued = [q for q in (self.exact(g, GLUED_BOOST) for g in node.glued) if q is not None]
             if node.require_all:
-                if len(glued) < len(node.glued):  # a required string that can match nothing
+                if len(glued) < len(node.glued) or not (parts or glued):  # a required string matching nothing
                     return None
-                return _and(parts + glued) if parts or glued else None
-            if not parts and not glued:
+                base = _and(parts + glued)
+            elif not parts and not glued:
                 return None
-            if len(parts) == 1 and not glued:
-                return parts[0]
-            # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
-            bonus = [Query.boost_query(_and(parts), ALL_TERMS_BONUS)] if len(parts) > 1 else []
-            return _or(parts + glued + bonus)
+            elif len(parts) == 1 and not glued:
+                base = parts[0]
+            else:
+                # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
+                bonus = [Query.boost_query(_and(parts), ALL_TERMS_BONUS)] if len(parts) > 1 else []
+                base = _or(parts + glued + bonus)
+            if node.lone:  # score only: a lone character never makes a chunk match
+                base = Query.boolean_query([(Occur.Must, base), (Occur.Should, _or([self.word(w) for w in node.lone]))])
+            return base
         if isinstance(node, Phrase):
             return self.phrase(node)
         if isinstance(node, AnyOf):

@@ -308,12 +308,16 @@ def _to_whoosh(node: Node) -> wq.Query:
         parts = [_word(w) for w in node.words]
         glued = [_exact(g, GLUED_BOOST) for g in node.glued]
         if node.require_all:
-            return _and(parts + glued)
-        if len(parts) == 1 and not glued:
-            return parts[0]
-        # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
-        bonus = [wq.And(parts, boost=ALL_TERMS_BONUS)] if len(parts) > 1 else []
-        return _or(parts + glued + bonus)
+            base = _and(parts + glued)
+        elif len(parts) == 1 and not glued:
+            base = parts[0]
+        else:
+            # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
+            bonus = [wq.And(parts, boost=ALL_TERMS_BONUS)] if len(parts) > 1 else []
+            base = _or(parts + glued + bonus)
+        if node.lone:  # score only: a lone character never makes a chunk match
+            base = wq.AndMaybe(base, _or([_word(w) for w in node.lone]))
+        return base
     if isinstance(node, Phrase):
         return _phrase(node)
     if isinstance(node, AnyOf):

@@ -29,12 +29,14 @@ class Terms:
     """Analysed words. `require_all=False`: ranked OR with a bonus for matching all of them.
 
     `glued` holds the typed strings around characters the analyzer left alone inside a longer word
-    (城关乡 -> 城关 + 乡): such a character is no term of its own (乡 would match every township), it
-    counts only inside its string, which the backends match as an exact phrase (see `glued_runs`)."""
+    (城关乡 -> 城关 + 乡, see `glued_runs`); the backends match them as exact phrases. Such a character
+    (`lone`) never makes a chunk match on its own (乡 would match every township): it only adds to the
+    score of chunks that match a word or a glued string."""
 
     words: tuple[str, ...]
     require_all: bool = False
     glued: tuple[str, ...] = ()
+    lone: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ class _Item:
     negated: bool = False
     stop_only: bool = False  # a plain word made only of function words (的, 怎么, ...)
     glued: tuple[str, ...] = ()  # see Terms.glued
+    lone: tuple[str, ...] = ()
 
 
 class _Parser:
@@ -284,7 +287,8 @@ class _Parser:
             return _Item(None, words=words, raw=lex.text, stop_only=True)
         self.positive_words.extend(content)
         glued, bound = glued_runs(lex.text)
-        return _Item(None, words=tuple(w for w in content if w not in bound), raw=lex.text, glued=glued)
+        return _Item(None, words=tuple(w for w in content if w not in bound), raw=lex.text, glued=glued,
+                     lone=tuple(w for w in content if w in bound))
 
     def _parse_negated_group(self, depth: int) -> Node:
         # Words inside NOT ( … ) are not part of what the user is looking for.
@@ -305,6 +309,7 @@ class _Parser:
         must_not: list[Node] = []
         pool: list[str] = []  # optional plain words: one ranked bag
         glued: list[str] = []
+        lone: list[str] = []
         if any(not it.negated and not it.stop_only for it in items):
             items = [it for it in items if not it.stop_only]
         else:
@@ -314,16 +319,17 @@ class _Parser:
                 must_not.append(item.node if item.node is not None else Terms(item.words, True))
             elif item.node is None:
                 if item.required:
-                    must.append(Terms(item.words, require_all=True, glued=item.glued))
+                    must.append(Terms(item.words, require_all=True, glued=item.glued, lone=item.lone))
                 else:
                     pool.extend(w for w in item.words if w not in pool)
                     glued.extend(g for g in item.glued if g not in glued)
+                    lone.extend(w for w in item.lone if w not in lone)
             elif isinstance(item.node, Phrase) or item.required:
                 must.append(item.node)  # phrases are required: "…" alone returns exactly its chunks
             else:
                 should.append(item.node)
         if pool or glued:
-            should.insert(0, Terms(tuple(pool), glued=tuple(glued)))
+            should.insert(0, Terms(tuple(pool), glued=tuple(glued), lone=tuple(w for w in lone if w not in pool)))
         if not must and not must_not and len(should) == 1:
             return should[0]
         if not must_not and not should and len(must) == 1:
