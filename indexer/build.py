@@ -128,13 +128,44 @@ def informative_title(meta: DocumentMeta) -> str:
     return title if len(rest) >= INFORMATIVE_TITLE_CHARS else ""
 
 
-def embedding_input(meta: DocumentMeta, heading_path: Iterable[str], text: str, with_context: bool) -> str:
-    """The text the model sees: optionally prefixed by the title and heading path, which disambiguate
-    short paragraphs ("一是……") without changing what is shown to the user."""
-    if not with_context:
+EMBED_CONTEXTS = ("title+headings", "informative-title", "headings")
+
+
+def embedding_context(config: Config) -> str:
+    """What is put before a chunk's text for the model: "none" or one of EMBED_CONTEXTS."""
+    if not config.embed_with_context:
+        return "none"
+    if config.embed_context not in EMBED_CONTEXTS:
+        raise ValueError(f"embed_context: unknown value {config.embed_context!r}; choose from {', '.join(EMBED_CONTEXTS)}")
+    return config.embed_context
+
+
+def context_signature(config: Config) -> bool | str:
+    """embedding_context for index signatures; the two old settings keep their old value (True / False) so
+    indexes built with them are not rebuilt for nothing."""
+    context = embedding_context(config)
+    return {"title+headings": True, "none": False}.get(context, context)
+
+
+def embedding_input(meta: DocumentMeta, heading_path: Iterable[str], text: str, context: bool | str) -> str:
+    """The text the model sees: the chunk text, optionally after context that disambiguates it without
+    changing what is shown to the user. `context` is "none" / False, "title+headings" / True (title and
+    heading path), "informative-title" (the title only when it says more than place, year and report
+    type: `informative_title`), or "headings" (the heading path)."""
+    if context is True:
+        context = "title+headings"
+    if not context or context == "none":
         return text
-    context = " › ".join([p for p in (meta.title, *heading_path) if p])
-    return f"{context}\n{text}" if context else text
+    if context == "title+headings":
+        parts = [meta.title, *heading_path]
+    elif context == "informative-title":
+        parts = [informative_title(meta)]
+    elif context == "headings":
+        parts = list(heading_path)
+    else:
+        raise ValueError(f"unknown embedding context {context!r}")
+    prefix = " › ".join(p for p in parts if p)
+    return f"{prefix}\n{text}" if prefix else text
 
 
 def checkpoint(stage: str) -> None:
@@ -159,7 +190,7 @@ def _now() -> str:
 
 
 def _chunk_config_signature(config: Config) -> str:
-    return json.dumps({"max": config.max_chunk_chars, "min": config.min_chunk_chars, "ctx": config.embed_with_context,
+    return json.dumps({"max": config.max_chunk_chars, "min": config.min_chunk_chars, "ctx": context_signature(config),
                        "pipeline": PIPELINE_VERSION})
 
 
@@ -503,7 +534,8 @@ class Index:
         try:
             metas = {d.doc_id: d.meta for d in catalog.documents()}
             rows: list[ChunkRow] = list(catalog.iter_chunks())
-            texts = [embedding_input(metas[r.doc_id], r.heading_path, r.text, self.config.embed_with_context)
+            context = embedding_context(self.config)
+            texts = [embedding_input(metas[r.doc_id], r.heading_path, r.text, context)
                      for r in rows]
             ids = np.fromiter((r.chunk_id for r in rows), dtype=np.int64, count=len(rows))
             found = cache.get_many(texts)

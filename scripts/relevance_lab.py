@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.build import embedding_input  # noqa: E402
+from indexer.build import embedding_input, informative_title  # noqa: E402
 from indexer.config import Config, load_config  # noqa: E402
 from indexer.evaluation.datasets import Dataset, load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
@@ -63,7 +63,13 @@ def variants(meta, heading_path, text) -> dict[str, str]:
         "full": embedding_input(meta, heading_path, text, True),
         "none": text,
         "headings": f"{' › '.join(heading_path)}\n{text}" if heading_path else text,
+        "inftitle": f"{informative_title(meta)}\n{text}" if informative_title(meta) else text,
+        "inftitle+head": _join(" › ".join(p for p in (informative_title(meta), *heading_path) if p), text),
     }
+
+
+def _join(context: str, text: str) -> str:
+    return f"{context}\n{text}" if context else text
 
 
 def embed(texts: list[str], encoder, cache: EmbeddingCache) -> np.ndarray:
@@ -83,7 +89,7 @@ def embed(texts: list[str], encoder, cache: EmbeddingCache) -> np.ndarray:
     return out
 
 
-def collect(name: str, want: list[str]) -> Path:
+def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:
     root, corpus = DATASETS[name]
     ds = load_dataset(root, corpus)
     config = _config()
@@ -99,9 +105,33 @@ def collect(name: str, want: list[str]) -> Path:
         texts: dict[str, list[str]] = {}
         for r in rows:
             for k, t in variants(docs[r.doc_id].meta, r.heading_path, r.text).items():
-                if k in want:
+                if k in want and k != "sentences":
                     texts.setdefault(k, []).append(t)
         mats = {k: embed(t, searcher.encoder, cache) for k, t in texts.items()}
+        sent_rows: list[int] = []
+        sent_mat = None
+        if "sentences" in want:
+            from indexer.chunk import sentences
+
+            sents = []
+            for i, r in enumerate(rows):
+                for snt in sentences(r.text) or [r.text]:
+                    if len(snt.strip()) >= 4:
+                        sents.append(snt)
+                        sent_rows.append(i)
+            sent_mat = embed(sents, searcher.encoder, cache)
+            log.info("%s: %d sentences for %d chunks", name, len(sents), len(rows))
+        if "none" in mats and args_mix:
+            # Context embedded on its own (one vector per distinct context), mixed into the bare text's.
+            for label, ctx_of in (("title+head", lambda r: " › ".join(p for p in (docs[r.doc_id].meta.title, *r.heading_path) if p)),
+                                  ("head", lambda r: " › ".join(r.heading_path))):
+                ctx = [ctx_of(r) for r in rows]
+                uniq = sorted({c for c in ctx if c})
+                uvec = dict(zip(uniq, embed(uniq, searcher.encoder, cache))) if uniq else {}
+                cm = np.stack([uvec.get(c, np.zeros(mats["none"].shape[1], np.float32)) for c in ctx])
+                for a in args_mix:
+                    m = mats["none"] + a * cm
+                    mats[f"mix-{label}:{a}"] = m / np.linalg.norm(m, axis=1, keepdims=True)
         parsed = [parse_query(q.text) for q in ds.queries]
         qvecs = searcher.encoder.encode([p.semantic_text or q.text for p, q in zip(parsed, ds.queries)])
         runs = []
@@ -111,6 +141,20 @@ def collect(name: str, want: list[str]) -> Path:
                 scores = m @ qv
                 top = np.argsort(-scores)[:DEPTH]
                 lists[f"semantic:{k}"] = [(int(ids[i]), float(scores[i])) for i in top]
+            if sent_mat is not None:
+                per = np.full(len(rows), -1.0, dtype=np.float32)
+                np.maximum.at(per, np.array(sent_rows), sent_mat @ qv)
+                top = np.argsort(-per)[:DEPTH]
+                lists["semantic:sentmax"] = [(int(ids[i]), float(per[i])) for i in top]
+                # Re-ranking only: the chunk-vector top list, each rescored with its best sentence.
+                pos = {int(c): i for i, c in enumerate(ids)}
+                for base in ("none", "full", "inftitle"):
+                    if f"semantic:{base}" not in lists:
+                        continue
+                    for w in (0.3, 0.5, 0.7, 1.0):
+                        cand = lists[f"semantic:{base}"]
+                        sc = [(c, (1 - w) * x + w * float(per[pos[c]])) for c, x in cand]
+                        lists[f"semantic:{base}~sent{w}"] = sorted(sc, key=lambda cx: -cx[1])
             runs.append({"qid": q.qid, "kind": q.kind, "text": q.text, "lists": lists})
     searcher.close()
     cache.close()
@@ -159,7 +203,7 @@ def table(name: str, rankers: dict) -> None:
 
 def cmd_collect(args) -> int:
     for name in args.datasets:
-        collect(name, args.variants.split(","))
+        collect(name, args.variants.split(","), [float(a) for a in args.mix.split(",") if a])
     return 0
 
 
@@ -171,18 +215,50 @@ def cmd_variants(args) -> int:
     return 0
 
 
+def cmd_kw(args) -> int:
+    """Keyword-side variants: the context field's weight and the all-words bonus (module constants)."""
+    import indexer.fulltext.whoosh_index as W
+
+    for name in args.datasets:
+        root, corpus = DATASETS[name]
+        ds = load_dataset(root, corpus)
+        cfg = prepare_index(ds, _config(), bench_dir=BENCH_DIR)
+        searcher = Searcher.open(cfg)
+        with searcher._use() as gen:
+            docs = {d.doc_id: d for d in gen.catalog.documents()}
+            info = {r.chunk_id: (docs[r.doc_id].path, r.text) for r in gen.catalog.iter_chunks()}
+            parsed = [parse_query(q.text) for q in ds.queries]
+            rankers = {}
+            for ctx in (0.3, 0.1, 0.0):
+                for bonus in (0.5, 0.0):
+                    W.CONTEXT_BOOST, W.ALL_TERMS_BONUS = ctx, bonus
+                    lists = {q.qid: [c for c, _ in gen.fulltext.search(p, limit=DEPTH)] for q, p in zip(ds.queries, parsed)}
+                    rankers[f"ctx {ctx} bonus {bonus}"] = lists
+        searcher.close()
+        out = LAB_DIR / f"{name}-kw.pickle"
+        out.write_bytes(pickle.dumps({"dataset": ds, "info": info, "runs": [
+            {"qid": q.qid, "kind": q.kind, "text": q.text, "lists": {k: [(c, 0.0) for c in v[q.qid]] for k, v in rankers.items()}}
+            for q in ds.queries]}))
+        keys = list(rankers)
+        table(f"{name}-kw", {k: (lambda run, k=k: [c for c, _ in run["lists"][k]]) for k in keys})
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("collect")
     p.add_argument("datasets", nargs="+")
     p.add_argument("--variants", default="full,none,headings")
+    p.add_argument("--mix", default="0.1,0.2,0.3,0.5")
     p = sub.add_parser("variants")
+    p.add_argument("datasets", nargs="+")
+    p = sub.add_parser("kw")
     p.add_argument("datasets", nargs="+")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    return {"collect": cmd_collect, "variants": cmd_variants}[args.command](args)
+    return {"collect": cmd_collect, "variants": cmd_variants, "kw": cmd_kw}[args.command](args)
 
 
 if __name__ == "__main__":
