@@ -29,9 +29,10 @@ class Terms:
     """Analysed words. `require_all=False`: ranked OR with a bonus for matching all of them.
 
     `glued` holds the typed strings around characters the analyzer left alone inside a longer word
-    (城关乡 -> 城关 + 乡, see `glued_runs`); the backends match them as exact phrases. Such a character
-    (`lone`) never makes a chunk match on its own (乡 would match every township): it only adds to the
-    score of chunks that match a word or a glued string."""
+    (城关乡 -> 城关 + 乡, see `glued_runs`); the backends match them as exact phrases. `lone` holds such
+    characters and the dictionary sub-words of long words: they never make a chunk match on their own
+    (乡 would match every township), they only add to the score of chunks that match a word or a glued
+    string."""
 
     words: tuple[str, ...]
     require_all: bool = False
@@ -285,10 +286,14 @@ class _Parser:
         self.semantic_parts.append(lex.text)
         if not content:  # only function words: kept only if the query has nothing else
             return _Item(None, words=words, raw=lex.text, stop_only=True)
+        # The dictionary sub-words of long words score too (副镇长 -> 镇长, 投票决定 -> 投票), as the index holds
+        # them at the long word's position; like lone characters they never make a chunk match on their
+        # own, so what a query matches is unchanged (measured in docs/evaluation.md).
+        subwords = [t.text for t in self.analyzer.tokenize(lex.text) if t.text not in content and not is_stopword(t.text)]
         self.positive_words.extend(content)
         glued, bound = glued_runs(lex.text)
         return _Item(None, words=tuple(w for w in content if w not in bound), raw=lex.text, glued=glued,
-                     lone=tuple(w for w in content if w in bound))
+                     lone=tuple(dict.fromkeys([*(w for w in content if w in bound), *subwords])))
 
     def _parse_negated_group(self, depth: int) -> Node:
         # Words inside NOT ( … ) are not part of what the user is looking for.
