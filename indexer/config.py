@@ -71,8 +71,12 @@ class Config:
     lookup_fusion: str = "rrf"  # a known term or quoted phrase: BM25 leads
     lookup_keyword_weight: float = 1.0
     lookup_semantic_weight: float = 0.3
-    natural_keyword_weight: float = 0.2  # a question or sentence in the user's own words: semantics leads
-    natural_semantic_weight: float = 0.8
+    # A question or sentence in the user's own words: z-scores 0.3 : 0.7, each list's weight scaled by its
+    # top z-score ** fusion_confidence (fuse.convex). Chosen by leave-one-set-out cross-validation over
+    # corpora/eval, eval-townships and STARD small (docs/evaluation.md).
+    natural_keyword_weight: float = 0.3
+    natural_semantic_weight: float = 0.7
+    fusion_confidence: float = 1.0
     mixed_fusion: str = "rrf"  # a few words that are neither, with keyword_weight / semantic_weight
 
     # Generations

@@ -171,7 +171,7 @@ def to_json(result: EvalResult, config: Config, index_dir: Path) -> dict:
 
 _FUSION_SETTINGS = ("model", "embed_with_context", "embed_context", "max_chunk_chars", "candidates", "fusion", "fusion_norm", "rrf_k",
                     "route_queries", "lookup_fusion", "lookup_keyword_weight", "lookup_semantic_weight",
-                    "natural_keyword_weight", "natural_semantic_weight", "mixed_fusion", "keyword_weight",
+                    "natural_keyword_weight", "natural_semantic_weight", "fusion_confidence", "mixed_fusion", "keyword_weight",
                     "semantic_weight", "fulltext_backend", "encoder_backend")
 
 

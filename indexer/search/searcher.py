@@ -290,7 +290,8 @@ class Searcher:
             return single("semantic", semantic)
         keyword = keyword[:n]
         plan = self._weights(parsed)
-        return fuse({"keyword": keyword, "semantic": semantic}, plan.weights(), plan.method, plan.k, plan.norm)
+        return fuse({"keyword": keyword, "semantic": semantic}, plan.weights(), plan.method, plan.k, plan.norm,
+                    plan.confidence)
 
     def _weights(self, parsed: ParsedQuery) -> FusionPlan:
         """Fusion method and weights by query kind (indexer/search/routing.py)."""
