@@ -39,7 +39,7 @@ from indexer.vectors.encoder import cache_key  # noqa: E402
 
 log = logging.getLogger("relevance_lab")
 
-SHARED = Path(os.environ.get("SHARED_DIR", "/work/shared"))
+SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
 DATASETS = {
     "sample": (REPO / "corpora" / "eval", None),
     "townships": (SHARED / "eval-townships", SHARED / "eval-townships" / "corpus"),
