@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a setting for this run, e.g. --set rrf_k=20 (repeatable)")
     p.add_argument("--bench-dir", dest="bench_dir", help="where evaluation indexes are cached (default: .bench)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached evaluation index")
+    p.add_argument("--baseline", action="store_true",
+                   help="evaluate the naive pipeline instead (paragraph BM25 + bare-text embeddings + RRF k=60)")
     _add_common(p)
     return parser
 

@@ -32,8 +32,12 @@ class Config:
     encoder_backend: str = "torch"
     # Where embeddings are cached (keyed by model and text); default: <index_dir>/embeddings.sqlite.
     embedding_cache: Path | None = None
-    # Prepend title/heading path to the text that is embedded (not to the text that is shown).
+    # Put context before the text that is embedded (not the text that is shown): embed_context says which.
     embed_with_context: bool = True
+    # "informative-title": the title only when it says more than place, year and report type (a news
+    # headline, a statute's article); "title+headings": title and heading path; "headings": heading path.
+    # A near-identical report title on every paragraph drowns short ones (measured in docs/evaluation.md).
+    embed_context: str = "informative-title"
     # From this many chunks the vector index is approximate (HNSW) instead of exact:
     # ~1 ms instead of ~11 ms per query at 100k, recall@10 0.998 at hnsw_ef_search 400 (docs/benchmarks.md).
     ann_threshold: int = 50_000
@@ -73,8 +77,12 @@ class Config:
     lookup_fusion: str = "rrf"  # a known term or quoted phrase: BM25 leads
     lookup_keyword_weight: float = 1.0
     lookup_semantic_weight: float = 0.3
-    natural_keyword_weight: float = 0.2  # a question or sentence in the user's own words: semantics leads
-    natural_semantic_weight: float = 0.8
+    # A question or sentence in the user's own words: z-scores 0.3 : 0.7, each list's weight scaled by its
+    # top z-score ** fusion_confidence (fuse.convex). Chosen by leave-one-set-out cross-validation over
+    # corpora/eval, eval-townships and STARD small (docs/evaluation.md).
+    natural_keyword_weight: float = 0.3
+    natural_semantic_weight: float = 0.7
+    fusion_confidence: float = 1.0
     mixed_fusion: str = "rrf"  # a few words that are neither, with keyword_weight / semantic_weight
     # Relevance floor of the semantic side: a hit without a literal match whose cosine similarity to the
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.

@@ -37,7 +37,7 @@ from bench_common import (  # noqa: E402
     BENCH_DIR, SHARED_CACHE, RssSampler, machine_info, make_corpus, peak_rss_mb, write_json,
 )
 
-from indexer.build import Index, embedding_input  # noqa: E402
+from indexer.build import Index, embedding_context, embedding_input  # noqa: E402
 from indexer.chunk import chunk_paragraphs  # noqa: E402
 from indexer.config import Config  # noqa: E402
 from indexer.ingest import parse_file  # noqa: E402
@@ -87,7 +87,7 @@ def embedding_inputs(folder: Path, config: Config, limit: int) -> list[str]:
     for path in files[::step]:
         rel = path.relative_to(folder).as_posix()
         doc = parse_file(path, rel, config.max_file_bytes)
-        texts += [embedding_input(doc.meta, c.heading_path, c.text, config.embed_with_context)
+        texts += [embedding_input(doc.meta, c.heading_path, c.text, embedding_context(config))
                   for c in chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel)]
         if len(texts) >= limit:
             break

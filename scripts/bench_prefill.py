@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import BENCH_DIR, SHARED_CACHE, make_corpus  # noqa: E402
 
-from indexer.build import embedding_input  # noqa: E402
+from indexer.build import embedding_context, embedding_input  # noqa: E402
 from indexer.chunk import chunk_paragraphs  # noqa: E402
 from indexer.config import Config  # noqa: E402
 from indexer.ingest import parse_file  # noqa: E402
@@ -28,7 +28,7 @@ def corpus_texts(folder: Path, config: Config) -> list[str]:
         rel = path.relative_to(folder).as_posix()
         doc = parse_file(path, rel, config.max_file_bytes)
         for c in chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel):
-            texts.append(embedding_input(doc.meta, c.heading_path, c.text, config.embed_with_context))
+            texts.append(embedding_input(doc.meta, c.heading_path, c.text, embedding_context(config)))
     return texts
 
 

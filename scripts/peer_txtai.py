@@ -38,7 +38,7 @@ from bench_common import (  # noqa: E402
 )
 from bench_query import QUERIES, stard_small_config, timed_search  # noqa: E402
 
-from indexer.build import Index, embedding_input  # noqa: E402
+from indexer.build import Index, embedding_context, embedding_input  # noqa: E402
 from indexer.catalog import Catalog  # noqa: E402
 from indexer.config import Config  # noqa: E402
 from indexer.evaluation.datasets import corpus_documents  # noqa: E402
@@ -57,7 +57,7 @@ def our_chunks(config: Config) -> list[tuple[str, str, str]]:
     try:
         metas = {d.doc_id: (d.path, d.meta) for d in cat.documents()}
         return [(str(r.chunk_id), metas[r.doc_id][0], r.text,
-                 embedding_input(metas[r.doc_id][1], r.heading_path, r.text, config.embed_with_context))
+                 embedding_input(metas[r.doc_id][1], r.heading_path, r.text, embedding_context(config)))
                 for r in cat.iter_chunks()]
     finally:
         cat.close()

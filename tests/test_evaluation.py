@@ -138,3 +138,52 @@ def test_eval_command_rejects_unknown_mode_and_missing_set(tmp_path, capsys):
     assert main(["eval", str(EVAL_SET), "--modes", "hybrid,fuzzy"]) == 2
     assert "fuzzy" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "nothing")]) == 2
+
+
+# -- the naive baseline (issue 12, direction 0) -------------------------------------------------------
+
+def test_baseline_ranks_paragraphs_with_plain_bm25_and_bare_text_vectors(tiny_id_set, tmp_path, capsys, monkeypatch,
+                                                                         embedding_cache):
+    from indexer.evaluation.baseline import BM25, rrf
+
+    bm25 = BM25(["行政处罚听证权利的告知", "离婚诉讼", "听证"])
+    hits = bm25.search("行政处罚听证", 10)
+    assert [i for i, _ in hits] == [0, 2]  # paragraph 1 shares no word
+    assert rrf([[(1, 9.0), (2, 1.0)], [(2, 0.9), (3, 0.1)]])[0][0] == 2  # on both lists
+    monkeypatch.setenv("REPORTSEARCH_EMBEDDING_CACHE", str(embedding_cache))
+    out_json = tmp_path / "b.json"
+    assert main(["eval", str(tiny_id_set), "--baseline", "--bench-dir", str(tmp_path / "bench"), "--json",
+                 str(out_json), "--worst", "0", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "naive baseline" in out and "\nhybrid " in out
+    data = json.loads(out_json.read_text(encoding="utf-8"))
+    assert data["baseline"] is True and data["metrics"]["hybrid"]["all"]["recall@100"] == pytest.approx(1.0)
+    assert not (tmp_path / "bench").exists() or not any((tmp_path / "bench").glob("tiny-*"))  # builds no index
+
+
+# -- what the embedding model reads (issue 12: embed_with_context) ------------------------------------
+
+def test_a_report_title_that_only_names_place_year_and_kind_is_not_embedded():
+    from indexer.build import embedding_input, informative_title
+    from indexer.document import DocumentMeta
+
+    report = DocumentMeta(title="丰都县栗子乡人民政府2025年法治政府建设情况报告", place="栗子乡", region="丰都县", year=2025)
+    news = DocumentMeta(title="老城镇开展信访积案“百日集中化解”活动", place="老城镇")
+    statute = DocumentMeta(title="中华人民共和国民法典第一千零六十四条")
+    assert informative_title(report) == "" and informative_title(news) and informative_title(statute)
+    text = "一是健全信访积案化解机制。"
+    assert embedding_input(report, ("一、主要做法",), text, "informative-title") == text
+    assert embedding_input(news, ("一、主要做法",), text, "informative-title") == f"{news.title}\n{text}"
+    assert embedding_input(report, ("一、主要做法",), text, "headings") == f"一、主要做法\n{text}"
+    assert embedding_input(report, ("一、主要做法",), text, True).startswith(report.title + " › 一、主要做法")
+    assert embedding_input(report, ("一、主要做法",), text, False) == text
+
+
+def test_what_is_embedded_is_part_of_the_evaluation_index_key():
+    from indexer.evaluation.indexes import settings_key
+
+    keys = {settings_key(Config(embed_context=c)) for c in ("informative-title", "title+headings", "headings")}
+    keys.add(settings_key(Config(embed_with_context=False)))
+    assert len(keys) == 4
+    with pytest.raises(ValueError, match="embed_context"):
+        settings_key(Config(embed_context="everything"))

@@ -119,6 +119,25 @@ def test_subwords_let_a_short_word_find_longer_compounds(tmp_path: Path, index: 
         plain.close()
 
 
+def test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_path: Path, index: WhooshIndex) -> None:
+    # jieba cuts 城关乡 into 城关 + 乡 and 张茅 into 张 + 茅; 乡 alone is in half the sample's lines.
+    assert ids(index, "城关乡") == []  # no line mentions 城关: nothing, rather than every line with 乡
+    assert set(ids(index, "张茅")) == containing("张茅")
+    assert set(ids(index, "张茅 法律顾问")) == containing("张茅") | containing("法律顾问")
+    ix = WhooshIndex.create(tmp_path / "places")
+    texts = {1: "城关镇开展法治宣传进村入户活动。", 2: "城关乡开展法治宣传进村入户活动。", 3: "全乡开展法治宣传。",
+             4: "乡司法所开展法治宣传。"}
+    ix.add(FullTextRecord(cid, "d", t, "", "") for cid, t in texts.items())
+    ix.commit()
+    try:
+        assert ids(ix, "城关乡") == [2, 1]  # the whole name first, its sub-word next, never 乡 alone
+        assert ids(ix, "城关乡 法治宣传")[:2] == [2, 1]
+        assert ids(ix, "+城关乡 法治宣传") == [2]
+        assert set(ids(ix, "乡")) >= {4}  # a lone character typed alone is still a term
+    finally:
+        ix.close()
+
+
 # ------------------------------------------------------------------ operators
 
 

@@ -53,6 +53,10 @@ def test_subwords_let_a_short_word_find_longer_compounds(tmp_path: Path, index) 
     base.test_subwords_let_a_short_word_find_longer_compounds(tmp_path, index)
 
 
+def test_a_split_place_name_matches_as_a_name(tmp_path: Path, index) -> None:
+    base.test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_path, index)
+
+
 def test_and_or_not_and_parentheses(index) -> None:
     base.test_and_or_not_and_parentheses(index)
 

@@ -5,8 +5,12 @@ drags hybrid below one of its parts on any kind of query fails CI.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from indexer.build import Index
+from indexer.config import Config
 from indexer.dedup import contains_sentence, matched_sentence, near_duplicate_pairs
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.run import evaluate, format_table
@@ -17,14 +21,32 @@ from indexer.search.routing import QueryKind, query_kind
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 
-from conftest import EVAL_SET
+from conftest import EVAL_SET, REPO
 
 SLOGAN = "小事不出村"
+# The second evaluation set (113 report excerpts nobody tuned for) lives beside the checkout, as in CI.
+TOWNSHIPS = REPO.parent / "shared" / "eval-townships"
 
 
 @pytest.fixture(scope="module")
 def sample_eval(searcher):
     return evaluate(searcher, load_dataset(EVAL_SET))
+
+
+@pytest.fixture(scope="module")
+def townships_eval(tmp_path_factory, encoder, embedding_cache):
+    """eval-townships evaluated on an index built once for this test module (~440 chunks)."""
+    if not (TOWNSHIPS / "queries.tsv").exists():
+        pytest.skip(f"{TOWNSHIPS} not found (the shared evaluation sets sit beside the checkout)")
+    config = Config(corpus_dir=TOWNSHIPS / "corpus", index_dir=tmp_path_factory.mktemp("townships-index"),
+                    embedding_cache=embedding_cache)
+    report = Index(config, encoder).build(progress=False)
+    assert report.exit_code == 0, report.summary()
+    searcher = Searcher.open(config, encoder)
+    try:
+        return evaluate(searcher, load_dataset(TOWNSHIPS, TOWNSHIPS / "corpus"))
+    finally:
+        searcher.close()
 
 
 # -- acceptance on the sample set ------------------------------------------------------------------
@@ -33,6 +55,14 @@ def sample_eval(searcher):
 def test_hybrid_is_at_least_as_good_as_either_part_on_each_kind(sample_eval, kind):
     ndcg = {mode: sample_eval.summary(mode, kind).values["ndcg@10"] for mode in ("keyword", "semantic", "hybrid")}
     assert ndcg["hybrid"] >= max(ndcg["keyword"], ndcg["semantic"]), format_table(sample_eval)
+
+
+@pytest.mark.parametrize("kind", ["practice", "keyword", pytest.param("wording", marks=pytest.mark.xfail(
+    strict=True, reason="issue 12 open: 8 paraphrase queries, keyword alone 0.678 vs hybrid 0.643 "
+                        "(docs/evaluation.md); strict, so it fails once fixed and the mark must go"))])
+def test_hybrid_is_at_least_as_good_as_either_part_on_each_kind_of_the_townships_set(townships_eval, kind):
+    ndcg = {mode: townships_eval.summary(mode, kind).values["ndcg@10"] for mode in ("keyword", "semantic", "hybrid")}
+    assert ndcg["hybrid"] >= max(ndcg["keyword"], ndcg["semantic"]), format_table(townships_eval)
 
 
 def test_hybrid_beats_both_parts_overall_and_keeps_their_recall(sample_eval):

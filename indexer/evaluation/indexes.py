@@ -12,7 +12,7 @@ import json
 import logging
 from pathlib import Path
 
-from indexer.build import Index
+from indexer.build import Index, context_signature
 from indexer.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_documents, corpus_hash
 from indexer import dedup
@@ -34,7 +34,7 @@ def settings_key(config: Config) -> str:
     dicts += [Path(config.user_dict)] if config.user_dict else []
     data = {
         "model": config.model, "max": config.max_chunk_chars, "min": config.min_chunk_chars,
-        "ctx": config.embed_with_context, "pipeline": PIPELINE_VERSION,
+        "ctx": context_signature(config), "pipeline": PIPELINE_VERSION,
         # Backends other engineers may add settings for: part of the key when present.
         "backends": [getattr(config, name, None) for name in ("fulltext_backend", "encoder_backend")],
         "dicts": [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in dicts if p.exists()],

@@ -169,9 +169,9 @@ def to_json(result: EvalResult, config: Config, index_dir: Path) -> dict:
     }
 
 
-_FUSION_SETTINGS = ("model", "embed_with_context", "max_chunk_chars", "candidates", "fusion", "fusion_norm", "rrf_k",
+_FUSION_SETTINGS = ("model", "embed_with_context", "embed_context", "max_chunk_chars", "candidates", "fusion", "fusion_norm", "rrf_k",
                     "route_queries", "lookup_fusion", "lookup_keyword_weight", "lookup_semantic_weight",
-                    "natural_keyword_weight", "natural_semantic_weight", "mixed_fusion", "keyword_weight",
+                    "natural_keyword_weight", "natural_semantic_weight", "fusion_confidence", "mixed_fusion", "keyword_weight",
                     "semantic_weight", "fulltext_backend", "encoder_backend")
 
 
@@ -214,6 +214,8 @@ def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None)
     from indexer.evaluation.indexes import BENCH_DIR, prepare_index
 
     bench_dir = Path(getattr(args, "bench_dir", None) or BENCH_DIR)
+    if getattr(args, "baseline", False):
+        return _run_baseline(args, config, dataset, modes, bench_dir, out)
     index_config = prepare_index(dataset, config, bench_dir=bench_dir, rebuild=getattr(args, "rebuild", False))
     searcher = Searcher.open(index_config)
     try:
@@ -232,6 +234,36 @@ def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None)
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(result, index_config, index_config.index_dir),
                                               ensure_ascii=False, indent=2), encoding="utf-8")
+        print(f"wrote {args.json}", file=out)
+    return 0
+
+
+def _run_baseline(args: argparse.Namespace, config: Config, dataset: Dataset, modes: list[str], bench_dir: Path,
+                  out: TextIO) -> int:
+    import dataclasses
+
+    from indexer.evaluation.baseline import evaluate_baseline
+
+    if config.embedding_cache is None:
+        config = dataclasses.replace(config, embedding_cache=bench_dir / "embeddings.sqlite")
+    try:
+        result = evaluate_baseline(dataset, config, modes=modes)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    judged = sum(len(q.judgments) for q in dataset.queries)
+    print(f"{dataset.root} ({dataset.kind}-level): {len(dataset.queries)} queries, {judged} judged units; "
+          "naive baseline (paragraph BM25 + bare-text m3e-small + RRF k=60)", file=out)
+    print(format_table(result), file=out)
+    if args.worst:
+        print(format_worst(result, args.worst), file=out)
+    if args.trec:
+        for path in write_trec(result, args.trec):
+            print(f"wrote {path}", file=out)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"dataset": str(dataset.root), "baseline": True,
+                                               "metrics": result.table()}, ensure_ascii=False, indent=2),
+                                   encoding="utf-8")
         print(f"wrote {args.json}", file=out)
     return 0
 

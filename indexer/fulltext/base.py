@@ -27,6 +27,9 @@ from indexer.search.filters import Filters
 from indexer.search.query import ParsedQuery
 
 HEADING_SEPARATOR = " › "
+# Weight of the exact string around a lone character (Terms.glued: 城关乡 for 城关 + 乡) in both backends:
+# it stands in for the lone character, and puts chunks with the whole string above those with 城关 alone.
+GLUED_BOOST = 0.5
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from indexer.fulltext.analysis import char_grams, get_analyzer, phrase_grams
-from indexer.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
 from indexer.search.filters import Filters
 from indexer.search.query import AnyOf, Group, Node, ParsedQuery, Phrase, Terms
 
@@ -213,9 +213,9 @@ class _Translator:
                 Query.term_query(self.schema, "context", word, index_option="freq"), CONTEXT_BOOST)),
         ])
 
-    def phrase(self, node: Phrase) -> Query | None:
-        """Required: the exact characters in the chunk text; ranked by the phrase's words."""
-        grams = phrase_grams(node.text)
+    def exact(self, text: str, boost: float) -> Query | None:
+        """Chunks whose text contains these characters consecutively (punctuation and spaces aside)."""
+        grams = phrase_grams(text)
         if not grams:
             return None
         if len(grams) > 1:
@@ -224,7 +224,13 @@ class _Translator:
             exact = Query.term_query(self.schema, "grams", grams[0])
         else:  # one character: any gram that starts with it
             exact = Query.regex_query(self.schema, "grams", re.escape(grams[0]) + ".?")
-        exact = Query.boost_query(exact, PHRASE_GRAMS_BOOST)
+        return Query.boost_query(exact, boost)
+
+    def phrase(self, node: Phrase) -> Query | None:
+        """Required: the exact characters in the chunk text; ranked by the phrase's words."""
+        exact = self.exact(node.text, PHRASE_GRAMS_BOOST)
+        if exact is None:
+            return None
         if not node.words:
             return exact
         return Query.boolean_query([(Occur.Must, exact), (Occur.Should, _or([self.word(w) for w in node.words]))])
@@ -232,15 +238,22 @@ class _Translator:
     def node(self, node: Node) -> Query | None:
         if isinstance(node, Terms):
             parts = [self.word(w) for w in node.words]
-            if not parts:
-                return None
-            if len(parts) == 1:
-                return parts[0]
+            glued = [q for q in (self.exact(g, GLUED_BOOST) for g in node.glued) if q is not None]
             if node.require_all:
-                return _and(parts)
-            # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
-            bonus = Query.boost_query(_and(parts), ALL_TERMS_BONUS)
-            return Query.boolean_query([(Occur.Should, p) for p in parts] + [(Occur.Should, bonus)])
+                if len(glued) < len(node.glued) or not (parts or glued):  # a required string matching nothing
+                    return None
+                base = _and(parts + glued)
+            elif not parts and not glued:
+                return None
+            elif len(parts) == 1 and not glued:
+                base = parts[0]
+            else:
+                # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
+                bonus = [Query.boost_query(_and(parts), ALL_TERMS_BONUS)] if len(parts) > 1 else []
+                base = _or(parts + glued + bonus)
+            if node.lone:  # score only: a lone character never makes a chunk match
+                base = Query.boolean_query([(Occur.Must, base), (Occur.Should, _or([self.word(w) for w in node.lone]))])
+            return base
         if isinstance(node, Phrase):
             return self.phrase(node)
         if isinstance(node, AnyOf):

@@ -31,7 +31,7 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from indexer.fulltext.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
-from indexer.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
 from indexer.search.filters import Filters
 from indexer.search.query import AnyOf, Group, Node, ParsedQuery, Phrase, Terms
 
@@ -281,17 +281,23 @@ def _word(word: str) -> wq.Query:
     return wq.Or([wq.Term("body", word), wq.Term("context", word, boost=CONTEXT_BOOST)])
 
 
-def _phrase(node: Phrase) -> wq.Query:
-    """Required: the exact characters in the chunk text; ranked by the phrase's words."""
-    grams = phrase_grams(node.text)
+def _exact(text: str, boost: float) -> wq.Query:
+    """Chunks whose text contains these characters consecutively (punctuation and spaces aside)."""
+    grams = phrase_grams(text)
     if not grams:
         return wq.NullQuery
     if len(grams) > 1:
-        exact: wq.Query = wq.Phrase("grams", grams, boost=PHRASE_GRAMS_BOOST)
-    elif len(grams[0]) == 2:
-        exact = wq.Term("grams", grams[0], boost=PHRASE_GRAMS_BOOST)
-    else:  # one character: any gram that starts with it
-        exact = wq.Prefix("grams", grams[0], boost=PHRASE_GRAMS_BOOST)
+        return wq.Phrase("grams", grams, boost=boost)
+    if len(grams[0]) == 2:
+        return wq.Term("grams", grams[0], boost=boost)
+    return wq.Prefix("grams", grams[0], boost=boost)  # one character: any gram that starts with it
+
+
+def _phrase(node: Phrase) -> wq.Query:
+    """Required: the exact characters in the chunk text; ranked by the phrase's words."""
+    exact = _exact(node.text, PHRASE_GRAMS_BOOST)
+    if exact is wq.NullQuery:
+        return exact
     if not node.words:
         return exact
     return wq.AndMaybe(exact, _or([_word(w) for w in node.words]))
@@ -300,12 +306,18 @@ def _phrase(node: Phrase) -> wq.Query:
 def _to_whoosh(node: Node) -> wq.Query:
     if isinstance(node, Terms):
         parts = [_word(w) for w in node.words]
-        if len(parts) == 1:
-            return parts[0]
+        glued = [_exact(g, GLUED_BOOST) for g in node.glued]
         if node.require_all:
-            return wq.And(parts)
-        # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
-        return wq.Or(parts + [wq.And(parts, boost=ALL_TERMS_BONUS)])
+            base = _and(parts + glued)
+        elif len(parts) == 1 and not glued:
+            base = parts[0]
+        else:
+            # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
+            bonus = [wq.And(parts, boost=ALL_TERMS_BONUS)] if len(parts) > 1 else []
+            base = _or(parts + glued + bonus)
+        if node.lone:  # score only: a lone character never makes a chunk match
+            base = wq.AndMaybe(base, _or([_word(w) for w in node.lone]))
+        return base
     if isinstance(node, Phrase):
         return _phrase(node)
     if isinstance(node, AnyOf):
@@ -332,6 +344,8 @@ def _and(qs: list[wq.Query]) -> wq.Query:
 
 
 def _or(qs: list[wq.Query]) -> wq.Query:
+    if not qs:
+        return wq.NullQuery
     return qs[0] if len(qs) == 1 else wq.Or(qs)
 
 

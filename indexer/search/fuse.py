@@ -7,6 +7,12 @@ Two methods, chosen by `Config.fusion` (measurements in docs/evaluation.md):
   chunk missing from a list gets that list's floor (0 after min-max). Keeps *how much* better the top hit
   is, which ranks throw away: a BM25 list with one exact-term hit far ahead stays far ahead.
 The weights come from the query (see routing), so keyword lookups lean lexical and questions semantic.
+
+Confidence (`Config.fusion_confidence`, γ): with z-scores, each list's weight is also scaled by its top
+hit's z-score to the power γ. A list whose best hit stands far above the rest of its candidates (BM25 with
+one chunk holding all the rare words; a cosine clearly above the crowd) leads; a flat list (the embedding
+model finding everything about equally similar) gives way. Chosen by leave-one-set-out cross-validation
+(docs/evaluation.md).
 """
 from __future__ import annotations
 
@@ -73,12 +79,18 @@ def normalize(scores: list[float], method: str) -> tuple[list[float], float]:
     return [(s - lo) / (hi - lo) for s in scores], 0.0
 
 
-def convex(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], method: str = "minmax") -> list[Fused]:
-    """Σ_r w_r · norm_r(score): a convex combination when the weights sum to 1."""
+MIN_CONFIDENCE = 0.05  # a list whose top z-score is at most this still counts a little
+
+
+def convex(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], method: str = "minmax",
+           confidence: float = 0.0) -> list[Fused]:
+    """Σ_r w_r · c_r · norm_r(score), c_r = (top z-score of list r) ** confidence (1 without z-scores)."""
     fused = _collect(lists)
     for name, hits in lists.items():
         weight = weights.get(name, 1.0)
         norm, floor = normalize([s for _, s in hits], method)
+        if confidence and method == "zscore" and norm:
+            weight *= max(norm[0], MIN_CONFIDENCE) ** confidence
         by_id: dict[int, float] = {}
         for (chunk_id, _), value in zip(hits, norm):
             by_id.setdefault(chunk_id, value)
@@ -88,11 +100,11 @@ def convex(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float],
 
 
 def fuse(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float], method: str, k: float,
-         normalization: str = "minmax") -> list[Fused]:
+         normalization: str = "minmax", confidence: float = 0.0) -> list[Fused]:
     if method == "rrf":
         return rrf(lists, weights, k)
     if method == "convex":
-        return convex(lists, weights, normalization)
+        return convex(lists, weights, normalization, confidence)
     raise ValueError(f"unknown fusion method {method!r}; choose from {', '.join(FUSION_METHODS)}")
 
 

@@ -32,10 +32,18 @@ MAX_NESTING = 32
 
 @dataclass(frozen=True)
 class Terms:
-    """Analysed words. `require_all=False`: ranked OR with a bonus for matching all of them."""
+    """Analysed words. `require_all=False`: ranked OR with a bonus for matching all of them.
+
+    `glued` holds the typed strings around characters the analyzer left alone inside a longer word
+    (城关乡 -> 城关 + 乡, see `glued_runs`); the backends match them as exact phrases. `lone` holds such
+    characters and the dictionary sub-words of long words: they never make a chunk match on their own
+    (乡 would match every township), they only add to the score of chunks that match a word or a glued
+    string."""
 
     words: tuple[str, ...]
     require_all: bool = False
+    glued: tuple[str, ...] = ()
+    lone: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,8 @@ class _Item:
     required: bool = False
     negated: bool = False
     stop_only: bool = False  # a plain word made only of function words (的, 怎么, ...)
+    glued: tuple[str, ...] = ()  # see Terms.glued
+    lone: tuple[str, ...] = ()
 
 
 class _Parser:
@@ -282,8 +292,14 @@ class _Parser:
         self.semantic_parts.append(lex.text)
         if not content:  # only function words: kept only if the query has nothing else
             return _Item(None, words=words, raw=lex.text, stop_only=True)
+        # The dictionary sub-words of long words score too (副镇长 -> 镇长, 投票决定 -> 投票), as the index holds
+        # them at the long word's position; like lone characters they never make a chunk match on their
+        # own, so what a query matches is unchanged (measured in docs/evaluation.md).
+        subwords = [t.text for t in self.analyzer.tokenize(lex.text) if t.text not in content and not is_stopword(t.text)]
         self.positive_words.extend(content)
-        return _Item(None, words=content, raw=lex.text)
+        glued, bound = glued_runs(lex.text)
+        return _Item(None, words=tuple(w for w in content if w not in bound), raw=lex.text, glued=glued,
+                     lone=tuple(dict.fromkeys([*(w for w in content if w in bound), *subwords])))
 
     def _parse_negated_group(self, depth: int) -> Node:
         # Words inside NOT ( … ) are not part of what the user is looking for.
@@ -303,6 +319,8 @@ class _Parser:
         should: list[Node] = []
         must_not: list[Node] = []
         pool: list[str] = []  # optional plain words: one ranked bag
+        glued: list[str] = []
+        lone: list[str] = []
         if any(not it.negated and not it.stop_only for it in items):
             items = [it for it in items if not it.stop_only]
         else:
@@ -312,20 +330,58 @@ class _Parser:
                 must_not.append(item.node if item.node is not None else Terms(item.words, True))
             elif item.node is None:
                 if item.required:
-                    must.append(Terms(item.words, require_all=True))
+                    must.append(Terms(item.words, require_all=True, glued=item.glued, lone=item.lone))
                 else:
                     pool.extend(w for w in item.words if w not in pool)
+                    glued.extend(g for g in item.glued if g not in glued)
+                    lone.extend(w for w in item.lone if w not in lone)
             elif isinstance(item.node, Phrase) or item.required:
                 must.append(item.node)  # phrases are required: "…" alone returns exactly its chunks
             else:
                 should.append(item.node)
-        if pool:
-            should.insert(0, Terms(tuple(pool)))
+        if pool or glued:
+            should.insert(0, Terms(tuple(pool), glued=tuple(glued), lone=tuple(w for w in lone if w not in pool)))
         if not must and not must_not and len(should) == 1:
             return should[0]
         if not must_not and not should and len(must) == 1:
             return must[0]
         return Group(tuple(must), tuple(should), tuple(must_not))
+
+
+def _lone(word: str) -> bool:
+    """A single ideograph the analyzer could not join to its neighbours (乡 in 城关乡), not a function word."""
+    return len(word) == 1 and not word.isascii() and word.isalpha() and not is_stopword(word)
+
+
+def glued_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The exact strings that carry `text`'s lone characters, and those characters.
+
+    Each run of adjacent lone characters is taken with the content word before and after it (城关 + 乡
+    -> 城关乡; 每个 + 村 + 都请 ... -> the span up to the next content word); a function word or the edge of
+    the typed word ends the string. A word typed alone (乡) is the user's term and stays one."""
+    tokens = default_analyzer().tokenize(text, subwords=False)
+    if len(tokens) < 2:
+        return (), frozenset()
+    runs: list[str] = []
+    bound: set[str] = set()
+    free: set[str] = set()  # lone characters left standing (between function words)
+    i = 0
+    while i < len(tokens):
+        if not _lone(tokens[i].text):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and _lone(tokens[j + 1].text):
+            j += 1
+        start = tokens[i - 1].start if i > 0 and not is_stopword(tokens[i - 1].text) else tokens[i].start
+        end = tokens[j + 1].end if j + 1 < len(tokens) and not is_stopword(tokens[j + 1].text) else tokens[j].end
+        if end - start >= 2:
+            runs.append(text[start:end])
+            bound.update(t.text for t in tokens[i : j + 1])
+        else:
+            free.add(tokens[i].text)
+        i = j + 1
+    return tuple(dict.fromkeys(runs)), frozenset(bound - free)
 
 
 def _is_empty(node: Node) -> bool:

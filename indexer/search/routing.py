@@ -65,6 +65,7 @@ class FusionPlan:
     semantic_weight: float
     k: float
     norm: str
+    confidence: float = 0.0  # see fuse.convex
 
     def weights(self) -> dict[str, float]:
         return {"keyword": self.keyword_weight, "semantic": self.semantic_weight}
@@ -74,12 +75,13 @@ def fusion_plan(parsed: ParsedQuery, config: Config) -> FusionPlan:
     """The fusion method and weights for this query, from the settings for its kind."""
     c = config
     if not c.route_queries:
-        return FusionPlan(None, c.fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm)
+        return FusionPlan(None, c.fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm,
+                          c.fusion_confidence)
     kind = query_kind(parsed)
     if kind is QueryKind.LOOKUP:
         return FusionPlan(kind, c.lookup_fusion, c.lookup_keyword_weight, c.lookup_semantic_weight, c.rrf_k,
                           c.fusion_norm)
     if kind is QueryKind.NATURAL:
         return FusionPlan(kind, c.fusion, c.natural_keyword_weight, c.natural_semantic_weight, c.rrf_k,
-                          c.fusion_norm)
+                          c.fusion_norm, c.fusion_confidence)
     return FusionPlan(kind, c.mixed_fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm)

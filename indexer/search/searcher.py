@@ -313,7 +313,7 @@ class Searcher:
         else:
             plan = self._weights(parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
-                         plan.norm)
+                         plan.norm, plan.confidence)
         return self._above_floor(fused, literal), literal
 
     def _above_floor(self, fused: list[Fused], literal: set[int]) -> list[Fused]:
