@@ -71,6 +71,13 @@ class Config:
     natural_semantic_weight: float = 0.8
     mixed_fusion: str = "rrf"  # a few words that are neither, with keyword_weight / semantic_weight
 
+    # Keyword-side rewriting of plain queries (indexer/search/rewrite.py; measured in docs/evaluation.md):
+    # drop question scaffolding (怎么, 有哪些做法, 乡镇 …) and add official terms for everyday words from
+    # indexer/lexicon/colloquial.txt, weighted expansion_weight against 1.0 for the words as typed.
+    strip_scaffolding: bool = True
+    expand_colloquial: bool = True
+    expansion_weight: float = 0.5
+
     # Generations
     keep_generations: int = 3
 

@@ -30,6 +30,7 @@ from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
 from indexer.search.query import Group, ParsedQuery, Terms, parse_query
+from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import FusionPlan, fusion_plan
 from indexer.search.types import (
     MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest, SearchResponse, SharedWith,
@@ -188,6 +189,7 @@ class Searcher:
         self._current_stamp: tuple | None = None
         self._switch_lock = threading.Lock()
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
+        self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None) -> "Searcher":
@@ -274,7 +276,7 @@ class Searcher:
         if mode != "semantic" or strict:
             # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
             limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
-            keyword = gen.fulltext.search(parsed, limit=limit, filters=filters)
+            keyword = gen.fulltext.search(self.rewriter.keyword_query(parsed), limit=limit, filters=filters)
         if mode == "keyword":
             return single("keyword", keyword)
         semantic: list[tuple[int, float]] = []
