@@ -92,9 +92,13 @@ def strip_scaffolding(text: str) -> str:
     return " ".join(" ".join(kept).split())
 
 
+_SYNTAX = re.compile(r"[\"“”「」『』()（）]")
+
+
 def is_plain(parsed: ParsedQuery) -> bool:
     """Only words, no quotes, required words, operators or parentheses (their words mean what was typed)."""
-    return isinstance(parsed.root, Terms) and not parsed.root.require_all and not parsed.phrases
+    return (isinstance(parsed.root, Terms) and not parsed.root.require_all and not parsed.phrases
+            and not _SYNTAX.search(parsed.text))
 
 
 class QueryRewriter:
