@@ -100,6 +100,14 @@ def test_expansions_are_a_separate_clause_with_lower_weight():
     assert rewritten.terms == parsed.terms and rewritten.semantic_text == parsed.semantic_text
 
 
+def test_a_looked_up_official_term_is_not_pulled_towards_its_neighbours():
+    rw = QueryRewriter(read_lexicon(COLLOQUIAL_LEXICON))
+    lookup = parse_query("依申请公开")  # contains the everyday 申请公开, but is the official term itself
+    assert rw.keyword_query(lookup) is lookup
+    question = rw.keyword_query(parse_query("农村高价彩礼怎么治理")).root  # a question keeps the neighbours
+    assert {"移风易俗"} <= {w for t in question.should[1].child.should for w in t.words}
+
+
 def test_and_rule_needs_every_part():
     rw = rewriter()
     assert "法治进校园" in rw.expansions("怎么给中小学生讲法律")

@@ -21,6 +21,7 @@ from typing import Iterable
 
 from indexer.fulltext.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
 from indexer.search.query import Boosted, Group, Node, ParsedQuery, Terms, parse_query
+from indexer.search.routing import QueryKind, query_kind
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +125,19 @@ class QueryRewriter:
     def active(self) -> bool:
         return self.strip or self.expand
 
-    def expansions(self, text: str) -> list[str]:
-        """Official terms the lexicon adds for this query text, minus those the text already contains."""
+    def expansions(self, text: str, lookup: bool = False) -> list[str]:
+        """Official terms the lexicon adds for this query text, minus those the text already contains.
+
+        A `lookup` (a short term, see routing.query_kind) that already names one of a rule's official terms
+        (依申请公开 contains the everyday 申请公开) gets nothing from that rule: the user looks up that exact
+        term, and its neighbours (政府信息公开) would only push other passages in between. A question keeps
+        them (高价彩礼怎么治理 still gains 移风易俗)."""
         norm = normalize(text)
         out: list[str] = []
         for rule in self.rules:
-            if rule.matches(norm):
-                out.extend(t for t in rule.targets if t not in norm and t not in out)
+            if not rule.matches(norm) or (lookup and any(t in norm for t in rule.targets)):
+                continue
+            out.extend(t for t in rule.targets if t not in norm and t not in out)
         return out[: self.max_terms]
 
     def keyword_query(self, parsed: ParsedQuery) -> ParsedQuery:
@@ -148,7 +155,8 @@ class QueryRewriter:
         if self.expand:
             analyzer = default_analyzer()
             typed = set(base.words) if isinstance(base, Terms) else set()
-            for term in self.expansions(parsed.text):
+            lookup = query_kind(parsed) is QueryKind.LOOKUP
+            for term in self.expansions(parsed.text, lookup):
                 words = tuple(w for w in dict.fromkeys(analyzer.words(term)) if not is_stopword(w))
                 if words and not set(words) <= typed:
                     extra.append(Terms(words))
