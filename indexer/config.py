@@ -77,11 +77,6 @@ class Config:
     strip_scaffolding: bool = True
     expand_colloquial: bool = True
     expansion_weight: float = 0.5
-    # Pseudo-relevance feedback (indexer/search/feedback.py) for natural questions on the keyword side:
-    # prf_terms words from the top prf_docs keyword hits, added at prf_weight. 0 terms = off.
-    prf_terms: int = 0
-    prf_docs: int = 8
-    prf_weight: float = 0.3
 
     # Generations
     keep_generations: int = 3

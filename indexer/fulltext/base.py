@@ -95,10 +95,6 @@ class FullTextIndex(ABC):
         """Best-first (chunk_id, score) pairs for the query, restricted by the filters."""
 
     @abstractmethod
-    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        """How many committed chunks contain each word in their text (for term statistics)."""
-
-    @abstractmethod
     def close(self) -> None:
         """Release files and searchers; uncommitted changes are discarded."""
 

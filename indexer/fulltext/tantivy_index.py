@@ -182,10 +182,6 @@ class TantivyIndex(FullTextIndex):
     def count(self) -> int:
         return int(self._searcher.num_docs)
 
-    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        searcher = self._searcher
-        return {w: int(searcher.doc_freq("body", w)) for w in words}
-
     def search(self, query: ParsedQuery, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         if limit <= 0:
             return []

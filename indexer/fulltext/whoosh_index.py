@@ -264,10 +264,6 @@ class WhooshIndex(FullTextIndex):
     def count(self) -> int:
         return self._searcher().searcher.doc_count()
 
-    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        searcher = self._searcher().searcher
-        return {w: int(searcher.doc_frequency("body", w)) for w in words}
-
     def search(self, query: ParsedQuery, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         if limit <= 0:
             return []

@@ -30,9 +30,8 @@ from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
 from indexer.search.query import Group, ParsedQuery, Terms, parse_query
-from indexer.search.feedback import feedback_terms, query_words, with_feedback
-from indexer.search.rewrite import QueryRewriter, is_plain
-from indexer.search.routing import FusionPlan, QueryKind, fusion_plan, query_kind
+from indexer.search.rewrite import QueryRewriter
+from indexer.search.routing import FusionPlan, fusion_plan
 from indexer.search.types import (
     MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest, SearchResponse, SharedWith,
 )
@@ -277,7 +276,7 @@ class Searcher:
         if mode != "semantic" or strict:
             # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
             limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
-            keyword = self._keyword_search(gen, parsed, limit, filters)
+            keyword = gen.fulltext.search(self.rewriter.keyword_query(parsed), limit=limit, filters=filters)
         if mode == "keyword":
             return single("keyword", keyword)
         semantic: list[tuple[int, float]] = []
@@ -294,21 +293,6 @@ class Searcher:
         keyword = keyword[:n]
         plan = self._weights(parsed)
         return fuse({"keyword": keyword, "semantic": semantic}, plan.weights(), plan.method, plan.k, plan.norm)
-
-    def _keyword_search(self, gen: _Generation, parsed: ParsedQuery, limit: int,
-                        filters: Filters) -> list[tuple[int, float]]:
-        """BM25 for the rewritten query (rewrite.py), again with feedback words for natural questions (feedback.py)."""
-        query = self.rewriter.keyword_query(parsed)
-        hits = gen.fulltext.search(query, limit=limit, filters=filters)
-        cfg = self.config
-        if cfg.prf_terms > 0 and hits and is_plain(parsed) and query_kind(parsed) is QueryKind.NATURAL:
-            rows = gen.catalog.chunks_by_id(cid for cid, _ in hits[: cfg.prf_docs])
-            top = [(rows[cid].text, score) for cid, score in hits[: cfg.prf_docs] if cid in rows]
-            terms = feedback_terms(query_words(query.root), [t for t, _ in top], [s for _, s in top],
-                                   gen.fulltext.doc_frequencies, gen.fulltext.count(), cfg.prf_terms)
-            if terms:
-                hits = gen.fulltext.search(with_feedback(query, terms, cfg.prf_weight), limit=limit, filters=filters)
-        return hits
 
     def _weights(self, parsed: ParsedQuery) -> FusionPlan:
         """Fusion method and weights by query kind (indexer/search/routing.py)."""
