@@ -74,7 +74,7 @@ class Config:
     # Keyword-side rewriting of plain queries (indexer/search/rewrite.py; measured in docs/evaluation.md):
     # drop question scaffolding (怎么, 有哪些做法, 乡镇 …) and add official terms for everyday words from
     # indexer/lexicon/colloquial.txt, weighted expansion_weight against 1.0 for the words as typed.
-    strip_scaffolding: bool = True
+    strip_scaffolding: bool = False  # measured neutral to slightly worse on every set: off (docs/evaluation.md)
     expand_colloquial: bool = True
     expansion_weight: float = 0.5
 
