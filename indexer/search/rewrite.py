@@ -1,10 +1,11 @@
-"""Keyword-side query rewriting for plain queries: drop question scaffolding, add official vocabulary.
+"""Keyword-side query rewriting for plain queries: add official vocabulary, optionally drop question scaffolding.
 
 Researchers ask in everyday words (上访的老案子怎么处理); reports use the official ones (信访积案化解). BM25
 only sees shared words, so for the full-text retriever a plain query is rewritten as
-  (the user's words without scaffolding)  OR  expansion_weight × (official terms from the 口语→公文 lexicon)
-- scaffolding (怎么, 如何, 有哪些做法, 是怎么安排的, 的做法 …) carries no topic but matches thousands of
-  chunks (every report lists its 做法), so it only adds noise to the ranking;
+  (the user's words [without scaffolding])  OR  expansion_weight × (official terms from the 口语→公文 lexicon)
+- scaffolding (有哪些做法, 是怎么安排的, 的做法 …) carries no topic; stripping it is optional
+  (Config.strip_scaffolding, off by default: the parser already drops 怎么/如何/哪些 as function words, and
+  dropping the rest gained nothing on any evaluation set, docs/evaluation.md);
 - expansions are extra optional clauses at a lower weight: a chunk that uses the user's own words still
   ranks first, one that only uses the official term is now found at all.
 Quoted phrases, +required words, AND/OR/NOT and parentheses mean exactly what was typed: such queries are
