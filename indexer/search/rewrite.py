@@ -51,9 +51,6 @@ class Rule:
     targets: tuple[str, ...]
     line: int = 0
 
-    def matches(self, text: str) -> bool:
-        return any(all(part in text for part in alt) for alt in self.alternatives)
-
 
 def read_lexicon(path: Path) -> list[Rule]:
     """Parse a 口语→公文 lexicon (format in the file's header). Raises ValueError naming the file and line."""
@@ -106,8 +103,8 @@ def is_plain(parsed: ParsedQuery) -> bool:
 class QueryRewriter:
     """Rewrites plain queries for the keyword retriever (see the module docstring). Thread-safe."""
 
-    def __init__(self, rules: Iterable[Rule] = (), strip: bool = True, expand: bool = True,
-                 weight: float = 0.5, max_terms: int = MAX_EXPANSION_TERMS):
+    def __init__(self, rules: Iterable[Rule] = (), strip: bool = False, expand: bool = True,
+                 weight: float = 0.7, max_terms: int = MAX_EXPANSION_TERMS):
         self.rules = list(rules)
         # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
         self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
