@@ -89,6 +89,13 @@ class Config:
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
     semantic_floor: float = 0.66
 
+    # Keyword-side rewriting of plain queries (indexer/search/rewrite.py; measured in docs/evaluation.md):
+    # add official terms for everyday words from indexer/lexicon/colloquial.txt, weighted expansion_weight
+    # against 1.0 for the words as typed; optionally drop question scaffolding (有哪些做法, 是怎么安排的 …).
+    strip_scaffolding: bool = False  # measured neutral to slightly worse on every set: off (docs/evaluation.md)
+    expand_colloquial: bool = True
+    expansion_weight: float = 0.7  # 0.3–1.0 measured on every set: 0.7 best below the typed words
+
     # Generations
     keep_generations: int = 3
     # Each run checks the published generation before trusting it: presence, sizes and counts always;

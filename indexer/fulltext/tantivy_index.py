@@ -33,7 +33,7 @@ from tantivy import Occur, Query
 from indexer.fulltext.analysis import char_grams, get_analyzer, phrase_grams
 from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
 from indexer.search.filters import Filters
-from indexer.search.query import AnyOf, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.search.query import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +259,9 @@ class _Translator:
         if isinstance(node, AnyOf):
             children = [c for c in (self.node(c) for c in node.children) if c is not None]
             return _or(children) if children else None
+        if isinstance(node, Boosted):
+            child = self.node(node.child)
+            return None if child is None else Query.boost_query(child, node.boost)
         if isinstance(node, Group):
             must = [self.node(c) for c in node.must]
             if any(m is None for m in must):  # a required part that can match nothing

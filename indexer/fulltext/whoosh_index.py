@@ -33,7 +33,7 @@ from whoosh.scoring import BM25F
 from indexer.fulltext.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
 from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
 from indexer.search.filters import Filters
-from indexer.search.query import AnyOf, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.search.query import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +322,9 @@ def _to_whoosh(node: Node) -> wq.Query:
         return _phrase(node)
     if isinstance(node, AnyOf):
         return wq.Or([_to_whoosh(c) for c in node.children])
+    if isinstance(node, Boosted):
+        q = _to_whoosh(node.child)
+        return q.with_boost(q.boost * node.boost)  # a copy: NullQuery is shared
     if isinstance(node, Group):
         must = [_to_whoosh(c) for c in node.must]
         should = [_to_whoosh(c) for c in node.should]

@@ -73,7 +73,16 @@ class Group:
     must_not: tuple["Node", ...] = ()
 
 
-Node = Union[Terms, Phrase, AnyOf, Group]
+@dataclass(frozen=True)
+class Boosted:
+    """`child` scored with its weight multiplied by `boost`. Never produced by the parser: query rewriting
+    (indexer/search/rewrite.py) adds expansion terms this way, weighted below the words the user typed."""
+
+    child: "Node"
+    boost: float
+
+
+Node = Union[Terms, Phrase, AnyOf, Group, Boosted]
 
 
 @dataclass(frozen=True)

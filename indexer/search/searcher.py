@@ -31,6 +31,7 @@ from indexer.search.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
 from indexer.search.query import Group, ParsedQuery, Terms, parse_query
+from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import FusionPlan, fusion_plan
 from indexer.search.types import (
     MATCH_LITERAL, MATCH_SEMANTIC, MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest,
@@ -197,6 +198,7 @@ class Searcher:
         self._current_stamp: tuple | None = None
         self._switch_lock = threading.Lock()
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
+        self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None) -> "Searcher":
@@ -295,8 +297,15 @@ class Searcher:
         # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
         # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
         limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
-        keyword = gen.fulltext.search(parsed, limit=limit, filters=filters)
-        literal = {cid for cid, _ in keyword}
+        # Everyday words add official terms on the keyword side (search/rewrite.py); a hit found only
+        # through such a term is not a literal match of what the user typed, so "literal" asks the typed query.
+        expanded = self.rewriter.keyword_query(parsed) if mode != "semantic" else parsed
+        keyword = gen.fulltext.search(expanded, limit=limit, filters=filters)
+        found = {cid for cid, _ in keyword}
+        if expanded is parsed:
+            literal = found
+        else:
+            literal = {cid for cid, _ in gen.fulltext.search(parsed, limit=limit, filters=filters)}
         if mode == "keyword":
             return single("keyword", keyword), literal
         semantic: list[tuple[int, float]] = []
@@ -314,15 +323,15 @@ class Searcher:
             plan = self._weights(parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
-        return self._above_floor(fused, literal), literal
+        return self._above_floor(fused, found), literal
 
-    def _above_floor(self, fused: list[Fused], literal: set[int]) -> list[Fused]:
+    def _above_floor(self, fused: list[Fused], found: set[int]) -> list[Fused]:
         """Drop hits that are only near in meaning, and not near enough: a vector search always returns
         neighbours, even for a query the corpus knows nothing about (calibrated: scripts/calibrate_floor.py)."""
         floor = self.config.semantic_floor
         if floor <= 0:
             return fused
-        return [f for f in fused if f.chunk_id in literal or f.scores.get("semantic", 0.0) >= floor]
+        return [f for f in fused if f.chunk_id in found or f.scores.get("semantic", 0.0) >= floor]
 
     def _weights(self, parsed: ParsedQuery) -> FusionPlan:
         """Fusion method and weights by query kind (indexer/search/routing.py)."""

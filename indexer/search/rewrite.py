@@ -1,0 +1,172 @@
+"""Keyword-side query rewriting for plain queries: add official vocabulary, optionally drop question scaffolding.
+
+Researchers ask in everyday words (上访的老案子怎么处理); reports use the official ones (信访积案化解). BM25
+only sees shared words, so for the full-text retriever a plain query is rewritten as
+  (the user's words [without scaffolding])  OR  expansion_weight × (official terms from the 口语→公文 lexicon)
+- scaffolding (有哪些做法, 是怎么安排的, 的做法 …) carries no topic; stripping it is optional
+  (Config.strip_scaffolding, off by default: the parser already drops 怎么/如何/哪些 as function words, and
+  dropping the rest gained nothing on any evaluation set, docs/evaluation.md);
+- expansions are extra optional clauses at a lower weight: a chunk that uses the user's own words still
+  ranks first, one that only uses the official term is now found at all.
+Quoted phrases, +required words, AND/OR/NOT and parentheses mean exactly what was typed: such queries are
+never rewritten. The semantic side always embeds the query as typed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from indexer.fulltext.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
+from indexer.search.query import Boosted, Group, Node, ParsedQuery, Terms, parse_query
+from indexer.search.routing import QueryKind, query_kind
+
+log = logging.getLogger(__name__)
+
+COLLOQUIAL_LEXICON = LEXICON_DIR / "colloquial.txt"
+MAX_EXPANSION_TERMS = 12  # a query that fires many rules is drifting: keep the first (file order) terms
+
+# Question and request scaffolding, longest forms first. Replaced by a space so that the words on either
+# side are not glued into a new jieba word. Place words (乡镇, 镇里) are not scaffolding: measured, dropping
+# them loses 乡镇综合行政执法 / 法院和乡镇 queries (docs/evaluation.md).
+_SCAFFOLDING = re.compile("|".join([
+    r"(?:是|都|又|要)?(?:怎么|怎样|如何)(?:样)?(?:安排|开展|做|搞|处理|落实|推进|组织|实施|进行|操作|解决|办)的",
+    r"(?:有|采取了?|采用了?|用了?|都有)(?:哪些|什么|啥)(?:好的|具体|主要|有效的?)?"
+    r"(?:做法|举措|措施|办法|经验|方式|形式|手段|途径|渠道|方法|好办法)",
+    r"的?(?:具体|典型|好的|主要|有效)?(?:经验做法|好做法|做法|典型经验|经验)(?:有哪些|是什么|有什么)?",
+    r"怎么办|怎么样|怎么|怎样|如何|哪些|什么|是否|是不是|有没有|能不能|能否|可不可以|为什么",
+    r"请问|介绍一下|说说|讲讲|一下|平时|一般|通常",
+    r"[吗呢吧?？]",
+]))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One lexicon line: any alternative (all of its parts occur in the query) adds the targets."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    targets: tuple[str, ...]
+    line: int = 0
+
+
+def read_lexicon(path: Path) -> list[Rule]:
+    """Parse a 口语→公文 lexicon (format in the file's header). Raises ValueError naming the file and line."""
+    rules: list[Rule] = []
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        left, arrow, right = line.partition("=>")
+        alternatives = tuple(
+            tuple(normalize(p.strip()) for p in alt.split("&") if p.strip())
+            for alt in left.split("|") if alt.strip()
+        )
+        targets = tuple(dict.fromkeys(normalize(t) for t in right.split()))
+        if not arrow or not alternatives or not targets:
+            raise ValueError(f"{path}:{lineno}: expected 'everyday words => official terms', got {raw.strip()!r}")
+        short = [alt[0] for alt in alternatives if len(alt) == 1 and len(alt[0]) < 2]
+        if short:  # one character matches far too many queries
+            raise ValueError(f"{path}:{lineno}: {short[0]!r} is too short to match on its own; combine it with '&'")
+        rules.append(Rule(alternatives, targets, lineno))
+    return rules
+
+
+def strip_scaffolding(text: str) -> str:
+    """The query without question scaffolding (spaces where it was), collapsed; may be empty.
+
+    Only matches that start and end on jieba word boundaries are removed: 经验 goes in 有哪些经验 but
+    stays in 枫桥经验, 做法 goes in 的做法 but not in 怎样做法律风险把关 (做 | 法律)."""
+    tokens = default_analyzer().tokenize(text, subwords=False)
+    inside = {i for t in tokens for i in range(t.start + 1, t.end)}  # offsets that would split a word
+    kept, last = [], 0
+    for m in _SCAFFOLDING.finditer(text):
+        if m.start() in inside or m.end() in inside:
+            continue
+        kept.append(text[last : m.start()])
+        last = m.end()
+    kept.append(text[last:])
+    return " ".join(" ".join(kept).split())
+
+
+_SYNTAX = re.compile(r"[\"“”「」『』()（）]")
+
+
+def is_plain(parsed: ParsedQuery) -> bool:
+    """Only words, no quotes, required words, operators or parentheses (their words mean what was typed)."""
+    return (isinstance(parsed.root, Terms) and not parsed.root.require_all and not parsed.phrases
+            and not _SYNTAX.search(parsed.text))
+
+
+class QueryRewriter:
+    """Rewrites plain queries for the keyword retriever (see the module docstring). Thread-safe."""
+
+    def __init__(self, rules: Iterable[Rule] = (), strip: bool = False, expand: bool = True,
+                 weight: float = 0.7, max_terms: int = MAX_EXPANSION_TERMS):
+        self.rules = list(rules)
+        # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
+        self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
+        for rule in self.rules:
+            singles = [re.escape(alt[0]) for alt in rule.alternatives if len(alt) == 1]
+            combos = [alt for alt in rule.alternatives if len(alt) > 1]
+            self._compiled.append((rule, re.compile("|".join(singles)) if singles else None, combos))
+        self.strip = strip
+        self.expand = expand and bool(self.rules) and weight > 0
+        self.weight = weight
+        self.max_terms = max_terms
+
+    @classmethod
+    def from_config(cls, config) -> "QueryRewriter":
+        expand = config.expand_colloquial
+        rules = read_lexicon(COLLOQUIAL_LEXICON) if expand else []
+        if expand:
+            log.info("query expansion: %d rules from %s", len(rules), COLLOQUIAL_LEXICON)
+        return cls(rules, strip=config.strip_scaffolding, expand=expand, weight=config.expansion_weight)
+
+    @property
+    def active(self) -> bool:
+        return self.strip or self.expand
+
+    def expansions(self, text: str, lookup: bool = False) -> list[str]:
+        """Official terms the lexicon adds for this query text, minus those the text already contains.
+
+        A `lookup` (a short term, see routing.query_kind) that already names one of a rule's official terms
+        (依申请公开 contains the everyday 申请公开) gets nothing from that rule: the user looks up that exact
+        term, and its neighbours (政府信息公开) would only push other passages in between. A question keeps
+        them (高价彩礼怎么治理 still gains 移风易俗)."""
+        norm = normalize(text)
+        out: list[str] = []
+        for rule, single, combos in self._compiled:
+            hit = (single is not None and single.search(norm) is not None) or bool(combos) and any(
+                all(part in norm for part in alt) for alt in combos)
+            if not hit or (lookup and any(t in norm for t in rule.targets)):
+                continue
+            out.extend(t for t in rule.targets if t not in norm and t not in out)
+        return out[: self.max_terms]
+
+    def keyword_query(self, parsed: ParsedQuery) -> ParsedQuery:
+        """The query the full-text index should run: `parsed` itself unless it is plain and something applies."""
+        if not self.active or not is_plain(parsed):
+            return parsed
+        base: Node = parsed.root
+        if self.strip:
+            stripped = strip_scaffolding(parsed.text)
+            if stripped and stripped != parsed.text.strip():
+                candidate = parse_query(stripped).root
+                if isinstance(candidate, Terms) and candidate.words:  # else keep the words as typed
+                    base = Terms(candidate.words)
+        extra: list[Node] = []
+        if self.expand:
+            analyzer = default_analyzer()
+            typed = set(base.words) if isinstance(base, Terms) else set()
+            lookup = query_kind(parsed) is QueryKind.LOOKUP
+            for term in self.expansions(parsed.text, lookup):
+                words = tuple(w for w in dict.fromkeys(analyzer.words(term)) if not is_stopword(w))
+                if words and not set(words) <= typed:
+                    extra.append(Terms(words))
+        if not extra:
+            return parsed if base is parsed.root else dataclasses.replace(parsed, root=base)
+        expansion = Boosted(extra[0] if len(extra) == 1 else Group(should=tuple(extra)), self.weight)
+        return dataclasses.replace(parsed, root=Group(should=(base, expansion)))
