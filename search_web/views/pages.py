@@ -136,7 +136,7 @@ def _hits_in_document(doc_id: str, place: str) -> _DocumentHits:
         return _DocumentHits([], message=exc.message)
     hits = [hit for hit in response.hits if hit.doc_id == doc_id]
     literal = [hit for hit in hits if hit.keyword_rank is not None]
-    if literal or mode == "keyword":
+    if literal or mode == "keyword" or not hits:  # nothing near enough (Config.semantic_floor): no claim
         return _DocumentHits(literal, message=response.message)
     return _DocumentHits(hits[:DOC_NEAREST], nearest_only=True, message=response.message)
 
