@@ -71,8 +71,9 @@ class FusionPlan:
         return {"keyword": self.keyword_weight, "semantic": self.semantic_weight}
 
 
-def fusion_plan(parsed: ParsedQuery, config: Config) -> FusionPlan:
-    """The fusion method and weights for this query, from the settings for its kind."""
+def fusion_plan(parsed: ParsedQuery, config: Config, expanded: bool = False) -> FusionPlan:
+    """The fusion method and weights for this query, from the settings for its kind. `expanded`: the
+    keyword side runs with official terms added for the user's everyday words (search/rewrite.py)."""
     c = config
     if not c.route_queries:
         return FusionPlan(None, c.fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm,
@@ -82,6 +83,7 @@ def fusion_plan(parsed: ParsedQuery, config: Config) -> FusionPlan:
         return FusionPlan(kind, c.lookup_fusion, c.lookup_keyword_weight, c.lookup_semantic_weight, c.rrf_k,
                           c.fusion_norm)
     if kind is QueryKind.NATURAL:
-        return FusionPlan(kind, c.fusion, c.natural_keyword_weight, c.natural_semantic_weight, c.rrf_k,
-                          c.fusion_norm, c.fusion_confidence)
+        kw, sem = ((c.expanded_keyword_weight, c.expanded_semantic_weight) if expanded
+                   else (c.natural_keyword_weight, c.natural_semantic_weight))
+        return FusionPlan(kind, c.fusion, kw, sem, c.rrf_k, c.fusion_norm, c.fusion_confidence)
     return FusionPlan(kind, c.mixed_fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm)

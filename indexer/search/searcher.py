@@ -320,7 +320,7 @@ class Searcher:
         if mode == "semantic":
             fused = single("semantic", semantic)
         else:
-            plan = self._weights(parsed)
+            plan = self._weights(parsed, expanded=expanded is not parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
         return self._above_floor(fused, found), literal
@@ -333,9 +333,9 @@ class Searcher:
             return fused
         return [f for f in fused if f.chunk_id in found or f.scores.get("semantic", 0.0) >= floor]
 
-    def _weights(self, parsed: ParsedQuery) -> FusionPlan:
+    def _weights(self, parsed: ParsedQuery, expanded: bool = False) -> FusionPlan:
         """Fusion method and weights by query kind (indexer/search/routing.py)."""
-        return fusion_plan(parsed, self.config)
+        return fusion_plan(parsed, self.config, expanded)
 
     def search(self, req: SearchRequest) -> SearchResponse:
         t0 = time.perf_counter()
