@@ -72,3 +72,26 @@ def build_index(tmp_path, encoder, embedding_cache) -> Callable[..., tuple[Confi
     build.corpus = corpus  # type: ignore[attr-defined]
     build.index_dir = index_dir  # type: ignore[attr-defined]
     return build
+
+
+# -- the served app and one Chromium, for the browser tests (tests/test_web_*browser*.py) -----------------
+@pytest.fixture(scope="module")
+def server(sample_index, searcher):
+    """The app under a real waitress server on a free local port, over the sample index."""
+    from tests.webfixtures import live_server
+
+    with live_server(sample_index, searcher) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (the browser test modules skip when either is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -13,27 +13,13 @@ from urllib.parse import quote
 import pytest
 from docx import Document
 
-from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS, chromium_available, live_server
+from tests.webfixtures import CHROMIUM, chromium_available
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not chromium_available(), reason=f"{CHROMIUM} missing: apt-get install chromium")
 
 QUERY = "信访积案化解做法"
 VIEWPORT = {"width": 1366, "height": 768}
-
-
-@pytest.fixture(scope="module")
-def server(sample_index, searcher):
-    with live_server(sample_index, searcher) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import pytest
 
 from search_web.citation import cite_paragraph
 from indexer.search.types import DocumentView, ParagraphView
-from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS, SHARED_PARAGRAPH, XSS_CORPUS, chromium_available, live_server
+from tests.webfixtures import CHROMIUM, SHARED_PARAGRAPH, XSS_CORPUS, chromium_available, live_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not chromium_available(), reason=f"{CHROMIUM} missing: apt-get install chromium")
@@ -18,20 +18,6 @@ pytestmark = pytest.mark.skipif(not chromium_available(), reason=f"{CHROMIUM} mi
 QUERY = "信访积案化解做法"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def server(sample_index, searcher):
-    with live_server(sample_index, searcher) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, url_base: str, viewport: dict, mobile: bool = False):

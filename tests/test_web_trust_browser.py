@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
-from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS, chromium_available, live_server
+from tests.webfixtures import CHROMIUM, chromium_available
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not chromium_available(), reason=f"{CHROMIUM} missing: apt-get install chromium")
@@ -18,20 +18,6 @@ pytestmark = pytest.mark.skipif(not chromium_available(), reason=f"{CHROMIUM} mi
 SLOGAN_PLACES = {"大铭乡", "张茅乡", "观音堂镇"}
 SLOGAN_START = quote('"小事不出村"')
 SLOGAN_END = quote('"矛盾不上交"')
-
-
-@pytest.fixture(scope="module")
-def server(sample_index, searcher):
-    with live_server(sample_index, searcher) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
@@ -69,6 +55,11 @@ def test_paragraphs_sharing_a_slogan_are_all_listed_and_marked(page, server):
     for i in range(3):
         mark = hits.nth(i).locator(".shared-sentence").inner_text()
         assert mark.startswith("另有 2 份报告有相同表述“小事不出") and "矛盾不上交" in mark
+    link = hits.nth(0).locator(".shared-sentence a").first
+    link.click()  # opens the other report at that paragraph, with the query highlighted there
+    page.wait_for_load_state()
+    assert "#c-" in page.url and "chunk=" in page.url
+    assert "矛盾不上交" in page.locator(".para.is-target").inner_text()
 
 
 def test_a_query_without_literal_match_says_so_and_explains_only_the_blue(page, server):
