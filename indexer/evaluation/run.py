@@ -222,15 +222,7 @@ def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None)
         result = evaluate(searcher, dataset, modes)
     finally:
         searcher.close()
-    judged = sum(len(q.judgments) for q in dataset.queries)
-    print(f"{dataset.root} ({dataset.kind}-level): {len(dataset.queries)} queries, {judged} judged units; "
-          f"index {index_config.index_dir}", file=out)
-    print(format_table(result), file=out)
-    if args.worst:
-        print(format_worst(result, args.worst), file=out)
-    if args.trec:
-        for path in write_trec(result, args.trec):
-            print(f"wrote {path}", file=out)
+    _print_result(args, dataset, result, f"index {index_config.index_dir}", out)
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(result, index_config, index_config.index_dir),
                                               ensure_ascii=False, indent=2), encoding="utf-8")
@@ -251,15 +243,7 @@ def _run_baseline(args: argparse.Namespace, config: Config, dataset: Dataset, mo
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    judged = sum(len(q.judgments) for q in dataset.queries)
-    print(f"{dataset.root} ({dataset.kind}-level): {len(dataset.queries)} queries, {judged} judged units; "
-          "naive baseline (paragraph BM25 + bare-text m3e-small + RRF k=60)", file=out)
-    print(format_table(result), file=out)
-    if args.worst:
-        print(format_worst(result, args.worst), file=out)
-    if args.trec:
-        for path in write_trec(result, args.trec):
-            print(f"wrote {path}", file=out)
+    _print_result(args, dataset, result, "naive baseline (paragraph BM25 + bare-text m3e-small + RRF k=60)", out)
     if args.json:
         Path(args.json).write_text(json.dumps({"dataset": str(dataset.root), "baseline": True,
                                                "metrics": result.table()}, ensure_ascii=False, indent=2),
@@ -277,3 +261,16 @@ def apply_sets(config: Config, sets: Iterable[str]) -> Config:
             raise ValueError(f"--set {item!r}: expected KEY=VALUE")
         overrides[key.strip()] = value.strip()
     return config.with_overrides(overrides)
+
+
+def _print_result(args: argparse.Namespace, dataset: Dataset, result: EvalResult, what: str, out: TextIO) -> None:
+    """The set's size, the metrics table, the worst queries and the TREC runs asked for."""
+    judged = sum(len(q.judgments) for q in dataset.queries)
+    print(f"{dataset.root} ({dataset.kind}-level): {len(dataset.queries)} queries, {judged} judged units; "
+          f"{what}", file=out)
+    print(format_table(result), file=out)
+    if args.worst:
+        print(format_worst(result, args.worst), file=out)
+    if args.trec:
+        for path in write_trec(result, args.trec):
+            print(f"wrote {path}", file=out)
