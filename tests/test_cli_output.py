@@ -40,3 +40,16 @@ def test_stats_and_show_do_not_load_the_embedding_model(env):
     done = run(["show", "003_82ca6d383a15eea9.txt", "-v"], env)
     assert done.returncode == 0, done.stderr
     assert "大铭乡" in done.stdout and MODEL_LOADING not in done.stderr
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(env):
+    # `reportsearch show … | head -n 1`: the reader closes the pipe early; no BrokenPipeError traceback.
+    doc = sorted(p.name for p in (REPO / "corpora" / "fazhi-2023").glob("*.txt"))[0]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # what `head` does once it has its lines: the next write gets EPIPE
+    show = subprocess.Popen([sys.executable, "-m", "indexer.cli", "show", doc], stdout=write_end,
+                            stderr=subprocess.PIPE, env=env, cwd=REPO)
+    os.close(write_end)
+    err = show.stderr.read().decode()
+    assert show.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
