@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from indexer.search.query import MAX_NESTING, parse_query
-from indexer.search.types import QueryError
+from indexer.search.types import QueryError, SearchRequest
 from search_web import create_app
 from search_web.views.api import OPENAPI_PATH
 from tests.webfixtures import live_server
@@ -186,3 +186,10 @@ def test_favicon_ico_is_served(client, app):
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     assert response.data == (Path(app.static_folder) / "favicon.svg").read_bytes()
+
+
+def test_document_back_link_shows_a_quoted_query_as_typed(client, searcher):
+    doc_id = searcher.search(SearchRequest('"小事不出村"', mode="keyword")).hits[0].doc_id
+    page = client.get(f"/doc/{doc_id}", query_string={"q": '"小事不出村"', "mode": "keyword"}).get_data(as_text=True)
+    back = page[page.index('class="back"'):].split("</a>")[0]
+    assert "返回检索结果：&#34;小事不出村&#34;" in back and "“&#34;" not in back
