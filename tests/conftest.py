@@ -74,6 +74,19 @@ def build_index(tmp_path, encoder, embedding_cache) -> Callable[..., tuple[Confi
     return build
 
 
+# -- the Flask app over the sample index, through its test client (API and page tests) --------------------
+@pytest.fixture(scope="module")
+def app(sample_index, searcher):
+    from search_web import create_app
+
+    return create_app(sample_index, searcher)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
 # -- the served app and one Chromium, for the browser tests (tests/test_web_*browser*.py) -----------------
 @pytest.fixture(scope="module")
 def server(sample_index, searcher):

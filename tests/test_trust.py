@@ -16,7 +16,6 @@ from docx import Document
 
 from indexer.search.filters import Filters
 from indexer.search.types import SearchRequest
-from search_web import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 SLOGAN_PLACES = {"大铭乡", "张茅乡", "观音堂镇"}  # three different paragraphs quote 小事不出村，大事不出乡，矛盾不上交
@@ -25,11 +24,6 @@ NO_LITERAL = "老人上当受骗"  # about the 防养老诈骗 paragraphs, in wo
 NOTICE = "没有字面匹配的段落，以下为意思相近的段落"
 SLOGAN_END = quote('"矛盾不上交"')
 SLOGAN_START = quote('"小事不出村"')
-
-
-@pytest.fixture(scope="module")
-def client(sample_index, searcher):
-    return create_app(sample_index, searcher).test_client()
 
 
 def get_json(client, url: str) -> dict:

@@ -19,16 +19,6 @@ from tests.webfixtures import SHARED_PARAGRAPH, XSS_CORPUS, live_server
 QUERY = "信访积案化解做法"
 
 
-@pytest.fixture(scope="module")
-def app(sample_index, searcher):
-    return create_app(sample_index, searcher)
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
-
-
 def get_json(client, url, status=200):
     response = client.get(url)
     assert response.status_code == status, (url, response.status_code, response.data[:300])

@@ -15,21 +15,10 @@ import pytest
 
 from indexer.search.query import MAX_NESTING, parse_query
 from indexer.search.types import QueryError, SearchRequest
-from search_web import create_app
 from search_web.views.api import OPENAPI_PATH
 from tests.webfixtures import live_server
 
 QUERY = "信访积案化解做法"
-
-
-@pytest.fixture(scope="module")
-def app(sample_index, searcher):
-    return create_app(sample_index, searcher)
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture(scope="module")
