@@ -289,8 +289,8 @@ class Searcher:
 
     def _retrieve(self, gen: _Generation, parsed: ParsedQuery, mode: str,
                   filters: Filters) -> tuple[list[Fused], set[int]]:
-        """The ranked candidates (semantic-only ones below Config.semantic_floor cut off) and the ids the
-        keyword side found, i.e. the hits with a literal match."""
+        """The ranked candidates (those the keyword side did not find and whose similarity is below
+        Config.semantic_floor cut off) and the ids that match the query as typed (the literal matches)."""
         cfg = self.config
         n = cfg.candidates
         strict = is_strict(parsed.root)  # quoted phrases / AND / NOT: every hit must satisfy them
