@@ -5,7 +5,7 @@
     Searcher.open(config).search(SearchRequest("信访积案化解做法"))
 """
 from indexer.config import Config, load_config
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.types import QueryError, SearchRequest, SearchResponse
 
 __all__ = ["Config", "Filters", "Index", "QueryError", "SearchRequest", "SearchResponse", "Searcher", "load_config"]

@@ -26,7 +26,7 @@ from indexer.config import Config
 from indexer.dedup import duplicate_groups
 from indexer.faults import describe_fault, tree_size
 from indexer.document import Chunk, Document, DocumentMeta
-from indexer.fulltext import analysis
+from indexer.base import analysis
 from indexer.fulltext.base import FullTextRecord
 from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
 from indexer.generations import GenerationStore, LockHeld

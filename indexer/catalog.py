@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from indexer.document import Chunk, Document, DocumentMeta, Paragraph, SectionKind
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from indexer.config import Config, load_config
 from indexer.generations import IndexUnavailable
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.types import MODES, QueryError, SearchRequest, SearchResponse
 
 log = logging.getLogger("reportsearch")

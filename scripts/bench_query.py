@@ -27,7 +27,7 @@ from bench_common import (  # noqa: E402
 )
 
 from indexer.config import Config  # noqa: E402
-from indexer.search.filters import Filters  # noqa: E402
+from indexer.base.filters import Filters  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
 

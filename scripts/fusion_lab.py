@@ -2,8 +2,6 @@
 """Fusion grid and leave-one-set-out cross-validation over the lists `relevance_lab.py collect` pickled."""
 from __future__ import annotations
 
-import itertools
-import math
 import sys
 from pathlib import Path
 

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.config import Config  # noqa: E402
-from indexer.fulltext.analysis import GROWN_DICT, get_analyzer, normalize  # noqa: E402
+from indexer.base.analysis import GROWN_DICT, get_analyzer, normalize  # noqa: E402
 from indexer.ingest import parse_file  # noqa: E402
 from indexer.load import LoadError  # noqa: E402
 from indexer.scan import scan_corpus  # noqa: E402

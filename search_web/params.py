@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.config import Config
 from indexer.document import SectionKind
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.searcher import MAX_PAGE, MAX_PAGE_SIZE
 from indexer.search.types import MODES, QueryError, SearchRequest
 

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.fulltext.base import AnalyzerConfig, FullTextRecord
 from indexer.fulltext.whoosh_index import WhooshIndex
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.highlight import highlight
 from indexer.search.query import parse_query
 from indexer.search.types import QueryError

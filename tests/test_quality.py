@@ -14,7 +14,7 @@ from indexer.config import Config
 from indexer.dedup import contains_sentence, matched_sentence, near_duplicate_pairs
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.run import evaluate, format_table
-from indexer.fulltext.analysis import get_analyzer, read_synonyms
+from indexer.base.analysis import get_analyzer, read_synonyms
 from indexer.search.fuse import convex, rrf
 from indexer.search.query import parse_query
 from indexer.search.routing import QueryKind, query_kind

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.fulltext.analysis import default_analyzer, pack_word_offsets, unpack_word_offsets
+from indexer.base.analysis import default_analyzer, pack_word_offsets, unpack_word_offsets
 from indexer.search.highlight import query_spans, tokenized_spans
 from indexer.search.query import parse_query
 
@@ -29,7 +29,7 @@ def test_query_spans_equal_tokenized_spans(q: str) -> None:
 
 
 def test_fast_normalisation_equals_per_character_normalisation() -> None:
-    from indexer.fulltext.analysis import normalize, normalize_char
+    from indexer.base.analysis import normalize, normalize_char
 
     for text in LINES + EXTRA + ["ＡＢＣ　ｄｅｆ", "İstanbul ΣΟΦΙΑΣ", "Ǆ ǅ ǆ ß ﬁ"]:
         assert normalize(text) == "".join(normalize_char(c) for c in text), text
@@ -44,7 +44,7 @@ def test_in_memory_columns_give_the_catalog_s_facets_and_filters(searcher) -> No
     import numpy as np
 
     from indexer.catalog import _filter_sql
-    from indexer.search.filters import Filters
+    from indexer.base.filters import Filters
 
     with searcher._use() as gen:
         cols, cat = gen.columns, gen.catalog

@@ -10,7 +10,8 @@ import pytest
 from indexer.config import Config
 from indexer.fulltext.base import FullTextRecord
 from indexer.fulltext.factory import BACKENDS, backend_class
-from indexer.search.query import Boosted, Group, Terms, parse_query
+from indexer.base.querytree import Boosted, Group, Terms
+from indexer.search.query import parse_query
 from indexer.search.rewrite import COLLOQUIAL_LEXICON, QueryRewriter, Rule, read_lexicon, strip_scaffolding
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.types import QueryError, SearchRequest
 
 XINQIAO = "7起历时多年的信访积案有6起得到化解"  # 观音堂镇's 心桥工程 paragraph

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from docx import Document
 
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.types import SearchRequest
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,8 +16,8 @@ from indexer.build import Index, context_signature
 from indexer.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_documents, corpus_hash
 from indexer import dedup
-from indexer.fulltext import analysis
-from indexer.fulltext.analysis import LEXICON_FILES
+from indexer.base import analysis
+from indexer.base.analysis import LEXICON_FILES
 from indexer.generations import GenerationStore
 from indexer.ingest import PIPELINE_VERSION
 from indexer.vectors import Encoder

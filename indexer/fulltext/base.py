@@ -11,7 +11,7 @@ Contract
 - `clone(src, dst)` makes `dst` a new index with the same content as `src`, sharing unchanged
   files where the backend allows (hard links).  Writing to `dst` never changes what `src` answers,
   so a new generation can be built from the previous one while the old one is being searched.
-- The analyzer used by the query side (`indexer.fulltext.analysis.default_analyzer()`, configured
+- The analyzer used by the query side (`indexer.base.analysis.default_analyzer()`, configured
   from `Config.user_dict`) must be the one the index was built with: after a change of the user
   dictionary, rebuild the index from scratch (`AnalyzerConfig` is recorded in the index; see
   `FullTextIndex.analyzer_config`).
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from indexer.search.filters import Filters
-from indexer.search.query import ParsedQuery
+from indexer.base.filters import Filters
+from indexer.base.querytree import ParsedQuery
 
 HEADING_SEPARATOR = " › "
 # Weight of the exact string around a lone character (Terms.glued: 城关乡 for 城关 + 乡) in both backends:

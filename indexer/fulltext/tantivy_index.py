@@ -3,7 +3,7 @@
 Same fields and query semantics as the Whoosh backend (whoosh_index.py), so the two rank alike:
 - `body` (chunk text) and `context` (heading path + title, weighted CONTEXT_BOOST) hold *our* jieba tokens,
   joined by spaces and split again by tantivy's whitespace tokenizer: index and query see exactly the words
-  of indexer.fulltext.analysis.  Phrases never use word positions here (the grams field decides them), so
+  of indexer.base.analysis.  Phrases never use word positions here (the grams field decides them), so
   these fields keep term frequencies only (smaller, faster).
 - `grams` holds the text's character bigrams with positions: a quoted phrase matches exactly the chunks
   whose text contains it, as in the Whoosh backend.
@@ -30,10 +30,10 @@ from typing import Iterable
 import tantivy
 from tantivy import Occur, Query
 
-from indexer.fulltext.analysis import char_grams, get_analyzer, phrase_grams
+from indexer.base.analysis import char_grams, get_analyzer, phrase_grams
 from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
-from indexer.search.filters import Filters
-from indexer.search.query import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.base.filters import Filters
+from indexer.base.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from whoosh.analysis import Token as WhooshToken
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.scoring import BM25F
 
-from indexer.fulltext.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
+from indexer.base.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
 from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
-from indexer.search.filters import Filters
-from indexer.search.query import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.base.filters import Filters
+from indexer.base.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ FILTER_FIELDS = ("place", "level", "region", "year", "kind")
 
 
 class JiebaWhooshAnalyzer(WhooshAnalyzer):
-    """Whoosh adapter for indexer.fulltext.analysis.Analyzer.
+    """Whoosh adapter for indexer.base.analysis.Analyzer.
 
     Pickled into the index's TOC by Whoosh, so it keeps only its configuration and finds the
     (process-wide, lazily loaded) jieba analyzer again after unpickling.

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from indexer.catalog import Catalog
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 
 DOC_FACETS = ("place", "level", "region", "year")
 FACETS = (*DOC_FACETS, "kind")

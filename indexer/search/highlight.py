@@ -8,8 +8,8 @@ import functools
 import html
 import re
 
-from indexer.fulltext.analysis import Analyzer, default_analyzer, normalize
-from indexer.search.query import ParsedQuery
+from indexer.base.analysis import Analyzer, default_analyzer, normalize
+from indexer.base.querytree import ParsedQuery
 
 DEFAULT_MAX_MARKS = 50
 

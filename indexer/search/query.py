@@ -18,86 +18,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
-from indexer.fulltext.analysis import default_analyzer, is_stopword
+from indexer.base.analysis import default_analyzer, is_stopword
+from indexer.base.querytree import (AnyOf, Group, Node, ParsedQuery, Phrase, Terms, has_positive,
+                                     is_empty)
 from indexer.search.types import QueryError
 
 # Deepest parenthesis nesting accepted. Far beyond any hand-written query, far below Python's recursion
 # limit (the parser uses ~3 frames per level; 326 unclosed "(" used to overflow it and fail with a 500).
 MAX_NESTING = 32
-
-# ---------------------------------------------------------------- the tree
-
-
-@dataclass(frozen=True)
-class Terms:
-    """Analysed words. `require_all=False`: ranked OR with a bonus for matching all of them.
-
-    `glued` holds the typed strings around characters the analyzer left alone inside a longer word
-    (城关乡 -> 城关 + 乡, see `glued_runs`); the backends match them as exact phrases. `lone` holds such
-    characters and the dictionary sub-words of long words: they never make a chunk match on their own
-    (乡 would match every township), they only add to the score of chunks that match a word or a glued
-    string."""
-
-    words: tuple[str, ...]
-    require_all: bool = False
-    glued: tuple[str, ...] = ()
-    lone: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """Consecutive words, as typed between quotes (`words` is `text` analysed, sub-words excluded)."""
-
-    text: str
-    words: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    """At least one child matches (explicit OR)."""
-
-    children: tuple["Node", ...]
-
-
-@dataclass(frozen=True)
-class Group:
-    """All `must` match, no `must_not` matches; `should` adds score (and is needed if `must` is empty).
-
-    With `must` and `should` both empty the group matches every chunk not excluded by `must_not`.
-    """
-
-    must: tuple["Node", ...] = ()
-    should: tuple["Node", ...] = ()
-    must_not: tuple["Node", ...] = ()
-
-
-@dataclass(frozen=True)
-class Boosted:
-    """`child` scored with its weight multiplied by `boost`. Never produced by the parser: query rewriting
-    (indexer/search/rewrite.py) adds expansion terms this way, weighted below the words the user typed."""
-
-    child: "Node"
-    boost: float
-
-
-Node = Union[Terms, Phrase, AnyOf, Group, Boosted]
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    text: str  # the query as typed
-    root: Node
-    terms: tuple[str, ...]  # positive plain words, analysed, function words dropped
-    phrases: tuple[str, ...]  # positive quoted phrases, as typed
-    semantic_text: str  # positive words and phrases without operators or quotes, for embedding
-    warning: str | None = None
-
-    @property
-    def has_positive(self) -> bool:
-        return bool(self.terms or self.phrases)
-
 
 # ---------------------------------------------------------------- lexing
 
@@ -227,14 +156,14 @@ class _Parser:
                 self.warn.add("OR 两侧缺少检索词，已忽略该 OR")
                 continue
             alternatives.append(self.parse_and(depth))
-        alternatives = [a for a in alternatives if not _is_empty(a)]
+        alternatives = [a for a in alternatives if not is_empty(a)]
         if not alternatives:
             return Group()
         if len(alternatives) == 1:
             return alternatives[0]
-        if any(not _has_positive(a) for a in alternatives):
+        if any(not has_positive(a) for a in alternatives):
             self.warn.add("OR 的一侧只有排除条件，已忽略该侧")
-            alternatives = [a for a in alternatives if _has_positive(a)] or alternatives[:1]
+            alternatives = [a for a in alternatives if has_positive(a)] or alternatives[:1]
             if len(alternatives) == 1:
                 return alternatives[0]
         return AnyOf(tuple(alternatives))
@@ -279,7 +208,7 @@ class _Parser:
                 self.i += 1
             else:
                 self.warn.add("括号不成对，已在末尾补全右括号")
-            if _is_empty(inner):
+            if is_empty(inner):
                 return None
             return _Item(inner, negated=negated)
         if lex.kind == "PHRASE":
@@ -393,21 +322,11 @@ def glued_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     return tuple(dict.fromkeys(runs)), frozenset(bound - free)
 
 
-def _is_empty(node: Node) -> bool:
-    return isinstance(node, Group) and not (node.must or node.should or node.must_not)
-
-
-def _has_positive(node: Node) -> bool:
-    if isinstance(node, Group):
-        return bool(node.must or node.should)
-    return True
-
-
 def _join_and(a: Node, b: Node) -> Node:
     """Combine the parts before and after a stray ')' as one sequence."""
-    if _is_empty(a):
+    if is_empty(a):
         return b
-    if _is_empty(b):
+    if is_empty(b):
         return a
 
     def parts(node: Node) -> tuple[tuple[Node, ...], tuple[Node, ...], tuple[Node, ...]]:

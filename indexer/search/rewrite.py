@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from indexer.fulltext.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
-from indexer.search.query import Boosted, Group, Node, ParsedQuery, Terms, parse_query
+from indexer.base.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
+from indexer.base.querytree import Boosted, Group, Node, ParsedQuery, Terms
+from indexer.search.query import parse_query
 from indexer.search.routing import QueryKind, query_kind
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from indexer.config import Config
-from indexer.search.query import Group, ParsedQuery, Phrase, Terms
+from indexer.base.querytree import ParsedQuery, has_constraint
 
 # Words and marks that make a query a question asked in the user's own words.
 _QUESTION = re.compile(r"[?？吗呢]|怎么|怎样|如何|哪些|哪个|什么|为什么|是否|是不是|有没有|能不能|能否|可不可以|可以吗|多少|多久|谁(?!执法|管理|服务|主管|审批|决策|普法)")
@@ -30,20 +30,10 @@ class QueryKind(str, Enum):
     MIXED = "mixed"  # a few words that are neither: equal footing
 
 
-def _has_constraint(node) -> bool:
-    if isinstance(node, Phrase):
-        return True
-    if isinstance(node, Terms):
-        return node.require_all
-    if isinstance(node, Group):
-        return bool(node.must) or any(_has_constraint(c) for c in node.should)
-    return True
-
-
 def query_kind(parsed: ParsedQuery) -> QueryKind:
     text = parsed.semantic_text or parsed.text
     chars = len(_CONTENT.findall(text))
-    if parsed.phrases or _has_constraint(parsed.root):
+    if parsed.phrases or has_constraint(parsed.root):
         return QueryKind.LOOKUP
     if _QUESTION.search(parsed.text):
         return QueryKind.NATURAL

@@ -23,14 +23,15 @@ import numpy as np
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
 from indexer.dedup import MatchedSentence, SentencePool, matched_sentence
-from indexer.fulltext import analysis
+from indexer.base import analysis
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, CurrentUnreadable, GenerationStore, IndexUnavailable, ReaderHold
 from indexer.search.columns import FACETS, ChunkColumns
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.highlight import DEFAULT_MAX_MARKS, mark_spans, query_spans
-from indexer.search.query import Group, ParsedQuery, Terms, parse_query
+from indexer.base.querytree import ParsedQuery, is_strict
+from indexer.search.query import parse_query
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import FusionPlan, fusion_plan
 from indexer.search.types import (
@@ -549,16 +550,6 @@ class Searcher:
                 "documents": gen.catalog.document_count(), "chunks": gen.catalog.chunk_count(),
                 "model": gen.info.get("model", self.encoder.name),
             }
-
-
-def is_strict(node) -> bool:
-    """True when the query constrains which chunks may match (phrases, AND, NOT), so the semantic side
-    may only re-rank keyword matches; plain words are a ranked OR that semantics may extend."""
-    if isinstance(node, Terms):
-        return node.require_all
-    if isinstance(node, Group):
-        return bool(node.must or node.must_not) or any(is_strict(c) for c in node.should)
-    return True  # Phrase, explicit OR of constrained parts
 
 
 def _one_copy_per_group(fused: list[Fused], cand: _Candidates) -> list[Fused]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 
 MODES = ("hybrid", "keyword", "semantic")
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
-from indexer.search.filters import Filters
+from indexer.base.filters import Filters
 from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
 from search_web import export, ids, state
 from search_web.errors import NotFound, known_document
