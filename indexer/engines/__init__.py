@@ -1,0 +1,1 @@
+"""Storage engines behind the `Searcher` / `Index` façades (see base.py for the seam)."""

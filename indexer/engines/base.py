@@ -1,0 +1,76 @@
+"""The engine seam: what the `Searcher` façade asks of a storage engine, and nothing more.
+
+Everything above this seam is shared by every engine: query parsing, rewriting, the routing/fusion plan,
+the semantic floor, boilerplate collapsing, grouping by place, facet counting over candidates, shared
+sentences, highlighting, and the CLI / web / eval. Below it an engine answers with chunk ids, scores and
+rows. Two engines implement it:
+
+- local (indexer/engines/local.py): one published generation = SQLite catalog + Whoosh/tantivy + FAISS;
+- milvus (indexer/engines/milvus/): one collection behind an alias, BM25 + dense in Milvus.
+
+A `Snapshot` is one consistent read view (local: a generation folder; Milvus: the collection the alias
+pointed to when it was opened). The façade acquires one per query and never mixes two.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+
+import numpy as np
+
+from indexer.base.filters import Filters
+from indexer.base.querytree import ParsedQuery
+
+if TYPE_CHECKING:
+    from indexer.catalog import ChunkRow, DocRow
+    from indexer.document import Paragraph
+
+Ranked = list[tuple[int, float]]  # (chunk id, score), best first
+
+
+@dataclass(frozen=True)
+class ChunkFacts:
+    """The few small values the façade needs about every candidate (not only the shown page): which
+    document, which boilerplate group, and the facet values. Cheap to fetch for a few hundred ids."""
+
+    doc_id: str
+    dup_group: int | None
+    place: str
+    level: str
+    region: str
+    year: int | None
+    kind: str
+
+
+class Snapshot(Protocol):
+    name: str  # generation / collection name, reported in responses
+    info: dict[str, str]  # build settings (model, dims, backend, …)
+
+    # -- retrieval
+    def keyword(self, query: ParsedQuery, limit: int, filters: Filters) -> Ranked: ...
+    def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
+                 within: Sequence[int] | None = None) -> Ranked: ...
+    def vector(self, chunk_id: int) -> np.ndarray | None: ...
+
+    # -- candidates and rows
+    def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]: ...
+    def chunks(self, ids: Iterable[int]) -> dict[int, "ChunkRow"]: ...
+    def word_offsets(self, ids: Iterable[int]) -> dict[int, bytes]: ...
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, "DocRow"]: ...
+    def document_chunks(self, doc_id: str) -> list["ChunkRow"]: ...
+    def paragraphs(self, doc_id: str) -> list["Paragraph"]: ...
+    def aliases_of(self, doc_id: str) -> list[str]: ...
+    def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]: ...
+
+    # -- whole-corpus figures
+    def facet_values(self, filters: Filters) -> dict[str, list[tuple[str, int]]]: ...
+    def counts(self) -> tuple[int, int]: ...  # (documents, chunks)
+
+    def close(self) -> None: ...
+
+
+class Engine(Protocol):
+    """Opens snapshots and tells when a newer one has been published (the façade then switches)."""
+
+    def stamp(self) -> object | None: ...  # changes when a new snapshot is published; None: nothing yet
+    def open(self) -> Snapshot: ...
