@@ -3,7 +3,7 @@ with one atomic step, so readers never see a half-built index or parts of two st
 
 Layout under the index folder:
     CURRENT                  name of the published generation (replaced with os.replace)
-    generations/g000007/     catalog.sqlite, fulltext/, vectors.faiss, READY
+    generations/g000007/     one generation (its files: indexer/layout.py)
     generations/g000008.build-<pid>/   a run in progress (debris if that run was killed)
     index.lock               held (flock) by the running indexer; holds its PID and start time
 Readers hold a shared flock on generations/<name>/READY while they use a generation, so old generations
@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from indexer.layout import CURRENT, READY, GenerationLayout  # noqa: F401  (re-exported)
 from indexer.manifest import write_manifest
 
 log = logging.getLogger(__name__)
 
-CURRENT = "CURRENT"
-READY = "READY"
 _GEN_RE = re.compile(r"^g(\d{6,})$")
 _BUILD_RE = re.compile(r"^g(\d{6,})\.build-(\d+)$")
 

@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.generations import READY, CurrentUnreadable, GenerationStore
+from indexer.generations import READY, CurrentUnreadable, GenerationLayout, GenerationStore
 from indexer.manifest import read_manifest, verify_manifest
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ WHOLE = frozenset({"current", "generation", "catalog"})
 REPAIR_COMMAND = "reportsearch index --full"
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_CATALOG, _FULLTEXT, _VECTORS = GenerationLayout.CATALOG, GenerationLayout.FULLTEXT, GenerationLayout.VECTORS
 _FAISS_FLAT_HEADER = 90  # IndexIDMap2 over IndexFlat: two index headers, two vector lengths
 
 
@@ -100,11 +101,11 @@ def check_generation(path: Path, checksums: bool = True) -> list[Damage]:
 
 
 def _part_of(problem: str) -> str:
-    if problem.startswith("catalog.sqlite"):
+    if problem.startswith(_CATALOG):
         return "catalog"
-    if problem.startswith("fulltext/"):
+    if problem.startswith(_FULLTEXT + "/"):
         return "fulltext"
-    if problem.startswith("vectors.faiss"):
+    if problem.startswith(_VECTORS):
         return "vectors"
     return "generation"
 
@@ -114,29 +115,29 @@ def _check_catalog(path: Path, damage: list[Damage], pages: bool = False) -> tup
     With `pages`, also SQLite's own check of every page (PRAGMA quick_check)."""
     from indexer.catalog import Catalog
 
-    file = path / "catalog.sqlite"
+    file = GenerationLayout(path).catalog
     problem = _sqlite_file_problem(file)
     if problem:
-        damage.append(Damage("catalog", f"{path.name}/catalog.sqlite {problem}"))
+        damage.append(Damage("catalog", f"{path.name}/{_CATALOG} {problem}"))
         return None
     catalog = Catalog(file, readonly=True)
     try:
         if pages:
             result = catalog.connect().execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
-                damage.append(Damage("catalog", f"{path.name}/catalog.sqlite is damaged ({result})"))
+                damage.append(Damage("catalog", f"{path.name}/{_CATALOG} is damaged ({result})"))
                 return None
         info = catalog.info()
         chunks = catalog.chunk_count()
         documents = catalog.document_count()
     except sqlite3.DatabaseError as exc:
-        damage.append(Damage("catalog", f"{path.name}/catalog.sqlite cannot be read ({exc})"))
+        damage.append(Damage("catalog", f"{path.name}/{_CATALOG} cannot be read ({exc})"))
         return None
     finally:
         catalog.close()
     for key, found in (("chunks", chunks), ("documents", documents)):
         if key in info and info[key] != str(found):
-            damage.append(Damage("catalog", f"{path.name}/catalog.sqlite holds {found} {key}, "
+            damage.append(Damage("catalog", f"{path.name}/{_CATALOG} holds {found} {key}, "
                                             f"{info[key]} when it was built"))
             return None
     dim = int(info["dim"]) if info.get("dim", "").isdigit() else None
@@ -168,61 +169,61 @@ def _sqlite_file_problem(file: Path) -> str:
 def _check_fulltext(path: Path, chunks: int, damage: list[Damage]) -> None:
     from indexer.fulltext.factory import backend_class, detect_backend
 
-    directory = path / "fulltext"
+    directory = GenerationLayout(path).fulltext
     try:
         index = backend_class(detect_backend(directory)).open(directory)
     except FileNotFoundError:
-        damage.append(Damage("fulltext", f"{path.name}/fulltext/ is missing"))
+        damage.append(Damage("fulltext", f"{path.name}/{_FULLTEXT}/ is missing"))
         return
     except Exception as exc:  # a backend's own error for unreadable files: the index is what is broken
-        damage.append(Damage("fulltext", f"{path.name}/fulltext/ cannot be opened ({type(exc).__name__}: {exc})"))
+        damage.append(Damage("fulltext", f"{path.name}/{_FULLTEXT}/ cannot be opened ({type(exc).__name__}: {exc})"))
         return
     try:
         count = index.count()
     except Exception as exc:
-        damage.append(Damage("fulltext", f"{path.name}/fulltext/ cannot be read ({type(exc).__name__}: {exc})"))
+        damage.append(Damage("fulltext", f"{path.name}/{_FULLTEXT}/ cannot be read ({type(exc).__name__}: {exc})"))
         return
     finally:
         index.close()
     if count != chunks:
-        damage.append(Damage("fulltext", f"{path.name}/fulltext/ holds {count} chunks, the catalog {chunks}"))
+        damage.append(Damage("fulltext", f"{path.name}/{_FULLTEXT}/ holds {count} chunks, the catalog {chunks}"))
 
 
 def _check_vectors(path: Path, chunks: int, dim: int | None, damage: list[Damage]) -> None:
     """Read the FAISS header only (the file is ~2 kB per chunk): kind, dimension and count must fit the
     catalog, and the file must be long enough to hold them."""
-    file = path / "vectors.faiss"
+    file = GenerationLayout(path).vectors
     try:
         size = file.stat().st_size
         with open(file, "rb") as fh:
             head = fh.read(64)
     except FileNotFoundError:
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss is missing"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} is missing"))
         return
     except OSError as exc:
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss cannot be read ({exc.strerror or exc})"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} cannot be read ({exc.strerror or exc})"))
         return
     if len(head) < 45 or head[:4] != b"IxM2":
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss is not a vector index (garbled or empty)"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} is not a vector index (garbled or empty)"))
         return
     d, ntotal = struct.unpack("<iq", head[4:16])
     inner = head[37:41]
     if dim is not None and d != dim:
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss has dimension {d}, the catalog {dim}"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} has dimension {d}, the catalog {dim}"))
     elif inner == b"IxFI" and ntotal != chunks:
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss holds {ntotal} vectors, the catalog {chunks} chunks"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} holds {ntotal} vectors, the catalog {chunks} chunks"))
     elif ntotal < chunks:  # an extended HNSW graph may also hold removed chunks' vectors, never fewer
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss holds {ntotal} vectors, the catalog {chunks} chunks"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} holds {ntotal} vectors, the catalog {chunks} chunks"))
     elif inner == b"IxFI" and size != _FAISS_FLAT_HEADER + ntotal * (4 * d + 8):
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss has {size:,} bytes, "
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} has {size:,} bytes, "
                                         f"{_FAISS_FLAT_HEADER + ntotal * (4 * d + 8):,} expected (truncated?)"))
     elif size < ntotal * (4 * d + 8):
-        damage.append(Damage("vectors", f"{path.name}/vectors.faiss has {size:,} bytes, too few for {ntotal} vectors"))
+        damage.append(Damage("vectors", f"{path.name}/{_VECTORS} has {size:,} bytes, too few for {ntotal} vectors"))
 
 
 def catalog_unreadable(path: Path) -> Damage:
     """The damage an indexing run records when reading the catalog failed although the check passed."""
-    return Damage("catalog", f"{path.name}/catalog.sqlite cannot be read")
+    return Damage("catalog", f"{path.name}/{_CATALOG} cannot be read")
 
 
 def repair_action(published: Published) -> str:

@@ -12,8 +12,9 @@ import os
 import zlib
 from pathlib import Path
 
-MANIFEST = "MANIFEST.json"
-_SKIP = frozenset({MANIFEST, "READY"})  # READY is written after the manifest; readers flock it
+from indexer.layout import MANIFEST, READY
+
+_SKIP = frozenset({MANIFEST, READY})  # READY is written after the manifest; readers flock it
 
 
 def _crc32(path: Path) -> int:

@@ -25,7 +25,8 @@ from indexer.config import Config
 from indexer.dedup import MatchedSentence, SentencePool, matched_sentence
 from indexer.base import analysis
 from indexer.fulltext.factory import open_fulltext
-from indexer.generations import CURRENT, CurrentUnreadable, GenerationStore, IndexUnavailable, ReaderHold
+from indexer.generations import (CURRENT, CurrentUnreadable, GenerationLayout, GenerationStore, IndexUnavailable,
+                                 ReaderHold)
 from indexer.search.columns import FACETS, ChunkColumns
 from indexer.base.filters import Filters
 from indexer.search.fuse import Fused, fuse, single
@@ -91,10 +92,10 @@ class _Generation:
         self.path = path
         self.hold = ReaderHold(path)
         try:
-            self.catalog = Catalog(path / "catalog.sqlite", readonly=True)
+            self.catalog = Catalog(GenerationLayout(path).catalog, readonly=True)
             self.info = self.catalog.info()
-            self.fulltext = open_fulltext(path / "fulltext", config)
-            self.vectors = VectorIndex.load(path / "vectors.faiss")
+            self.fulltext = open_fulltext(GenerationLayout(path).fulltext, config)
+            self.vectors = VectorIndex.load(GenerationLayout(path).vectors)
             self.columns = ChunkColumns(self.catalog)
         except Exception:
             self.hold.release()

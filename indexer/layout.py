@@ -1,0 +1,47 @@
+"""The file layout of the index folder and of one generation: the one place their names are written.
+
+    <index_dir>/CURRENT                  name of the published generation
+    <index_dir>/generations/g000007/     catalog.sqlite, fulltext/, vectors.faiss, MANIFEST.json, READY
+
+A leaf module (no imports from the project) so that `generations`, `manifest`, `integrity`, the build
+and the searcher can all use it without an import cycle."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+CURRENT = "CURRENT"
+READY = "READY"
+MANIFEST = "MANIFEST.json"
+
+
+@dataclass(frozen=True)
+class GenerationLayout:
+    """The files of one generation folder."""
+
+    root: Path
+
+    CATALOG: ClassVar[str] = "catalog.sqlite"
+    FULLTEXT: ClassVar[str] = "fulltext"
+    VECTORS: ClassVar[str] = "vectors.faiss"
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / self.CATALOG
+
+    @property
+    def fulltext(self) -> Path:
+        return self.root / self.FULLTEXT
+
+    @property
+    def vectors(self) -> Path:
+        return self.root / self.VECTORS
+
+    @property
+    def ready(self) -> Path:
+        return self.root / READY
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
