@@ -18,11 +18,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from indexer.config import Config
+
 log = logging.getLogger(__name__)
 
 BROAD_FILTER = 0.3  # filters keeping at least this share of the vectors are applied after the search
 HNSW_EF_CONSTRUCTION = 80
-MAX_STALE = 0.1  # share of removed chunks' vectors an extended HNSW graph may carry before it is rebuilt
+# The graph's defaults are the configuration's (one home: indexer/config.py); callers normally pass the config.
+HNSW_M, HNSW_EF_SEARCH, MAX_STALE = Config.hnsw_m, Config.hnsw_ef_search, Config.hnsw_max_stale
 SUBSET_BLOCK = 4096  # stored vectors scored per step of an exact search over a filter's vectors
 
 # One query vector is searched on one OpenMP thread: with both cores busy (other requests, a build), FAISS's
@@ -56,8 +59,8 @@ class VectorIndex:
         self._matrix = _stored_matrix(inner)
 
     @classmethod
-    def build(cls, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int, hnsw_m: int = 32,
-              hnsw_ef_search: int = 400) -> "VectorIndex":
+    def build(cls, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int, hnsw_m: int = HNSW_M,
+              hnsw_ef_search: int = HNSW_EF_SEARCH) -> "VectorIndex":
         _set_threads(single=False)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32).reshape(-1, dim)
@@ -77,7 +80,7 @@ class VectorIndex:
 
     @classmethod
     def build_from(cls, previous: Path | None, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int,
-                   hnsw_m: int = 32, hnsw_ef_search: int = 400,
+                   hnsw_m: int = HNSW_M, hnsw_ef_search: int = HNSW_EF_SEARCH,
                    max_stale: float = MAX_STALE) -> tuple["VectorIndex", str]:
         """The index for a new generation: the previous generation's HNSW graph extended with the new
         vectors when that is safe, else a fresh build. Returns (index, "extended" | "built").
