@@ -58,9 +58,6 @@ CREATE TABLE IF NOT EXISTS word_offsets (     -- the analyzer's word/sub-word of
 );
 """
 
-FACET_FIELDS = ("place", "level", "region", "year", "kind")
-
-
 @dataclass(frozen=True)
 class DocRow:
     doc_id: str
@@ -131,10 +128,6 @@ class Catalog:
         self._local = threading.local()
 
     # -- info ----------------------------------------------------------------------------------
-    def get_info(self, key: str, default: str = "") -> str:
-        row = self.connect().execute("SELECT value FROM info WHERE key=?", (key,)).fetchone()
-        return row[0] if row else default
-
     def info(self) -> dict[str, str]:
         return dict(self.connect().execute("SELECT key, value FROM info").fetchall())
 
@@ -349,10 +342,6 @@ class Catalog:
     def put_word_offsets(self, offsets: Iterable[tuple[int, bytes | None]]) -> None:
         with self.connect() as conn:
             conn.executemany("INSERT OR REPLACE INTO word_offsets(chunk_id, offsets) VALUES(?, ?)", offsets)
-
-    def clear_word_offsets(self) -> None:
-        with self.connect() as conn:
-            conn.execute("DELETE FROM word_offsets")
 
     def word_offsets(self, ids: Iterable[int]) -> dict[int, bytes]:
         """chunk_id -> packed offsets for the given chunks that have them (none in catalogs written before

@@ -15,7 +15,6 @@ Two levels:
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 import zlib
@@ -39,13 +38,6 @@ _PRIME = np.uint64((1 << 61) - 1)
 
 def normalize(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
-
-
-def normalized_key(text: str) -> str | None:
-    norm = normalize(text)
-    if len(norm) < MIN_CHARS:
-        return None
-    return hashlib.blake2b(norm.encode(), digest_size=12).hexdigest()
 
 
 def shingles(norm: str, size: int = SHINGLE) -> set[str]:
