@@ -62,7 +62,6 @@ def scan_corpus(root: Path, follow_external_symlinks: bool = False) -> ScanResul
     root = root.resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root}")
-    root_str = str(root)
     seen_dirs: set[tuple[int, int]] = set()
 
     def on_error(exc: OSError) -> None:
@@ -70,13 +69,6 @@ def scan_corpus(root: Path, follow_external_symlinks: bool = False) -> ScanResul
         rel = "" if rel == "." else rel
         result.failed_dirs.append(rel)
         result.failures.append(FileFailure(rel or ".", f"cannot read folder: {exc.strerror or exc}"))
-
-    def leaves_corpus(path: Path) -> str | None:
-        """The target of a symlink that points out of the corpus (None: not a link, or inside)."""
-        if follow_external_symlinks or not path.is_symlink():
-            return None
-        target = os.path.realpath(path)
-        return None if _inside(target, root_str) else target
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=on_error):
         here = Path(dirpath)
@@ -86,58 +78,69 @@ def scan_corpus(root: Path, follow_external_symlinks: bool = False) -> ScanResul
             dirnames[:] = []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
-        kept = []
-        for d in sorted(dirnames):
-            if _is_ignored(d):
-                continue
-            sub = here / d
-            if sub.is_symlink():
-                target = os.path.realpath(sub)
-                if _inside(os.path.realpath(here), target):
-                    result.skipped.append(FileFailure(_relative(sub, root), "symlink loop: links to a folder above it"))
-                    continue
-                if _inside(target, root_str):
-                    # Its files are indexed under their own paths (not under whichever name sorts first).
-                    log.debug("not walking %s: links to %s inside the corpus", _relative(sub, root), target)
-                    continue
-                if not follow_external_symlinks:
-                    result.skipped.append(FileFailure(_relative(sub, root), _outside_reason(target)))
-                    continue
-            kept.append(d)
-        dirnames[:] = kept
+        dirnames[:] = [d for d in sorted(dirnames) if _walk_into(here, d, root, follow_external_symlinks, result)]
         for name in sorted(filenames):
-            if _is_ignored(name):
-                continue
-            path = here / name
-            rel = _relative(path, root)
-            if not is_supported(path):
-                if name not in SIDECAR_NAMES:
-                    log.debug("skipping unsupported file %s", rel)
-                continue
-            try:
-                fst = path.stat()  # follows symlinks; a loop or dangling link raises here
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    result.skipped.append(FileFailure(rel, "symlink loop"))
-                else:
-                    result.failures.append(FileFailure(rel, f"cannot read file: {exc.strerror or exc}"))
-                continue
-            target = leaves_corpus(path)
-            if target is not None:
-                result.skipped.append(FileFailure(rel, _outside_reason(target)))
-                continue
-            if not stat.S_ISREG(fst.st_mode):
-                # Opening a FIFO blocks until someone writes to it: never open anything but a regular file.
-                kind = next((k for test, k in _SPECIAL_KINDS if test(fst.st_mode)), "not a regular file")
-                result.skipped.append(FileFailure(rel, f"not a regular file ({kind}); not read"))
-                continue
-            if not os.access(path, os.R_OK):
-                result.failures.append(FileFailure(rel, "cannot read file: permission denied"))
-                continue
-            result.files.append(CorpusFile(path, rel, fst.st_size, fst.st_mtime_ns))
+            _add_file(here, name, root, follow_external_symlinks, result)
     for s in result.skipped:
         log.warning("skipped %s: %s", s.path, s.reason)
     return result
+
+
+def _walk_into(here: Path, d: str, root: Path, follow_external_symlinks: bool, result: ScanResult) -> bool:
+    """Whether to walk the sub-folder `d` of `here`; a symlinked one that loops or leaves the corpus is
+    recorded as skipped."""
+    if _is_ignored(d):
+        return False
+    sub = here / d
+    if not sub.is_symlink():
+        return True
+    target = os.path.realpath(sub)
+    if _inside(os.path.realpath(here), target):
+        result.skipped.append(FileFailure(_relative(sub, root), "symlink loop: links to a folder above it"))
+        return False
+    if _inside(target, str(root)):
+        # Its files are indexed under their own paths (not under whichever name sorts first).
+        log.debug("not walking %s: links to %s inside the corpus", _relative(sub, root), target)
+        return False
+    if not follow_external_symlinks:
+        result.skipped.append(FileFailure(_relative(sub, root), _outside_reason(target)))
+        return False
+    return True
+
+
+def _add_file(here: Path, name: str, root: Path, follow_external_symlinks: bool, result: ScanResult) -> None:
+    """List the file `name` of `here` if it is a supported, readable, regular file inside the corpus;
+    otherwise record why not (failed: a document that cannot be read; skipped: not a document)."""
+    if _is_ignored(name):
+        return
+    path = here / name
+    rel = _relative(path, root)
+    if not is_supported(path):
+        if name not in SIDECAR_NAMES:
+            log.debug("skipping unsupported file %s", rel)
+        return
+    try:
+        fst = path.stat()  # follows symlinks; a loop or dangling link raises here
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            result.skipped.append(FileFailure(rel, "symlink loop"))
+        else:
+            result.failures.append(FileFailure(rel, f"cannot read file: {exc.strerror or exc}"))
+        return
+    if not follow_external_symlinks and path.is_symlink():
+        target = os.path.realpath(path)
+        if not _inside(target, str(root)):
+            result.skipped.append(FileFailure(rel, _outside_reason(target)))
+            return
+    if not stat.S_ISREG(fst.st_mode):
+        # Opening a FIFO blocks until someone writes to it: never open anything but a regular file.
+        kind = next((k for test, k in _SPECIAL_KINDS if test(fst.st_mode)), "not a regular file")
+        result.skipped.append(FileFailure(rel, f"not a regular file ({kind}); not read"))
+        return
+    if not os.access(path, os.R_OK):
+        result.failures.append(FileFailure(rel, "cannot read file: permission denied"))
+        return
+    result.files.append(CorpusFile(path, rel, fst.st_size, fst.st_mtime_ns))
 
 
 def _outside_reason(target: str) -> str:
