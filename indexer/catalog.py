@@ -8,78 +8,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from indexer.document import Chunk, Document, DocumentMeta, Paragraph, SectionKind
+from indexer.document import Chunk, Document, Paragraph, SectionKind
 from indexer.base.filters import Filters
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    fmt TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    overrides TEXT NOT NULL DEFAULT '',
-    title TEXT NOT NULL, place TEXT NOT NULL, level TEXT NOT NULL, region TEXT NOT NULL,
-    year INTEGER, date TEXT NOT NULL,
-    paragraphs TEXT NOT NULL,
-    indexed_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
-CREATE TABLE IF NOT EXISTS aliases (          -- identical files under other names: indexed once
-    path TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id INTEGER PRIMARY KEY,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    paragraph_index INTEGER NOT NULL,
-    part INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    heading_path TEXT NOT NULL,   -- JSON list
-    section_kind TEXT NOT NULL,
-    dup_group INTEGER              -- chunks with the same group id say the same thing (boilerplate)
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, paragraph_index, part);
-CREATE INDEX IF NOT EXISTS chunks_dup ON chunks(dup_group);
-CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS minhash (chunk_id INTEGER PRIMARY KEY, sig BLOB NOT NULL);  -- dedup signatures
-CREATE TABLE IF NOT EXISTS word_offsets (     -- the analyzer's word/sub-word offsets of each chunk's text
-    chunk_id INTEGER PRIMARY KEY,
-    offsets BLOB                               -- uint16 pairs (analysis.pack_word_offsets); NULL: too long
-);
-"""
-
-@dataclass(frozen=True)
-class DocRow:
-    doc_id: str
-    path: str
-    fmt: str
-    content_hash: str
-    size: int
-    mtime_ns: int
-    overrides: str
-    meta: DocumentMeta
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    chunk_id: int
-    doc_id: str
-    paragraph_index: int
-    part: int
-    text: str
-    heading_path: tuple[str, ...]
-    section_kind: str
-    dup_group: int | None
+from indexer.catalog_rows import SCHEMA, ChunkRow, DocRow, chunk_row, doc_row  # noqa: F401  (rows re-exported)
 
 
 class Catalog:
@@ -144,7 +80,7 @@ class Catalog:
             "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
             " year, date FROM documents ORDER BY path"
         )
-        return [_doc_row(r) for r in rows]
+        return [doc_row(r) for r in rows]
 
     def document(self, doc_id: str) -> DocRow | None:
         row = self.connect().execute(
@@ -152,7 +88,7 @@ class Catalog:
             " year, date FROM documents WHERE doc_id=?",
             (doc_id,),
         ).fetchone()
-        return _doc_row(row) if row else None
+        return doc_row(row) if row else None
 
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
         ids = list(set(doc_ids))
@@ -164,7 +100,7 @@ class Catalog:
                 f" year, date FROM documents WHERE doc_id IN ({marks})",
                 batch,
             ):
-                out[r[0]] = _doc_row(r)
+                out[r[0]] = doc_row(r)
         return out
 
     def paragraphs(self, doc_id: str) -> list[Paragraph]:
@@ -310,7 +246,7 @@ class Catalog:
                 f" FROM chunks WHERE chunk_id IN ({marks})",
                 batch,
             ):
-                out[r[0]] = _chunk_row(r)
+                out[r[0]] = chunk_row(r)
         return out
 
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
@@ -319,7 +255,7 @@ class Catalog:
             " FROM chunks WHERE doc_id=? ORDER BY paragraph_index, part",
             (doc_id,),
         )
-        return [_chunk_row(r) for r in rows]
+        return [chunk_row(r) for r in rows]
 
     def iter_chunks(self, batch: int = 2000) -> Iterator[ChunkRow]:
         cur = self.connect().execute(
@@ -327,7 +263,7 @@ class Catalog:
             " FROM chunks ORDER BY chunk_id"
         )
         while rows := cur.fetchmany(batch):
-            yield from (_chunk_row(r) for r in rows)
+            yield from (chunk_row(r) for r in rows)
 
     # -- word offsets (query-time highlighting without tokenizing) --------------------------------
     def chunks_without_word_offsets(self, batch: int = 2000) -> Iterator[list[tuple[int, str]]]:
@@ -423,20 +359,6 @@ def _filter_sql(filters: Filters) -> tuple[str, list]:
             clauses.append(f"{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
     return " AND ".join(clauses), params
-
-
-def _doc_row(r: tuple) -> DocRow:
-    return DocRow(
-        doc_id=r[0], path=r[1], fmt=r[2], content_hash=r[3], size=r[4], mtime_ns=r[5], overrides=r[6],
-        meta=DocumentMeta(title=r[7], place=r[8], level=r[9], region=r[10], year=r[11], date=r[12]),
-    )
-
-
-def _chunk_row(r: tuple) -> ChunkRow:
-    return ChunkRow(
-        chunk_id=r[0], doc_id=r[1], paragraph_index=r[2], part=r[3], text=r[4],
-        heading_path=tuple(json.loads(r[5])), section_kind=r[6], dup_group=r[7],
-    )
 
 
 def _batches(items: list, size: int) -> Iterator[list]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from indexer.config import Config
 from indexer.document import Chunk, Paragraph, stable_chunk_id
-from indexer.structure import CLOSING_QUOTES, parse_marker
+from indexer.lines import CLOSING_QUOTES, parse_marker
 
 log = logging.getLogger(__name__)
 

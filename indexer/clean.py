@@ -13,7 +13,7 @@ import logging
 import re
 
 from indexer.document import Block, Role
-from indexer.structure import (
+from indexer.lines import (
     CLOSING_QUOTES,
     FINAL_PUNCT,
     MAX_HEADING_CHARS,

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from indexer.document import DocumentMeta, Paragraph, RawDocument
-from indexer.structure import TITLE_LEVEL, is_signature_line
+from indexer.lines import TITLE_LEVEL, is_signature_line
 
 log = logging.getLogger(__name__)
 
