@@ -18,7 +18,8 @@ from lxml import etree
 from indexer.document import Block, RawDocument, Role, sha256_bytes
 from indexer.load import LoadError
 from indexer.load.common import text_block, title_block
-from indexer.load.docx_numbering import W, Numbering
+from indexer.load.docx_numbering import W
+from indexer.load.docx_package import Package, Style, num_pr, outline_level
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def read_docx(data: bytes, rel_path: str) -> tuple[list[Block], dict[str, str]]:
     """Blocks and hints of a .docx file's bytes; LoadError when it is not a readable Word file."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        package = _Package.open(archive)
+        package = Package.open(archive)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, EOFError, ValueError) as exc:
         log.debug("%s: %s", rel_path, exc)
         raise LoadError(rel_path, CORRUPT) from exc
@@ -65,105 +66,6 @@ def read_docx(data: bytes, rel_path: str) -> tuple[list[Block], dict[str, str]]:
     return walker.blocks, hints
 
 
-@dataclass
-class _Style:
-    name: str
-    based_on: str | None
-    outline: int | None  # 0-based outline level from the style's paragraph properties
-    num: tuple[str, int] | None  # numbering the style applies
-
-
-@dataclass
-class _Package:
-    body: etree._Element
-    styles: dict[str, _Style]
-    numbering: Numbering
-    notes: list[etree._Element]
-    core_title: str
-
-    @classmethod
-    def open(cls, archive: zipfile.ZipFile) -> "_Package":
-        root = etree.fromstring(archive.read("word/document.xml"))
-        body = root.find(_W + "body")
-        if body is None:
-            raise ValueError("no w:body in word/document.xml")
-        names = set(archive.namelist())
-
-        def optional(name: str) -> bytes | None:
-            return archive.read(name) if name in names else None
-
-        notes = []
-        for name in ("word/footnotes.xml", "word/endnotes.xml"):
-            xml = optional(name)
-            if xml:
-                notes.append(etree.fromstring(xml))
-        return cls(
-            body=body,
-            styles=_read_styles(optional("word/styles.xml")),
-            numbering=Numbering.from_xml(optional("word/numbering.xml")),
-            notes=notes,
-            core_title=_core_title(optional("docProps/core.xml")),
-        )
-
-
-def _read_styles(xml: bytes | None) -> dict[str, _Style]:
-    styles: dict[str, _Style] = {}
-    if not xml:
-        return styles
-    for style in etree.fromstring(xml).iter(_W + "style"):
-        name_el = style.find(_W + "name")
-        based = style.find(_W + "basedOn")
-        ppr = style.find(_W + "pPr")
-        styles[style.get(_W + "styleId", "")] = _Style(
-            name=name_el.get(_W + "val", "") if name_el is not None else "",
-            based_on=based.get(_W + "val") if based is not None else None,
-            outline=_outline_level(ppr),
-            num=_num_pr(ppr),
-        )
-    return styles
-
-
-def _core_title(xml: bytes | None) -> str:
-    if not xml:
-        return ""
-    node = etree.fromstring(xml).find("{http://purl.org/dc/elements/1.1/}title")
-    title = (node.text or "").strip() if node is not None else ""
-    # Word fills this with template junk more often than with the report's title.
-    if not title or title.lower().startswith(("microsoft word", "untitled", "document")) or len(title) < 4:
-        return ""
-    return title
-
-
-def _outline_level(ppr: etree._Element | None) -> int | None:
-    if ppr is None:
-        return None
-    node = ppr.find(_W + "outlineLvl")
-    if node is None:
-        return None
-    try:
-        value = int(node.get(_W + "val", "9"))
-    except ValueError:
-        return None
-    return value if 0 <= value < 9 else None  # 9 = body text
-
-
-def _num_pr(ppr: etree._Element | None) -> tuple[str, int] | None:
-    if ppr is None:
-        return None
-    num_pr = ppr.find(_W + "numPr")
-    if num_pr is None:
-        return None
-    num_id = num_pr.find(_W + "numId")
-    ilvl = num_pr.find(_W + "ilvl")
-    if num_id is None:
-        return None
-    try:
-        level = int(ilvl.get(_W + "val", "0")) if ilvl is not None else 0
-    except ValueError:
-        level = 0
-    return num_id.get(_W + "val", "0"), level
-
-
 def _clean(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
@@ -176,7 +78,7 @@ class _Field:
 
 @dataclass
 class _BodyWalker:
-    package: _Package
+    package: Package
     blocks: list[Block] = field(default_factory=list)
     title: str = ""
     # Complex fields (fldChar begin/separate/end) can span paragraphs, e.g. a table of contents.
@@ -363,8 +265,8 @@ class _BodyWalker:
         node = ppr.find(_W + "pStyle")
         return node.get(_W + "val") if node is not None else None
 
-    def _style_chain(self, style_id: str | None) -> list[_Style]:
-        chain: list[_Style] = []
+    def _style_chain(self, style_id: str | None) -> list[Style]:
+        chain: list[Style] = []
         seen: set[str] = set()
         while style_id and style_id not in seen and style_id in self.package.styles:
             seen.add(style_id)
@@ -379,7 +281,7 @@ class _BodyWalker:
 
     def _heading_level(self, ppr: etree._Element | None, style_id: str | None) -> tuple[int | None, bool]:
         """(heading level 1.., is the document title) from direct outline level, then the style chain."""
-        direct = _outline_level(ppr)
+        direct = outline_level(ppr)
         if direct is not None:
             return direct + 1, False
         for style in self._style_chain(style_id):
@@ -393,7 +295,7 @@ class _BodyWalker:
         return None, False
 
     def _numbering_label(self, ppr: etree._Element | None, style_id: str | None) -> str:
-        num = _num_pr(ppr)
+        num = num_pr(ppr)
         if num is None:
             for style in self._style_chain(style_id):
                 if style.num:

@@ -15,7 +15,8 @@ import pypdfium2.raw as pdfium_c
 
 from indexer.document import RawDocument, sha256_bytes
 from indexer.load import LoadError
-from indexer.load.pdf_layout import Char, PageChars, layout_blocks
+from indexer.load.pdf_layout import layout_blocks
+from indexer.load.pdf_lines import Char, PageChars
 
 log = logging.getLogger(__name__)
 

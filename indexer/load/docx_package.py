@@ -1,0 +1,112 @@
+"""The parts of a .docx package the reader needs besides the body: styles (names, outline levels,
+numbering they apply), numbering definitions, foot- and endnotes, and the core properties' title."""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+
+from lxml import etree
+
+from indexer.load.docx_numbering import W, Numbering
+
+_W = "{%s}" % W
+
+
+@dataclass
+class Style:
+    name: str
+    based_on: str | None
+    outline: int | None  # 0-based outline level from the style's paragraph properties
+    num: tuple[str, int] | None  # numbering the style applies
+
+
+@dataclass
+class Package:
+    body: etree._Element
+    styles: dict[str, Style]
+    numbering: Numbering
+    notes: list[etree._Element]
+    core_title: str
+
+    @classmethod
+    def open(cls, archive: zipfile.ZipFile) -> "Package":
+        root = etree.fromstring(archive.read("word/document.xml"))
+        body = root.find(_W + "body")
+        if body is None:
+            raise ValueError("no w:body in word/document.xml")
+        names = set(archive.namelist())
+
+        def optional(name: str) -> bytes | None:
+            return archive.read(name) if name in names else None
+
+        notes = []
+        for name in ("word/footnotes.xml", "word/endnotes.xml"):
+            xml = optional(name)
+            if xml:
+                notes.append(etree.fromstring(xml))
+        return cls(
+            body=body,
+            styles=_read_styles(optional("word/styles.xml")),
+            numbering=Numbering.from_xml(optional("word/numbering.xml")),
+            notes=notes,
+            core_title=_core_title(optional("docProps/core.xml")),
+        )
+
+
+def _read_styles(xml: bytes | None) -> dict[str, Style]:
+    styles: dict[str, Style] = {}
+    if not xml:
+        return styles
+    for style in etree.fromstring(xml).iter(_W + "style"):
+        name_el = style.find(_W + "name")
+        based = style.find(_W + "basedOn")
+        ppr = style.find(_W + "pPr")
+        styles[style.get(_W + "styleId", "")] = Style(
+            name=name_el.get(_W + "val", "") if name_el is not None else "",
+            based_on=based.get(_W + "val") if based is not None else None,
+            outline=outline_level(ppr),
+            num=num_pr(ppr),
+        )
+    return styles
+
+
+def _core_title(xml: bytes | None) -> str:
+    if not xml:
+        return ""
+    node = etree.fromstring(xml).find("{http://purl.org/dc/elements/1.1/}title")
+    title = (node.text or "").strip() if node is not None else ""
+    # Word fills this with template junk more often than with the report's title.
+    if not title or title.lower().startswith(("microsoft word", "untitled", "document")) or len(title) < 4:
+        return ""
+    return title
+
+
+def outline_level(ppr: etree._Element | None) -> int | None:
+    if ppr is None:
+        return None
+    node = ppr.find(_W + "outlineLvl")
+    if node is None:
+        return None
+    try:
+        value = int(node.get(_W + "val", "9"))
+    except ValueError:
+        return None
+    return value if 0 <= value < 9 else None  # 9 = body text
+
+
+def num_pr(ppr: etree._Element | None) -> tuple[str, int] | None:
+    """(numId, level) of the numbering a paragraph (or a style) applies; None when it applies none."""
+    if ppr is None:
+        return None
+    props = ppr.find(_W + "numPr")
+    if props is None:
+        return None
+    num_id = props.find(_W + "numId")
+    ilvl = props.find(_W + "ilvl")
+    if num_id is None:
+        return None
+    try:
+        level = int(ilvl.get(_W + "val", "0")) if ilvl is not None else 0
+    except ValueError:
+        level = 0
+    return num_id.get(_W + "val", "0"), level
