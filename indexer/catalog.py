@@ -9,13 +9,15 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from indexer.document import Chunk, Document, Paragraph, SectionKind
 from indexer.base.filters import Filters
 from indexer.catalog_rows import SCHEMA, ChunkRow, DocRow, chunk_row, doc_row  # noqa: F401  (rows re-exported)
+
+T = TypeVar("T")
 
 
 class Catalog:
@@ -91,16 +93,17 @@ class Catalog:
         return doc_row(row) if row else None
 
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
-        ids = list(set(doc_ids))
-        out: dict[str, DocRow] = {}
-        for batch in _batches(ids, 500):
-            marks = ",".join("?" * len(batch))
-            for r in self.connect().execute(
-                "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
-                f" year, date FROM documents WHERE doc_id IN ({marks})",
-                batch,
-            ):
-                out[r[0]] = doc_row(r)
+        return self._rows_where_in(
+            "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
+            " year, date FROM documents WHERE doc_id IN", list(set(doc_ids)), doc_row)
+
+    def _rows_where_in(self, select: str, keys: list, make: Callable[[tuple], T]) -> dict:
+        """key -> make(row) for the rows of `select` (ending in "... IN") whose first column is in `keys`,
+        queried in batches that stay under SQLite's bound-parameter limit."""
+        out: dict = {}
+        for batch in _batches(keys, 500):
+            for r in self.connect().execute(f"{select} ({','.join('?' * len(batch))})", batch):
+                out[r[0]] = make(r)
         return out
 
     def paragraphs(self, doc_id: str) -> list[Paragraph]:
@@ -238,16 +241,9 @@ class Catalog:
         return self.connect().execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
     def chunks_by_id(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
-        out: dict[int, ChunkRow] = {}
-        for batch in _batches([int(i) for i in ids], 500):
-            marks = ",".join("?" * len(batch))
-            for r in self.connect().execute(
-                "SELECT chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind, dup_group"
-                f" FROM chunks WHERE chunk_id IN ({marks})",
-                batch,
-            ):
-                out[r[0]] = chunk_row(r)
-        return out
+        return self._rows_where_in(
+            "SELECT chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind, dup_group"
+            " FROM chunks WHERE chunk_id IN", [int(i) for i in ids], chunk_row)
 
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
         rows = self.connect().execute(
