@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from indexer.base.facets import FACET_LABELS
 from indexer.config import Config, load_config
+from indexer.document import HEADING_SEPARATOR
 from indexer.generations import IndexUnavailable
 from indexer.base.filters import Filters
 from indexer.search.types import MODES, QueryError, SearchRequest, SearchResponse
@@ -239,7 +241,7 @@ def format_response(r: SearchResponse) -> str:
         # Marks become reverse video on a terminal and vanish in a pipe; the rest is plain text.
         on, off = ("\x1b[7m", "\x1b[0m") if tty else ("", "")
         text = html.unescape(re.sub(r"<mark[^>]*>", on, h.highlighted).replace("</mark>", off))
-        where = " › ".join(h.heading_path) or "（无标题）"
+        where = HEADING_SEPARATOR.join(h.heading_path) or "（无标题）"
         ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
         if h.match == "semantic":
             ranks += " 〔意思相近，无字面匹配〕"
@@ -296,9 +298,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return 0
     print(f"generation {health['generation']} built {health['built_at']} model {health['model']}")
     print(f"documents {health['documents']}, chunks {health['chunks']}")
-    names = {"place": "地点", "level": "级别", "region": "上级区域", "year": "年份", "kind": "章节类型"}
     for field, values in facets.items():
-        print(f"{names.get(field, field)}: " + "，".join(f"{v} {n}" for v, n in values))
+        print(f"{FACET_LABELS.get(field, field)}: " + "，".join(f"{v} {n}" for v, n in values))
     return 0
 
 
