@@ -33,5 +33,9 @@ setup(
     extras_require={
         "test": ["pytest>=8", "playwright>=1.40", "fpdf2>=2.7", "hypothesis>=6.100"],
     },
-    entry_points={"console_scripts": ["reportsearch = indexer.cli:main"]},
+    entry_points={
+        "console_scripts": ["reportsearch = indexer.cli:main"],
+        # Subcommands other packages add to `reportsearch` (indexer/cli.py never imports the web package).
+        "reportsearch.commands": ["serve = search_web.commands:register"],
+    },
 )

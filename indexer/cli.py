@@ -1,15 +1,20 @@
-"""`reportsearch` command line: index, search, show, stats, status, serve, eval."""
+"""`reportsearch` command line: index, search, show, stats, status, eval -- and the commands other packages
+add through the `reportsearch.commands` entry points (the web package's `serve`)."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
+from indexer.base.facets import FACET_LABELS
 from indexer.config import Config, load_config
+from indexer.document import HEADING_SEPARATOR
 from indexer.generations import IndexUnavailable
 from indexer.base.filters import Filters
 from indexer.search.types import MODES, QueryError, SearchRequest, SearchResponse
@@ -35,7 +40,46 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
                    choices=["做法与成效", "存在问题", "下一步计划", "其他"], help="only this section kind")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands other packages add: entry-point name (the command) -> "module:register". setup.py declares the same
+# in the `reportsearch.commands` group; this default covers a source checkout whose installed metadata does
+# not have the group yet. `register(subparsers)` adds the subparser and sets `run(args, config) -> int`.
+PLUGIN_GROUP = "reportsearch.commands"
+KNOWN_PLUGINS = {"serve": "search_web.commands:register"}
+
+
+def plugin_targets() -> dict[str, str]:
+    return {**KNOWN_PLUGINS, **{ep.name: ep.value for ep in entry_points(group=PLUGIN_GROUP)}}
+
+
+def _add_plugins(sub: argparse._SubParsersAction, targets: Mapping[str, str]) -> None:
+    for name, target in targets.items():
+        module, _, attr = target.partition(":")
+        try:
+            register = getattr(importlib.import_module(module), attr)
+        except ImportError as exc:  # the package (or one it needs) is not installed: say so when it is asked for
+            # No option prefix: whatever options follow are taken as they are, and the run says what is missing.
+            p = sub.add_parser(name, help=f"(not available: {module.split('.')[0]} is not installed)",
+                               prefix_chars="\0", add_help=False)
+            p.add_argument("rest", nargs="*")
+            p.set_defaults(run=_unavailable(name, module, exc), config=None, index_dir=None, model=None,
+                           verbose=0, quiet=False)
+            continue
+        before = set(sub.choices)
+        register(sub)
+        for added in sorted(set(sub.choices) - before):
+            _add_common(sub.choices[added])
+
+
+def _unavailable(name: str, module: str, exc: ImportError):
+    def run(args: argparse.Namespace, config: Config) -> int:
+        print(f"错误 error: `reportsearch {name}` needs the package {module.split('.')[0]}, which is not installed "
+              f"here ({exc})", file=sys.stderr)
+        return 2
+    return run
+
+
+def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; `plugins` (command -> "module:register") defaults to `plugin_targets()`."""
     parser = argparse.ArgumentParser(prog="reportsearch", description="检索政府工作报告 / search government work reports")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -71,13 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_common(p)
 
-    p = sub.add_parser("serve", help="serve the web UI and API with waitress")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--threads", type=int, default=None, help="threads per worker process (default 2)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, up to 4)")
-    _add_common(p)
-
     p = sub.add_parser("eval", help="evaluate retrieval quality on a labelled query set")
     p.add_argument("dataset", help="a judged set folder (queries.tsv + qrels.tsv) or an id-level corpus "
                                    "(corpus.jsonl + queries.jsonl + qrels.tsv)")
@@ -94,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true",
                    help="evaluate the naive pipeline instead (paragraph BM25 + bare-text embeddings + RRF k=60)")
     _add_common(p)
+    _add_plugins(sub, plugin_targets() if plugins is None else plugins)
     return parser
 
 
@@ -116,11 +154,16 @@ def _setup_logging(args: argparse.Namespace) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, plugins: Mapping[str, str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    # A built-in command needs no plugin: importing the web package costs ~1 s that `search` should not pay.
+    args = build_parser({} if command in COMMANDS else plugins).parse_args(argv)
     _setup_logging(args)
     try:
-        return COMMANDS[args.command](args)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
+        return args.run(args, _config(args))
     except ValueError as exc:  # bad settings
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2
@@ -239,7 +282,7 @@ def format_response(r: SearchResponse) -> str:
         # Marks become reverse video on a terminal and vanish in a pipe; the rest is plain text.
         on, off = ("\x1b[7m", "\x1b[0m") if tty else ("", "")
         text = html.unescape(re.sub(r"<mark[^>]*>", on, h.highlighted).replace("</mark>", off))
-        where = " › ".join(h.heading_path) or "（无标题）"
+        where = HEADING_SEPARATOR.join(h.heading_path) or "（无标题）"
         ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
         if h.match == "semantic":
             ranks += " 〔意思相近，无字面匹配〕"
@@ -296,9 +339,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return 0
     print(f"generation {health['generation']} built {health['built_at']} model {health['model']}")
     print(f"documents {health['documents']}, chunks {health['chunks']}")
-    names = {"place": "地点", "level": "级别", "region": "上级区域", "year": "年份", "kind": "章节类型"}
     for field, values in facets.items():
-        print(f"{names.get(field, field)}: " + "，".join(f"{v} {n}" for v, n in values))
+        print(f"{FACET_LABELS.get(field, field)}: " + "，".join(f"{v} {n}" for v, n in values))
     return 0
 
 
@@ -331,14 +373,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     return damaged
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from search_web.serve import DEFAULT_THREADS, DEFAULT_WORKERS, serve
-
-    serve(_config(args), host=args.host, port=args.port, threads=args.threads or DEFAULT_THREADS,
-          workers=args.workers or DEFAULT_WORKERS)
-    return 0
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from indexer.evaluation.run import run_cli
 
@@ -347,7 +381,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "index": cmd_index, "search": cmd_search, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
-    "serve": cmd_serve, "eval": cmd_eval,
+    "eval": cmd_eval,
 }
 
 if __name__ == "__main__":

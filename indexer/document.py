@@ -8,6 +8,9 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
+# How a heading path is written as one line (the full-text context field, embedding input, CLI, web, exports).
+HEADING_SEPARATOR = " › "
+
 
 class Role(str, Enum):
     """What a block of text is, as far as the loader knows."""

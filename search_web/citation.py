@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-HEADING_SEPARATOR = " › "
+from indexer.document import HEADING_SEPARATOR
 
 
 class Citable(Protocol):

@@ -12,11 +12,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from indexer.base.facets import FACET_FIELDS, FACET_LABELS
+from indexer.document import HEADING_SEPARATOR
 from indexer.search.types import SearchRequest, SearchResponse
-from search_web.citation import HEADING_SEPARATOR, cite, source_line
+from search_web.citation import cite, source_line
 from search_web.params import MODE_LABELS
 
-CSV_COLUMNS = ("地点", "所属区县", "层级", "年份", "报告标题", "章节类型", "标题路径", "段落", "引用")
+_LABEL = FACET_LABELS
+CSV_COLUMNS = (_LABEL["place"], _LABEL["region"], _LABEL["level"], _LABEL["year"], "报告标题", _LABEL["kind"], "标题路径", "段落", "引用")
 _MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)  # <mark> or <mark class="sem">
 _UNSAFE_FILENAME = re.compile(r"[^\w\u4e00-\u9fff-]+")
 _CJK_FONT = "宋体"  # Word maps it to SimSun / the system's Song face
@@ -33,10 +36,10 @@ def filename(query: str, ext: str) -> str:
 def describe(req: SearchRequest) -> str:
     """One line naming the query, mode and filters, so an exported table says where it came from."""
     parts = [f"检索词：{req.query}", f"模式：{MODE_LABELS.get(req.mode, req.mode)}"]
-    for name, label in (("place", "地点"), ("level", "层级"), ("region", "区县"), ("year", "年份"), ("kind", "章节")):
+    for name in FACET_FIELDS:
         values = getattr(req.filters, name)
         if values:
-            parts.append(f"{label}：{'、'.join(str(v) for v in values)}")
+            parts.append(f"{FACET_LABELS[name]}：{'、'.join(str(v) for v in values)}")
     return "；".join(parts)
 
 
@@ -73,7 +76,7 @@ def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    for cell, label in zip(table.rows[0].cells, ("地点", "年份", "章节", "段落及出处")):
+    for cell, label in zip(table.rows[0].cells, (_LABEL["place"], _LABEL["year"], _LABEL["kind"], "段落及出处")):
         cell.text = ""
         cell.paragraphs[0].add_run(label).bold = True
     for hit in response.hits:

@@ -7,6 +7,7 @@ import unicodedata
 
 from werkzeug.datastructures import MultiDict
 
+from indexer.base.facets import FACET_FIELDS, TEXT_FACET_FIELDS
 from indexer.config import Config
 from indexer.document import SectionKind
 from indexer.base.filters import Filters
@@ -23,7 +24,7 @@ MAX_CONTEXT = 20  # paragraphs before/after in /api/context
 MAX_SIMILAR = 50  # hits of /api/similar
 KINDS = tuple(k.value for k in SectionKind)
 MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
-FILTER_FIELDS = ("place", "level", "region", "year", "kind")
+FILTER_FIELDS = FACET_FIELDS  # the query parameters that filter
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
 # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then rejects (that was a 500).
@@ -133,7 +134,7 @@ def schema_limits(max_query_chars: int) -> dict[str, dict[str, dict]]:
         "after": {"schema": {"minimum": 0, "maximum": MAX_CONTEXT}},
         "limit": {"schema": {"minimum": 1, "maximum": MAX_SIMILAR}},
         "year": {"schema": {"maxItems": MAX_FILTER_VALUES}, "items": {"minimum": MIN_YEAR, "maximum": MAX_YEAR}},
-        **{name: filter_values for name in ("place", "level", "region")},
+        **{name: filter_values for name in TEXT_FACET_FIELDS},
         "kind": {"schema": {"maxItems": MAX_FILTER_VALUES}, "items": {"enum": list(KINDS)}},
         "mode": {"schema": {"enum": list(MODES)}},
     }

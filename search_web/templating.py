@@ -6,12 +6,12 @@ from urllib.parse import urlencode
 from flask import Flask, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from indexer.base.facets import FACET_FIELDS, FACET_LABELS
+from indexer.document import HEADING_SEPARATOR
 from search_web import state
-from search_web.citation import HEADING_SEPARATOR, cite, cite_paragraph, source_line
+from search_web.citation import cite, cite_paragraph, source_line
 from search_web.params import FILTER_FIELDS, MODE_LABELS
 
-FACET_LABELS = {"place": "地点", "level": "层级", "region": "所属区县", "year": "年份", "kind": "章节类型"}
-FACET_ORDER = ("place", "level", "region", "year", "kind")
 KIND_CLASS = {"做法与成效": "practice", "存在问题": "problems", "下一步计划": "plans"}
 _STATE_KEYS = ("q", "mode", "group", *FILTER_FIELDS)  # what a search URL carries besides the page
 
@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
         source_line=source_line,
         MODE_LABELS=MODE_LABELS,
         FACET_LABELS=FACET_LABELS,
-        FACET_ORDER=FACET_ORDER,
+        FACET_ORDER=FACET_FIELDS,
         KIND_CLASS=KIND_CLASS,
         HEADING_SEPARATOR=HEADING_SEPARATOR,
         # A global, not a context processor: macros imported without context (the search form) see

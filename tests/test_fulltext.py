@@ -1,4 +1,5 @@
-"""The Whoosh full-text index and query parsing, on the sample corpus split into lines."""
+"""The full-text index and query parsing, on the sample corpus split into lines. Every check that touches an
+index runs on each backend (the `backend` fixture): ranking parity between Whoosh and tantivy is a contract."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.fulltext.base import AnalyzerConfig, FullTextRecord
+from indexer.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.factory import BACKENDS, backend_class
 from indexer.fulltext.whoosh_index import WhooshIndex
 from indexer.base.filters import Filters
 from indexer.search.highlight import highlight
@@ -42,21 +44,27 @@ def record(cid: int, fileno: str, text: str) -> FullTextRecord:
     )
 
 
-def build(directory: Path, config: AnalyzerConfig = AnalyzerConfig()) -> WhooshIndex:
-    ix = WhooshIndex.create(directory, config)
+def build(directory: Path, config: AnalyzerConfig = AnalyzerConfig(), backend: str = "whoosh") -> FullTextIndex:
+    ix = backend_class(backend).create(directory, config)
     ix.add(record(cid, f, t) for cid, (f, t) in LINES.items())
     ix.commit()
     return ix
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """Each full-text backend by name ("whoosh", "tantivy"): the tests using it are listed once per backend."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def index(tmp_path_factory) -> WhooshIndex:
-    ix = build(tmp_path_factory.mktemp("ft") / "fulltext")
+def index(backend: str, tmp_path_factory) -> FullTextIndex:
+    ix = build(tmp_path_factory.mktemp(f"ft-{backend}") / "fulltext", backend=backend)
     yield ix
     ix.close()
 
 
-def ids(ix: WhooshIndex, q: str, filters: Filters = Filters(), limit: int = 1000) -> list[int]:
+def ids(ix: FullTextIndex, q: str, filters: Filters = Filters(), limit: int = 1000) -> list[int]:
     return [cid for cid, _ in ix.search(parse_query(q), limit, filters)]
 
 
@@ -71,7 +79,7 @@ def squeeze(text: str) -> str:
 # ------------------------------------------------------------------ phrases and ranking
 
 
-def test_phrase_finds_guanyintang_and_is_highlighted_as_one_span(index: WhooshIndex) -> None:
+def test_phrase_finds_guanyintang_and_is_highlighted_as_one_span(index: FullTextIndex) -> None:
     hits = ids(index, '"化解信访积案"')
     assert set(hits) == containing("化解信访积案")
     assert LINES[hits[0]][0] == "002"
@@ -79,14 +87,14 @@ def test_phrase_finds_guanyintang_and_is_highlighted_as_one_span(index: WhooshIn
     assert "<mark>化解信访积案</mark>" in html
 
 
-def test_phrase_returns_exactly_the_lines_that_contain_it(index: WhooshIndex) -> None:
+def test_phrase_returns_exactly_the_lines_that_contain_it(index: FullTextIndex) -> None:
     for q in ["“小事不出村”", '"小事不出村"', "「小事不出村」"]:
         hits = ids(index, q)
         assert set(hits) == containing("小事不出村"), q
         assert {LINES[c][0] for c in hits} == {"000", "002", "003"}
 
 
-def test_phrases_match_substrings_regardless_of_word_boundaries(index: WhooshIndex) -> None:
+def test_phrases_match_substrings_regardless_of_word_boundaries(index: FullTextIndex) -> None:
     # Word-level phrase matching got 82 of these 279 right; the character grams get all of them.
     rng = random.Random(7)
     texts = [t for _, t in LINES.values() if len(squeeze(t)) >= 10]
@@ -99,7 +107,7 @@ def test_phrases_match_substrings_regardless_of_word_boundaries(index: WhooshInd
         assert set(ids(index, f'"{phrase}"')) == want, phrase
 
 
-def test_natural_query_ranks_the_xinqiao_paragraph_first(index: WhooshIndex) -> None:
+def test_natural_query_ranks_the_xinqiao_paragraph_first(index: FullTextIndex) -> None:
     hits = ids(index, "信访积案化解做法", limit=100)
     target = containing(XINQIAO).pop()
     assert target in hits[:3]
@@ -108,10 +116,10 @@ def test_natural_query_ranks_the_xinqiao_paragraph_first(index: WhooshIndex) -> 
     assert hits.index(target) < min(hits.index(c) for c in containing("化解") - containing("信访积案"))
 
 
-def test_subwords_let_a_short_word_find_longer_compounds(tmp_path: Path, index: WhooshIndex) -> None:
+def test_subwords_let_a_short_word_find_longer_compounds(tmp_path: Path, backend: str, index: FullTextIndex) -> None:
     # 诈骗 only occurs inside 电信诈骗 / 养老诈骗 in the corpus.
     assert set(ids(index, "诈骗")) == containing("诈骗")
-    plain = build(tmp_path / "plain", AnalyzerConfig(subwords=False))
+    plain = build(tmp_path / "plain", AnalyzerConfig(subwords=False), backend)
     try:
         assert set(ids(plain, "诈骗")) < containing("诈骗")
         assert set(ids(plain, '"诈骗"')) == containing("诈骗")  # phrases do not depend on it
@@ -119,12 +127,13 @@ def test_subwords_let_a_short_word_find_longer_compounds(tmp_path: Path, index: 
         plain.close()
 
 
-def test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_path: Path, index: WhooshIndex) -> None:
+def test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_path: Path, backend: str,
+                                                                          index: FullTextIndex) -> None:
     # jieba cuts 城关乡 into 城关 + 乡 and 张茅 into 张 + 茅; 乡 alone is in half the sample's lines.
     assert ids(index, "城关乡") == []  # no line mentions 城关: nothing, rather than every line with 乡
     assert set(ids(index, "张茅")) == containing("张茅")
     assert set(ids(index, "张茅 法律顾问")) == containing("张茅") | containing("法律顾问")
-    ix = WhooshIndex.create(tmp_path / "places")
+    ix = backend_class(backend).create(tmp_path / "places")
     texts = {1: "城关镇开展法治宣传进村入户活动。", 2: "城关乡开展法治宣传进村入户活动。", 3: "全乡开展法治宣传。",
              4: "乡司法所开展法治宣传。"}
     ix.add(FullTextRecord(cid, "d", t, "", "") for cid, t in texts.items())
@@ -141,7 +150,7 @@ def test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_pa
 # ------------------------------------------------------------------ operators
 
 
-def test_and_or_not_and_parentheses(index: WhooshIndex) -> None:
+def test_and_or_not_and_parentheses(index: FullTextIndex) -> None:
     assert set(ids(index, "信访 AND 矛盾纠纷")) == containing("信访", "矛盾纠纷")
     assert set(ids(index, "枫桥经验 OR 以案释法")) == containing("枫桥经验") | containing("以案释法")
     assert set(ids(index, "法律顾问 NOT 律师")) == containing("法律顾问") - containing("律师")
@@ -153,13 +162,13 @@ def test_and_or_not_and_parentheses(index: WhooshIndex) -> None:
     assert set(ids(index, '"小事不出村" -"大事不出乡"')) == containing("小事不出村") - containing("大事不出乡")
 
 
-def test_phrase_with_plain_word_requires_the_phrase(index: WhooshIndex) -> None:
+def test_phrase_with_plain_word_requires_the_phrase(index: FullTextIndex) -> None:
     hits = ids(index, '"小事不出村" 信访')
     assert set(hits) == containing("小事不出村")
     assert hits[0] in containing("小事不出村", "信访")
 
 
-def test_only_exclusions_lists_the_other_chunks(index: WhooshIndex) -> None:
+def test_only_exclusions_lists_the_other_chunks(index: FullTextIndex) -> None:
     parsed = parse_query("-信访")
     assert parsed.warning
     assert set(ids(index, "-信访")) == set(LINES) - containing("信访")
@@ -170,7 +179,7 @@ def test_only_exclusions_lists_the_other_chunks(index: WhooshIndex) -> None:
     [('"小事不出村', "引号"), ("小事不出村”", "引号"), ("(信访 OR 枫桥经验", "括号"), ("信访) 枫桥经验", "括号"),
      ("信访 AND", "AND"), ("AND 信访", "AND"), ("信访 OR", "OR"), ("信访 NOT", "NOT"), ("((信访", "括号")],
 )
-def test_malformed_queries_are_repaired_with_a_warning(index: WhooshIndex, q: str, needle: str) -> None:
+def test_malformed_queries_are_repaired_with_a_warning(index: FullTextIndex, q: str, needle: str) -> None:
     parsed = parse_query(q)
     assert parsed.warning and needle in parsed.warning
     assert ids(index, q)  # still answers
@@ -194,7 +203,7 @@ def test_parsed_query_lists_terms_phrases_and_semantic_text() -> None:
 # ------------------------------------------------------------------ filters, updates, copies
 
 
-def test_filters_restrict_results(index: WhooshIndex) -> None:
+def test_filters_restrict_results(index: FullTextIndex) -> None:
     everywhere = set(ids(index, "法律顾问"))
     only = set(ids(index, "法律顾问", Filters(place=("观音堂镇",))))
     assert only and only < everywhere and {LINES[c][0] for c in only} == {"002"}
@@ -206,8 +215,8 @@ def test_filters_restrict_results(index: WhooshIndex) -> None:
     assert set(ids(index, "法律顾问", Filters(year=(2023,), level=("镇",)))) == only
 
 
-def test_delete_and_replace(tmp_path: Path) -> None:
-    ix = build(tmp_path / "ft")
+def test_delete_and_replace(tmp_path: Path, backend: str) -> None:
+    ix = build(tmp_path / "ft", backend=backend)
     try:
         target = containing(XINQIAO).pop()
         n = ix.count()
@@ -224,7 +233,7 @@ def test_delete_and_replace(tmp_path: Path) -> None:
         assert ix.count() == n and ids(ix, '"邻里纠纷"') == []
     finally:
         ix.close()
-    reopened = WhooshIndex.open(tmp_path / "ft")
+    reopened = backend_class(backend).open(tmp_path / "ft")
     try:
         assert ids(reopened, '"完全不同的新文本"') == [target]
         assert reopened.analyzer_config == AnalyzerConfig()
@@ -232,7 +241,8 @@ def test_delete_and_replace(tmp_path: Path) -> None:
         reopened.close()
 
 
-def test_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path: Path) -> None:
+def test_whoosh_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path: Path) -> None:
+    # Whoosh's own files (segments); tests/test_fulltext_backends.py checks every backend through the factory.
     old_dir, new_dir = tmp_path / "gen1", tmp_path / "gen2"
     build(old_dir).close()
     old = WhooshIndex.open(old_dir)
@@ -263,7 +273,15 @@ def test_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path
     reopened.close()
 
 
-def test_concurrent_searches_agree_with_sequential_ones(index: WhooshIndex) -> None:
+def test_common_word_returns_the_best_matches_first(index: FullTextIndex) -> None:
+    # 工作 is in a large share of all lines: the top hits must be lines that really contain it, and
+    # a small limit must give the head of the full ranking (no pruning changes the top results).
+    full = ids(index, "工作", limit=10_000)
+    assert set(full) == containing("工作")
+    assert ids(index, "工作", limit=10) == full[:10]
+
+
+def test_concurrent_searches_agree_with_sequential_ones(index: FullTextIndex) -> None:
     queries = ["信访积案化解做法", '"小事不出村"', "法律顾问 NOT 律师", "工作", "法治 AND 政府"]
     expected = {q: index.search(parse_query(q), 20) for q in queries}
     errors: list[BaseException] = []
@@ -284,10 +302,11 @@ def test_concurrent_searches_agree_with_sequential_ones(index: WhooshIndex) -> N
     assert not errors
 
 
-def test_create_refuses_an_existing_index_and_open_requires_one(tmp_path: Path) -> None:
-    WhooshIndex.create(tmp_path / "ft").close()
+def test_create_refuses_an_existing_index_and_open_requires_one(tmp_path: Path, backend: str) -> None:
+    cls = backend_class(backend)
+    cls.create(tmp_path / "ft").close()
     with pytest.raises(FileExistsError):
-        WhooshIndex.create(tmp_path / "ft")
+        cls.create(tmp_path / "ft")
     with pytest.raises(FileNotFoundError):
-        WhooshIndex.open(tmp_path / "nothing")
+        cls.open(tmp_path / "nothing")
     assert not os.path.exists(tmp_path / "nothing") or not os.listdir(tmp_path / "nothing")

@@ -1,10 +1,9 @@
-"""Every full-text backend passes the same behavioural checks (those of tests/test_fulltext.py, which were
-written against Whoosh), and the factory opens an index with the backend that wrote it."""
+"""What holds across the full-text backends: the factory's copies and choice of backend, and that the backends
+rank alike. (The behavioural checks of one index run on each backend in tests/test_fulltext.py.)"""
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -16,92 +15,10 @@ from indexer.search.query import parse_query
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request) -> Iterator[str]:
-    """Point test_fulltext's index class at one backend while its checks run."""
-    original = base.WhooshIndex
-    base.WhooshIndex = backend_class(request.param)
-    yield request.param
-    base.WhooshIndex = original
-
-
-@pytest.fixture(scope="module")
-def index(backend: str, tmp_path_factory):
-    ix = base.build(tmp_path_factory.mktemp(f"ft-{backend}") / "fulltext")
-    yield ix
-    ix.close()
-
-
-# The checks of tests/test_fulltext.py, run against each backend.
-def test_phrase_is_found_and_highlighted(index) -> None:
-    base.test_phrase_finds_guanyintang_and_is_highlighted_as_one_span(index)
-
-
-def test_phrase_returns_exactly_the_lines_that_contain_it(index) -> None:
-    base.test_phrase_returns_exactly_the_lines_that_contain_it(index)
-
-
-def test_phrases_match_substrings_regardless_of_word_boundaries(index) -> None:
-    base.test_phrases_match_substrings_regardless_of_word_boundaries(index)
-
-
-def test_natural_query_ranks_the_xinqiao_paragraph_first(index) -> None:
-    base.test_natural_query_ranks_the_xinqiao_paragraph_first(index)
-
-
-def test_subwords_let_a_short_word_find_longer_compounds(tmp_path: Path, index) -> None:
-    base.test_subwords_let_a_short_word_find_longer_compounds(tmp_path, index)
-
-
-def test_a_split_place_name_matches_as_a_name(tmp_path: Path, index) -> None:
-    base.test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_path, index)
-
-
-def test_and_or_not_and_parentheses(index) -> None:
-    base.test_and_or_not_and_parentheses(index)
-
-
-def test_phrase_with_plain_word_requires_the_phrase(index) -> None:
-    base.test_phrase_with_plain_word_requires_the_phrase(index)
-
-
-def test_only_exclusions_lists_the_other_chunks(index) -> None:
-    base.test_only_exclusions_lists_the_other_chunks(index)
-
-
-@pytest.mark.parametrize("q, needle", [('"小事不出村', "引号"), ("(信访 OR 枫桥经验", "括号"), ("信访 AND", "AND"),
-                                       ("信访 NOT", "NOT")])
-def test_malformed_queries_still_answer(index, q: str, needle: str) -> None:
-    base.test_malformed_queries_are_repaired_with_a_warning(index, q, needle)
-
-
-def test_filters_restrict_results(index) -> None:
-    base.test_filters_restrict_results(index)
-
-
-def test_delete_and_replace(tmp_path: Path, backend: str) -> None:
-    base.test_delete_and_replace(tmp_path)
-
-
-def test_concurrent_searches_agree_with_sequential_ones(index) -> None:
-    base.test_concurrent_searches_agree_with_sequential_ones(index)
-
-
-def test_create_refuses_an_existing_index_and_open_requires_one(tmp_path: Path, backend: str) -> None:
-    base.test_create_refuses_an_existing_index_and_open_requires_one(tmp_path)
-
-
-def test_common_word_returns_the_best_matches_first(index) -> None:
-    # 工作 is in a large share of all lines: the top hits must be lines that really contain it, and
-    # a small limit must give the head of the full ranking (no pruning changes the top results).
-    full = base.ids(index, "工作", limit=10_000)
-    assert set(full) == base.containing("工作")
-    assert base.ids(index, "工作", limit=10) == full[:10]
-
-
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path: Path, backend: str) -> None:
     old_dir, new_dir = tmp_path / "gen1", tmp_path / "gen2"
-    base.build(old_dir).close()
+    base.build(old_dir, backend=backend).close()
     cls = backend_class(backend)
     old = cls.open(old_dir)
     queries = ['"化解信访积案"', "小事不出村", "法律顾问 -律师", "信访积案化解做法"]
@@ -154,13 +71,7 @@ def test_factory_opens_an_index_with_the_backend_that_wrote_it(tmp_path: Path) -
 
 def test_backends_agree_on_the_best_hits(tmp_path: Path) -> None:
     # Same fields, same BM25 family: the two backends must not rank differently enough for a user to notice.
-    built = {}
-    for name in BACKENDS:
-        base.WhooshIndex, saved = backend_class(name), base.WhooshIndex
-        try:
-            built[name] = base.build(tmp_path / name)
-        finally:
-            base.WhooshIndex = saved
+    built = {name: base.build(tmp_path / name, backend=name) for name in BACKENDS}
     try:
         for q in ["信访积案化解做法", "法律顾问", "行政执法 公示", "人民调解 矛盾纠纷 排查", '"小事不出村" 信访']:
             tops = {n: [c for c, _ in ix.search(parse_query(q), 5)] for n, ix in built.items()}

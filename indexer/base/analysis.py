@@ -175,10 +175,6 @@ class Analyzer:
         """Words that may stand for `word` (not including it); empty for most words."""
         return self._synonyms.get(word, ())
 
-    def expand(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        """word -> its synonyms, for the words that have any (query expansion)."""
-        return {w: self._synonyms[w] for w in words if w in self._synonyms}
-
     def _subwords(self, word: str) -> Iterator[tuple[int, int]]:
         """Offsets (relative to the word) of its dictionary sub-words, longest first."""
         freq = self._jieba.FREQ

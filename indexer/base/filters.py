@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from indexer.base.facets import FACET_FIELDS
+
 
 @dataclass(frozen=True)
 class Filters:
-    """Each list is OR-ed within itself; different fields are AND-ed. Empty means no restriction."""
+    """Each list is OR-ed within itself; different fields are AND-ed. Empty means no restriction.
+    The fields are exactly `facets.FACET_FIELDS` (tests/test_architecture.py checks it)."""
 
     place: tuple[str, ...] = ()
     level: tuple[str, ...] = ()
@@ -15,7 +18,4 @@ class Filters:
     kind: tuple[str, ...] = ()  # SectionKind values, e.g. "存在问题"
 
     def is_empty(self) -> bool:
-        return not (self.place or self.level or self.region or self.year or self.kind)
-
-    def as_dict(self) -> dict[str, list]:
-        return {k: list(v) for k, v in self.__dict__.items() if v}
+        return not any(getattr(self, name) for name in FACET_FIELDS)

@@ -21,7 +21,7 @@ import numpy as np
 from indexer.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_documents
 from indexer.evaluation.metrics import score_query
-from indexer.evaluation.run import EvalResult, QueryResult, RankedUnit
+from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit
 from indexer.ingest import parse_file
 from indexer.load import LoadError
 from indexer.scan import scan_corpus

@@ -11,13 +11,13 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
 from indexer.config import Config
 from indexer.evaluation.datasets import Dataset, DatasetError, Query, load_dataset
-from indexer.evaluation.metrics import METRICS, Summary, score_query, summarize
+from indexer.evaluation.metrics import METRICS, score_query
+from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit
 from indexer.search.searcher import Searcher
 from indexer.search.types import MODES, Hit, SearchRequest
 
@@ -25,48 +25,6 @@ log = logging.getLogger(__name__)
 
 DEPTH = 100  # Recall@100 needs the top 100 units
 PAGE = 100  # the Searcher's maximum page size
-
-
-@dataclass
-class RankedUnit:
-    """One position of an evaluated ranking: the hit shown there and the judged units it matches."""
-
-    key: str  # document path (id-level) or path#chunk_id, as written to TREC runs
-    score: float
-    units: dict[str, int]
-
-
-@dataclass
-class QueryResult:
-    qid: str
-    kind: str
-    query: str
-    mode: str
-    ranking: list[RankedUnit]
-    metrics: dict[str, float]
-    took_ms: float
-
-    @property
-    def first_relevant(self) -> int | None:
-        return next((i for i, r in enumerate(self.ranking, 1) if r.units), None)
-
-
-@dataclass
-class EvalResult:
-    dataset: Dataset
-    results: dict[str, list[QueryResult]] = field(default_factory=dict)  # mode -> per query
-
-    def summary(self, mode: str, kind: str | None = None) -> Summary:
-        rows = [r.metrics for r in self.results[mode] if kind is None or r.kind == kind]
-        return summarize(rows)
-
-    def table(self) -> dict[str, dict[str, dict[str, float]]]:
-        """mode -> kind (and "all") -> metric -> mean."""
-        out: dict[str, dict[str, dict[str, float]]] = {}
-        for mode in self.results:
-            out[mode] = {k: self.summary(mode, k).values for k in self.dataset.kinds()}
-            out[mode]["all"] = self.summary(mode).values
-        return out
 
 
 def evaluate(searcher: Searcher, dataset: Dataset, modes: Sequence[str] = MODES) -> EvalResult:

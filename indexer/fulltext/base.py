@@ -1,4 +1,5 @@
-"""The full-text index interface the rest of the code uses; backends (Whoosh today) implement it.
+"""The full-text index interface the rest of the code uses; the backends (whoosh_index, tantivy_index)
+implement it and rank alike (ranking.py holds the weights both use).
 
 Contract
 --------
@@ -23,13 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from indexer.base.facets import FACET_FIELDS
 from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery
-
-HEADING_SEPARATOR = " › "
-# Weight of the exact string around a lone character (Terms.glued: 城关乡 for 城关 + 乡) in both backends:
-# it stands in for the lone character, and puts chunks with the whole string above those with 城关 alone.
-GLUED_BOOST = 0.5
 
 
 @dataclass(frozen=True)
@@ -46,12 +43,17 @@ class FullTextRecord:
     doc_id: str
     text: str  # the chunk's shown text (weighted most)
     title: str
-    heading_path: str  # headings joined with HEADING_SEPARATOR
+    heading_path: str  # headings joined with indexer.document.HEADING_SEPARATOR
     place: str = ""
     level: str = ""
     region: str = ""
     year: int | None = None
     kind: str = ""  # SectionKind value
+
+    def filter_values(self) -> dict[str, str]:
+        """The facet values as the index stores them for Filters: text, a missing value left out."""
+        values = {name: getattr(self, name) for name in FACET_FIELDS}
+        return {name: str(v) for name, v in values.items() if v is not None and v != ""}
 
 
 class FullTextIndex(ABC):

@@ -1,6 +1,7 @@
 """FullTextIndex on tantivy (Rust, via the `tantivy` wheel). Everything tantivy-specific lives here.
 
-Same fields and query semantics as the Whoosh backend (whoosh_index.py), so the two rank alike:
+Same fields, query semantics and weights (ranking.py) as the Whoosh backend (whoosh_index.py), so the two
+rank alike:
 - `body` (chunk text) and `context` (heading path + title, weighted CONTEXT_BOOST) hold *our* jieba tokens,
   joined by spaces and split again by tantivy's whitespace tokenizer: index and query see exactly the words
   of indexer.base.analysis.  Phrases never use word positions here (the grams field decides them), so
@@ -31,16 +32,14 @@ import tantivy
 from tantivy import Occur, Query
 
 from indexer.base.analysis import char_grams, get_analyzer, phrase_grams
-from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.ranking import (ALL_TERMS_BONUS, CONTEXT_BOOST, FILTER_FIELDS, GLUED_BOOST,
+                                      PHRASE_GRAMS_BOOST)
 from indexer.base.filters import Filters
 from indexer.base.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 
 log = logging.getLogger(__name__)
 
-CONTEXT_BOOST = 0.3  # as in whoosh_index: a heading/title word counts less than one in the text
-ALL_TERMS_BONUS = 0.5
-PHRASE_GRAMS_BOOST = 0.2
-FILTER_FIELDS = ("place", "level", "region", "year", "kind")
 ANALYZER_FILE = "reportsearch-analyzer.json"  # our marker: which dictionary the tokens came from
 WRITER_HEAP = 256_000_000  # bytes; more heap = fewer segments to merge at 100k+ chunks
 
@@ -142,10 +141,8 @@ class TantivyIndex(FullTextIndex):
                 context = f"{r.heading_path}\n{r.title}"
                 doc.add_text("context", " ".join(t.text for t in analyzer.tokenize(context)))
                 doc.add_text("grams", " ".join(char_grams(r.text)))
-                for name, value in (("place", r.place), ("level", r.level), ("region", r.region),
-                                    ("year", str(r.year) if r.year is not None else ""), ("kind", r.kind)):
-                    if value:
-                        doc.add_text(name, value)
+                for name, value in r.filter_values().items():
+                    doc.add_text(name, value)
                 if not self._fresh or r.chunk_id in self._staged:
                     self._delete(writer, r.chunk_id)  # replaces: a delete applies to earlier adds only
                 if self._fresh:

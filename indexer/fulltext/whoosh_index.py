@@ -4,9 +4,9 @@ Fields: `body` (the chunk text) and `context` (heading path + title, weighted lo
 our jieba analyzer and carry the ranking; `grams` holds the chunk text's character bigrams, so a
 quoted phrase matches exactly the chunks whose text contains it (punctuation and spaces aside)
 whatever jieba does with its neighbours -- word-level phrases missed most phrases that do not start
-and end at jieba's word boundaries (measured on the sample corpus); `place`, `level`, `region`, `year`, `kind`, `doc_id` are exact-match IDs for
-filters; `chunk_id` is an unstored numeric key with a column, so a hit's id is read from the column
-without loading stored fields.
+and end at jieba's word boundaries (measured on the sample corpus); the facet fields
+(ranking.FILTER_FIELDS) and `doc_id` are exact-match IDs for filters; `chunk_id` is an unstored numeric
+key with a column, so a hit's id is read from the column without loading stored fields.
 
 Files: Whoosh only ever creates new files (segments with random names, a new `_MAIN_<n>.toc` written
 under a temporary name and renamed) and deletes old ones; deletions are recorded in the new TOC.
@@ -31,17 +31,15 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from indexer.base.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
-from indexer.fulltext.base import GLUED_BOOST, AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.fulltext.ranking import (ALL_TERMS_BONUS, CONTEXT_BOOST, FILTER_FIELDS, GLUED_BOOST,
+                                      PHRASE_GRAMS_BOOST)
 from indexer.base.filters import Filters
 from indexer.base.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "MAIN"
-CONTEXT_BOOST = 0.3  # a word in the headings/title counts less than one in the text itself
-ALL_TERMS_BONUS = 0.5  # chunks matching every plain word get this share of their score on top
-PHRASE_GRAMS_BOOST = 0.2  # the exact-phrase match decides *whether*; the words mostly decide the rank
-FILTER_FIELDS = ("place", "level", "region", "year", "kind")
 
 
 class JiebaWhooshAnalyzer(WhooshAnalyzer):
@@ -121,11 +119,7 @@ def _schema(config: AnalyzerConfig) -> Schema:
         body=TEXT(analyzer=analyzer, phrase=True),
         context=TEXT(analyzer=analyzer, phrase=True),
         grams=TEXT(analyzer=GramWhooshAnalyzer(), phrase=True),
-        place=ID,
-        level=ID,
-        region=ID,
-        year=ID,
-        kind=ID,
+        **{name: ID for name in FILTER_FIELDS},
     )
 
 
@@ -221,11 +215,7 @@ class WhooshIndex(FullTextIndex):
                     body=r.text,
                     grams=r.text,
                     context=f"{r.heading_path}\n{r.title}",
-                    place=r.place or None,
-                    level=r.level or None,
-                    region=r.region or None,
-                    year=str(r.year) if r.year is not None else None,
-                    kind=r.kind or None,
+                    **r.filter_values(),
                 )
                 n += 1
         return n

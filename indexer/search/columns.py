@@ -13,11 +13,11 @@ from typing import Sequence
 
 import numpy as np
 
-from indexer.catalog import Catalog
+from indexer.base.facets import DOC_FACET_FIELDS as DOC_FACETS
+from indexer.base.facets import FACET_FIELDS as FACETS
 from indexer.base.filters import Filters
+from indexer.catalog import Catalog
 
-DOC_FACETS = ("place", "level", "region", "year")
-FACETS = (*DOC_FACETS, "kind")
 NO_GROUP = -1
 
 
@@ -110,7 +110,7 @@ class ChunkColumns:
         return out
 
     def filter_ids(self, filters: Filters) -> np.ndarray:
-        """Chunk ids passing `filters` (ascending), as `Catalog.filter_ids` gives them."""
+        """Chunk ids passing `filters`, ascending (the order of the columns, which is the catalog's)."""
         keep_doc = np.ones(len(self.doc_ids), dtype=bool)
         for name in DOC_FACETS:
             wanted = getattr(filters, name)

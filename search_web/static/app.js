@@ -6,6 +6,7 @@
   "use strict";
 
   var root = document.body.getAttribute("data-root") || "";
+  var headingSeparator = document.body.getAttribute("data-heading-separator"); // indexer.document.HEADING_SEPARATOR
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -120,7 +121,7 @@
         var link = el("a", "", h.place || h.title || h.path);
         link.href = docUrl(h.doc_id, h.paragraph_index);
         meta.appendChild(link);
-        var rest = [h.year ? h.year + "年" : "", h.section_kind, (h.heading_path || []).join(" › ")]
+        var rest = [h.year ? h.year + "年" : "", h.section_kind, (h.heading_path || []).join(headingSeparator)]
           .filter(Boolean).join(" · ");
         if (rest) meta.appendChild(document.createTextNode(" · " + rest));
         var text = el("p", "s-text");
