@@ -270,8 +270,7 @@ def _batch(searcher, path: str, request) -> int:
 
 def format_response(r: SearchResponse) -> str:
     """Readable Chinese output for a terminal; highlighted terms in reverse video when it is a TTY."""
-    import html
-    import re
+    from indexer.search.highlight import segments
 
     tty = sys.stdout.isatty()
     split = "" if r.mode == "keyword" else f"：字面匹配 {r.literal_total} 条，意思相近 {r.total - r.literal_total} 条"
@@ -281,7 +280,7 @@ def format_response(r: SearchResponse) -> str:
     for i, h in enumerate(r.hits, start=(r.page - 1) * r.size + 1):
         # Marks become reverse video on a terminal and vanish in a pipe; the rest is plain text.
         on, off = ("\x1b[7m", "\x1b[0m") if tty else ("", "")
-        text = html.unescape(re.sub(r"<mark[^>]*>", on, h.highlighted).replace("</mark>", off))
+        text = "".join(on + piece + off if marked else piece for piece, marked in segments(h.text, h.spans))
         where = HEADING_SEPARATOR.join(h.heading_path) or "（无标题）"
         ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
         if h.match == "semantic":

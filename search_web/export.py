@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from datetime import datetime
@@ -14,13 +13,12 @@ from docx.shared import Mm, Pt, RGBColor
 
 from indexer.base.facets import FACET_FIELDS, FACET_LABELS
 from indexer.document import HEADING_SEPARATOR
+from indexer.search.highlight import segments
 from indexer.search.types import SearchRequest, SearchResponse
 from search_web.citation import cite, source_line
 from search_web.params import MODE_LABELS
 
-_LABEL = FACET_LABELS
-CSV_COLUMNS = (_LABEL["place"], _LABEL["region"], _LABEL["level"], _LABEL["year"], "报告标题", _LABEL["kind"], "标题路径", "段落", "引用")
-_MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)  # <mark> or <mark class="sem">
+CSV_COLUMNS = (FACET_LABELS["place"], FACET_LABELS["region"], FACET_LABELS["level"], FACET_LABELS["year"], "报告标题", FACET_LABELS["kind"], "标题路径", "段落", "引用")
 _UNSAFE_FILENAME = re.compile(r"[^\w\u4e00-\u9fff-]+")
 _CJK_FONT = "宋体"  # Word maps it to SimSun / the system's Song face
 # A4 with 25 mm margins leaves 160 mm: place, year, section, passage.
@@ -76,7 +74,7 @@ def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    for cell, label in zip(table.rows[0].cells, (_LABEL["place"], _LABEL["year"], _LABEL["kind"], "段落及出处")):
+    for cell, label in zip(table.rows[0].cells, (FACET_LABELS["place"], FACET_LABELS["year"], FACET_LABELS["kind"], "段落及出处")):
         cell.text = ""
         cell.paragraphs[0].add_run(label).bold = True
     for hit in response.hits:
@@ -85,7 +83,7 @@ def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
         row[1].text = f"{hit.year}年" if hit.year else ""
         row[2].text = hit.section_kind
         passage = row[3].paragraphs[0]
-        _add_marked_runs(passage, hit.highlighted)
+        _add_marked_runs(passage, hit.text, hit.spans)
         source = row[3].add_paragraph(f"（{source_line(hit)}）")
         _gray(source, 9)
     # Word reads the cell widths, LibreOffice the grid columns: set both.
@@ -113,16 +111,10 @@ def _csv_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _add_marked_runs(paragraph, highlighted: str) -> None:
-    """Rebuild the library's escaped, <mark>-only HTML as Word runs, matched terms in bold."""
-    position = 0
-    for match in _MARK.finditer(highlighted):
-        if match.start() > position:
-            paragraph.add_run(html.unescape(highlighted[position:match.start()]))
-        paragraph.add_run(html.unescape(match.group(1))).bold = True
-        position = match.end()
-    if position < len(highlighted):
-        paragraph.add_run(html.unescape(highlighted[position:]))
+def _add_marked_runs(paragraph, text: str, spans: list[tuple[int, int]]) -> None:
+    """The hit's text as Word runs, its marked spans (matched terms, or the closest sentence) in bold."""
+    for piece, marked in segments(text, spans):
+        paragraph.add_run(piece).bold = marked or None
 
 
 def _gray(paragraph, size: int) -> None:

@@ -11,7 +11,7 @@ from indexer.base.facets import FACET_FIELDS, TEXT_FACET_FIELDS
 from indexer.config import Config
 from indexer.document import SectionKind
 from indexer.base.filters import Filters
-from indexer.search.searcher import MAX_PAGE, MAX_PAGE_SIZE
+from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range, range_message
 from indexer.search.types import MODES, QueryError, SearchRequest
 
 DEFAULT_SIZE = 10
@@ -46,15 +46,13 @@ def parse_query(args: MultiDict, config: Config, *, required: bool) -> str:
     query = (args.get("q") or "").strip()
     if not query and required:
         raise QueryError("q", "请输入检索词。")
-    if len(query) > config.max_query_chars:
-        raise QueryError("q", f"检索词过长（{len(query)} 字），请控制在 {config.max_query_chars} 字以内。")
+    check_query(query, config.max_query_chars)
     return query
 
 
 def parse_mode(args: MultiDict) -> str:
     mode = (args.get("mode") or "hybrid").strip()
-    if mode not in MODES:
-        raise QueryError("mode", f"检索模式只能是 {' / '.join(MODES)}。")
+    check_mode(mode)
     return mode
 
 
@@ -93,10 +91,9 @@ def parse_int(args: MultiDict, name: str, default: int, low: int, high: int) -> 
     value = ascii_int(raw)
     if value is None:
         if re.fullmatch(r"-?[0-9]+", raw):  # all digits, just too many of them
-            raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
+            raise QueryError(name, range_message(name, low, high))
         raise QueryError(name, f"参数 {name} 应为整数（半角数字），收到“{shown(raw)}”。")
-    if not low <= value <= high:
-        raise QueryError(name, f"参数 {name} 应在 {low} 到 {high} 之间。")
+    check_range(name, value, low, high)
     return value
 
 

@@ -139,15 +139,27 @@ def test_approximate_index_finds_the_exact_top_hits_of_clustered_vectors(tmp_pat
     assert np.allclose(ann.vector(42), vecs[32], atol=1e-3)
 
 
-def test_response_to_dict_equals_the_generic_dataclass_conversion(searcher) -> None:
-    """The hand-written to_dict gives what dataclasses.asdict (with ids as strings) would."""
+def _as_json(response):
+    """dataclasses.asdict with ids as strings, and each hit's marks as the JSON carries them: the HTML
+    made from its spans ("highlighted"), not the spans."""
     from dataclasses import asdict
 
-    from indexer.search.types import SearchRequest, json_ids
+    from indexer.search.types import json_ids
+
+    data = json_ids(asdict(response))
+    for hit, out in zip(response.hits, data["hits"]):
+        del out["spans"], out["span_kind"]
+        out["highlighted"] = hit.highlighted
+    return data
+
+
+def test_response_to_dict_equals_the_generic_dataclass_conversion(searcher) -> None:
+    """The hand-written to_dict gives what dataclasses.asdict (with ids as strings) would."""
+    from indexer.search.types import SearchRequest
 
     for q in ("信访积案化解做法", "法治政府建设"):
         response = searcher.search(SearchRequest(query=q, size=20))
-        expected = json_ids(asdict(response))
+        expected = _as_json(response)
         expected["facets"] = {k: [{"value": v, "count": c} for v, c in vals] for k, vals in response.facets.items()}
         assert response.to_dict() == expected
     from dataclasses import replace
@@ -156,7 +168,7 @@ def test_response_to_dict_equals_the_generic_dataclass_conversion(searcher) -> N
 
     hit = replace(response.hits[0], shared_with=[SharedWith("d1", "a/b.txt", "石门乡", 2**62 + 1)])
     with_copies = replace(response, hits=[hit])
-    assert with_copies.to_dict()["hits"] == json_ids(asdict(with_copies))["hits"]
+    assert with_copies.to_dict()["hits"] == _as_json(with_copies)["hits"]
     assert with_copies.to_dict()["hits"][0]["shared_with"][0]["chunk_id"] == str(2**62 + 1)
 
 

@@ -402,7 +402,7 @@ def test_csv_export_does_not_let_excel_run_formulas():
 
     hit = Hit(chunk_id=1, doc_id="abc", path="a.txt", title="=HYPERLINK(\"http://x\")", place="测试镇", region="",
               level="镇", year=2023, date="", heading_path=["一、做法"], section_kind="做法与成效",
-              text="=1+1 这一段以等号开头", highlighted="=1+1 这一段以等号开头", paragraph_index=3, part=0, score=1.0)
+              text="=1+1 这一段以等号开头", paragraph_index=3, part=0, score=1.0)
     response = SearchResponse(query="x", mode="hybrid", total=1, hits=[hit], facets={}, took_ms=1.0, page=1,
                               size=10, generation="g1")
     row = list(csv.DictReader(io.StringIO(comparison_csv(SearchRequest(query="x"), response).decode("utf-8-sig"))))[0]

@@ -20,15 +20,22 @@ import numpy as np
 
 from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery
+from indexer.generations import IndexUnavailable
 
 if TYPE_CHECKING:
     from indexer.catalog import ChunkRow, DocRow
     from indexer.document import Paragraph
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
+FacetCounts = dict[str, list[tuple[str, int]]]  # field -> [(value, count)], count descending, then value
 
 
-@dataclass(frozen=True)
+class IndexNotFound(IndexUnavailable):
+    """Nothing has been published yet, or the published snapshot cannot be opened (damaged); the message
+    says what to run."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChunkFacts:
     """The few small values the façade needs about every candidate (not only the shown page): which
     document, which boilerplate group, and the facet values. Cheap to fetch for a few hundred ids."""
@@ -49,11 +56,16 @@ class Snapshot(Protocol):
     # -- retrieval
     def keyword(self, query: ParsedQuery, limit: int, filters: Filters) -> Ranked: ...
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
-                 within: Sequence[int] | None = None) -> Ranked: ...
+                 within: Sequence[int] | None = None) -> Ranked: ...  # `within`: only these (already filtered) ids
     def vector(self, chunk_id: int) -> np.ndarray | None: ...
 
     # -- candidates and rows
-    def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]: ...
+    def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]: ...  # ids it does not have are left out
+    def facet_counts(self, ids: Sequence[int], fields: Sequence[str], copies_once: bool) -> FacetCounts:
+        """Chunks per value of each field over these ids (each id once); with `copies_once` the chunks of
+        one boilerplate group count once per value (group = ChunkFacts.dup_group). Asked of the engine, not
+        counted over `facts` above the seam: local answers from its columns in microseconds."""
+        ...
     def chunks(self, ids: Iterable[int]) -> dict[int, "ChunkRow"]: ...
     def word_offsets(self, ids: Iterable[int]) -> dict[int, bytes]: ...
     def documents(self, doc_ids: Iterable[str]) -> dict[str, "DocRow"]: ...
@@ -63,14 +75,16 @@ class Snapshot(Protocol):
     def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]: ...
 
     # -- whole-corpus figures
-    def facet_values(self, filters: Filters) -> dict[str, list[tuple[str, int]]]: ...
+    def facet_values(self, filters: Filters) -> FacetCounts: ...
     def counts(self) -> tuple[int, int]: ...  # (documents, chunks)
 
     def close(self) -> None: ...
 
 
 class Engine(Protocol):
-    """Opens snapshots and tells when a newer one has been published (the façade then switches)."""
+    """Opens snapshots and tells when a newer one has been published (the façade then switches,
+    search/snapshots.py). Both raise IndexNotFound with a message naming what to run."""
 
-    def stamp(self) -> object | None: ...  # changes when a new snapshot is published; None: nothing yet
-    def open(self) -> Snapshot: ...
+    def stamp(self) -> object | None: ...  # cheap; changes when a new snapshot is published; None: nothing yet
+    def published(self) -> str: ...  # name of the published snapshot (IndexNotFound: none, or unreadable)
+    def open(self, name: str) -> Snapshot: ...  # open that snapshot (IndexNotFound when it cannot be)

@@ -1,17 +1,21 @@
-"""Escaped HTML with <mark> spans: query words found by the index's own analyzer, or given spans.
-
-The only markup in the output is our own `<mark>` tags; all text goes through `html.escape`.
+"""What a hit marks, as character spans: the query words the index's own analyzer finds in it, or, for a
+hit that matches only in meaning, its best sentence (`hit_marks`). And the one place those spans become
+escaped HTML with <mark> tags (`mark_spans`), which the edges (web, CLI --json, API) call; the only markup in
+the output is our own `<mark>` tags; all text goes through `html.escape`.
 """
 from __future__ import annotations
 
 import functools
 import html
 import re
+from typing import Iterator
 
 from indexer.base.analysis import Analyzer, default_analyzer, normalize
 from indexer.base.querytree import ParsedQuery
 
 DEFAULT_MAX_MARKS = 50
+MARK_WORDS, MARK_SENTENCE = "literal", "semantic"  # what a hit's spans are: query words, or a sentence
+SENTENCE_CLASS = "sem"  # the CSS class of a marked sentence
 
 WordOffsets = frozenset[tuple[int, int]]  # (start, end) of every word and sub-word the index saw
 
@@ -112,19 +116,65 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+def segments(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[str, bool]]:
+    """`text` cut at the spans (merged, clipped to the text; they may overlap): (piece, marked) in order,
+    for every edge that renders marks (HTML here, Word runs, terminal reverse video)."""
+    n = len(text)
+    last = 0
+    for start, end in _merge([(max(0, s), min(n, e)) for s, e in spans if min(n, e) > max(0, s)]):
+        if start > last:
+            yield text[last:start], False
+        yield text[start:end], True
+        last = end
+    if last < n:
+        yield text[last:], False
+
+
 def mark_spans(text: str, spans: list[tuple[int, int]], css_class: str | None = None) -> str:
     """Escape `text` and wrap each (start, end) character span in <mark>; spans may overlap."""
-    n = len(text)
-    clean = _merge([(max(0, s), min(n, e)) for s, e in spans if min(n, e) > max(0, s)])
     open_tag = f'<mark class="{html.escape(css_class, quote=True)}">' if css_class else "<mark>"
-    out: list[str] = []
-    last = 0
-    for start, end in clean:
-        out.append(html.escape(text[last:start], quote=False))
-        out.append(open_tag + html.escape(text[start:end], quote=False) + "</mark>")
-        last = end
-    out.append(html.escape(text[last:], quote=False))
-    return "".join(out)
+    return "".join(open_tag + html.escape(piece, quote=False) + "</mark>" if marked else html.escape(piece, quote=False)
+                   for piece, marked in segments(text, spans))
+
+
+def highlight_html(text: str, spans: list[tuple[int, int]], kind: str) -> str:
+    """A hit's text as escaped HTML with its spans (`hit_marks`) marked."""
+    return mark_spans(text, spans, SENTENCE_CLASS if kind == MARK_SENTENCE else None)
+
+
+def hit_marks(text: str, spans: list[tuple[int, int]], parsed: ParsedQuery | None) -> tuple[list[tuple[int, int]], str]:
+    """The spans a hit shows and what they are: the query's literal matches (at most DEFAULT_MAX_MARKS), or,
+    when none is a real match (two characters or more; a lone shared character such as 骗 is noise) and
+    the query has words to compare, the sentence closest to the query."""
+    if parsed is None:
+        return [], MARK_WORDS
+    spans = list(spans)[:DEFAULT_MAX_MARKS]
+    if not any(end - start >= 2 for start, end in spans) and parsed.semantic_text.strip():
+        span = best_sentence(text, parsed.semantic_text)
+        return ([span] if span else []), MARK_SENTENCE
+    return spans, MARK_WORDS
+
+
+_SENTENCE_END = re.compile(r"[^。！？；!?;]+[。！？；!?;]?")
+_STOP_CHARS = set("的了是在和与及等对把被为有也就都而或怎么如何什哪吗呢啊")
+
+
+def best_sentence(text: str, query: str) -> tuple[int, int] | None:
+    """The sentence of `text` that shares the most characters and character pairs with the query.
+
+    Cheap on purpose: it runs for every displayed semantic hit; character overlap is a fair proxy for
+    which sentence the embedding matched when no query word occurs literally."""
+    q_chars = {c for c in query if c.strip() and c not in _STOP_CHARS}
+    q_pairs = {query[i : i + 2] for i in range(len(query) - 1)}
+    best, best_score = None, 0.0
+    for m in _SENTENCE_END.finditer(text):
+        s = m.group(0)
+        if len(s.strip()) < 4:
+            continue
+        score = sum(1 for c in set(s) if c in q_chars) + 2 * sum(1 for i in range(len(s) - 1) if s[i : i + 2] in q_pairs)
+        if score > best_score:
+            best, best_score = (m.start(), m.end()), score
+    return best
 
 
 def highlight(text: str, parsed: ParsedQuery, max_marks: int = DEFAULT_MAX_MARKS) -> str:

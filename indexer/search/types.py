@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from indexer.base.filters import Filters
+from indexer.search.highlight import MARK_WORDS, highlight_html
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -65,7 +66,6 @@ class Hit:
     heading_path: list[str]
     section_kind: str
     text: str
-    highlighted: str  # HTML-escaped text with <mark> spans only
     paragraph_index: int
     part: int
     score: float
@@ -77,10 +77,25 @@ class Hit:
     # "literal": the query's words occur in it (the keyword side found it); "semantic": only close in meaning
     match: str = MATCH_LITERAL
     shared_sentence: SharedSentence | None = None
+    # What to mark in `text`: (start, end) character spans, and what they are (highlight.MARK_WORDS: the
+    # query's words; MARK_SENTENCE: the sentence closest in meaning). HTML is made from them at the edges.
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    span_kind: str = MARK_WORDS
+
+    @property
+    def highlighted(self) -> str:
+        """`text` as escaped HTML with the spans in <mark> (a sentence as <mark class="sem">)."""
+        return highlight_html(self.text, self.spans, self.span_kind)
 
     def to_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict: that deep-copies every value and was a fifth of an API request.
-        data = dict(self.__dict__)
+        # The JSON keeps its shape: the marks as HTML ("highlighted", after "text"), not the spans.
+        data = {}
+        for key, value in self.__dict__.items():
+            if key not in ("spans", "span_kind"):
+                data[key] = value
+            if key == "text":
+                data["highlighted"] = self.highlighted
         data["chunk_id"] = str(self.chunk_id)
         data["heading_path"] = list(self.heading_path)
         data["shared_with"] = [{"doc_id": s.doc_id, "path": s.path, "place": s.place, "chunk_id": str(s.chunk_id)}

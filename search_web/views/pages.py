@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from indexer.base.filters import Filters
+from indexer.search.highlight import MARK_SENTENCE, MARK_WORDS
 from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
 from search_web import export, ids, state
 from search_web.errors import NotFound, known_document
@@ -19,8 +20,6 @@ bp = Blueprint("pages", __name__)
 
 EXAMPLE_QUERIES = ("信访积案化解做法", "法律顾问", "防范养老诈骗", "重大决策合法性审查", "普法宣传存在的问题")
 PAGE_SIZE = 10
-SEMANTIC_MARK = '<mark class="sem">'  # how the library marks the best-matching sentence of a semantic hit
-LITERAL_MARK = "<mark>"  # ... and a literal match of the query
 COMPARE_LIMIT = MAX_SIZE  # places shown on one comparison table
 DOC_NEAREST = 3  # paragraphs marked as closest in meaning when none matches the query literally
 
@@ -55,9 +54,14 @@ def _search_page(req: SearchRequest | None, response: SearchResponse | None, err
         health=state.searcher().health(),
         page_count=_page_count(response),
         # the legend explains only the highlight colours the page shows
-        semantic_marks=bool(response and any(SEMANTIC_MARK in h.highlighted for h in response.hits)),
-        literal_marks=bool(response and any(LITERAL_MARK in h.highlighted for h in response.hits)),
+        semantic_marks=_marks(response, MARK_SENTENCE),
+        literal_marks=_marks(response, MARK_WORDS),
     )
+
+
+def _marks(response: SearchResponse | None, kind: str) -> bool:
+    """Whether any shown hit marks spans of this kind (query words, or a sentence close in meaning)."""
+    return bool(response and any(h.spans and h.span_kind == kind for h in response.hits))
 
 
 def _page_count(response: SearchResponse | None) -> int:

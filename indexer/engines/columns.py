@@ -1,5 +1,5 @@
-"""Per-generation in-memory columns of what every query needs about every chunk (its document, facet values,
-boilerplate group), like a search engine's doc values.
+"""The local engine's per-generation in-memory columns of what every query needs about every chunk (its
+document, facet values, boilerplate group), like a search engine's doc values.
 
 A query looks at up to a few hundred candidates but shows ten: facet counts, grouping by place, boilerplate
 collapsing and filters need only these few small values, which here cost microseconds per candidate instead
@@ -17,6 +17,7 @@ from indexer.base.facets import DOC_FACET_FIELDS as DOC_FACETS
 from indexer.base.facets import FACET_FIELDS as FACETS
 from indexer.base.filters import Filters
 from indexer.catalog import Catalog
+from indexer.engines.base import ChunkFacts
 
 NO_GROUP = -1
 
@@ -71,19 +72,20 @@ class ChunkColumns:
         at[at >= len(self.chunk_ids)] = 0
         return np.where(self.chunk_ids[at] == ids, at, -1) if len(self.chunk_ids) else np.full(len(ids), -1)
 
-    def doc_id(self, pos: int) -> str:
-        return self.doc_ids[self.doc_of[pos]]
-
-    def group(self, pos: int) -> int | None:
-        g = int(self.dup_group[pos])
-        return None if g == NO_GROUP else g
-
-    def place_key(self, pos: int) -> str:
-        """A place to group by; a document without a known place counts as its own place."""
-        doc = int(self.doc_of[pos])
-        place = self._doc_facets["place"]
-        code = int(place.codes[doc])
-        return place.values[code] if code else f"doc:{self.doc_ids[doc]}"
+    def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
+        """The façade's small values of these chunks (ids the catalog does not have are left out)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = self.positions(ids)
+        keep = positions >= 0
+        ids, rows = ids[keep], positions[keep]
+        docs = self.doc_of[rows]
+        values = {name: [col.values[c] for c in col.codes[docs].tolist()] for name, col in self._doc_facets.items()}
+        kinds = [self._kind.values[c] for c in self._kind.codes[rows].tolist()]
+        groups = self.dup_group[rows].tolist()
+        return {cid: ChunkFacts(doc_id=self.doc_ids[d], dup_group=None if g == NO_GROUP else g,
+                                place=p or "", level=lv or "", region=r or "", year=y, kind=k or "")
+                for cid, d, g, p, lv, r, y, k in zip(ids.tolist(), docs.tolist(), groups, values["place"],
+                                                    values["level"], values["region"], values["year"], kinds)}
 
     def facet_counts(self, positions: np.ndarray, fields: Sequence[str] = FACETS,
                      copies_once: bool = False) -> dict[str, list[tuple[str, int]]]:
