@@ -33,8 +33,18 @@ from indexer.metadata import DocumentMeta
 
 log = logging.getLogger(__name__)
 
+ALL_TERMS_BONUS = 0.5  # as indexer/fulltext/*: chunks matching every plain word get this share on top
 MAX_TOPK = 16384  # Milvus's limit on one search's result count
 EF_FLOOR = 64
+
+
+def _plain_words(node) -> set[str]:
+    """The words of a ranked-OR query of two or more words (the local backends' "all words" bonus)."""
+    from indexer.base.querytree import Terms
+
+    if isinstance(node, Terms) and not node.require_all and len(node.words) > 1:
+        return set(node.words)
+    return set()
 
 
 def _none(v: int) -> int | None:
@@ -75,16 +85,20 @@ class MilvusSnapshot:
             self.chunks_collection, data=[query_tokens(words)], anns_field="sparse", limit=pool,
             filter=filter_expr(filters), output_fields=["tokens", "text"],
             search_params={"metric_type": "BM25"})[0]
+        every = _plain_words(query.root)
         out: Ranked = []
         for h in hits:
             e = h["entity"]
-            if matches(query.root, words_of(e["tokens"]), squeeze(e["text"])):
+            held = words_of(e["tokens"])
+            if matches(query.root, held, squeeze(e["text"])):
                 # Lite reports BM25 as a negative distance (more negative = better), servers as a positive
                 # score; the order is best-first either way and the façade only needs "higher is better".
-                out.append((int(h["id"]), abs(float(h["distance"]))))
-                if len(out) >= limit:
-                    break
-        return out
+                score = abs(float(h["distance"]))
+                if every and every <= held:  # the local backends' bonus for matching every plain word
+                    score *= 1 + ALL_TERMS_BONUS
+                out.append((int(h["id"]), score))
+        out.sort(key=lambda x: -x[1])
+        return out[:limit]
 
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked:
