@@ -266,3 +266,17 @@ def test_lite_server_written_by_one_process_read_by_another(sample_index, tmp_pa
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_config_selects_the_milvus_engine(lite):
+    from indexer.config import Config
+    from indexer.engines.factory import open_engine
+
+    _, _, gen, db = lite
+    engine = open_engine(Config().with_overrides({"engine": "milvus", "milvus_uri": str(db),
+                                                  "milvus_collection": "rs"}))
+    cat = Catalog(gen / "catalog.sqlite")
+    assert engine.open().counts() == (cat.document_count(), cat.chunk_count())
+    cat.close()
+    with pytest.raises(ValueError, match="engine"):
+        open_engine(Config().with_overrides({"engine": "elastic"}))
