@@ -258,9 +258,20 @@ def test_lite_server_written_by_one_process_read_by_another(sample_index, tmp_pa
         assert seen["counts"] == [cat.document_count(), cat.chunk_count()]
         assert seen["ids"] == sorted(local) and len(local) == 3
         cat.close()
+
+        engine = MilvusEngine(uri, collection="rs")
+        snap = engine.open()
+        os.kill(proc.pid, signal.SIGTERM)  # the server goes away under a reader and a writer
+        proc.wait(timeout=20)
+        for call in (snap.counts, engine.open, lambda: snap.keyword(parse_query("信访"), 10, Filters()),
+                     lambda: sync(client, gen, base="rs", full=True, uri=uri)):
+            with pytest.raises(MilvusUnavailable) as info:
+                call()
+            assert uri in str(info.value) and "\n" not in str(info.value)
         client.close()
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

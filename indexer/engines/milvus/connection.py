@@ -26,5 +26,42 @@ def connect(uri: str, token: str = "", timeout: float = CONNECT_TIMEOUT_S):
     try:
         return MilvusClient(uri=uri, token=token or "", timeout=timeout)
     except Exception as exc:  # pymilvus raises MilvusException, grpc errors or ConnectionError, by version
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MilvusUnavailable(uri, reason[:200]) from exc
+        raise MilvusUnavailable(uri, reason_of(exc)) from exc
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """A lost or refused connection (as opposed to a bad request, which is our bug or the caller's)."""
+    try:
+        import grpc
+        from pymilvus.exceptions import MilvusException
+    except ImportError:
+        return False
+    if isinstance(exc, grpc.RpcError):
+        code = exc.code() if callable(getattr(exc, "code", None)) else None
+        return code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    if isinstance(exc, MilvusException):
+        # code 2: "Fail connecting to server …, or server unavailable" (pymilvus's ConnectionNotExist etc.)
+        return exc.code == 2 or "server unavailable" in str(exc) or "Fail connecting" in str(exc)
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def reason_of(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", "") or exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+
+
+def guarded(method):
+    """Decorator for methods of objects with a `uri`: a lost connection becomes `MilvusUnavailable`."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except MilvusUnavailable:
+            raise
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise MilvusUnavailable(self.uri, reason_of(exc)) from exc
+            raise
+    return wrapper

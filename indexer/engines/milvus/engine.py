@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from indexer.engines.milvus.connection import MilvusUnavailable, connect
+from indexer.engines.milvus.connection import MilvusUnavailable, connect, is_connection_error, reason_of
 from indexer.engines.milvus.snapshot import MilvusSnapshot
 from indexer.engines.milvus.sync import published
 
@@ -23,11 +23,10 @@ class MilvusEngine:
     def _published(self):
         try:
             return published(self.client, self.collection)
-        except MilvusUnavailable:
-            raise
         except Exception as exc:  # the server went away after connecting
-            raise MilvusUnavailable(self.uri, str(exc).strip().splitlines()[0][:200] if str(exc).strip()
-                                    else type(exc).__name__) from exc
+            if is_connection_error(exc):
+                raise MilvusUnavailable(self.uri, reason_of(exc)) from exc
+            raise
 
     def stamp(self) -> object | None:
         """The collection the alias points at (an incremental sync keeps it; a rebuild changes it)."""
@@ -40,7 +39,7 @@ class MilvusEngine:
             raise NothingPublished(f"nothing is published in Milvus at {self.uri} under '{self.collection}'"
                                    " (run: reportsearch index --engine milvus)")
         chunks, docs, info = current
-        return MilvusSnapshot(self.client, chunks, docs, info)
+        return MilvusSnapshot(self.client, chunks, docs, info, self.uri)
 
     def close(self) -> None:
         self.client.close()

@@ -25,6 +25,7 @@ from indexer.catalog import ChunkRow, DocRow
 from indexer.document import Paragraph, SectionKind
 from indexer.engines.base import ChunkFacts, Ranked
 from indexer.engines.milvus import schema
+from indexer.engines.milvus.connection import guarded
 from indexer.engines.milvus.expr import filter_expr, in_ints, in_strings
 from indexer.engines.milvus.recheck import matches, positive_words, squeeze
 from indexer.engines.milvus.sync import iterate
@@ -66,8 +67,9 @@ def _doc_row(rec: dict) -> DocRow:
 
 
 class MilvusSnapshot:
-    def __init__(self, client, chunks: str, docs: str, info: dict[str, str]):
+    def __init__(self, client, chunks: str, docs: str, info: dict[str, str], uri: str = ""):
         self._client = client
+        self.uri = uri
         self.chunks_collection = chunks
         self.docs_collection = docs
         self.name = chunks
@@ -209,3 +211,9 @@ class MilvusSnapshot:
 
     def close(self) -> None:
         """The client belongs to the engine (one connection for every snapshot)."""
+
+
+# A server that goes away mid-query: one MilvusUnavailable naming the URI, from every public method.
+for _name in ("keyword", "semantic", "vector", "facts", "chunks", "word_offsets", "documents", "document_chunks",
+              "paragraphs", "aliases_of", "dup_members", "facet_values", "counts"):
+    setattr(MilvusSnapshot, _name, guarded(getattr(MilvusSnapshot, _name)))

@@ -30,6 +30,7 @@ import numpy as np
 from indexer.base.analysis import get_analyzer
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.engines.milvus import schema
+from indexer.engines.milvus.connection import MilvusUnavailable, is_connection_error, reason_of
 from indexer.engines.milvus.expr import in_ints, in_strings
 from indexer.engines.milvus.tokens import text_tokens
 from indexer.vectors.faiss_index import VectorIndex
@@ -128,7 +129,9 @@ def published(client, base: str) -> tuple[str, str, dict] | None:
     """(chunks collection, docs collection, info) the alias points at, or None when nothing is published."""
     try:
         target = client.describe_alias(base)["collection_name"]
-    except Exception:  # pymilvus raises for a missing alias; its code differs across versions
+    except Exception as exc:  # pymilvus raises for a missing alias; its code differs across versions
+        if is_connection_error(exc):
+            raise
         return None
     docs = schema.docs_of(target)
     rows = client.query(docs, filter=in_strings("key", [schema.INFO_KEY]), output_fields=["row"])
@@ -136,8 +139,19 @@ def published(client, base: str) -> tuple[str, str, dict] | None:
 
 
 def sync(client, gen_path: Path, base: str = "reportsearch", full: bool = False,
-         user_dict: Path | None = None) -> SyncReport:
-    """Make the collections behind alias `base` equal to the generation at `gen_path`."""
+         user_dict: Path | None = None, uri: str = "") -> SyncReport:
+    """Make the collections behind alias `base` equal to the generation at `gen_path`.
+
+    A lost connection raises `MilvusUnavailable` (naming `uri`); a full rebuild then has published nothing."""
+    try:
+        return _sync(client, gen_path, base, full, user_dict)
+    except Exception as exc:
+        if is_connection_error(exc):
+            raise MilvusUnavailable(uri or "Milvus", reason_of(exc)) from exc
+        raise
+
+
+def _sync(client, gen_path: Path, base: str, full: bool, user_dict: Path | None) -> SyncReport:
     t0 = time.perf_counter()
     src = GenerationSource(gen_path, user_dict)
     try:
