@@ -31,7 +31,10 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=8", "playwright>=1.40", "fpdf2>=2.7", "hypothesis>=6.100"],
+        # The Milvus engine (indexer/engines/milvus): the client, and Milvus Lite for tests and one-machine use.
+        "milvus": ["pymilvus>=3,<4", "milvus-lite>=3.2,<4"],
+        "test": ["pytest>=8", "playwright>=1.40", "fpdf2>=2.7", "hypothesis>=6.100",
+                 "pymilvus>=3,<4", "milvus-lite>=3.2,<4"],
     },
     entry_points={
         "console_scripts": ["reportsearch = indexer.cli:main"],

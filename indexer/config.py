@@ -56,6 +56,14 @@ class Config:
     # that built it, so switching takes effect with `reportsearch index --full`.
     fulltext_backend: str = "whoosh"
 
+    # Storage engine (indexer/engines/): "local" (generations of catalog + full text + FAISS under index_dir)
+    # or "milvus" (one collection behind an alias; indexer/engines/milvus/). milvus_uri is a Milvus Lite file
+    # (`./reportsearch.db`) or a server (`http://host:19530`); milvus_collection names the alias.
+    engine: str = "local"
+    milvus_uri: str = "./reportsearch.db"
+    milvus_token: str = ""
+    milvus_collection: str = "reportsearch"
+
     # Ingestion
     max_file_bytes: int = 50 * 1024 * 1024
     # Per-file text caps: a report is ~10^4 characters; a 50 MB text dump (10^5+ paragraphs) would embed for

@@ -1,0 +1,22 @@
+"""The engine a configuration asks for (`Config.engine`)."""
+from __future__ import annotations
+
+from indexer.config import Config
+
+ENGINES = ("local", "milvus")
+
+
+def open_engine(config: Config):
+    """An `Engine` (indexer/engines/base.py) for `config`.
+
+    Raises ValueError for an unknown `engine` (naming the setting) and, for Milvus, MilvusUnavailable (one line
+    naming the URI) when the server cannot be reached."""
+    if config.engine == "milvus":
+        from indexer.engines.milvus import MilvusEngine
+
+        return MilvusEngine(config.milvus_uri, config.milvus_token, config.milvus_collection)
+    if config.engine == "local":
+        # The local engine (indexer/engines/local.py) arrives with the Searcher façade split (issue 14, s14);
+        # the coordinator wires it here after merging.
+        raise NotImplementedError("engine = \"local\" is opened by the Searcher façade until the split lands")
+    raise ValueError(f"unknown setting engine = {config.engine!r}; choose one of {', '.join(ENGINES)}")

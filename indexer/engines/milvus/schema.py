@@ -1,0 +1,108 @@
+"""Collection layout, names and aliases.
+
+Two collections make one published snapshot:
+- chunks (`<base>_chunks_<stamp>`): one row per chunk, INT64 pk = our chunk id, the facet values copied from
+  its document (Milvus has no joins, and filters must run inside the search), the raw text, the `tokens`
+  field (see tokens.py) feeding a BM25 function into `sparse`, and the dense `vector` (HNSW, COSINE).
+- documents (`<base>_docs_<stamp>`): the catalog's document rows, needed by searchers on other machines
+  (document view, titles, paths). The paragraphs JSON of one report can exceed Milvus's 65,535-byte VARCHAR
+  limit, so a document is stored as numbered parts (`<doc_id>#<n>`), the metadata on part 0. Milvus requires
+  a vector field in every collection; `stub` is a 2-d constant (the smallest dimension Milvus accepts) that
+  is never searched.
+
+Publishing: the alias `<base>` points at the chunks collection; its documents collection has the same stamp
+(`docs_of`), and holds the build settings (model, dims, generation) as one extra row `INFO_KEY` (Milvus Lite
+drops collection descriptions and properties, so they cannot carry it). Swapping one alias is atomic, so a reader that
+resolves the alias always gets a matching pair — the analogue of our CURRENT rename.
+"""
+from __future__ import annotations
+
+STUB_DIM = 2
+MAX_VARCHAR = 65535
+DOC_PART_BYTES = 60000  # below MAX_VARCHAR with room for multi-byte splitting
+NONE_INT = -1  # Milvus Lite has no nullable scalars in every version: year / dup_group None is stored as -1
+
+CHUNK_FIELDS = ["id", "doc_id", "path", "title", "place", "region", "level", "year", "kind", "heading",
+                "paragraph", "part", "dup_group", "text"]
+FACT_FIELDS = ["id", "doc_id", "dup_group", "place", "level", "region", "year", "kind"]
+
+
+def chunks_name(base: str, stamp: str) -> str:
+    return f"{base}_chunks_{stamp}"
+
+
+def docs_name(base: str, stamp: str) -> str:
+    return f"{base}_docs_{stamp}"
+
+
+INFO_KEY = "#info"  # the documents collection's settings row (doc_id "", n -1)
+
+
+def docs_of(chunks: str) -> str:
+    """The documents collection paired with a chunks collection."""
+    base, _, stamp = chunks.rpartition("_chunks_")
+    return docs_name(base, stamp)
+
+
+def chunk_schema(client, dim: int):
+    from pymilvus import DataType, Function, FunctionType
+
+    s = client.create_schema(auto_id=False)
+    s.add_field("id", DataType.INT64, is_primary=True)
+    for name, length in (("doc_id", 256), ("path", 4096), ("title", 2048), ("place", 512), ("region", 512),
+                         ("level", 64), ("kind", 64), ("heading", 8192)):
+        s.add_field(name, DataType.VARCHAR, max_length=length)
+    for name in ("year", "paragraph", "part", "dup_group"):
+        s.add_field(name, DataType.INT64)
+    s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
+    # `standard` keeps each `w<hex>` token whole (tokens.py); it is the one tokenizer every Milvus has.
+    s.add_field("tokens", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                analyzer_params={"tokenizer": "standard"})
+    s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["tokens"],
+                            output_field_names=["sparse"]))
+    return s
+
+
+def chunk_index_params(client):
+    ip = client.prepare_index_params()
+    ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    ip.add_index("vector", index_type="HNSW", metric_type="COSINE", params={"M": 32, "efConstruction": 200})
+    for name in ("doc_id", "place", "dup_group"):
+        ip.add_index(name, index_type="INVERTED")
+    return ip
+
+
+def doc_schema(client):
+    from pymilvus import DataType
+
+    s = client.create_schema(auto_id=False)
+    s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=300)
+    s.add_field("doc_id", DataType.VARCHAR, max_length=256)
+    s.add_field("n", DataType.INT64)
+    s.add_field("row", DataType.VARCHAR, max_length=MAX_VARCHAR)  # part 0: the DocRow + aliases, JSON
+    s.add_field("paragraphs", DataType.VARCHAR, max_length=MAX_VARCHAR)  # a slice of the paragraphs JSON
+    s.add_field("stub", DataType.FLOAT_VECTOR, dim=STUB_DIM)
+    return s
+
+
+def doc_index_params(client):
+    ip = client.prepare_index_params()
+    ip.add_index("stub", index_type="FLAT", metric_type="L2")
+    ip.add_index("doc_id", index_type="INVERTED")
+    return ip
+
+
+def split_utf8(text: str, size: int = DOC_PART_BYTES) -> list[str]:
+    """`text` in pieces of at most `size` UTF-8 bytes, never cutting a character."""
+    parts, current, used = [], [], 0
+    for ch in text:
+        n = len(ch.encode("utf-8"))
+        if used + n > size:
+            parts.append("".join(current))
+            current, used = [], 0
+        current.append(ch)
+        used += n
+    parts.append("".join(current))
+    return parts
