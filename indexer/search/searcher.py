@@ -34,6 +34,7 @@ from indexer.base.querytree import ParsedQuery, is_strict
 from indexer.search.query import parse_query
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import FusionPlan, fusion_plan
+from indexer.search.sentences import SentenceReranker
 from indexer.search.types import (
     MATCH_LITERAL, MATCH_SEMANTIC, MODES, ContextView, DocumentView, Hit, ParagraphView, QueryError, SearchRequest,
     SearchResponse, SharedSentence, SharedWith,
@@ -200,6 +201,7 @@ class Searcher:
         self._switch_lock = threading.Lock()
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
+        self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None) -> "Searcher":
@@ -215,6 +217,7 @@ class Searcher:
         return searcher
 
     def close(self) -> None:
+        self.sentences.close()
         with self._switch_lock:
             if self._gen is not None:
                 self._gen.retire()
@@ -318,12 +321,14 @@ class Searcher:
             elif not filters.is_empty():
                 allowed = gen.filter_ids(filters)
             semantic = gen.vectors.search(self.embed_query(text), n, allowed)
+            semantic = self.sentences.semantic(semantic, self.embed_query(text), gen.catalog)
         if mode == "semantic":
             fused = single("semantic", semantic)
         else:
             plan = self._weights(parsed, expanded=expanded is not parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
+            fused = self.sentences.fused(fused, self.embed_query(text) if text else None, gen.catalog)
         return self._above_floor(fused, found), literal
 
     def _above_floor(self, fused: list[Fused], found: set[int]) -> list[Fused]:
