@@ -100,6 +100,12 @@ class Config:
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
     semantic_floor: float = 0.66
+    # Sentence-level matching (indexer/search/sentences.py, issue 12 direction 4): "off", "semantic" (the
+    # semantic list's top candidates re-scored by their best sentence before fusion) or "fused" (the fused
+    # top re-ordered). Off: measured in docs/evaluation.md, it does not help on every set.
+    sentence_rerank: str = "off"
+    sentence_weight: float = 0.5  # share of the best sentence's cosine in the mix
+    sentence_candidates: int = 50  # how many top candidates are re-scored
 
     # Keyword-side rewriting of plain queries (indexer/search/rewrite.py; measured in docs/evaluation.md):
     # add official terms for everyday words from indexer/lexicon/colloquial.txt, weighted expansion_weight

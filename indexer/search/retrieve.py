@@ -13,13 +13,16 @@ from indexer.engines.base import Ranked, Snapshot
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import fusion_plan
+from indexer.search.sentences import SentenceReranker
 
 STRICT_CANDIDATES = 1000
 
 
 class Retriever:
-    def __init__(self, config: Config, rewriter: QueryRewriter, embed: Callable[[str], np.ndarray]):
+    def __init__(self, config: Config, rewriter: QueryRewriter, embed: Callable[[str], np.ndarray],
+                 sentences: SentenceReranker):
         self.config, self.rewriter, self.embed = config, rewriter, embed
+        self.sentences = sentences  # optional sentence-level re-scoring (config.sentence_rerank)
 
     def retrieve(self, snap: Snapshot, parsed: ParsedQuery, mode: str,
                  filters: Filters) -> tuple[list[Fused], set[int]]:
@@ -48,6 +51,8 @@ class Retriever:
             plan = fusion_plan(parsed, self.config, expanded is not parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
+            text = parsed.semantic_text.strip()
+            fused = self.sentences.fused(fused, self.embed(text) if text else None, snap)
         return self._above_floor(fused, found), literal
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
@@ -56,7 +61,8 @@ class Retriever:
         text = parsed.semantic_text.strip()
         if not text:
             return []
-        return snap.semantic(self.embed(text), self.config.candidates, filters, within)
+        ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
+        return self.sentences.semantic(ranked, self.embed(text), snap)
 
     def _above_floor(self, fused: list[Fused], found: set[int]) -> list[Fused]:
         """Drop hits that are only near in meaning, and not near enough: a vector search always returns

@@ -28,6 +28,7 @@ from indexer.search.fuse import Fused
 from indexer.search.highlight import hit_marks
 from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range
 from indexer.search.query import parse_query
+from indexer.search.sentences import SentenceReranker
 from indexer.search.retrieve import Retriever
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.shared import list_group_members, shared_sentences
@@ -55,7 +56,8 @@ class Searcher:
         self._current = CurrentSnapshot(engine or LocalEngine(config))
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
-        self._retriever = Retriever(config, self.rewriter, self.embed_query)
+        self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))
+        self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
@@ -71,6 +73,7 @@ class Searcher:
         return searcher
 
     def close(self) -> None:
+        self.sentences.close()
         self._current.close()
 
     @contextmanager
