@@ -88,3 +88,20 @@ class Engine(Protocol):
     def stamp(self) -> object | None: ...  # cheap; changes when a new snapshot is published; None: nothing yet
     def published(self) -> str: ...  # name of the published snapshot (IndexNotFound: none, or unreadable)
     def open(self, name: str) -> Snapshot: ...  # open that snapshot (IndexNotFound when it cannot be)
+
+
+def count_facets(facts: Iterable[tuple[int, ChunkFacts]], fields: Sequence[str], copies_once: bool) -> FacetCounts:
+    """`Snapshot.facet_counts` for an engine without columnar fast paths: chunks per value, count descending
+    then value (the local engine's order); with `copies_once` a boilerplate group counts once per value."""
+    out: FacetCounts = {}
+    pairs = list(facts)
+    for name in fields:
+        seen: dict[str, set] = {}
+        for cid, f in pairs:
+            value = getattr(f, name)
+            if value is None or value == "":
+                continue
+            key = f.dup_group if copies_once and f.dup_group is not None else ("chunk", cid)
+            seen.setdefault(str(value), set()).add(key)
+        out[name] = sorted(((v, len(keys)) for v, keys in seen.items()), key=lambda vn: (-vn[1], vn[0]))
+    return out

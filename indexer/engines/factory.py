@@ -16,7 +16,7 @@ def open_engine(config: Config):
 
         return MilvusEngine(config.milvus_uri, config.milvus_token, config.milvus_collection)
     if config.engine == "local":
-        # The local engine (indexer/engines/local.py) arrives with the Searcher façade split (issue 14, s14);
-        # the coordinator wires it here after merging.
-        raise NotImplementedError("engine = \"local\" is opened by the Searcher façade until the split lands")
+        from indexer.engines.local import LocalEngine
+
+        return LocalEngine(config)
     raise ValueError(f"unknown setting engine = {config.engine!r}; choose one of {', '.join(ENGINES)}")

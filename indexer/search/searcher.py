@@ -48,12 +48,12 @@ NO_LITERAL_MATCH = "没有字面匹配的段落，以下为意思相近的段落
 
 class Searcher:
     def __init__(self, config: Config, encoder: Encoder | None = None, engine: Engine | None = None):
-        from indexer.engines.local import LocalEngine  # the default engine
+        from indexer.engines.factory import open_engine  # local unless config.engine says otherwise
 
         self.config = config
         analysis.configure(config.user_dict)  # queries must tokenize like the index did
         self.encoder = encoder or Encoder(config.model, config.embed_batch_size, config.encoder_backend)
-        self._current = CurrentSnapshot(engine or LocalEngine(config))
+        self._current = CurrentSnapshot(engine or open_engine(config))
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
         self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))

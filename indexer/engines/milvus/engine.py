@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from indexer.engines.base import IndexNotFound
 from indexer.engines.milvus.connection import MilvusUnavailable, connect, is_connection_error, reason_of
 from indexer.engines.milvus.snapshot import MilvusSnapshot
 from indexer.engines.milvus.sync import published
@@ -10,8 +11,8 @@ from indexer.engines.milvus.sync import published
 log = logging.getLogger(__name__)
 
 
-class NothingPublished(RuntimeError):
-    pass
+class NothingPublished(IndexNotFound):
+    """No collection behind the alias yet: the façade reports it like an unpublished local index."""
 
 
 class MilvusEngine:
@@ -33,10 +34,18 @@ class MilvusEngine:
         current = self._published()
         return current[0] if current else None
 
-    def open(self) -> MilvusSnapshot:
+    def published(self) -> str:
+        """The chunks collection the alias points at (engines/base.py Engine.published)."""
         current = self._published()
         if current is None:
             raise NothingPublished(f"nothing is published in Milvus at {self.uri} under '{self.collection}'"
+                                   " (run: reportsearch index --engine milvus)")
+        return current[0]
+
+    def open(self, name: str | None = None) -> MilvusSnapshot:
+        current = self._published()
+        if current is None or (name is not None and current[0] != name):
+            raise NothingPublished(f"collection {name or self.collection} is not published in Milvus at {self.uri}"
                                    " (run: reportsearch index --engine milvus)")
         chunks, docs, info = current
         return MilvusSnapshot(self.client, chunks, docs, info, self.uri)

@@ -23,7 +23,7 @@ from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery, has_positive, is_strict
 from indexer.catalog import ChunkRow, DocRow
 from indexer.document import Paragraph, SectionKind
-from indexer.engines.base import ChunkFacts, Ranked
+from indexer.engines.base import ChunkFacts, FacetCounts, Ranked, count_facets
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import guarded
 from indexer.engines.milvus.expr import filter_expr, in_ints, in_strings
@@ -125,6 +125,9 @@ class MilvusSnapshot:
             out += self._client.query(self.chunks_collection, filter=in_ints("id", ids[start : start + MAX_TOPK]),
                                       output_fields=fields)
         return out
+
+    def facet_counts(self, ids: Sequence[int], fields: Sequence[str], copies_once: bool) -> FacetCounts:
+        return count_facets(self.facts(ids).items(), fields, copies_once)
 
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
         return {int(r["id"]): ChunkFacts(doc_id=r["doc_id"], dup_group=_none(r["dup_group"]), place=r["place"],
