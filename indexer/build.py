@@ -174,6 +174,7 @@ class Index:
                 info = cat.info()
                 out.update(built_at=info.get("built_at", ""), model=info.get("model", ""),
                            documents=cat.document_count(), chunks=cat.chunk_count())
+                out["fulltext_backend"] = _backend_of(layout.fulltext)
             except sqlite3.DatabaseError as exc:
                 out.setdefault("damaged", []).append(f"{gen.name}/{layout.CATALOG} cannot be read ({exc})")
                 out["repair"] = REPAIR_COMMAND
@@ -312,3 +313,13 @@ def _load_sidecars(corpus: Path) -> tuple[dict[str, dict[str, str]], list[tuple[
     except ImportError:
         return {}, []
     return load_sidecars(corpus)
+
+
+def _backend_of(fulltext_dir: Path) -> str:
+    """The full-text backend that wrote a generation ("" when its folder is missing or unreadable)."""
+    from indexer.fulltext.factory import detect_backend
+
+    try:
+        return detect_backend(fulltext_dir)
+    except OSError:
+        return ""

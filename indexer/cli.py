@@ -26,6 +26,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (also REPORTSEARCH_CONFIG)")
     p.add_argument("--index-dir", dest="index_dir", help="index folder (default: index)")
     p.add_argument("--model", help="sentence-transformers model name or path (default: m3e-small)")
+    p.add_argument("--engine", choices=("local", "milvus"),
+                   help="storage engine (default: local; milvus uses milvus_uri / milvus_collection from the config)")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="more log lines on stderr (-v: progress, -vv: debug); search/show/stats are quiet otherwise")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
@@ -136,7 +138,7 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
 
 
 def _config(args: argparse.Namespace, **extra) -> Config:
-    overrides = {"index_dir": args.index_dir, "model": args.model, **extra}
+    overrides = {"index_dir": args.index_dir, "model": args.model, "engine": getattr(args, "engine", None), **extra}
     return load_config(args.config, {k: v for k, v in overrides.items() if v is not None})
 
 
@@ -203,6 +205,13 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"错误 error: {report.error}", file=sys.stderr)
     else:
         print(report.summary())
+        if report.exit_code != 2:  # a run that published nothing has nothing new to sync
+            from indexer.engines.factory import publish_to_engine
+
+            line = publish_to_engine(config, full=args.full)
+            if line:
+                print(line)
+            _print_scale_advice(Index(config).status())
     return report.exit_code
 
 
@@ -369,7 +378,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  skipped: {f['path']}: {f['reason']}")
     for r in status.get("repairs", []):
         print(f"  repaired: {r}")
+    _print_scale_advice(status)
     return damaged
+
+
+def _print_scale_advice(status: dict) -> None:
+    from indexer.fulltext.factory import scale_advice
+
+    advice = scale_advice(status.get("fulltext_backend", ""), int(status.get("chunks") or 0))
+    if advice:
+        print(advice)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

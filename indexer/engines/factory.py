@@ -20,3 +20,29 @@ def open_engine(config: Config):
 
         return LocalEngine(config)
     raise ValueError(f"unknown setting engine = {config.engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def publish_to_engine(config: Config, full: bool = False) -> str | None:
+    """After a local run published a generation: bring the configured remote engine up to date with it.
+
+    The local generation stays the plan and the staging area (file hashes, chunk rows, embedding cache); for
+    Milvus the diff is upserted/deleted, or a full rebuild is written to new collections and the alias
+    swapped. Returns a one-line summary, or None for the local engine. A Milvus that cannot be reached raises
+    MilvusUnavailable naming the URI; a full rebuild has then published nothing."""
+    if config.engine != "milvus":
+        return None
+    from indexer.engines.milvus.connection import connect
+    from indexer.engines.milvus.sync import sync
+    from indexer.generations import GenerationStore
+
+    gen = GenerationStore(config.index_dir).current_path_or_none()
+    if gen is None:
+        return "milvus: nothing published locally yet, nothing to sync"
+    client = connect(config.milvus_uri, config.milvus_token)
+    try:
+        r = sync(client, gen, config.milvus_collection, full=full, user_dict=config.user_dict, uri=config.milvus_uri)
+    finally:
+        client.close()
+    kind = "full rebuild, alias swapped" if r.full else "incremental"
+    return (f"milvus {config.milvus_uri} → {r.collection} ({kind}): chunks +{r.chunks_upserted} "
+            f"-{r.chunks_deleted}, documents +{r.docs_upserted} -{r.docs_deleted}, {r.seconds:.1f} s")

@@ -7,6 +7,7 @@ the copies it lists in `shared_with`, which the ranking evaluated here places ri
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -154,6 +155,19 @@ def read_query_ids(value: str) -> set[str]:
     return {q.strip() for q in value.split(",") if q.strip()}
 
 
+def _publish_to_engine(index_config: Config) -> Config:
+    """`--set engine=milvus`: the cached local evaluation index is published to Milvus (a Lite file beside it
+    unless milvus_uri is set) and searched there, so both engines are judged on the same chunks."""
+    if index_config.engine != "milvus":
+        return index_config
+    from indexer.engines.factory import publish_to_engine
+
+    if index_config.milvus_uri == Config.milvus_uri:  # the default ./reportsearch.db would be the user's own
+        index_config = dataclasses.replace(index_config, milvus_uri=str(Path(index_config.index_dir) / "milvus.db"))
+    log.info("%s", publish_to_engine(index_config, full=True))
+    return index_config
+
+
 def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
@@ -175,6 +189,7 @@ def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None)
     if getattr(args, "baseline", False):
         return _run_baseline(args, config, dataset, modes, bench_dir, out)
     index_config = prepare_index(dataset, config, bench_dir=bench_dir, rebuild=getattr(args, "rebuild", False))
+    index_config = _publish_to_engine(index_config)
     searcher = Searcher.open(index_config)
     try:
         result = evaluate(searcher, dataset, modes)

@@ -44,3 +44,17 @@ def open_fulltext(directory: Path, config: Config) -> FullTextIndex:
 
 def clone_fulltext(src: Path, dst: Path) -> None:
     backend_class(detect_backend(src)).clone(src, dst)
+
+
+# Above this many chunks a Whoosh index is worth moving (docs/benchmarks.md, 10k chunks, idle machine):
+# tantivy builds 3.2x faster and answers hybrid queries with p95 47 ms instead of 161 ms.
+WHOOSH_ADVICE_CHUNKS = 20_000
+
+
+def scale_advice(backend: str, chunks: int) -> str | None:
+    """One line for `index` and `status` when a Whoosh index has outgrown it, else None."""
+    if backend != "whoosh" or chunks <= WHOOSH_ADVICE_CHUNKS:
+        return None
+    return (f"提示 hint: this Whoosh index has {chunks:,} chunks; above {WHOOSH_ADVICE_CHUNKS:,} set "
+            'fulltext_backend = "tantivy" (measured: 3.2x faster builds, hybrid p95 47 ms vs 161 ms at 10k) '
+            '— and engine = "milvus" to serve from many machines (README: 能有多大 · How big can it get)')

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from indexer.generations import IndexUnavailable
+
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0  # a down server must fail fast, not hang a cron run or a web worker
 
 
-class MilvusUnavailable(RuntimeError):
-    """Milvus cannot be reached (or pymilvus is not installed); the message names the URI."""
+class MilvusUnavailable(IndexUnavailable):
+    """Milvus cannot be reached (or pymilvus is not installed); the message names the URI. An
+    IndexUnavailable, so the CLI exits 2 with this one line and the web app answers 503, as for a local index."""
 
     def __init__(self, uri: str, reason: str):
         self.uri = uri
@@ -23,6 +26,11 @@ def connect(uri: str, token: str = "", timeout: float = CONNECT_TIMEOUT_S):
         from pymilvus import MilvusClient
     except ImportError as exc:  # the engine is an extra: pip install reportsearch[milvus]
         raise MilvusUnavailable(uri, "pymilvus is not installed (pip install 'reportsearch[milvus]')") from exc
+    # pymilvus logs every failed RPC with a traceback (and Lite's unimplemented AllocTimestamp, which it then
+    # works around): we turn real failures into one line naming the URI, so its own log stays quiet.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    if "://" not in uri:  # Milvus Lite runs its gRPC server in this process: same noise, from grpc's side
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     try:
         return MilvusClient(uri=uri, token=token or "", timeout=timeout)
     except Exception as exc:  # pymilvus raises MilvusException, grpc errors or ConnectionError, by version

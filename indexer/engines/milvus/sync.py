@@ -134,6 +134,9 @@ def published(client, base: str) -> tuple[str, str, dict] | None:
             raise
         return None
     docs = schema.docs_of(target)
+    # A process that opens a Lite file (or a server restarted) finds collections released: load is idempotent.
+    for name in (target, docs):
+        client.load_collection(name)
     rows = client.query(docs, filter=in_strings("key", [schema.INFO_KEY]), output_fields=["row"])
     return target, docs, (json.loads(rows[0]["row"]) if rows else {})
 
