@@ -56,7 +56,8 @@ class Index:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = Encoder(self.config.model, self.config.embed_batch_size, self.config.encoder_backend)
+            self._encoder = Encoder(self.config.model, self.config.embed_batch_size, self.config.encoder_backend,
+                                    self.config.device)
         return self._encoder
 
     # -- public --------------------------------------------------------------------------------

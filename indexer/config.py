@@ -30,6 +30,7 @@ class Config:
     # "torch" (sentence-transformers as shipped) or "torch-int8" (Linear layers quantized to int8; optional,
     # faster on CPU, slightly worse; see docs/benchmarks.md for its speed and quality). Part of the cache key.
     encoder_backend: str = "torch"
+    device: str = "cpu"  # "cuda" or "auto" (GPU when present) for embedding at build time; queries too
     # Where embeddings are cached (keyed by model and text); default: <index_dir>/embeddings.sqlite.
     embedding_cache: Path | None = None
     # Put context before the text that is embedded (not the text that is shown): embed_context says which.

@@ -58,3 +58,13 @@ def test_int8_vectors_are_cached_under_their_own_key(int8_index: Config, embeddi
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError):
         Encoder("m3e-small", backend="cuda-fp4")
+
+
+def test_device_setting_is_checked_and_auto_falls_back_to_the_cpu():
+    with pytest.raises(ValueError, match="device"):
+        Encoder("m3e-small", device="gpu")
+    import torch
+
+    enc = Encoder("m3e-small", device="auto")
+    assert enc.encode(["信访积案化解"]).shape == (1, 512)
+    assert str(enc.model.device).startswith("cuda" if torch.cuda.is_available() else "cpu")

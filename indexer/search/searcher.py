@@ -52,7 +52,7 @@ class Searcher:
 
         self.config = config
         analysis.configure(config.user_dict)  # queries must tokenize like the index did
-        self.encoder = encoder or Encoder(config.model, config.embed_batch_size, config.encoder_backend)
+        self.encoder = encoder or Encoder(config.model, config.embed_batch_size, config.encoder_backend, config.device)
         self._current = CurrentSnapshot(engine or open_engine(config))
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
@@ -67,7 +67,7 @@ class Searcher:
             if model and model != searcher.encoder.name:
                 log.warning("index was built with model %s but %s is configured; using %s for queries",
                             model, searcher.encoder.name, model)
-                searcher.encoder = Encoder(model, config.embed_batch_size, config.encoder_backend)
+                searcher.encoder = Encoder(model, config.embed_batch_size, config.encoder_backend, config.device)
         searcher.encoder.model  # load now, not on the first user's query
         analysis.default_analyzer()  # jieba's dictionary too: a second on first use
         return searcher

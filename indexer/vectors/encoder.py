@@ -59,6 +59,21 @@ def cache_key(model: str, backend: str = "torch") -> str:
     return model if backend == "torch" else f"{model}#{backend}"
 
 
+# "auto": the GPU when torch sees one. Embedding is the cost that grows with the corpus (issue 15), so a
+# machine with a GPU should use it; queries are single sentences and fine on CPU.
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def _torch_device(device: str, backend: str) -> str:
+    if backend == "torch-int8":
+        return "cpu"  # dynamic int8 quantization is a CPU kernel
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 class Encoder:
     """Lazy, thread-safe wrapper around a SentenceTransformer model.
 
@@ -67,10 +82,13 @@ class Encoder:
     retrieval quality are measured in docs/benchmarks.md.
     """
 
-    def __init__(self, model: str, batch_size: int = 32, backend: str = "torch"):
+    def __init__(self, model: str, batch_size: int = 32, backend: str = "torch", device: str = "cpu"):
         if backend not in ENCODER_BACKENDS:
             raise ValueError(f"unknown encoder_backend {backend!r}; choose one of {', '.join(ENCODER_BACKENDS)}")
+        if device not in DEVICES:
+            raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
         self.name = model
+        self.device = device
         self.batch_size = batch_size
         self.backend = backend
         self._model = None
@@ -88,7 +106,7 @@ class Encoder:
 
                     path = resolve_model(self.name)
                     log.info("loading embedding model %s (%s)", self.name, path)
-                    model = SentenceTransformer(path, device="cpu")
+                    model = SentenceTransformer(path, device=_torch_device(self.device, self.backend))
                     if self.backend == "torch-int8":
                         import torch
 
