@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "indexer.embedding_input", "indexer.write", "indexer.build")),
     ("engines", ("indexer.engines",)),
     ("search", ("indexer.search",)),
-    ("apps", ("indexer.evaluation", "indexer.cli")),
+    ("apps", ("indexer.evaluation", "indexer.cli_args", "indexer.cli")),
     ("web", ("search_web",)),
     # indexer/__init__.py: the library's public names (Config, Index, Searcher, ...) re-exported for users.
     ("public api", ("indexer",)),

@@ -2,18 +2,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Sequence, Union
 
 from indexer.document import HEADING_SEPARATOR
 
+if TYPE_CHECKING:
+    from indexer.search.types import Hit
 
-class Citable(Protocol):
+
+@dataclass(frozen=True)
+class Passage:
+    """What a citation needs: a search `Hit` has these attributes; a document-view paragraph is made into one."""
+
     text: str
     title: str
     place: str
     year: int | None
     path: str
     heading_path: Sequence[str]
+
+
+Citable = Union[Passage, "Hit"]
 
 
 def source_line(hit: Citable) -> str:
@@ -32,16 +41,6 @@ def cite(hit: Citable) -> str:
     return f"{hit.text.strip()}（{source_line(hit)}）"
 
 
-@dataclass(frozen=True)
-class _Passage:
-    text: str
-    title: str
-    place: str
-    year: int | None
-    path: str
-    heading_path: Sequence[str]
-
-
 def cite_paragraph(doc, paragraph) -> str:
     """cite() for a paragraph of the document view (a DocumentView and one of its ParagraphViews)."""
-    return cite(_Passage(paragraph.text, doc.title, doc.place, doc.year, doc.path, paragraph.heading_path))
+    return cite(Passage(paragraph.text, doc.title, doc.place, doc.year, doc.path, paragraph.heading_path))
