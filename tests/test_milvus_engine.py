@@ -191,6 +191,22 @@ def test_incremental_sync_and_alias_swap(build_index, tmp_path):
     assert snap.counts() == (cat.document_count(), cat.chunk_count())
     assert any("新增一句测试文字" in r.text for r in snap.chunks(want).values())
 
+    # rename one report and add a new one: paths follow, the new report is searchable on Milvus
+    (build_index.corpus / names[2]).rename(build_index.corpus / ("renamed-" + names[2]))
+    added = "某某镇2023年法治政府建设年度报告\n一、主要做法\n开展“法润乡邻”调解试点，建立村级调解员名册。\n"
+    config, report = build_index({"zz-new.txt": added})
+    rep = sync(client, _gen(config), base="rs")
+    assert not rep.full and rep.docs_upserted >= 2
+    cat.close()
+    cat = Catalog(_gen(config) / "catalog.sqlite")
+    snap = engine.open()
+    local_paths = {d.doc_id: d.path for d in cat.documents()}
+    assert {d: row.path for d, row in snap.documents(local_paths).items()} == local_paths
+    ids = sorted(int(i) for i in cat.chunk_ids())
+    assert {c: r.doc_id for c, r in snap.chunks(ids).items()} == {c: r.doc_id for c, r in cat.chunks_by_id(ids).items()}
+    hits = snap.keyword(parse_query('"法润乡邻"'), 10, Filters())
+    assert [snap.chunks([c])[c].doc_id for c, _ in hits] == [d for d, p in local_paths.items() if p == "zz-new.txt"]
+
     old = engine.open()
     rep = sync(client, _gen(config), base="rs", full=True)
     assert rep.full and engine.stamp() != first
