@@ -240,7 +240,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from indexer.build import Index
 
-    status = Index(_config(args)).status()
+    from indexer.engines.factory import engine_status
+
+    config = _config(args)
+    status = Index(config).status()
+    remote = engine_status(config)
+    if remote is not None:
+        status["milvus"] = remote
     damaged = 2 if status.get("damaged") else 0  # scripts can test the index's health by the exit code
     if args.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
@@ -263,6 +269,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  skipped: {f['path']}: {f['reason']}")
     for r in status.get("repairs", []):
         print(f"  repaired: {r}")
+    if remote is not None:
+        print(f"milvus {remote['uri']}: alias {remote['alias']} → {remote['collection'] or '(nothing published)'}"
+              + (f", documents {remote['documents']}, chunks {remote['chunks']}" if remote["collection"] else ""))
     _print_scale_advice(status)
     return damaged
 

@@ -47,12 +47,17 @@ def test_index_then_search_on_milvus_from_separate_processes(milvus_env):
     again = run(["index", str(SAMPLE), "--engine", "milvus", "--no-progress"], milvus_env)
     assert again.returncode == 0, again.stderr
     assert "incremental" in again.stdout and "chunks +0 -0" in again.stdout
+    status = run(["status", "--engine", "milvus", "--json"], milvus_env)
+    assert status.returncode == 0, status.stderr
+    remote = json.loads(status.stdout)["milvus"]
+    assert remote["alias"] == "cli" and remote["collection"].startswith("cli_") and remote["documents"] == 5
 
 
 def test_unreachable_milvus_is_one_line_and_exit_2(milvus_env):
     uri = f"http://127.0.0.1:{_free_port()}"
     env = dict(milvus_env, REPORTSEARCH_MILVUS_URI=uri)
-    for args in (["search", "信访", "--engine", "milvus"], ["index", str(SAMPLE), "--engine", "milvus", "--no-progress"]):
+    for args in (["search", "信访", "--engine", "milvus"], ["status", "--engine", "milvus"],
+                 ["index", str(SAMPLE), "--engine", "milvus", "--no-progress"]):
         done = run(args, env)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]

@@ -46,3 +46,24 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
     kind = "full rebuild, alias swapped" if r.full else "incremental"
     return (f"milvus {config.milvus_uri} → {r.collection} ({kind}): chunks +{r.chunks_upserted} "
             f"-{r.chunks_deleted}, documents +{r.docs_upserted} -{r.docs_deleted}, {r.seconds:.1f} s")
+
+
+def engine_status(config: Config) -> dict | None:
+    """What `status` reports about a remote engine (None for the local one): the collection the alias points
+    at and its counts. MilvusUnavailable (one line, naming the URI) when it cannot be reached."""
+    if config.engine != "milvus":
+        return None
+    from indexer.engines.base import IndexNotFound
+
+    engine = open_engine(config)
+    try:
+        name = engine.published()
+        snap = engine.open(name)
+        documents, chunks = snap.counts()
+        snap.close()
+        return {"uri": config.milvus_uri, "alias": config.milvus_collection, "collection": name,
+                "documents": documents, "chunks": chunks}
+    except IndexNotFound as exc:
+        return {"uri": config.milvus_uri, "alias": config.milvus_collection, "collection": None, "error": str(exc)}
+    finally:
+        engine.close()
