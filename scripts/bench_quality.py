@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from indexer.config import Config, load_config  # noqa: E402
 from indexer.evaluation.datasets import Dataset, load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
-from indexer.evaluation.metrics import score_query, summarize  # noqa: E402
+from indexer.evaluation.metrics import score_ranking, summarize  # noqa: E402
 from indexer.evaluation.run import evaluate, format_table, format_worst  # noqa: E402
 from indexer.search.fuse import fuse  # noqa: E402
 from indexer.search.query import parse_query  # noqa: E402
@@ -104,18 +104,6 @@ def collect(searcher: Searcher, ds: Dataset, depth: int):
             info.update({h.chunk_id: (h.path, h.text) for h in hits})
         runs.append((q, lists, info, query_kind(parse_query(q.text))))
     return runs
-
-
-def score_ranking(ds: Dataset, q, ranking: list[int], info) -> dict[str, float]:
-    matches, seen = [], set()
-    for cid in ranking:
-        path, text = info[cid]
-        if ds.kind == "id":
-            if path in seen:
-                continue
-            seen.add(path)
-        matches.append(q.units_of(path, text))
-    return score_query(matches[:100], {j.unit: j.grade for j in q.judgments})
 
 
 def grid(fine: bool = False):

@@ -29,9 +29,9 @@ sys.path.insert(0, str(REPO))
 
 from indexer.build import embedding_input, informative_title  # noqa: E402
 from indexer.config import Config, load_config  # noqa: E402
-from indexer.evaluation.datasets import Dataset, load_dataset  # noqa: E402
+from indexer.evaluation.datasets import load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
-from indexer.evaluation.metrics import score_query, summarize  # noqa: E402
+from indexer.evaluation.metrics import score_ranking, summarize  # noqa: E402
 from indexer.search.query import parse_query  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.vectors.cache import EmbeddingCache  # noqa: E402
@@ -163,20 +163,6 @@ def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:
     out.write_bytes(pickle.dumps({"dataset": ds, "runs": runs, "info": info}))
     log.info("%s: %d queries collected in %.0fs -> %s", name, len(runs), time.perf_counter() - t0, out)
     return out
-
-
-def score_ranking(ds: Dataset, q, ranking: list[int], info) -> dict[str, float]:
-    matches, seen = [], set()
-    for cid in ranking:
-        path, text = info[cid]
-        if ds.kind == "id":
-            if path in seen:
-                continue
-            seen.add(path)
-        matches.append(q.units_of(path, text))
-        if len(matches) >= 100:
-            break
-    return score_query(matches, {j.unit: j.grade for j in q.judgments})
 
 
 def load(name: str) -> dict:

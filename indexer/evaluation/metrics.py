@@ -59,3 +59,19 @@ class Summary:
 
 def summarize(per_query: Sequence[Mapping[str, float]]) -> Summary:
     return Summary(len(per_query), {m: fmean(q[m] for q in per_query) if per_query else 0.0 for m in METRICS})
+
+
+def score_ranking(ds, q, ranking: Sequence[int], info: Mapping[int, tuple[str, str]]) -> dict[str, float]:
+    """Metrics of one query's ranked chunk ids, for the lab scripts that re-rank collected candidate lists:
+    `info` maps a chunk id to (path, text); an id-judged set (STARD) counts each passage once; depth 100."""
+    matches, seen = [], set()
+    for cid in ranking:
+        path, text = info[cid]
+        if ds.kind == "id":
+            if path in seen:
+                continue
+            seen.add(path)
+        matches.append(q.units_of(path, text))
+        if len(matches) >= 100:
+            break
+    return score_query(matches, {j.unit: j.grade for j in q.judgments})
