@@ -73,20 +73,7 @@ def _join(context: str, text: str) -> str:
 
 
 def embed(texts: list[str], encoder, cache: EmbeddingCache) -> np.ndarray:
-    found = cache.get_many(texts)
-    missing = [i for i in range(len(texts)) if i not in found]
-    if missing:
-        log.info("embedding %d texts (%d cached)", len(missing), len(found))
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    for i, v in found.items():
-        out[i] = v
-    step = 256
-    for start in range(0, len(missing), step):
-        batch = missing[start:start + step]
-        vecs = encoder.encode([texts[i] for i in batch])
-        cache.put_many([texts[i] for i in batch], vecs)
-        out[batch] = vecs
-    return out
+    return cache.encode(texts, encoder)
 
 
 def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:

@@ -99,19 +99,7 @@ class BM25:
 def _embed(texts: list[str], encoder: Encoder, cache_path: Path) -> np.ndarray:
     cache = EmbeddingCache(cache_path, cache_key(encoder.name, encoder.backend))
     try:
-        found = cache.get_many(texts)
-        missing = [i for i in range(len(texts)) if i not in found]
-        if missing:
-            log.info("baseline: embedding %d paragraphs (%d cached)", len(missing), len(found))
-        vecs = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-        for i, v in found.items():
-            vecs[i] = v
-        for start in range(0, len(missing), 256):
-            batch = missing[start:start + 256]
-            out = encoder.encode([texts[i] for i in batch])
-            cache.put_many([texts[i] for i in batch], out)
-            vecs[batch] = out
-        return vecs
+        return cache.encode(texts, encoder)
     finally:
         cache.close()
 

@@ -112,6 +112,23 @@ class EmbeddingCache:
         with self._lock:
             self._guard(write)
 
+    def encode(self, texts: Sequence[str], encoder, batch: int = 256) -> np.ndarray:
+        """Vectors of `texts` (rows in order): cached ones read, the rest encoded in batches and stored. For
+        one-off tools (the eval baseline, the lab scripts); the build has its own loop with progress."""
+        found = self.get_many(texts)
+        missing = [i for i in range(len(texts)) if i not in found]
+        if missing:
+            log.info("embedding %d texts (%d cached)", len(missing), len(found))
+        vecs = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+        for i, v in found.items():
+            vecs[i] = v
+        for start in range(0, len(missing), batch):
+            rows = missing[start:start + batch]
+            out = encoder.encode([texts[i] for i in rows])
+            self.put_many([texts[i] for i in rows], out)
+            vecs[rows] = out
+        return vecs
+
     def count(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT COUNT(*) FROM embeddings WHERE model=?", (self.model_key,)).fetchone()[0]
