@@ -33,9 +33,8 @@ from indexer.run_report import (  # noqa: F401  (EXIT_* and REPORT_NAME re-expor
     write_report)
 from indexer.scan import CorpusFile, scan_corpus
 from indexer.vectors import Encoder
-from indexer.vectors.cache import is_corruption
-from indexer.write import (GenerationWriter, Parsed, analyzer_signature, checkpoint, chunk_config_signature,
-                           embedding_cache_path)
+from indexer.vectors.cache import embedding_cache_path, is_corruption
+from indexer.write import GenerationWriter, Parsed, analyzer_signature, checkpoint, chunk_config_signature
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +213,7 @@ class Index:
             checkpoint("parse")
             parsed = self._parse(plan, prev, report, progress)
             if (prev is not None and not reparse_all and not published.damage
-                    and self._nothing_to_publish(plan, parsed, prev)):
+                    and self._nothing_to_publish(plan, parsed, prev) and self._sentences_as_configured(prev_path)):
                 # The published generation already is this state: keep serving it, publish nothing.
                 report.generation = report.previous_generation
                 report.documents, report.chunks = prev.document_count(), prev.chunk_count()
@@ -231,6 +230,12 @@ class Index:
             if prev is not None:
                 prev.close()
         self._publish(name, build_dir, report, t0)
+
+    def _sentences_as_configured(self, generation: Path) -> bool:
+        """Whether the generation stores sentence vectors exactly when sentence matching is on (turning the
+        setting on or off publishes a new generation, from the embedding cache, without re-reading files)."""
+        stored = GenerationLayout(generation).sentence_vectors.exists()
+        return stored == (self.config.sentence_rerank != "off")
 
     def _check_published(self, report: RunReport, distrust_published: bool):
         """The published generation and the damage found in it (said in the report as a repair)."""

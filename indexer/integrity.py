@@ -105,8 +105,8 @@ def _part_of(problem: str) -> str:
         return "catalog"
     if problem.startswith(_FULLTEXT + "/"):
         return "fulltext"
-    if problem.startswith(_VECTORS):
-        return "vectors"
+    if problem.startswith((_VECTORS, GenerationLayout.SENTENCE_VECTORS, GenerationLayout.SENTENCE_SPANS)):
+        return "vectors"  # the sentence vectors are rewritten from the embedding cache with the chunk vectors
     return "generation"
 
 

@@ -1,7 +1,9 @@
 """The file layout of the index folder and of one generation: the one place their names are written.
 
     <index_dir>/CURRENT                  name of the published generation
-    <index_dir>/generations/g000007/     catalog.sqlite, fulltext/, vectors.faiss, MANIFEST.json, READY
+    <index_dir>/generations/g000007/     catalog.sqlite, fulltext/, vectors.faiss,
+                                         sentence_vectors.npy + sentence_spans.npy (when sentence
+                                         matching is on), MANIFEST.json, READY
 
 A leaf module (no imports from the project) so that `generations`, `manifest`, `integrity`, the build
 and the searcher can all use it without an import cycle."""
@@ -25,6 +27,8 @@ class GenerationLayout:
     CATALOG: ClassVar[str] = "catalog.sqlite"
     FULLTEXT: ClassVar[str] = "fulltext"
     VECTORS: ClassVar[str] = "vectors.faiss"
+    SENTENCE_VECTORS: ClassVar[str] = "sentence_vectors.npy"  # optional (vectors/sentence_vectors.py)
+    SENTENCE_SPANS: ClassVar[str] = "sentence_spans.npy"
 
     @property
     def catalog(self) -> Path:
@@ -37,6 +41,14 @@ class GenerationLayout:
     @property
     def vectors(self) -> Path:
         return self.root / self.VECTORS
+
+    @property
+    def sentence_vectors(self) -> Path:
+        return self.root / self.SENTENCE_VECTORS
+
+    @property
+    def sentence_spans(self) -> Path:
+        return self.root / self.SENTENCE_SPANS
 
     @property
     def ready(self) -> Path:

@@ -47,6 +47,8 @@ class RunReport:
     chunks_removed: int = 0
     embedded: int = 0
     embedding_cache_hits: int = 0
+    sentences: int = 0  # sentence vectors stored (0: sentence matching off)
+    sentences_embedded: int = 0  # of which newly encoded
     vector_index: str = ""  # "built" anew, or "extended" (the previous generation's graph plus new chunks)
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
@@ -69,7 +71,8 @@ class RunReport:
             f"documents {self.documents}, chunks {self.chunks}; added {len(self.added)}, changed {len(self.changed)},"
             f" renamed {len(self.renamed)}, deleted {len(self.deleted)}, unchanged {self.unchanged}",
             f"chunks +{self.chunks_added} -{self.chunks_removed}; embedded {self.embedded},"
-            f" from cache {self.embedding_cache_hits}" + (f"; vector index {self.vector_index}" if self.vector_index else ""),
+            f" from cache {self.embedding_cache_hits}" + (f"; vector index {self.vector_index}" if self.vector_index else "")
+            + (f"; sentence vectors {self.sentences} ({self.sentences_embedded} embedded)" if self.sentences else ""),
         ]
         for path, same_as in self.duplicates:
             lines.append(f"duplicate: {path} = {same_as} (indexed once)")

@@ -26,6 +26,8 @@ from indexer.plan import Plan
 from indexer.run_report import RunReport, now, progress_bar
 from indexer.scan import CorpusFile
 from indexer.vectors import EmbeddingCache, Encoder, VectorIndex, cache_key
+from indexer.vectors.cache import embedding_cache_path
+from indexer.vectors.sentence_vectors import chunk_sentences, write_sentence_vectors
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,6 @@ def chunk_config_signature(config: Config) -> str:
 
 def analyzer_signature(config: Config) -> str:
     return analysis.signature(config.user_dict)
-
-
-def embedding_cache_path(config: Config) -> Path:
-    return Path(config.embedding_cache or Path(config.index_dir) / "embeddings.sqlite")
 
 
 class GenerationWriter:
@@ -141,7 +139,31 @@ class GenerationWriter:
             cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.hnsw_max_stale)
         index.save(target.vectors)
         report.timings["faiss"] = time.perf_counter() - t3
+        if cfg.sentence_rerank != "off":
+            t4 = time.perf_counter()
+            checkpoint("sentences")
+            self._write_sentence_vectors(catalog, target, report, progress)
+            report.timings["sentences"] = time.perf_counter() - t4
         return index
+
+    def _write_sentence_vectors(self, catalog: Catalog, target: GenerationLayout, report: RunReport,
+                                progress: bool) -> None:
+        """Every chunk's sentence vectors (vectors/sentence_vectors.py), embedding only sentences not in the
+        cache; bare sentence text, as the search side encodes it when a generation has none."""
+        ids: list[int] = []
+        counts: list[int] = []
+        texts: list[str] = []
+        for row in catalog.iter_chunks():
+            sents = chunk_sentences(row.text)
+            ids.append(row.chunk_id)
+            counts.append(len(sents))
+            texts.extend(sents)
+        unique = list(dict.fromkeys(texts))
+        vecs, _, embedded = self._cached_embeddings(unique, report, progress, "embedding sentences")
+        report.sentences, report.sentences_embedded = len(texts), embedded
+        row_of = {t: i for i, t in enumerate(unique)}
+        write_sentence_vectors(target.sentence_vectors, target.sentence_spans, ids, counts,
+                               vecs[[row_of[t] for t in texts]])
 
     def _finish(self, catalog: Catalog, index: VectorIndex, report: RunReport) -> None:
         cfg = self.config
@@ -161,44 +183,51 @@ class GenerationWriter:
 
     def _embed_all(self, catalog: Catalog, report: RunReport, progress: bool) -> tuple[np.ndarray, np.ndarray]:
         """Vectors for every chunk of the new generation, embedding only texts not in the cache."""
+        metas = {d.doc_id: d.meta for d in catalog.documents()}
+        rows: list[ChunkRow] = list(catalog.iter_chunks())
+        context = embedding_context(self.config)
+        texts = [embedding_input(metas[r.doc_id], r.heading_path, r.text, context) for r in rows]
+        ids = np.fromiter((r.chunk_id for r in rows), dtype=np.int64, count=len(rows))
+        paths = {d.doc_id: d.path for d in catalog.documents()} if progress else {}
+        files = [paths.get(r.doc_id, "") for r in rows] if progress else None
+        vecs, hits, embedded = self._cached_embeddings(texts, report, progress, "embedding", files)
+        report.embedding_cache_hits, report.embedded = hits, report.embedded + embedded
+        return ids, vecs
+
+    def _cached_embeddings(self, texts: list[str], report: RunReport, progress: bool, label: str,
+                           files: list[str] | None = None) -> tuple[np.ndarray, int, int]:
+        """One row per text, from the embedding cache or encoded (and cached, per batch) when missing; and
+        how many came from the cache and how many were encoded."""
         cache_path = embedding_cache_path(self.config)
         cache = EmbeddingCache(cache_path, cache_key(self.config.model, self.config.encoder_backend))
         try:
-            metas = {d.doc_id: d.meta for d in catalog.documents()}
-            rows: list[ChunkRow] = list(catalog.iter_chunks())
-            context = embedding_context(self.config)
-            texts = [embedding_input(metas[r.doc_id], r.heading_path, r.text, context) for r in rows]
-            ids = np.fromiter((r.chunk_id for r in rows), dtype=np.int64, count=len(rows))
             found = cache.get_many(texts)
-            report.embedding_cache_hits = len(found)
             missing = [i for i in range(len(texts)) if i not in found]
             dim = next(iter(found.values())).shape[0] if found else (self._encoder().dim if missing else 0)
             vecs = np.zeros((len(texts), dim), dtype=np.float32)
             for i, v in found.items():
                 vecs[i] = v
             if missing:
-                log.info("embedding %d new chunks (%d from cache)", len(missing), len(found))
-                paths = {d.doc_id: d.path for d in catalog.documents()} if progress else {}
-                self._embed_missing(cache, texts, missing, [paths.get(rows[i].doc_id, "") for i in missing],
-                                    vecs, report, progress)
-            return ids, vecs
+                log.info("%s: %d new texts (%d from cache)", label, len(missing), len(found))
+                self._embed_missing(cache, texts, missing, [files[i] for i in missing] if files else None,
+                                    vecs, progress, label)
+            return vecs, len(found), len(missing)
         finally:
             for aside, reason in cache.moved_aside:
                 report.repairs.append(f"embedding cache {cache_path} was damaged ({reason}): moved aside to "
                                       f"{aside}; a new cache was started")
             cache.close()
 
-    def _embed_missing(self, cache: EmbeddingCache, texts: list[str], missing: list[int], files: list[str],
-                       vecs: np.ndarray, report: RunReport, progress: bool) -> None:
+    def _embed_missing(self, cache: EmbeddingCache, texts: list[str], missing: list[int], files: list[str] | None,
+                       vecs: np.ndarray, progress: bool, label: str) -> None:
         step = max(self.config.embed_batch_size * 8, 256)
-        bar = progress_bar(len(missing), "embedding", progress)
+        bar = progress_bar(len(missing), label, progress)
         for start in range(0, len(missing), step):
             batch = missing[start : start + step]
-            bar(0, files[start])  # the file whose chunks are being embedded
+            bar(0, files[start] if files else "")  # the file whose chunks are being embedded
             out = self._encoder().encode([texts[i] for i in batch])
             cache.put_many([texts[i] for i in batch], out)  # committed per batch: a killed run resumes
             vecs[batch] = out
-            report.embedded += len(batch)
             bar(len(batch))
 
 

@@ -42,6 +42,7 @@ from indexer.chunk import chunk_paragraphs  # noqa: E402
 from indexer.config import Config  # noqa: E402
 from indexer.ingest import parse_file  # noqa: E402
 from indexer.vectors import EmbeddingCache, Encoder  # noqa: E402
+from indexer.vectors.sentence_vectors import chunk_sentences  # noqa: E402
 
 PERF_DIR = BENCH_DIR / "perf"
 
@@ -79,19 +80,22 @@ class ReplayEncoder:
         return out
 
 
-def embedding_inputs(folder: Path, config: Config, limit: int) -> list[str]:
-    """The first `limit` texts the build would embed, spread over the corpus (every k-th file)."""
+def embedding_inputs(folder: Path, config: Config, limit: int) -> tuple[list[str], list[str]]:
+    """The first `limit` chunk texts the build would embed, spread over the corpus (every k-th file), and
+    the first `limit` sentence texts (stored sentence vectors, when sentence matching is on)."""
     files = sorted(folder.rglob("*.txt"))
     step = max(1, len(files) // max(1, limit))
     texts: list[str] = []
+    sentences: list[str] = []
     for path in files[::step]:
         rel = path.relative_to(folder).as_posix()
         doc = parse_file(path, rel, config.max_file_bytes)
-        texts += [embedding_input(doc.meta, c.heading_path, c.text, embedding_context(config))
-                  for c in chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel)]
+        chunks = chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel)
+        texts += [embedding_input(doc.meta, c.heading_path, c.text, embedding_context(config)) for c in chunks]
+        sentences += [s for c in chunks for s in chunk_sentences(c.text)]
         if len(texts) >= limit:
             break
-    return texts[:limit]
+    return texts[:limit], sentences[:limit]
 
 
 def raw_embedding(encoder: Encoder, texts: list[str]) -> dict:
@@ -121,12 +125,16 @@ def build_once(n: int, backend: str, corpus: Path, encoder: Encoder, raw: dict) 
         raise RuntimeError(report.summary())
     chunks = report.chunks
     t = {k: round(v, 2) for k, v in report.timings.items()}
-    embed_non_model = report.timings.get("embed", 0.0) - replay.seconds
+    # The stand-in encoder's time covers both embedding stages (chunks, then sentences).
+    embed_non_model = report.timings.get("embed", 0.0) + report.timings.get("sentences", 0.0) - replay.seconds
     overhead = wall - replay.seconds
-    raw_total = chunks * raw["s_per_chunk"]
+    raw_chunks = chunks * raw["s_per_chunk"]
+    raw_sentences = report.sentences_embedded * raw.get("s_per_sentence", 0.0)
+    raw_total = raw_chunks + raw_sentences
     stages = {
         "scan": t.get("scan"), "parse": t.get("parse"), "chunk+catalog": t.get("catalog"),
-        "fulltext (tokenize+index)": t.get("fulltext"), "embed (cache I/O, model excluded)": round(embed_non_model, 2),
+        "fulltext (tokenize+index)": t.get("fulltext"),
+        "embed + sentences (cache I/O, model excluded)": round(embed_non_model, 2),
         "faiss": t.get("faiss"), "finish (dedup, info)": t.get("finish"),
     }
     result = {
@@ -136,7 +144,9 @@ def build_once(n: int, backend: str, corpus: Path, encoder: Encoder, raw: dict) 
         "replay": {"from_shared_cache": replay.replayed, "pseudo_vectors": replay.pseudo,
                    "seconds": round(replay.seconds, 2)},
         "overhead_s": round(overhead, 2),
+        "sentences": report.sentences,
         "raw_embedding_estimate_s": round(raw_total, 1),
+        "raw_sentence_embedding_estimate_s": round(raw_sentences, 1),
         "estimated_cold_build_s": round(overhead + raw_total, 1),
         "ratio_build_over_embedding": round((overhead + raw_total) / raw_total, 3),
         "peak_rss_mb_during_build": round(rss.peak, 1),
@@ -152,7 +162,8 @@ def print_result(r: dict) -> None:
         rate = r["stages_chunks_per_s"][k]
         print(f"  {k:38s} {v:8.2f} s  {rate if rate else '-':>10} chunks/s")
     print(f"  wall {r['wall_s']} s, overhead (all but the model) {r['overhead_s']} s, peak RSS {r['peak_rss_mb_during_build']} MB")
-    print(f"  raw embedding of {r['chunks']} chunks (extrapolated) {r['raw_embedding_estimate_s']} s ->"
+    print(f"  raw embedding of {r['chunks']} chunks and {r['sentences']} sentences (extrapolated; sentences"
+          f" {r['raw_sentence_embedding_estimate_s']} s) {r['raw_embedding_estimate_s']} s ->"
           f" estimated cold build {r['estimated_cold_build_s']} s = {r['ratio_build_over_embedding']} x embedding")
 
 
@@ -171,10 +182,15 @@ def main() -> None:
     for n in args.n:
         corpus = BENCH_DIR / f"corpus-{n}"
         info = make_corpus(n, corpus, config)
-        sample = embedding_inputs(corpus, config, args.raw_sample)
+        sample, sentence_sample = embedding_inputs(corpus, config, args.raw_sample)
         raw = raw_embedding(encoder, sample)
         print(f"\nN={n}: raw embedding {raw['texts']} texts in {raw['seconds']} s = {raw['chunks_per_s']} chunks/s"
               f" (mean {raw['mean_chars']} chars); load average {machine_info()['load_avg']}")
+        if config.sentence_rerank != "off":
+            raw_s = raw_embedding(encoder, sentence_sample)
+            raw["s_per_sentence"], raw["sentence_sample"] = raw_s["s_per_chunk"], raw_s
+            print(f"  sentences: {raw_s['texts']} in {raw_s['seconds']} s = {raw_s['chunks_per_s']} /s"
+                  f" (mean {raw_s['mean_chars']} chars)")
         for backend in backends:
             r = build_once(n, backend, corpus, encoder, raw)
             r["raw_embedding_sample"] = raw

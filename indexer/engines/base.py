@@ -58,6 +58,10 @@ class Snapshot(Protocol):
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked: ...  # `within`: only these (already filtered) ids
     def vector(self, chunk_id: int) -> np.ndarray | None: ...
+    def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
+        """Each chunk's stored sentence vectors (vectors/sentence_vectors.py); None when this snapshot stores
+        none (the search then encodes the candidates' sentences itself)."""
+        ...
 
     # -- candidates and rows
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]: ...  # ids it does not have are left out

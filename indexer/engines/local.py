@@ -23,6 +23,7 @@ from indexer.engines.columns import ChunkColumns
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, CurrentUnreadable, GenerationLayout, GenerationStore, ReaderHold
 from indexer.vectors import VectorIndex
+from indexer.vectors.sentence_vectors import SentenceVectors
 
 
 class LocalSnapshot:
@@ -38,6 +39,7 @@ class LocalSnapshot:
             self.fulltext = open_fulltext(layout.fulltext, config)
             self.vectors = VectorIndex.load(layout.vectors)
             self.columns = ChunkColumns(self.catalog)
+            self.sentences = SentenceVectors.load(layout.sentence_vectors, layout.sentence_spans)
         except Exception:
             self.hold.release()
             raise
@@ -65,6 +67,9 @@ class LocalSnapshot:
             return self.vectors.vector(chunk_id)
         except KeyError:
             return None
+
+    def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
+        return None if self.sentences is None else self.sentences.of(ids)
 
     # -- candidates and rows
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:

@@ -35,6 +35,7 @@ def settings_key(config: Config) -> str:
     data = {
         "model": config.model, "max": config.max_chunk_chars, "min": config.min_chunk_chars,
         "ctx": context_signature(config), "pipeline": PIPELINE_VERSION,
+        "sentences": config.sentence_rerank != "off",  # sentence vectors stored by the build
         # Backends other engineers may add settings for: part of the key when present.
         "backends": [getattr(config, name, None) for name in ("fulltext_backend", "encoder_backend")],
         "dicts": [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in dicts if p.exists()],

@@ -17,10 +17,17 @@ from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 
+from indexer.config import Config
+
 log = logging.getLogger(__name__)
 
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 T = TypeVar("T")
+
+
+def embedding_cache_path(config: Config) -> Path:
+    """Where the embedding cache lives: `embedding_cache`, or beside the generations of the index."""
+    return Path(config.embedding_cache or Path(config.index_dir) / "embeddings.sqlite")
 
 
 def text_key(text: str) -> bytes:

@@ -117,6 +117,11 @@ class MilvusSnapshot:
         rows = self._client.query(self.chunks_collection, filter=in_ints("id", [chunk_id]), output_fields=["vector"])
         return np.asarray(rows[0]["vector"], dtype=np.float32) if rows else None
 
+    def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
+        # Not stored in Milvus (yet): the search encodes the candidates' sentences, through the index's
+        # embedding cache, which the local build filled with them (docs/milvus.md).
+        return None
+
     # ------------------------------------------------------------------ candidates and rows
     def _rows(self, ids: Iterable[int], fields: list[str]) -> list[dict]:
         ids = sorted({int(i) for i in ids})
