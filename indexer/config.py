@@ -91,6 +91,10 @@ class Config:
     # corpora/eval, eval-townships and STARD small (docs/evaluation.md).
     natural_keyword_weight: float = 0.3
     natural_semantic_weight: float = 0.7
+    # A statement (no question word): a paraphrase of one sentence, whose words are the user's own, not the
+    # report's; its best sentence is what it looks for (sentence_rerank below).
+    statement_keyword_weight: float = 0.2
+    statement_semantic_weight: float = 0.8
     # ... unless the everyday-words lexicon gave the keyword side official terms for it (search/rewrite.py):
     # then BM25 is no longer the weak side, and it leads (measured on all three sets, docs/evaluation.md).
     expanded_keyword_weight: float = 0.6
@@ -101,11 +105,13 @@ class Config:
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
     semantic_floor: float = 0.66
-    # Sentence-level matching (indexer/search/sentences.py, issue 12 direction 4): "off", "semantic" (the
-    # semantic list's top candidates re-scored by their best sentence before fusion) or "fused" (the fused
-    # top re-ordered). Off: measured in docs/evaluation.md, it does not help on every set.
-    sentence_rerank: str = "off"
-    sentence_weight: float = 0.5  # share of the best sentence's cosine in the mix
+    # Sentence-level matching (indexer/search/sentences.py, issue 12 direction 4): "semantic" re-scores the
+    # semantic list's top `sentence_candidates` of a sentence-like query by (1 − w) · paragraph cosine +
+    # w · best-sentence cosine, before fusion; the build stores every chunk's sentence vectors for it
+    # (vectors/sentence_vectors.py). "off": neither. w chosen by leave-one-set-out (docs/evaluation.md).
+    sentence_rerank: str = "semantic"
+    sentence_weight: float = 0.3  # w: share of the best sentence's cosine in the mix, questions
+    statement_sentence_weight: float = 0.5  # … and statements
     sentence_candidates: int = 50  # how many top candidates are re-scored
 
     # Keyword-side rewriting of plain queries (indexer/search/rewrite.py; measured in docs/evaluation.md):

@@ -5,7 +5,6 @@ drags hybrid below one of its parts on any kind of query fails CI.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,7 @@ from indexer.evaluation.run import evaluate, format_table
 from indexer.base.analysis import get_analyzer, read_synonyms
 from indexer.search.fuse import convex, rrf
 from indexer.search.query import parse_query
-from indexer.search.routing import QueryKind, query_kind
+from indexer.search.routing import QueryKind, is_statement, query_kind
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 
@@ -82,6 +81,9 @@ def test_query_form_decides_the_kind():
                "让法律意识悄无声息地融进老百姓的日常起居", "夫妻一方经营个体工商户所欠债务，谁偿还？"]
     assert [query_kind(parse_query(q)) for q in lookup] == [QueryKind.LOOKUP] * len(lookup)
     assert [query_kind(parse_query(q)) for q in natural] == [QueryKind.NATURAL] * len(natural)
+    # A statement is a paraphrase of the sentence sought; a question asks about a practice.
+    assert [is_statement(parse_query(q)) for q in natural] == [False, False, True, False]
+    assert not any(is_statement(parse_query(q)) for q in lookup)
 
 
 def test_weights_let_one_retriever_lead():

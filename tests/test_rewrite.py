@@ -3,7 +3,6 @@ official terms at a lower weight, constrained queries left exactly as typed; rea
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 

@@ -1,13 +1,20 @@
-"""Sentence-level matching (indexer/search/sentences.py): a query that is one sentence of a long paragraph
-finds that paragraph by its best sentence, which the paragraph's own vector dilutes."""
+"""Sentence-level matching (indexer/search/sentences.py, vectors/sentence_vectors.py): a query that is one
+sentence of a long paragraph finds that paragraph by its best sentence, which the paragraph's own vector
+dilutes; the build stores every chunk's sentence vectors so a query encodes nothing but itself."""
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from indexer.config import Config
-from indexer.search.sentences import SentenceReranker, SentenceScorer, chunk_sentences, rerank_semantic
+from indexer.layout import GenerationLayout
+from indexer.generations import GenerationStore
+from indexer.search.searcher import Searcher
+from indexer.search.types import SearchRequest
+from indexer.search.sentences import EncodedSentences, SentenceReranker, rerank_semantic
+from indexer.vectors.sentence_vectors import SentenceVectors, chunk_sentences
 
 LONG = ("今年以来，全镇持续深化法治政府建设，认真落实各项工作部署。"
         "镇司法所联合派出所对辖区出租屋开展消防安全和治安隐患排查。"
@@ -17,26 +24,97 @@ QUERY = "镇司法所联合派出所对辖区出租屋开展消防安全和治�
 OTHER = "全镇开展安全生产隐患排查整治，督促企业落实主体责任，整改各类隐患一百余处。"
 
 
-def test_chunk_sentences_skips_fragments_and_keeps_short_texts_whole():
-    assert chunk_sentences("一、" + LONG)[1] == QUERY
-    assert chunk_sentences("一、") == ["一、"]
+def test_chunk_sentences_skips_fragments_and_single_sentence_chunks():
+    assert chunk_sentences("一、" + LONG)[1] == QUERY and len(chunk_sentences(LONG)) == 4
+    assert chunk_sentences("一、") == [] and chunk_sentences(QUERY) == []  # the chunk's own vector stands for it
 
 
 def test_best_sentence_beats_the_diluted_paragraph_and_reorders_the_list(encoder):
-    scorer = SentenceScorer(encoder.encode)
+    sentences = EncodedSentences(encoder.encode)
     qvec = encoder.encode([QUERY])[0]
     long_vec, other_vec = encoder.encode([LONG, OTHER])
-    best = scorer.best(qvec, {1: LONG, 2: OTHER})
-    assert best[1] > 0.99 > float(long_vec @ qvec)  # the sentence itself, against the whole paragraph's cosine
+    per = sentences.vectors({1: LONG, 2: OTHER})
+    assert float(np.max(per[1] @ qvec)) > 0.99 > float(long_vec @ qvec)  # the sentence itself vs the paragraph
     # Given the paragraph below a generically similar one, the best sentence puts it first.
     semantic = [(2, float(other_vec @ qvec)), (1, float(long_vec @ qvec)), (3, 0.1)]
-    texts = lambda ids: {cid: {1: LONG, 2: OTHER}[cid] for cid in ids if cid in (1, 2)}
-    reranked = rerank_semantic(semantic, qvec, texts, scorer, top=2, weight=0.5)
+    vectors = lambda ids: {cid: per[cid] for cid in ids if cid in per}
+    reranked = rerank_semantic(semantic, qvec, vectors, top=2, weight=0.5)
     assert [cid for cid, _ in reranked] == [1, 2, 3]
-    assert rerank_semantic(semantic, qvec, texts, scorer, top=2, weight=0.0) == semantic
+    assert rerank_semantic(semantic, qvec, vectors, top=2, weight=0.0) == semantic
 
 
 def test_an_unknown_stage_is_a_clear_error():
     with pytest.raises(ValueError, match="sentence_rerank"):
         SentenceReranker.from_config(dataclasses.replace(Config(), sentence_rerank="sentences"), lambda t: None)
-    assert SentenceReranker.from_config(Config(), lambda t: None).scorer is None  # off by default: no cost
+    with pytest.raises(ValueError, match="sentence_weight"):
+        SentenceReranker.from_config(dataclasses.replace(Config(), sentence_weight=1.5), lambda t: None)
+    off = SentenceReranker.from_config(dataclasses.replace(Config(), sentence_rerank="off"), lambda t: None)
+    assert off.fallback is None and not off.active  # off: no cache opened, nothing re-scored
+
+
+def _published(config: Config) -> GenerationLayout:
+    store = GenerationStore(config.index_dir)
+    return GenerationLayout(store.gen_root / store.current_name())
+
+
+def test_the_build_stores_sentence_vectors_and_the_search_uses_them(build_index, encoder):
+    """A wording query quoting one sentence of a long paragraph ranks that paragraph first, served from
+    the stored vectors (the fallback encoder is never called); turning the setting off publishes a
+    generation without them, and on again brings them back from the cache without re-reading files."""
+    filler = "镇里持续推进法治政府建设，各项工作有序开展，群众满意度稳步提升。"
+    config, report = build_index({
+        "甲镇2023年法治政府建设年度报告.txt": "甲镇2023年法治政府建设年度报告\n一、主要做法\n" + LONG + "\n",
+        "乙镇2023年法治政府建设年度报告.txt": "乙镇2023年法治政府建设年度报告\n一、主要做法\n" + OTHER + filler + "\n",
+    }, sentence_rerank="semantic")
+    assert report.exit_code == 0, report.summary()
+    layout = _published(config)
+    stored = SentenceVectors.load(layout.sentence_vectors, layout.sentence_spans)
+    assert stored is not None and len(stored) == report.sentences >= 5 and stored.dim == encoder.dim
+    assert "sentence vectors" in report.summary()
+
+    calls: list[list[str]] = []
+
+    def counting(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return encoder.encode(texts)
+
+    searcher = Searcher.open(config, encoder)
+    try:
+        searcher.sentences.fallback._encode = counting
+        hits = searcher.search(SearchRequest("派出所和司法所一起去出租屋查消防和治安隐患", mode="semantic")).hits
+        assert hits and "出租屋" in hits[0].text
+    finally:
+        searcher.close()
+    assert calls == []  # every candidate's sentences came from the generation
+
+    config, report = build_index(sentence_rerank="off")
+    assert report.exit_code == 0 and not _published(config).sentence_vectors.exists()
+    config, report = build_index(sentence_rerank="semantic")
+    assert report.exit_code == 0 and report.sentences_embedded == 0 and report.embedded == 0
+    assert _published(config).sentence_vectors.exists()
+
+
+def test_damaged_sentence_vectors_still_serve_and_the_next_run_repairs_them(build_index, encoder, caplog):
+    """Derived data only: a truncated sentence file never stops a search (the candidates' sentences are
+    encoded instead, with a warning naming the file); status names the damage; the next run rewrites it."""
+    from indexer.build import Index
+
+    config, report = build_index({"甲镇2023年法治政府建设年度报告.txt": "甲镇2023年法治政府建设年度报告\n一、主要做法\n" + LONG + "\n"},
+                                 sentence_rerank="semantic")
+    assert report.exit_code == 0, report.summary()
+    layout = _published(config)
+    layout.sentence_vectors.write_bytes(layout.sentence_vectors.read_bytes()[:100])
+    searcher = Searcher.open(config, encoder)
+    try:
+        hits = searcher.search(SearchRequest("派出所和司法所一起去出租屋查消防和治安隐患", mode="hybrid")).hits
+        assert hits and "出租屋" in hits[0].text
+    finally:
+        searcher.close()
+    assert any("sentence_vectors.npy" in r.getMessage() for r in caplog.records)
+    status = Index(config, encoder).status()
+    assert any("sentence_vectors.npy" in line for line in status["damaged"])
+    config, report = build_index(sentence_rerank="semantic")
+    assert report.exit_code == 0 and any("vectors" in r for r in report.repairs), report.summary()
+    repaired = _published(config)
+    assert SentenceVectors.load(repaired.sentence_vectors, repaired.sentence_spans) is not None
+    assert "damaged" not in Index(config, encoder).status()

@@ -130,8 +130,11 @@ def to_json(result: EvalResult, config: Config, index_dir: Path) -> dict:
 
 _FUSION_SETTINGS = ("model", "embed_with_context", "embed_context", "max_chunk_chars", "candidates", "fusion", "fusion_norm", "rrf_k",
                     "route_queries", "lookup_fusion", "lookup_keyword_weight", "lookup_semantic_weight",
-                    "natural_keyword_weight", "natural_semantic_weight", "fusion_confidence", "mixed_fusion", "keyword_weight",
-                    "semantic_weight", "fulltext_backend", "encoder_backend")
+                    "natural_keyword_weight", "natural_semantic_weight", "statement_keyword_weight",
+                    "statement_semantic_weight", "expanded_keyword_weight", "expanded_semantic_weight",
+                    "fusion_confidence", "mixed_fusion", "keyword_weight", "semantic_weight", "semantic_floor",
+                    "sentence_rerank", "sentence_weight", "statement_sentence_weight", "sentence_candidates",
+                    "fulltext_backend", "encoder_backend")
 
 
 def _clip(text: str, n: int) -> str:

@@ -12,7 +12,7 @@ from indexer.config import Config
 from indexer.engines.base import Ranked, Snapshot
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.rewrite import QueryRewriter
-from indexer.search.routing import fusion_plan
+from indexer.search.routing import QueryKind, fusion_plan, is_statement, query_kind
 from indexer.search.sentences import SentenceReranker
 
 STRICT_CANDIDATES = 1000
@@ -44,30 +44,36 @@ class Retriever:
             literal = {cid for cid, _ in snap.keyword(parsed, limit, filters)}
         if mode == "keyword":
             return single("keyword", keyword), literal
-        semantic = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
+        semantic, near = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
         if mode == "semantic":
             fused = single("semantic", semantic)
         else:
             plan = fusion_plan(parsed, self.config, expanded is not parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
-            text = parsed.semantic_text.strip()
-            fused = self.sentences.fused(fused, self.embed(text) if text else None, snap)
-        return self._above_floor(fused, found), literal
+        return self._above_floor(fused, found | near), literal
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
-                  within: list[int] | None) -> Ranked:
-        """Nearest in meaning (among `within` only, for a constrained query: its keyword matches)."""
+                  within: list[int] | None) -> tuple[Ranked, set[int]]:
+        """Nearest in meaning (among `within` only, for a constrained query: its keyword matches), re-scored
+        by their best sentence for a sentence-like query; and the ids whose paragraph cosine alone passes
+        the relevance floor (calibrated on paragraph cosines: sentence matching re-orders, it never drops
+        what the paragraph's own similarity keeps)."""
         text = parsed.semantic_text.strip()
         if not text:
-            return []
+            return [], set()
         ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
-        return self.sentences.semantic(ranked, self.embed(text), snap)
+        floor = self.config.semantic_floor
+        near = {cid for cid, cos in ranked if cos >= floor} if floor > 0 else set()
+        if query_kind(parsed) is QueryKind.LOOKUP:
+            return ranked, near  # a term has no sentence to match (search/sentences.py)
+        weight = self.config.statement_sentence_weight if is_statement(parsed) else self.config.sentence_weight
+        return self.sentences.semantic(ranked, self.embed(text), snap, weight), near
 
-    def _above_floor(self, fused: list[Fused], found: set[int]) -> list[Fused]:
-        """Drop hits that are only near in meaning, and not near enough: a vector search always returns
+    def _above_floor(self, fused: list[Fused], kept: set[int]) -> list[Fused]:
+        """Drop hits (not in `kept`) that are only near in meaning, and not near enough: a vector search always returns
         neighbours, even for a query the corpus knows nothing about (calibrated: scripts/calibrate_floor.py)."""
         floor = self.config.semantic_floor
         if floor <= 0:
             return fused
-        return [f for f in fused if f.chunk_id in found or f.scores.get("semantic", 0.0) >= floor]
+        return [f for f in fused if f.chunk_id in kept or f.scores.get("semantic", 0.0) >= floor]

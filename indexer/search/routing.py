@@ -45,6 +45,12 @@ def query_kind(parsed: ParsedQuery) -> QueryKind:
     return QueryKind.MIXED
 
 
+def is_statement(parsed: ParsedQuery) -> bool:
+    """A natural query without a question word: a sentence in the user's own words (a paraphrase of the
+    sentence they look for), as opposed to a question about a practice."""
+    return query_kind(parsed) is QueryKind.NATURAL and not _QUESTION.search(parsed.text)
+
+
 @dataclass(frozen=True)
 class FusionPlan:
     """How to fuse the two lists for one query (see fuse.fuse)."""
@@ -73,7 +79,11 @@ def fusion_plan(parsed: ParsedQuery, config: Config, expanded: bool = False) -> 
         return FusionPlan(kind, c.lookup_fusion, c.lookup_keyword_weight, c.lookup_semantic_weight, c.rrf_k,
                           c.fusion_norm)
     if kind is QueryKind.NATURAL:
-        kw, sem = ((c.expanded_keyword_weight, c.expanded_semantic_weight) if expanded
-                   else (c.natural_keyword_weight, c.natural_semantic_weight))
+        if expanded:
+            kw, sem = c.expanded_keyword_weight, c.expanded_semantic_weight
+        elif is_statement(parsed):
+            kw, sem = c.statement_keyword_weight, c.statement_semantic_weight
+        else:
+            kw, sem = c.natural_keyword_weight, c.natural_semantic_weight
         return FusionPlan(kind, c.fusion, kw, sem, c.rrf_k, c.fusion_norm, c.fusion_confidence)
     return FusionPlan(kind, c.mixed_fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm)
