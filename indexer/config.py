@@ -86,15 +86,15 @@ class Config:
     lookup_fusion: str = "rrf"  # a known term or quoted phrase: BM25 leads
     lookup_keyword_weight: float = 1.0
     lookup_semantic_weight: float = 0.3
-    # A question or sentence in the user's own words: z-scores 0.3 : 0.7, each list's weight scaled by its
-    # top z-score ** fusion_confidence (fuse.convex). Chosen by leave-one-set-out cross-validation over
-    # corpora/eval, eval-townships and STARD small (docs/evaluation.md).
-    natural_keyword_weight: float = 0.3
-    natural_semantic_weight: float = 0.7
-    # A statement (no question word): a paraphrase of one sentence, whose words are the user's own, not the
-    # report's; its best sentence is what it looks for (sentence_rerank below).
-    statement_keyword_weight: float = 0.2
-    statement_semantic_weight: float = 0.8
+    # A question in the user's own words: z-scores 0.5 : 0.5, each list's weight scaled by its top
+    # z-score ** fusion_confidence (fuse.convex). Chosen by leave-one-set-out cross-validation over
+    # corpora/eval, eval-townships and STARD small, with sentence re-scoring on (docs/evaluation.md).
+    natural_keyword_weight: float = 0.5
+    natural_semantic_weight: float = 0.5
+    # A statement (no question word): a paraphrase of one sentence, in the user's words rather than the
+    # report's, so BM25 is the weak side; its best sentence is what it looks for (sentence_rerank below).
+    statement_keyword_weight: float = 0.1
+    statement_semantic_weight: float = 0.9
     # ... unless the everyday-words lexicon gave the keyword side official terms for it (search/rewrite.py):
     # then BM25 is no longer the weak side, and it leads (measured on all three sets, docs/evaluation.md).
     expanded_keyword_weight: float = 0.6
