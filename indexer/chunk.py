@@ -74,7 +74,12 @@ def split_text(text: str, max_chars: int, min_chars: int) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Sentences with their end punctuation (and closing quotes) attached."""
-    return [s for s in _SENTENCE.findall(text) if s]
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) character span of each of `sentences(text)`."""
+    return [m.span() for m in _SENTENCE.finditer(text) if m.end() > m.start()]
 
 
 def _units(text: str, max_chars: int) -> list[_Unit]:

@@ -94,6 +94,24 @@ def test_the_build_stores_sentence_vectors_and_the_search_uses_them(build_index,
     assert _published(config).sentence_vectors.exists()
 
 
+def test_a_hit_found_by_meaning_marks_the_sentence_the_model_matched(build_index, encoder):
+    """The blue mark ("按意思匹配的句子") is the sentence closest in meaning, from the stored vectors, not the
+    one sharing most characters: this paraphrase of the legal-adviser sentence shares no word with the
+    paragraph and more single characters with its first sentence (持, 以, 真 …)."""
+    query = "律师驻点，真心替老百姓答疑解惑，分文不取，持之以恒"
+    adviser = "各村（社区）法律顾问每月坐班一天，为群众提供免费法律咨询。"
+    config, report = build_index({"甲镇2023年法治政府建设年度报告.txt": "甲镇2023年法治政府建设年度报告\n一、主要做法\n" + LONG + "\n"},
+                                 sentence_rerank="semantic")
+    assert report.exit_code == 0, report.summary()
+    searcher = Searcher.open(config, encoder)
+    try:
+        for mode in ("hybrid", "semantic"):
+            hit = next(h for h in searcher.search(SearchRequest(query, mode=mode)).hits if adviser in h.text)
+            assert hit.span_kind == "semantic" and [hit.text[a:b] for a, b in hit.spans] == [adviser], mode
+    finally:
+        searcher.close()
+
+
 def test_damaged_sentence_vectors_still_serve_and_the_next_run_repairs_them(build_index, encoder, caplog):
     """Derived data only: a truncated sentence file never stops a search (the candidates' sentences are
     encoded instead, with a warning naming the file); status names the damage; the next run rewrites it."""

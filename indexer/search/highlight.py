@@ -142,15 +142,21 @@ def highlight_html(text: str, spans: list[tuple[int, int]], kind: str) -> str:
     return mark_spans(text, spans, SENTENCE_CLASS if kind == MARK_SENTENCE else None)
 
 
-def hit_marks(text: str, spans: list[tuple[int, int]], parsed: ParsedQuery | None) -> tuple[list[tuple[int, int]], str]:
+def has_real_match(spans: list[tuple[int, int]]) -> bool:
+    """A literal match worth marking: two characters or more (a lone shared character such as 骗 is noise)."""
+    return any(end - start >= 2 for start, end in spans)
+
+
+def hit_marks(text: str, spans: list[tuple[int, int]], parsed: ParsedQuery | None,
+              sentence: tuple[int, int] | None = None) -> tuple[list[tuple[int, int]], str]:
     """The spans a hit shows and what they are: the query's literal matches (at most DEFAULT_MAX_MARKS), or,
-    when none is a real match (two characters or more; a lone shared character such as 骗 is noise) and
-    the query has words to compare, the sentence closest to the query."""
+    when none is a real match and the query has words to compare, the sentence closest to the query:
+    `sentence` when the model's sentence vectors found it, else the one sharing the most characters."""
     if parsed is None:
         return [], MARK_WORDS
     spans = list(spans)[:DEFAULT_MAX_MARKS]
-    if not any(end - start >= 2 for start, end in spans) and parsed.semantic_text.strip():
-        span = best_sentence(text, parsed.semantic_text)
+    if not has_real_match(spans) and parsed.semantic_text.strip():
+        span = sentence or best_sentence(text, parsed.semantic_text)
         return ([span] if span else []), MARK_SENTENCE
     return spans, MARK_WORDS
 

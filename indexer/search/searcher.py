@@ -25,12 +25,13 @@ from indexer.engines.base import Engine, IndexNotFound, Snapshot
 from indexer.base.facets import FACET_FIELDS as FACETS
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.fuse import Fused
-from indexer.search.highlight import hit_marks
+from indexer.search.highlight import has_real_match, hit_marks
 from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range
 from indexer.search.query import parse_query
 from indexer.search.sentences import SentenceReranker
 from indexer.search.retrieve import Retriever
 from indexer.search.rewrite import QueryRewriter
+from indexer.search.routing import QueryKind, query_kind
 from indexer.search.shared import list_group_members, shared_sentences
 from indexer.search.snapshots import CurrentSnapshot
 from indexer.search.types import (
@@ -129,9 +130,19 @@ class Searcher:
         if req.collapse_duplicates:
             list_group_members(page, cand, shared)
             sentences = shared_sentences(page, spans, matched, cand, literal, shared)
+        meaning = self._meaning_sentences(cand, parsed, req.mode, page, spans)
         return [_hit(f, cand.rows[f.chunk_id], cand.doc(f.chunk_id), parsed, shared.get(f.chunk_id, []),
-                     spans[f.chunk_id], f.chunk_id in literal, sentences.get(f.chunk_id))
+                     spans[f.chunk_id], f.chunk_id in literal, sentences.get(f.chunk_id), meaning.get(f.chunk_id))
                 for f in page]
+
+    def _meaning_sentences(self, cand: Candidates, parsed: ParsedQuery, mode: str, page: list[Fused],
+                           spans: dict[int, list[tuple[int, int]]]) -> dict[int, tuple[int, int]]:
+        """For the shown hits with nothing to mark literally, the sentence the embedding matched best."""
+        text = parsed.semantic_text.strip()
+        if mode == "keyword" or not text or query_kind(parsed) is QueryKind.LOOKUP:
+            return {}
+        want = {f.chunk_id: cand.rows[f.chunk_id].text for f in page if not has_real_match(spans[f.chunk_id])}
+        return self.sentences.best_sentences(cand.snap, self.embed_query(text), want) if want else {}
 
     def _facets(self, snap: Snapshot, parsed: ParsedQuery, req: SearchRequest, matched: list[Fused],
                 copies_once: bool) -> dict[str, list[tuple[str, int]]]:
@@ -236,8 +247,9 @@ def _paragraph_views(snap: Snapshot, doc_id: str) -> list[ParagraphView]:
 
 
 def _hit(f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None, shared: list[SharedWith],
-         spans: list[tuple[int, int]] = (), literal: bool = True, sentence: SharedSentence | None = None) -> Hit:
-    marks, kind = hit_marks(row.text, list(spans), parsed)
+         spans: list[tuple[int, int]] = (), literal: bool = True, sentence: SharedSentence | None = None,
+         meaning: tuple[int, int] | None = None) -> Hit:
+    marks, kind = hit_marks(row.text, list(spans), parsed, meaning)
     m = doc.meta
     return Hit(
         chunk_id=row.chunk_id, doc_id=doc.doc_id, path=doc.path, title=m.title, place=m.place,

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from indexer.base.lru import LruCache
-from indexer.vectors.sentence_vectors import chunk_sentences
+from indexer.vectors.sentence_vectors import chunk_sentence_spans, chunk_sentences
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,20 @@ class SentenceReranker:
         if not self.active or self.fallback is None or weight <= 0:
             return semantic
         return rerank_semantic(semantic, qvec, lambda ids: self._vectors(snap, ids), self.top, weight)
+
+    def best_sentences(self, snap, qvec: np.ndarray, texts: dict[int, str]) -> dict[int, tuple[int, int]]:
+        """For each chunk, the character span of its sentence closest to the query in meaning (the one its
+        re-scoring used), so the sentence a hit is marked by is the one the model matched; chunks of one
+        sentence, or whose stored rows do not fit their text, are left to the caller."""
+        if not self.active or self.fallback is None or not texts:
+            return {}
+        vectors = self._vectors(snap, list(texts))
+        found: dict[int, tuple[int, int]] = {}
+        for cid, text in texts.items():
+            spans, rows = chunk_sentence_spans(text), vectors.get(cid)
+            if rows is not None and len(spans) == len(rows) > 0:
+                found[cid] = spans[int(np.argmax(np.asarray(rows, dtype=np.float32) @ qvec))]
+        return found
 
     def _vectors(self, snap, ids: list[int]) -> dict[int, np.ndarray]:
         stored = snap.sentence_vectors(ids)

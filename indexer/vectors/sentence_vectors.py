@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from indexer.chunk import sentences
+from indexer.chunk import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,12 @@ def chunk_sentences(text: str) -> list[str]:
     """The sentences a chunk is matched by; none when it is one sentence (or less): its best sentence is
     itself, which the chunk's own vector already stands for (and stays as is, context included), so a
     third of a report corpus's chunks and most statute articles need no sentence vectors at all."""
-    found = [s for s in sentences(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
+    return [text[start:end] for start, end in chunk_sentence_spans(text)]
+
+
+def chunk_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each of `chunk_sentences(text)` is in `text`: row i of a chunk's stored vectors is span i."""
+    found = [(a, b) for a, b in sentence_spans(text) if len(text[a:b].strip()) >= MIN_SENTENCE_CHARS]
     return found if len(found) > 1 else []
 
 
