@@ -7,9 +7,12 @@ import pytest
 
 from indexer.build import Index
 from indexer.config import Config
+from indexer.generations import GenerationStore
+from indexer.layout import GenerationLayout
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 from indexer.vectors import EmbeddingCache, Encoder, cache_key
+from indexer.vectors.sentence_vectors import SentenceVectors
 
 from conftest import SAMPLE_CORPUS
 
@@ -47,9 +50,13 @@ def test_int8_vectors_are_cached_under_their_own_key(int8_index: Config, embeddi
     searcher = Searcher.open(int8_index)
     chunks = searcher.health()["chunks"]
     searcher.close()
+    store = GenerationStore(int8_index.index_dir)
+    layout = GenerationLayout(store.gen_root / store.current_name())
+    sentences = len(SentenceVectors.load(layout.sentence_vectors, layout.sentence_spans))
     int8 = EmbeddingCache(embedding_cache, cache_key("m3e-small", "torch-int8"))
     try:
-        assert 0.9 * chunks <= int8.count() <= chunks  # every chunk embedded under the int8 key
+        # every chunk, and every sentence stored for sentence matching, embedded under the int8 key
+        assert 0.9 * (chunks + sentences) <= int8.count() <= chunks + sentences
     finally:
         int8.close()
     assert cache_key("m3e-small") == "m3e-small" != cache_key("m3e-small", "torch-int8")
