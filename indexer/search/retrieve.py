@@ -12,7 +12,7 @@ from indexer.config import Config
 from indexer.engines.base import Ranked, Snapshot
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.rewrite import QueryRewriter
-from indexer.search.routing import QueryKind, fusion_plan, is_statement, query_kind
+from indexer.search.routing import fusion_plan, is_statement, sentence_like
 from indexer.search.sentences import SentenceReranker
 
 STRICT_CANDIDATES = 1000
@@ -65,8 +65,8 @@ class Retriever:
         ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
         floor = self.config.semantic_floor
         near = {cid for cid, cos in ranked if cos >= floor} if floor > 0 else set()
-        if query_kind(parsed) is QueryKind.LOOKUP:
-            return ranked, near  # a term has no sentence to match (search/sentences.py)
+        if not sentence_like(parsed):
+            return ranked, near
         weight = self.config.statement_sentence_weight if is_statement(parsed) else self.config.sentence_weight
         return self.sentences.semantic(ranked, self.embed(text), snap, weight), near
 

@@ -67,6 +67,11 @@ class FusionPlan:
         return {"keyword": self.keyword_weight, "semantic": self.semantic_weight}
 
 
+def sentence_like(parsed: ParsedQuery) -> bool:
+    """Whether the query can be matched sentence by sentence (search/sentences.py): a term has no sentence."""
+    return query_kind(parsed) is not QueryKind.LOOKUP
+
+
 def fusion_plan(parsed: ParsedQuery, config: Config, expanded: bool = False) -> FusionPlan:
     """The fusion method and weights for this query, from the settings for its kind. `expanded`: the
     keyword side runs with official terms added for the user's everyday words (search/rewrite.py)."""

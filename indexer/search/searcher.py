@@ -31,7 +31,7 @@ from indexer.search.query import parse_query
 from indexer.search.sentences import SentenceReranker
 from indexer.search.retrieve import Retriever
 from indexer.search.rewrite import QueryRewriter
-from indexer.search.routing import QueryKind, query_kind
+from indexer.search.routing import sentence_like
 from indexer.search.shared import list_group_members, shared_sentences
 from indexer.search.snapshots import CurrentSnapshot
 from indexer.search.types import (
@@ -139,7 +139,7 @@ class Searcher:
                            spans: dict[int, list[tuple[int, int]]]) -> dict[int, tuple[int, int]]:
         """For the shown hits with nothing to mark literally, the sentence the embedding matched best."""
         text = parsed.semantic_text.strip()
-        if mode == "keyword" or not text or query_kind(parsed) is QueryKind.LOOKUP:
+        if mode == "keyword" or not text or not sentence_like(parsed):
             return {}
         want = {f.chunk_id: cand.rows[f.chunk_id].text for f in page if not has_real_match(spans[f.chunk_id])}
         return self.sentences.best_sentences(cand.snap, self.embed_query(text), want) if want else {}
