@@ -18,18 +18,14 @@ class LruCache(Generic[K, V]):
         self._lock = threading.Lock()
 
     def get_or_make(self, key: K, make: Callable[[K], V]) -> V:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = make(key)
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
+        value = self.get(key)
+        if value is None:
+            value = make(key)
+            self.put(key, value)
         return value
 
     def get(self, key: K) -> V | None:
+        """The value, or None when it is not cached (values are never None)."""
         with self._lock:
             if key not in self._items:
                 return None
