@@ -55,8 +55,7 @@ class Index:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = Encoder(self.config.model, self.config.embed_batch_size, self.config.encoder_backend,
-                                    self.config.device)
+            self._encoder = Encoder.from_config(self.config)
         return self._encoder
 
     # -- public --------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ class Config:
     # faster on CPU, slightly worse; see docs/benchmarks.md for its speed and quality). Part of the cache key.
     encoder_backend: str = "torch"
     device: str = "cpu"  # "cuda" or "auto" (GPU when present) for embedding at build time; queries too
+    # Queries (never stored vectors) in "bfloat16" on a CPU that has it natively ("auto"), or "float32".
+    query_precision: str = "auto"
     # Where embeddings are cached (keyed by model and text); default: <index_dir>/embeddings.sqlite.
     embedding_cache: Path | None = None
     # Put context before the text that is embedded (not the text that is shown): embed_context says which.

@@ -26,7 +26,7 @@ from bench_common import (  # noqa: E402
     read_jsonl, read_qrels, write_json,
 )
 
-from indexer.config import Config  # noqa: E402
+from indexer.config import Config, load_config  # noqa: E402
 from indexer.base.filters import Filters  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
@@ -143,7 +143,7 @@ def main() -> None:
         config = stard_small_config(args.backend)
         label = args.label or f"stard-small-{args.backend}"
     elif args.index_dir:
-        config = dataclasses.replace(Config(), index_dir=args.index_dir)
+        config = dataclasses.replace(load_config(), index_dir=args.index_dir)  # REPORTSEARCH_* apply (A/B)
         label = args.label or args.index_dir.name
     else:
         ap.error("give --index-dir or --stard-small")

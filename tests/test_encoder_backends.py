@@ -75,3 +75,40 @@ def test_device_setting_is_checked_and_auto_falls_back_to_the_cpu():
     enc = Encoder("m3e-small", device="auto")
     assert enc.encode(["信访积案化解"]).shape == (1, 512)
     assert str(enc.model.device).startswith("cuda" if torch.cuda.is_available() else "cpu")
+
+
+QUERIES = ["乡镇如何化解信访积案", "老年人被骗了怎么办", "信访", "推进法治政府建设，严格规范公正文明执法"]
+
+
+def test_bfloat16_queries_are_the_float32_vectors_to_five_decimals(encoder: Encoder) -> None:
+    # forced: on a CPU without native bfloat16 it is emulated (slower), but must still be right
+    fast = Encoder("m3e-small", query_precision="bfloat16")
+    assert fast.query_dtype == "bfloat16"
+    full = encoder.encode(QUERIES)
+    for text, ref in zip(QUERIES, full):
+        vec = fast.encode_query(text)
+        assert vec.dtype == np.float32 and vec.shape == (512,)
+        assert abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
+        assert float(vec @ ref) > 0.9999, text
+
+
+def test_stored_vectors_never_depend_on_the_query_precision(encoder: Encoder) -> None:
+    # encode() is what builds and the embedding cache use: float32 for one text as for many
+    fast = Encoder("m3e-small", query_precision="bfloat16")
+    fast.encode_query(QUERIES[0])  # the bfloat16 model is loaded beside the float32 one
+    assert np.array_equal(fast.encode(QUERIES[:1]), encoder.encode(QUERIES[:1]))
+    assert np.array_equal(fast.encode(QUERIES), encoder.encode(QUERIES))
+
+
+def test_float32_queries_and_the_int8_backend_keep_their_own_precision(encoder: Encoder) -> None:
+    exact = Encoder("m3e-small", query_precision="float32")
+    assert exact.query_dtype == "float32"
+    assert np.allclose(exact.encode_query(QUERIES[0]), encoder.encode(QUERIES[:1])[0], atol=1e-6)
+    assert Encoder("m3e-small", backend="torch-int8", query_precision="bfloat16").query_dtype == "float32"
+
+
+def test_unknown_query_precision_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="query_precision"):
+        Encoder("m3e-small", query_precision="fp8")
+    with pytest.raises(ValueError, match="query_precision"):
+        Searcher.open(Config(query_precision="half"))

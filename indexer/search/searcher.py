@@ -53,7 +53,7 @@ class Searcher:
 
         self.config = config
         analysis.configure(config.user_dict)  # queries must tokenize like the index did
-        self.encoder = encoder or Encoder(config.model, config.embed_batch_size, config.encoder_backend, config.device)
+        self.encoder = encoder or Encoder.from_config(config)
         self._current = CurrentSnapshot(engine or open_engine(config))
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
@@ -68,8 +68,8 @@ class Searcher:
             if model and model != searcher.encoder.name:
                 log.warning("index was built with model %s but %s is configured; using %s for queries",
                             model, searcher.encoder.name, model)
-                searcher.encoder = Encoder(model, config.embed_batch_size, config.encoder_backend, config.device)
-        searcher.encoder.model  # load now, not on the first user's query
+                searcher.encoder = Encoder.from_config(config, model)
+        searcher.encoder.prepare_queries()  # load now, not on the first user's query
         analysis.default_analyzer()  # jieba's dictionary too: a second on first use
         return searcher
 
@@ -84,7 +84,7 @@ class Searcher:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; popular queries are encoded once (the model is most of a query's time)."""
-        return self._qcache.get_or_make(text, lambda t: self.encoder.encode([t])[0])
+        return self._qcache.get_or_make(text, self.encoder.encode_query)
 
     # -- search ----------------------------------------------------------------------------------
     def _validate(self, req: SearchRequest) -> None:
