@@ -1,6 +1,7 @@
 """Sentence-transformers encoder, loaded once, returning L2-normalised float32 vectors."""
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import os
@@ -75,6 +76,7 @@ QUERY_PRECISIONS = ("auto", "float32", "bfloat16")
 QUERY_WARM_TOKENS = 32  # tokens ≈ characters for Chinese; longer queries warm up on first use
 
 
+@functools.cache  # asked on every query; the CPU does not change
 def native_bfloat16() -> bool:
     """Whether this CPU computes in bfloat16 natively (emulated bfloat16 is slower than float32)."""
     import torch
@@ -178,7 +180,9 @@ class Encoder:
         return self._query_model
 
     def prepare_queries(self) -> None:
-        """Load what encoding queries needs now (a server's start), not on the first user's query."""
+        """Load what encoding queries needs now (a server's start), not on the first user's query. With
+        bfloat16 queries the float32 model is loaded only when a batch needs it (a build; sentence vectors an
+        index does not store), which a serving process on a current local index never does."""
         self._query_encoder()
 
     @property
@@ -202,7 +206,7 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         """One query's vector (float32, L2-normalised), in `query_dtype`; never used for stored vectors."""
         _set_threads(single=True)
-        vec = self._query_encoder().encode([text], normalize_embeddings=True, convert_to_tensor=True,
-                                           show_progress_bar=False)[0]
+        # normalised once, in float32 (not in the model's bfloat16)
+        vec = self._query_encoder().encode([text], convert_to_tensor=True, show_progress_bar=False)[0]
         vec = vec.float().cpu().numpy()
         return np.ascontiguousarray(vec / max(float(np.linalg.norm(vec)), 1e-12), dtype=np.float32)
