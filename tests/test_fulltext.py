@@ -168,6 +168,20 @@ def test_phrase_with_plain_word_requires_the_phrase(index: FullTextIndex) -> Non
     assert hits[0] in containing("小事不出村", "信访")
 
 
+def test_quotes_in_a_question_rank_the_term_first_without_requiring_it(index: FullTextIndex) -> None:
+    # Chinese prose quotes a term (怎么落实“小事不出村”): in a question that is emphasis, not a filter.
+    question = "怎么落实“小事不出村”的信访工作？"
+    parsed = parse_query(question)
+    assert parsed.phrases == () and parsed.warning and "引号" in parsed.warning
+    hits = ids(index, question)
+    assert hits[0] in containing("小事不出村")
+    assert set(hits) - containing("小事不出村"), "a question's quotes must not drop the other passages"
+    # A + before the quote, or a statement rather than a question, keeps the quotes strict.
+    assert set(ids(index, "怎么落实 +“小事不出村”的信访工作？")) == containing("小事不出村")
+    assert set(ids(index, "落实“小事不出村”的信访工作")) == containing("小事不出村")
+    assert parse_query('"小事不出村" 信访').warning is None
+
+
 def test_only_exclusions_lists_the_other_chunks(index: FullTextIndex) -> None:
     parsed = parse_query("-信访")
     assert parsed.warning

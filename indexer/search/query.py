@@ -7,7 +7,9 @@ Syntax: plain words (segmented by jieba), quoted phrases ("…", “…”, 「�
 Meaning of a sequence of items (see `Group`):
 - plain words are optional and ranked: a chunk matching more of them scores higher, and one matching
   all of them gets a bonus, so natural queries like `信访积案化解做法` do not need every word;
-- quoted phrases, `+items` and both sides of AND are required;
+- quoted phrases, `+items` and both sides of AND are required -- except quotes inside a question with no
+  other operator (如何通过居住权制度实现“以房养老”？): there they quote a term, as Chinese prose does, and
+  the phrase ranks first without being required (`quotes_are_emphasis`; `warning` says so);
 - NOT / `-` items are excluded;
 - OR binds loosest: `a b OR c` is `(a b) OR c`.
 Malformed input never raises: it is repaired and `warning` says (in Chinese) how it was read. The one
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from indexer.base.analysis import default_analyzer, is_stopword
 from indexer.base.querytree import (AnyOf, Group, Node, ParsedQuery, Phrase, Terms, has_positive,
                                      is_empty)
+from indexer.search.routing import is_question
 from indexer.search.types import QueryError
 
 # Deepest parenthesis nesting accepted. Far beyond any hand-written query, far below Python's recursion
@@ -43,6 +46,7 @@ class _Lexeme:
     kind: str  # WORD, PHRASE, LP, RP, AND, OR, NOT
     text: str = ""
     prefix: str = ""  # "+", "-" or ""
+    quoted: bool = False  # a WORD that was typed in quotes read as emphasis (quotes_are_emphasis)
 
 
 @dataclass
@@ -236,6 +240,8 @@ class _Parser:
         subwords = [t.text for t in self.analyzer.tokenize(lex.text) if t.text not in content and not is_stopword(t.text)]
         self.positive_words.extend(content)
         glued, bound = glued_runs(lex.text)
+        if lex.quoted and len(content) > 1:  # the quoted term as typed ranks above its words apart
+            glued = tuple(dict.fromkeys([*glued, lex.text]))
         return _Item(None, words=tuple(w for w in content if w not in bound), raw=lex.text, glued=glued,
                      lone=tuple(dict.fromkeys([*(w for w in content if w in bound), *subwords])))
 
@@ -355,6 +361,22 @@ def _nesting(lexemes: list[_Lexeme]) -> int:
     return deepest
 
 
+QUOTES_AS_EMPHASIS = "问句中的引号按强调处理，不要求段落必须包含引号内的词语（要求包含请在引号前加 +）"
+
+
+def quotes_are_emphasis(lexemes: list[_Lexeme]) -> bool:
+    """Quotes in a question with no other operator mark a term, as in Chinese prose (实现“以房养老”吗), not
+    a filter: requiring the quoted string would drop every passage that names the thing otherwise, which
+    is what a question most needs (STARD: 5 of 6 such questions found nothing, docs/evaluation.md). A
+    `+` before the quote, any other operator, or a query that is not a question keeps quotes strict."""
+    if not any(lx.kind == "PHRASE" for lx in lexemes):
+        return False
+    if any(lx.kind != "PHRASE" and lx.kind != "WORD" or lx.prefix for lx in lexemes):
+        return False
+    outside = "".join(lx.text for lx in lexemes if lx.kind == "WORD")
+    return is_question(outside)
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse what the user typed. Raises QueryError only for an empty query."""
     if text is None or not text.strip():
@@ -363,6 +385,11 @@ def parse_query(text: str) -> ParsedQuery:
     lexemes = _lex(text.strip(), warnings)
     if _nesting(lexemes) > MAX_NESTING:
         raise QueryError("q", f"括号嵌套过深（超过 {MAX_NESTING} 层），请简化检索式。")
+    if quotes_are_emphasis(lexemes):
+        for lex in lexemes:
+            if lex.kind == "PHRASE":
+                lex.kind, lex.quoted = "WORD", True
+        warnings.add(QUOTES_AS_EMPHASIS)
     parser = _Parser(lexemes, warnings)
     root = parser.parse()
     if isinstance(root, Group) and not root.must and not root.should:

@@ -30,6 +30,11 @@ class QueryKind(str, Enum):
     MIXED = "mixed"  # a few words that are neither: equal footing
 
 
+def is_question(text: str) -> bool:
+    """Whether the text asks something (a question mark or word: 怎么, 哪些, 是否, 吗 …)."""
+    return _QUESTION.search(text) is not None
+
+
 def query_kind(parsed: ParsedQuery) -> QueryKind:
     text = parsed.semantic_text or parsed.text
     chars = len(_CONTENT.findall(text))
