@@ -206,6 +206,14 @@ def test_empty_query_is_a_query_error() -> None:
         assert err.value.param == "q" and err.value.message == "请输入检索词"
 
 
+@pytest.mark.parametrize("q", ['"', "“”", "AND", "OR NOT", "()", "+", "？", '"" （）', "-"])
+def test_query_with_nothing_to_look_for_is_a_query_error(q: str) -> None:
+    # Not "every paragraph, as if it matched": the user is told the query has no words.
+    with pytest.raises(QueryError) as err:
+        parse_query(q)
+    assert err.value.param == "q" and "没有可检索的词语" in err.value.message
+
+
 def test_parsed_query_lists_terms_phrases_and_semantic_text() -> None:
     parsed = parse_query('怎么防止老年人被骗钱 "以案释法" -诈骗 AND (宣传 OR 教育)')
     assert parsed.phrases == ("以案释法",)

@@ -112,6 +112,8 @@ def test_pages_do_not_overlap(client):
         ("q=x&year=20233", "year"),
         ("q=x&kind=" + quote("随便"), "kind"),
         ("q=x&group=maybe", "group"),
+        ("q=%22", "q"),  # only syntax, nothing to look for: not "every paragraph"
+        ("q=" + quote("（）AND “”"), "q"),
     ],
 )
 def test_bad_search_parameters_are_400_naming_the_parameter(client, query_string, param):
@@ -272,6 +274,8 @@ def test_search_page_reports_bad_parameters_without_failing(client):
     assert "年份" in html and "abc" in html
     html = page(client, "/?q=" + quote("法" * 5000), status=400)
     assert "检索词过长" in html
+    html = page(client, "/?q=" + quote('"'), status=400)
+    assert "没有可检索的词语" in html
 
 
 def test_document_page_marks_the_target_and_other_hits(client):

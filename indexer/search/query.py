@@ -12,9 +12,10 @@ Meaning of a sequence of items (see `Group`):
   the phrase ranks first without being required (`quotes_are_emphasis`; `warning` says so);
 - NOT / `-` items are excluded;
 - OR binds loosest: `a b OR c` is `(a b) OR c`.
-Malformed input never raises: it is repaired and `warning` says (in Chinese) how it was read. The one
-exception is parentheses nested deeper than MAX_NESTING: no one writes that by hand, and the parser (and
-everything walking the tree) recurses once per level, so it is refused as a QueryError instead.
+Malformed input never raises: it is repaired and `warning` says (in Chinese) how it was read. Two
+exceptions are refused as a QueryError: parentheses nested deeper than MAX_NESTING (no one writes that by
+hand, and the parser and everything walking the tree recurse once per level), and a query left with
+nothing to look for once repaired (only quotes, brackets, operators, punctuation).
 """
 from __future__ import annotations
 
@@ -361,6 +362,7 @@ def _nesting(lexemes: list[_Lexeme]) -> int:
     return deepest
 
 
+NOTHING_TO_SEARCH = "检索词中没有可检索的词语（引号、括号、AND / OR / NOT 和标点本身不能检索），请输入要查找的词语"
 QUOTES_AS_EMPHASIS = "问句中的引号按强调处理，不要求段落必须包含引号内的词语（要求包含请在引号前加 +）"
 
 
@@ -378,7 +380,8 @@ def quotes_are_emphasis(lexemes: list[_Lexeme]) -> bool:
 
 
 def parse_query(text: str) -> ParsedQuery:
-    """Parse what the user typed. Raises QueryError only for an empty query."""
+    """Parse what the user typed. Raises QueryError for a query with nothing to look for (empty, or only
+    quotes, brackets, operators and punctuation: matching every paragraph would pass them all off as hits)."""
     if text is None or not text.strip():
         raise QueryError("q", "请输入检索词")
     warnings = _Warnings()
@@ -393,10 +396,9 @@ def parse_query(text: str) -> ParsedQuery:
     parser = _Parser(lexemes, warnings)
     root = parser.parse()
     if isinstance(root, Group) and not root.must and not root.should:
-        if root.must_not:
-            warnings.add("只有排除条件，已列出不含这些词语的段落")
-        else:
-            warnings.add("检索词中没有可检索的词语")
+        if not root.must_not:  # only quotes, brackets, operators or punctuation: nothing to look for
+            raise QueryError("q", NOTHING_TO_SEARCH)
+        warnings.add("只有排除条件，已列出不含这些词语的段落")
     terms = tuple(dict.fromkeys(parser.positive_words))
     phrases = tuple(dict.fromkeys(parser.positive_phrases))
     semantic = _SPACES.sub(" ", " ".join(parser.semantic_parts)).strip()

@@ -24,6 +24,7 @@ from indexer.base.analysis import LEXICON_DIR, default_analyzer, is_stopword, no
 from indexer.base.querytree import Boosted, Group, Node, ParsedQuery, Terms
 from indexer.search.query import parse_query
 from indexer.search.routing import QueryKind, query_kind
+from indexer.search.types import QueryError
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,10 @@ class QueryRewriter:
         if self.strip:
             stripped = strip_scaffolding(parsed.text)
             if stripped and stripped != parsed.text.strip():
-                candidate = parse_query(stripped).root
+                try:
+                    candidate = parse_query(stripped).root
+                except QueryError:  # only punctuation left: keep the words as typed
+                    candidate = parsed.root
                 if isinstance(candidate, Terms) and candidate.words:  # else keep the words as typed
                     base = Terms(candidate.words)
         extra: list[Node] = []
