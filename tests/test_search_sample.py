@@ -131,15 +131,15 @@ def test_no_chunk_keeps_conversion_artifacts(searcher):
     assert not any(t.endswith("一是坚持优化政府") for t in texts)
 
 
-@pytest.mark.parametrize("query", ['"化解信访', "（信访 OR", "信访 AND", '"""', "NOT"])
+@pytest.mark.parametrize("query", ['"化解信访', "（信访 OR", "信访 AND"])
 def test_malformed_queries_are_answered_not_crashed(engine_searcher, query):
     r = search(engine_searcher, query)
-    assert r.total >= 0  # answered
-    if query.strip('"') and query != "NOT":
-        assert r.message, "the user is told how the query was read"
+    assert r.total > 0  # answered, from the words it has
+    assert r.message, "the user is told how the query was read"
 
 
-@pytest.mark.parametrize("query,param", [("", "q"), ("   ", "q"), ("字" * 600, "q")])
+# Only syntax ('"""', NOT) has nothing to look for: refused, not answered with every paragraph.
+@pytest.mark.parametrize("query,param", [("", "q"), ("   ", "q"), ("字" * 600, "q"), ('"""', "q"), ("NOT", "q")])
 def test_empty_or_huge_queries_are_rejected_with_the_parameter_named(engine_searcher, query, param):
     with pytest.raises(QueryError) as err:
         search(engine_searcher, query)
