@@ -158,10 +158,10 @@ class QueryRewriter:
             if stripped and stripped != parsed.text.strip():
                 try:
                     candidate = parse_query(stripped).root
-                except QueryError:  # only punctuation left: keep the words as typed
-                    candidate = parsed.root
+                except QueryError:  # only punctuation left
+                    candidate = None
                 if isinstance(candidate, Terms) and candidate.words:  # else keep the words as typed
-                    base = Terms(candidate.words)
+                    base = candidate  # with its glued strings and sub-words (城关乡 stays one string)
         extra: list[Node] = []
         if self.expand:
             analyzer = default_analyzer()
