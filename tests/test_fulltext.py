@@ -147,6 +147,12 @@ def test_a_split_place_name_matches_as_a_name_never_by_its_lone_character(tmp_pa
         ix.close()
 
 
+def test_a_lone_character_is_glued_to_its_neighbour_word_not_across_punctuation() -> None:
+    # 票 belongs to 当日票; a string running on over the comma (当日票，但是) is in no text and boosts nothing.
+    assert parse_query("买了地铁当日票，但是当日没有使用").root.glued == ("当日票",)
+    assert parse_query("夫妻一方所欠债务，谁偿还？").root.glued == ("谁偿还",)
+
+
 # ------------------------------------------------------------------ operators
 
 

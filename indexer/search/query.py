@@ -302,8 +302,8 @@ def glued_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """The exact strings that carry `text`'s lone characters, and those characters.
 
     Each run of adjacent lone characters is taken with the content word before and after it (城关 + 乡
-    -> 城关乡; 每个 + 村 + 都请 ... -> the span up to the next content word); a function word or the edge of
-    the typed word ends the string. A word typed alone (乡) is the user's term and stays one."""
+    -> 城关乡; 每个 + 村 + 都请 ... -> the span up to the next content word); a function word, punctuation
+    or the edge of the typed word ends the string. A word typed alone (乡) is the user's term and stays one."""
     tokens = default_analyzer().tokenize(text, subwords=False)
     if len(tokens) < 2:
         return (), frozenset()
@@ -318,8 +318,11 @@ def glued_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
         j = i
         while j + 1 < len(tokens) and _lone(tokens[j + 1].text):
             j += 1
-        start = tokens[i - 1].start if i > 0 and not is_stopword(tokens[i - 1].text) else tokens[i].start
-        end = tokens[j + 1].end if j + 1 < len(tokens) and not is_stopword(tokens[j + 1].text) else tokens[j].end
+        # The neighbour joins only when nothing stands between (当日 + 票 -> 当日票, but 票，但是 stays apart).
+        start = tokens[i - 1].start if i > 0 and not is_stopword(tokens[i - 1].text) and \
+            not text[tokens[i - 1].end : tokens[i].start].strip() else tokens[i].start
+        end = tokens[j + 1].end if j + 1 < len(tokens) and not is_stopword(tokens[j + 1].text) and \
+            not text[tokens[j].end : tokens[j + 1].start].strip() else tokens[j].end
         if end - start >= 2:
             runs.append(text[start:end])
             bound.update(t.text for t in tokens[i : j + 1])
