@@ -124,3 +124,26 @@ def test_worker_processes_share_one_index_follow_reindexing_and_stop_cleanly(bui
                 proc.kill()
     assert proc.returncode == 0
     assert _until(lambda: not any(_alive(p) for p in replaced), 10, "the workers to exit")
+
+
+def test_a_background_server_stops_and_frees_its_port_even_if_its_wake_up_pipe_was_closed():
+    # Seen once in CI: the waitress trigger's pipe was already closed when a test's server was stopped, and
+    # the stop raised EBADF instead of shutting the server down.
+    from flask import Flask
+
+    from search_web.serve import start_background
+
+    app = Flask("probe")
+    app.add_url_rule("/", "probe", lambda: "ok")
+    server = start_background(app)
+    with urllib.request.urlopen(server.url, timeout=30) as r:
+        assert r.read() == b"ok"
+    os.close(server._server.trigger.trigger)  # the write end the stop would use to wake the loop
+    server.stop()
+    assert not server._thread.is_alive()
+    try:
+        urllib.request.urlopen(server.url, timeout=5)
+    except urllib.error.URLError as exc:
+        assert isinstance(exc.reason, ConnectionRefusedError), exc
+    else:
+        raise AssertionError("the stopped server still answers")
