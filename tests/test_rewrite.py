@@ -121,6 +121,18 @@ def test_quoted_and_boolean_queries_are_never_rewritten(query):
     assert rewriter().keyword_query(parsed) is parsed
 
 
+def test_a_question_quoting_an_everyday_word_for_emphasis_is_expanded():
+    # 怎么处理“老案子”？: the quotes mark a term, as in prose (they are not a filter in a question), so the
+    # everyday word inside them still reaches the official one; a bare quote or + keeps it literal (above).
+    parsed = parse_query("怎么处理“老案子”？")
+    root = rewriter().keyword_query(parsed).root
+    assert isinstance(root, Group)
+    added = {w for t in root.should[1].child.should for w in t.words}
+    assert {"积案", "信访积案"} <= added
+    strict = parse_query("+“老案子”怎么处理？")
+    assert rewriter().keyword_query(strict) is strict
+
+
 def test_switched_off_by_config():
     parsed = parse_query("上访老案子有哪些做法")
     off = QueryRewriter.from_config(Config(strip_scaffolding=False, expand_colloquial=False))
@@ -172,6 +184,10 @@ def test_everyday_question_finds_the_official_passage_only_with_the_lexicon(samp
         assert not any("信访积案" in h.text for h in without.hits)
     finally:
         plain.close()
+    # The same question with the everyday word in quotes (emphasis, not a filter) finds it too.
+    quoted_question = searcher.search(SearchRequest("怎么处理“老案子”？", mode="keyword", size=5,
+                                                    collapse_duplicates=False))
+    assert any("信访积案" in h.text for h in quoted_question.hits[:3])
     # A quoted everyday word means exactly that word: no official passage is slipped in.
     quoted = searcher.search(SearchRequest('"上访"', mode="keyword", size=10, collapse_duplicates=False))
     assert all("上访" in h.text for h in quoted.hits)

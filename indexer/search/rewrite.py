@@ -22,7 +22,7 @@ from typing import Iterable
 
 from indexer.base.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
 from indexer.base.querytree import Boosted, Group, Node, ParsedQuery, Terms
-from indexer.search.query import parse_query
+from indexer.search.query import QUOTES_AS_EMPHASIS, parse_query
 from indexer.search.routing import QueryKind, query_kind
 from indexer.search.types import QueryError
 
@@ -93,13 +93,20 @@ def strip_scaffolding(text: str) -> str:
     return " ".join(" ".join(kept).split())
 
 
+_QUOTES = re.compile(r"[\"“”「」『』]")
 _SYNTAX = re.compile(r"[\"“”「」『』()（）]")
 
 
 def is_plain(parsed: ParsedQuery) -> bool:
-    """Only words, no quotes, required words, operators or parentheses (their words mean what was typed)."""
-    return (isinstance(parsed.root, Terms) and not parsed.root.require_all and not parsed.phrases
-            and not _SYNTAX.search(parsed.text))
+    """Only words, no strict quotes, required words, operators or parentheses (their words mean what was
+    typed). Quotes a question uses for emphasis (怎么处理“老案子”？) are no syntax: the question is still
+    rewritten, so everyday words inside them gain their official terms too."""
+    if not isinstance(parsed.root, Terms) or parsed.root.require_all or parsed.phrases:
+        return False
+    text = parsed.text
+    if parsed.warning and QUOTES_AS_EMPHASIS in parsed.warning:
+        text = _QUOTES.sub("", text)
+    return not _SYNTAX.search(text)
 
 
 class QueryRewriter:
