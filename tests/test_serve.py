@@ -77,23 +77,29 @@ def _workers_seen(base: str, want: int, generation: str | None = None, requests:
     return {pid for pid, gen in answers if generation is None or gen == generation}
 
 
-def test_worker_processes_share_one_index_follow_reindexing_and_stop_cleanly(build_index):
+def test_worker_processes_share_one_index_follow_reindexing_and_stop_cleanly(build_index, tmp_path):
     config, _ = build_index({"a.txt": REPORT.format(place="石门乡", text=BENCH),
                              "b.txt": REPORT.format(place="青山镇", text=LAWYER)})
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    # The server's log goes to a file, not to a pipe nobody reads: waitress logs "Task queue depth is N" for
+    # every queued request, and once a pipe's 64 KiB were full a worker blocked on that write, holding its
+    # task queue's lock, and stopped answering (seen in CI on a loaded machine as a 60 s health timeout).
+    log_path = tmp_path / "serve.log"
+    log_file = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "search_web.serve", "--port", str(port), "--workers", "2", "--threads", "1",
          "--index-dir", str(config.index_dir)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT,
     )
+    log_file.close()  # the server holds its own copy
     replaced: set[int] = set()
     try:
         def ready():
             try:
                 return _get(f"{base}/api/health")
             except (urllib.error.URLError, OSError):
-                assert proc.poll() is None, proc.stdout.read().decode(errors="replace")
+                assert proc.poll() is None, log_path.read_text(errors="replace")
                 return None
 
         first = _until(ready, 120, "the server")
