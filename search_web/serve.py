@@ -38,6 +38,42 @@ RESTART_PAUSE_S = 1.0
 # itself, as JSON naming the parameter (max_query_chars is far below). The app takes no uploads, so bodies
 # stay small (waitress would otherwise buffer up to 1 GiB before the app's 64 KiB limit applies).
 WAITRESS_LIMITS = {"max_request_header_size": 1024 * 1024, "max_request_body_size": 1024 * 1024}
+QUEUE_WARNING_INTERVAL_S = 60.0
+
+
+class QueueDepthSummary(logging.Filter):
+    """waitress warns "Task queue depth is N" for *every* request that has to wait for a thread: a burst of
+    searches wrote one line per request (782 lines in the 20 s of tests/test_serve.py). Let one line through
+    per interval and per process, saying how many were folded into it and the deepest queue among them."""
+
+    def __init__(self, interval_s: float = QUEUE_WARNING_INTERVAL_S):
+        super().__init__()
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._folded = 0
+        self._deepest = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else 0
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                self._folded += 1
+                self._deepest = max(self._deepest, depth)
+                return False
+            folded, deepest = self._folded, max(self._deepest, depth)
+            self._next, self._folded, self._deepest = now + self.interval_s, 0, 0
+        if folded:
+            record.msg = "Task queue depth is %d (%d more such warnings since the last one, deepest %d)"
+            record.args = (depth, folded, deepest)
+        return True
+
+
+def quiet_queue_warnings() -> None:
+    queue_log = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, QueueDepthSummary) for f in queue_log.filters):
+        queue_log.addFilter(QueueDepthSummary())
 
 
 @dataclass
@@ -78,6 +114,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 5000, threads: in
     from search_web import create_app  # imported late so `--help` does not load the library
 
     app = create_app(config)
+    quiet_queue_warnings()  # before forking: each worker summarises its own queue
     if workers <= 1:
         log.info("serving on http://%s:%d", host, port)
         waitress.serve(app, host=host, port=port, threads=threads, **WAITRESS_LIMITS)
