@@ -90,11 +90,19 @@ class BackgroundServer:
             server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         except OSError as exc:
             # The trigger's pipe was already closed under the server (seen once in CI as EBADF here; two
-            # instrumented full test runs did not show who closed it). The loop can no longer be woken, and
-            # its next select() fails on that pipe and ends the thread: close the rest from here after it.
-            log.warning("waitress trigger unusable (%s); closing the server from the calling thread", exc)
+            # instrumented full test runs did not show who closed it), so the loop cannot be woken. Empty its
+            # map instead: the loop leaves at its next select() timeout (1 s), then the sockets are closed here.
+            log.warning("waitress trigger unusable (%s); stopping the server from the calling thread", exc)
+            trigger = server.trigger
+            trigger._fds = [fd for fd in trigger._fds if fd != trigger.trigger]  # closed already; never again
+            dispatchers = list(server._map.values())
+            server._map.clear()
             self._thread.join(timeout=10)
-            wasyncore.close_all(server._map, ignore_all=True)
+            for dispatcher in dispatchers:
+                try:
+                    dispatcher.close()
+                except OSError:
+                    pass
         else:
             self._thread.join(timeout=10)
         server.task_dispatcher.shutdown()
