@@ -93,8 +93,9 @@ def strip_scaffolding(text: str) -> str:
     return " ".join(" ".join(kept).split())
 
 
-_QUOTES = re.compile(r"[\"“”「」『』]")
-_SYNTAX = re.compile(r"[\"“”「」『』()（）]")
+_QUOTE_MARKS = "\"“”「」『』"
+_QUOTES = re.compile(f"[{_QUOTE_MARKS}]")
+_SYNTAX = re.compile(f"[{_QUOTE_MARKS}()（）]")
 
 
 def is_plain(parsed: ParsedQuery) -> bool:
