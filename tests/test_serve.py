@@ -86,13 +86,12 @@ def test_worker_processes_share_one_index_follow_reindexing_and_stop_cleanly(bui
     # every queued request, and once a pipe's 64 KiB were full a worker blocked on that write, holding its
     # task queue's lock, and stopped answering (seen in CI on a loaded machine as a 60 s health timeout).
     log_path = tmp_path / "serve.log"
-    log_file = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "search_web.serve", "--port", str(port), "--workers", "2", "--threads", "1",
-         "--index-dir", str(config.index_dir)],
-        cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT,
-    )
-    log_file.close()  # the server holds its own copy
+    with open(log_path, "wb") as log_file:  # the server keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "search_web.serve", "--port", str(port), "--workers", "2", "--threads", "1",
+             "--index-dir", str(config.index_dir)],
+            cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT,
+        )
     replaced: set[int] = set()
     try:
         def ready():
