@@ -29,6 +29,7 @@ setup(
         "flask>=3",
         "waitress>=3",
         "tqdm>=4.60",
+        "cn2an>=0.5.22,<0.6",  # Chinese numerals -> values for indexer/figures (两, 十余, 36.43万, 25.10亿)
     ],
     extras_require={
         # The Milvus engine (indexer/engines/milvus): the client, and Milvus Lite for tests and one-machine use.

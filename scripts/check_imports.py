@@ -19,7 +19,9 @@ PACKAGES = ("indexer", "search_web")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("indexer.config", "indexer.document", "indexer.faults")),
     ("pipeline", ("indexer.load", "indexer.clean", "indexer.structure", "indexer.metadata", "indexer.chunk",
-                  "indexer.ingest", "indexer.scan", "indexer.lines")),
+                  "indexer.ingest", "indexer.scan", "indexer.lines",
+                  # figures/: quantified claims of a paragraph (standard library, cn2an, jieba; not wired in yet)
+                  "indexer.figures")),
     ("base", ("indexer.base",)),
     ("index parts", ("indexer.fulltext", "indexer.vectors", "indexer.catalog", "indexer.catalog_rows",
                      "indexer.dedup", "indexer.layout", "indexer.manifest")),
@@ -27,7 +29,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "indexer.embedding_input", "indexer.write", "indexer.build")),
     ("engines", ("indexer.engines",)),
     ("search", ("indexer.search",)),
-    ("apps", ("indexer.evaluation", "indexer.cli_args", "indexer.cli")),
+    ("apps", ("indexer.evaluation", "indexer.cli_args", "indexer.cli",
+              "indexer.figures.evaluate_groups")),  # scores figures/grouping with the embedding model
     ("web", ("search_web",)),
     # indexer/__init__.py: the library's public names (Config, Index, Searcher, ...) re-exported for users.
     ("public api", ("indexer",)),

@@ -1,0 +1,99 @@
+"""The measure of a figure: the phrase it quantifies, taken from its clause.
+
+Usually the verb+object or noun phrase right before the numeral (化解信访积案6起 -> 化解信访积案); when the
+numeral comes first, the noun after its unit (开展4次全体镇干部学法活动 -> 开展全体镇干部学法活动, 90%的区级
+政务服务事项… -> 区级政务服务事项…). Words that frame rather than name the thing (dates, 全年, 累计, 共, 达, 为,
+a leading 在/通过… phrase) are dropped. jieba's part-of-speech tags tell verbs and nouns apart.
+"""
+from __future__ import annotations
+
+import re
+
+import jieba.posseg
+
+CLAUSE_BREAKS = ",，；;。：:！!？?\n"
+SENTENCE_END = "。；;！!？?\n"
+# Words that frame a claim (time, scope, totalling, linking) rather than name what is counted.
+FRAME_WORDS = frozenset(
+    "今年 今年以来 全年 本年度 年度 年内 当年 目前 截至目前 同时 此外 另外 其中 先后 共计 累计 总计 合计 共 计 已 均 "
+    "已经 达 达到 均达 为 均为 有 了 的 定期 全部 分别 一共 总共 主动 共有 现有 新 再".split())
+LEAD_STRIP = re.compile(r"^(?:[、,，\s]|(?:19|20)\d{2}年(?:度)?(?:以来)?|截至\d+月(?:\d+日)?|今年以来|截至目前)+")
+# A clause that only names a change (增长8.4%) measures the change of what the clause before counted.
+CHANGE = re.compile(r"^(?:同比|环比|较上年|比上年)?(?:增长|下降|增加|减少|提高|提升|降低|上升)$")
+SCOPE = re.compile(r"^(?:全|我|本|该)(?:镇|乡|区|县|市|街|街道|村|社区)$")
+SUBJECT_LINKS = ("共有", "现有", "共", "有")
+PREPOSITIONS = frozenset("在 通过 对 向 为 依托 利用 围绕 针对 结合 按照 根据 以 从 于 经 把 将 由 与 和".split())
+
+
+def _words(phrase: str) -> list[tuple[str, str]]:
+    return [(w.word, w.flag) for w in jieba.posseg.lcut(phrase, HMM=False)]
+
+
+def _trim(words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # leading frame words, scopes (全镇, 我区), times, places and a leading prepositional phrase up to its verb
+    while words:
+        w, f = words[0]
+        if w in FRAME_WORDS or SCOPE.match(w) or (f in ("t", "c", "ns", "m", "d", "x") and len(words) > 1):
+            words = words[1:]
+        elif w in PREPOSITIONS and len(words) > 1:
+            verb = next((i for i, (_, g) in enumerate(words[1:], 1) if g.startswith("v")), None)
+            if verb is None:
+                break
+            words = words[verb:]
+        else:
+            break
+    while words and (words[-1][0] in FRAME_WORDS or words[-1][1] in ("u", "uj", "ul", "m", "t")
+                     or words[-1][0].isdigit()):
+        words = words[:-1]
+    return words
+
+
+def _clean(phrase: str) -> str:
+    phrase = re.sub(r"(?:《[^》]*》)+等", "", phrase)  # 学习《民法典》《信访工作条例》等法律法规 -> 学习法律法规
+    return LEAD_STRIP.sub("", phrase).strip("、,， ")
+
+
+def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next_start: int,
+                   previous_measure: str, previous_unit_end: int = 0) -> tuple[str, int]:
+    """The measure, and where the text it was taken from ends (the next figure's measure starts after it).
+
+    `start`..`unit_end`: the figure (with its prefix qualifier); `previous_end`: where the previous figure's
+    text ended (0 when none), `previous_unit_end` where the previous figure itself ended; `next_start`: start
+    of the next figure (len(text) when none)."""
+    left = max(max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1, previous_end)
+    raw = _clean(text[left:start])
+    words = _trim(_words(raw))
+    prefix = "".join(w for w, _ in words)
+    streak = raw.endswith("连续")
+    if streak or raw.endswith(SUBJECT_LINKS) or text.startswith("的", unit_end):
+        # 连续6年入选…: the streak is of what follows; 李桥乡共90余名“法律明白人”, 约99%的初发矛盾…: the numeral
+        # quantifies the noun after it and the words before are the subject or a frame
+        words, prefix = [], "连续" if streak else ""
+    if CHANGE.match(prefix) and previous_measure and previous_end > 0 and not any(
+            c in text[previous_end:start] for c in SENTENCE_END):
+        return previous_measure + prefix, unit_end
+    if words and words[-1][1] in ("ns", "s", "f") and text[unit_end:unit_end + 1] not in CLAUSE_BREAKS + "、":
+        # 为镇内10余家企业提供…: a place before the numeral frames it; the counted noun follows
+        words = [w for w in words[:-1] if w[0] not in PREPOSITIONS]
+        prefix = "".join(w for w, _ in words)
+    # the numeral comes first: the thing counted follows its unit (1名专职法治员, 开展4次…活动, 90%的…事项)
+    if not words or words[-1][1].startswith(("v", "p")) or words[-1][0] in PREPOSITIONS:
+        stops = [i for i in (text.find(c, unit_end) for c in CLAUSE_BREAKS + "、") if i >= 0]
+        right = min([*stops, next_start, len(text)])
+        after = re.sub(r"^(?:以上|以下|以内|左右|内|余|多)", "", text[unit_end:right]).lstrip("的")
+        after_words: list[tuple[str, str]] = []
+        for w, f in _words(_clean(after)):
+            if f == "c" or w in ("等", "中"):  # 1名常年法律顾问和2名…: the conjunction ends the noun
+                break
+            after_words.append((w, f))
+        suffix = "".join(w for w, _ in _trim(after_words))
+        if words and words[-1][0] in PREPOSITIONS:
+            prefix = "".join(w for w, _ in words[:-1])
+        if not words and prefix == "连续":
+            words = [("连续", "v")]
+        if suffix:
+            return prefix + suffix, unit_end + len(text[unit_end:right].split(suffix[-1], 1)[0]) + 1
+        if not prefix and previous_unit_end < start:
+            # 在6个行政村开展“法治流动课堂”18次: the previous figure's noun phrase is this one's measure too
+            return "".join(w for w, _ in _trim(_words(_clean(text[previous_unit_end:start])))), unit_end
+    return prefix, unit_end
