@@ -18,7 +18,8 @@ from indexer.figures.units import DURATION_UNITS, PREFIX_QUALIFIERS, SUFFIX_QUAL
 SENTENCE_END = "。；;！!？?"
 OPEN_QUOTES, CLOSE_QUOTES = "“「『", "”」』"
 
-# Before a numeral, these make it an ordinal, rank, period or session number: 第一, 首批, 前两名, 每两月, 十四届五次.
+# Before a numeral, these make it an ordinal, rank, period or session number (第一, 首批, 前两名, 每两月, 十四届五次)
+# 数十人, 几百份 (数/几 before a Chinese numeral) are indefinite.
 _NOT_A_COUNT_BEFORE = set("第首前每届")
 # Numbered political slogans written with a measure word, which read like counts but name a doctrine or rule.
 SLOGANS = ("两个确立", "两个维护", "四个意识", "四个自信", "两个务必", "三个务必", "两个结合", "三项制度",
@@ -125,7 +126,8 @@ def _candidates(text: str) -> list[_Candidate]:
         if n.start < skip_until:
             continue
         before = text[n.start - 1] if n.start else ""
-        if before and (before in _NOT_A_COUNT_BEFORE or before in "+＋.．" or (before.isascii() and before.isalnum())):
+        if before and (before in _NOT_A_COUNT_BEFORE or before in "+＋.．" or (before.isascii() and before.isalnum())
+                       or (before in "数几" and n.chinese)):
             continue
         end, value_high, as_written, qualifier = n.end, None, n.text, ""
         # a range: 5-10个, 3至5项

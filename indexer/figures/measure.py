@@ -11,6 +11,7 @@ import re
 
 import jieba.posseg
 
+OPEN_QUOTES = "“「『《("
 CLAUSE_BREAKS = ",，；;。：:！!？?\n"
 SENTENCE_END = "。；;！!？?\n"
 # Words that frame a claim (time, scope, totalling, linking) rather than name what is counted.
@@ -21,6 +22,7 @@ LEAD_STRIP = re.compile(r"^(?:[、,，\s]|(?:19|20)\d{2}年(?:度)?(?:以来)?|�
 # A clause that only names a change (增长8.4%) measures the change of what the clause before counted.
 CHANGE = re.compile(r"^(?:同比|环比|较上年|比上年)?(?:增长|下降|增加|减少|提高|提升|降低|上升)$")
 SCOPE = re.compile(r"^(?:全|我|本|该)(?:镇|乡|区|县|市|街|街道|村|社区)$")
+TOTALLING = frozenset("共 共计 累计 总计 合计 先后".split())
 SUBJECT_LINKS = ("共有", "现有", "共", "有")
 PREPOSITIONS = frozenset("在 通过 对 向 为 依托 利用 围绕 针对 结合 按照 根据 以 从 于 经 把 将 由 与 和".split())
 
@@ -29,17 +31,25 @@ def _words(phrase: str) -> list[tuple[str, str]]:
     return [(w.word, w.flag) for w in jieba.posseg.lcut(phrase, HMM=False)]
 
 
-def _trim(words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _trim(words: list[tuple[str, str]], lead: bool = True) -> list[tuple[str, str]]:
+    """Drop frame words at both ends (`lead=False`: at the end only, for the noun after a numeral)."""
+    # 营仔镇共签约…, 年度共组织…: what comes before a totalling adverb is the subject or the time
+    totals = [i for i, (w, _) in enumerate(words[:-1]) if w in TOTALLING]
+    if totals:
+        words = words[totals[-1] + 1:]
     # leading frame words, scopes (全镇, 我区), times, places and a leading prepositional phrase up to its verb
-    while words:
+    while words and lead:
         w, f = words[0]
-        if w in FRAME_WORDS or SCOPE.match(w) or (f in ("t", "c", "ns", "m", "d", "x") and len(words) > 1):
+        punct = f == "x" and w not in OPEN_QUOTES
+        if w in FRAME_WORDS or SCOPE.match(w) or ((f in ("t", "c", "ns", "m", "d") or punct) and len(words) > 1):
             words = words[1:]
         elif w in PREPOSITIONS and len(words) > 1:
-            verb = next((i for i, (_, g) in enumerate(words[1:], 1) if g.startswith("v")), None)
+            # 在政府门户网站更新发布信息: the phrase ends where the predicate (an adverb or verb) starts
+            verb = next((i for i, (_, g) in enumerate(words[1:], 1) if g.startswith(("v", "d"))), None)
             if verb is None:
                 break
             words = words[verb:]
+            break
         else:
             break
     while words and (words[-1][0] in FRAME_WORDS or words[-1][1] in ("u", "uj", "ul", "m", "t")
@@ -86,7 +96,7 @@ def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next
             if f == "c" or w in ("等", "中"):  # 1名常年法律顾问和2名…: the conjunction ends the noun
                 break
             after_words.append((w, f))
-        suffix = "".join(w for w, _ in _trim(after_words))
+        suffix = "".join(w for w, _ in _trim(after_words, lead=False))
         if words and words[-1][0] in PREPOSITIONS:
             prefix = "".join(w for w, _ in words[:-1])
         if not words and prefix == "连续":
