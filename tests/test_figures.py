@@ -84,6 +84,7 @@ def test_zero_frequencies_streaks_and_repeated_numbers() -> None:
     assert written("共收到依申请公开件0件") == [("0", "件")]
     assert written("每季度召开1次法治建设工作情况调度会议") == [("1", "次")]  # 每季度 is the period
     assert written("连续6年入选全国百强区,连续三年全市考评第一") == [("6", "年"), ("三", "年")]
+    assert written("2023年和2024年连续两年,六郎镇乡村两级") == [("两", "年")]  # 六郎 is a place
     assert written("深入9个村开展排查,将集镇区及9个村划分网格") == [("9", "个"), ("9", "个")]
 
 

@@ -105,7 +105,8 @@ def _is_name(text: str, n: Numeral, unit: str, unit_end: int) -> bool:
         if _in_quotes(text, n.start):
             return True  # “三重一大”, “两个维护”
         # 三位一体, 两基地一中心, 三审三校: another numeral right after names a set phrase
-        if any(c in CHINESE_DIGITS for c in text[unit_end:unit_end + 3]):
+        following = re.match(r"[\u4e00-\u9fff]{0,3}", text[unit_end:]).group(0)  # up to punctuation
+        if any(c in CHINESE_DIGITS for c in following):
             return True
         if any(text.startswith(s, n.start) for s in SLOGANS):
             return True

@@ -17,11 +17,12 @@ SENTENCE_END = "。；;！!？?\n"
 # Words that frame a claim (time, scope, totalling, linking) rather than name what is counted.
 FRAME_WORDS = frozenset(
     "今年 今年以来 全年 本年度 年度 年内 当年 目前 截至目前 同时 此外 另外 其中 先后 共计 累计 总计 合计 共 计 已 均 "
-    "已经 达 达到 均达 为 均为 有 了 的 定期 全部 分别 一共 总共 主动 共有 现有 新 再".split())
-LEAD_STRIP = re.compile(r"^(?:[、,，\s]|(?:19|20)\d{2}年(?:度)?(?:以来)?|截至\d+月(?:\d+日)?|今年以来|截至目前)+")
+    "已经 达 达到 均达 为 均为 有 了 的 定期 全部 分别 一共 总共 主动 共有 现有 新 再 截至 截止".split())
+LEAD_STRIP = re.compile(r"^(?:[、,，\s]|[一二三四五六七八九十]+是|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．]|(?:19|20)\d{2}年(?:度)?(?:以来)?|截至\d+月(?:\d+日)?|今年以来|截至目前)+")
 # A clause that only names a change (增长8.4%) measures the change of what the clause before counted.
 CHANGE = re.compile(r"^(?:同比|环比|较上年|比上年)?(?:增长|下降|增加|减少|提高|提升|降低|上升)$")
 SCOPE = re.compile(r"^(?:全|我|本|该)(?:镇|乡|区|县|市|街|街道|村|社区)$")
+PLACE_WORDS = frozenset("辖区 街道 社区 县直 区直 市直 镇内 乡内 村内 区内 县内 市内".split())
 TOTALLING = frozenset("共 共计 累计 总计 合计 先后".split())
 SUBJECT_LINKS = ("共有", "现有", "共", "有")
 PREPOSITIONS = frozenset("在 通过 对 向 为 依托 利用 围绕 针对 结合 按照 根据 以 从 于 经 把 将 由 与 和".split())
@@ -63,6 +64,28 @@ def _clean(phrase: str) -> str:
     return LEAD_STRIP.sub("", phrase).strip("、,， ")
 
 
+def _noun_after(text: str, unit_end: int, next_start: int) -> tuple[str, int]:
+    """The noun phrase right after a figure's unit (1名专职法治员、… -> 专职法治员) and where it ends: up to the
+    clause end, an enumeration comma, a conjunction, 等, or the next figure."""
+    stops = [i for i in (text.find(c, unit_end) for c in CLAUSE_BREAKS + "、") if i >= 0]
+    right = min([*stops, next_start, len(text)])
+    lead = re.match(r"(?:以上|以下|以内|左右|内|余|多)?的?", text[unit_end:right])
+    pos = unit_end + (lead.end() if lead else 0)
+    kept: list[tuple[str, str]] = []
+    for w, f in _words(text[pos:right]):
+        if f == "c" or w in ("等", "中"):  # 1名常年法律顾问和2名…: the conjunction ends the noun
+            right = pos
+            break
+        kept.append((w, f))
+        pos += len(w)
+    words = _trim(_words(_clean("".join(w for w, _ in kept))), lead=False)
+    return "".join(w for w, _ in words), right
+
+
+def _is_place(word: str, flag: str) -> bool:
+    return flag in ("ns", "s", "f") or bool(SCOPE.match(word)) or word in PLACE_WORDS
+
+
 def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next_start: int,
                    previous_measure: str, previous_unit_end: int = 0) -> tuple[str, int]:
     """The measure, and where the text it was taken from ends (the next figure's measure starts after it).
@@ -70,40 +93,35 @@ def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next
     `start`..`unit_end`: the figure (with its prefix qualifier); `previous_end`: where the previous figure's
     text ended (0 when none), `previous_unit_end` where the previous figure itself ended; `next_start`: start
     of the next figure (len(text) when none)."""
-    left = max(max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1, previous_end)
-    raw = _clean(text[left:start])
+    clause_left = max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1
+    raw = _clean(text[max(clause_left, previous_end):start])
     words = _trim(_words(raw))
     prefix = "".join(w for w, _ in words)
-    streak = raw.endswith("连续")
-    if streak or raw.endswith(SUBJECT_LINKS) or text.startswith("的", unit_end):
-        # 连续6年入选…: the streak is of what follows; 李桥乡共90余名“法律明白人”, 约99%的初发矛盾…: the numeral
-        # quantifies the noun after it and the words before are the subject or a frame
-        words, prefix = [], "连续" if streak else ""
     if CHANGE.match(prefix) and previous_measure and previous_end > 0 and not any(
             c in text[previous_end:start] for c in SENTENCE_END):
-        return previous_measure + prefix, unit_end
-    if words and words[-1][1] in ("ns", "s", "f") and text[unit_end:unit_end + 1] not in CLAUSE_BREAKS + "、":
-        # 为镇内10余家企业提供…: a place before the numeral frames it; the counted noun follows
-        words = [w for w in words[:-1] if w[0] not in PREPOSITIONS]
-        prefix = "".join(w for w, _ in words)
-    # the numeral comes first: the thing counted follows its unit (1名专职法治员, 开展4次…活动, 90%的…事项)
-    if not words or words[-1][1].startswith(("v", "p")) or words[-1][0] in PREPOSITIONS:
-        stops = [i for i in (text.find(c, unit_end) for c in CLAUSE_BREAKS + "、") if i >= 0]
-        right = min([*stops, next_start, len(text)])
-        after = re.sub(r"^(?:以上|以下|以内|左右|内|余|多)", "", text[unit_end:right]).lstrip("的")
-        after_words: list[tuple[str, str]] = []
-        for w, f in _words(_clean(after)):
-            if f == "c" or w in ("等", "中"):  # 1名常年法律顾问和2名…: the conjunction ends the noun
-                break
-            after_words.append((w, f))
-        suffix = "".join(w for w, _ in _trim(after_words, lead=False))
-        if words and words[-1][0] in PREPOSITIONS:
-            prefix = "".join(w for w, _ in words[:-1])
-        if not words and prefix == "连续":
-            words = [("连续", "v")]
-        if suffix:
-            return prefix + suffix, unit_end + len(text[unit_end:right].split(suffix[-1], 1)[0]) + 1
-        if not prefix and previous_unit_end < start:
-            # 在6个行政村开展“法治流动课堂”18次: the previous figure's noun phrase is this one's measure too
-            return "".join(w for w, _ in _trim(_words(_clean(text[previous_unit_end:start])))), unit_end
+        return previous_measure + prefix, unit_end  # 生产总值25.10亿元,增长8.4% -> 生产总值增长
+    suffix, right = _noun_after(text, unit_end, next_start)
+    if raw.endswith("连续"):
+        # 连续6年入选…: the streak is of what follows
+        return "连续" + suffix, (right if suffix else unit_end)
+    if suffix:
+        if raw.endswith(SUBJECT_LINKS) or text.startswith("的", unit_end):
+            # 李桥乡共90余名“法律明白人”, 约99%的初发矛盾…: the numeral quantifies the noun after it; the words
+            # before are the subject or a frame
+            return suffix, right
+        place = bool(words) and _is_place(*words[-1])
+        if place:
+            # 为镇内10余家企业提供…, 对全区70个单位…: a place before the numeral frames it
+            words = [w for w in words[:-1] if w[0] not in PREPOSITIONS]
+            prefix = "".join(w for w, _ in words)
+        if not words or words[-1][1].startswith(("v", "p")) or words[-1][0] in PREPOSITIONS:
+            # the numeral comes first: the thing counted follows its unit (开展4次…活动, 1名专职法治员)
+            if words and words[-1][0] in PREPOSITIONS:
+                prefix = "".join(w for w, _ in words[:-1])
+            return prefix + suffix, right
+        if place:
+            return suffix, right
+    if not prefix and clause_left <= previous_unit_end < start:
+        # 在6个行政村开展“法治流动课堂”18次: the previous figure's noun phrase is this one's measure too
+        return "".join(w for w, _ in _trim(_words(_clean(text[previous_unit_end:start])))), unit_end
     return prefix, unit_end
