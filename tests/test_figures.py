@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jieba
 import pytest
 
 from indexer.figures import Figure, extract_figures, group_measures
@@ -78,6 +79,17 @@ def test_qualifiers_before_and_after_the_numeral() -> None:
     # 约 inside 签约 is part of a word, not a qualifier
     f = one("营仔镇共签约12个投资项目")
     assert (f.qualifier, f.measure) == ("", "签约投资项目")
+
+
+def test_words_others_add_to_or_remove_from_jiebas_global_dictionary_change_nothing() -> None:
+    text = "营仔镇共签约12个投资项目"
+    assert one(text).qualifier == ""
+    freq = jieba.dt.FREQ.get("签约")
+    jieba.del_word("签约")  # with the global dictionary, 约 would now start a word and read as a qualifier
+    try:
+        assert one(text).qualifier == ""
+    finally:
+        jieba.add_word("签约", freq)
 
 
 def test_zero_frequencies_streaks_and_repeated_numbers() -> None:

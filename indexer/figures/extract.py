@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jieba
-
 from indexer.figures.measure import measure_phrase
 from indexer.figures.numbers import CHINESE_DIGITS, Numeral, find_numerals
 from indexer.figures.units import DURATION_UNITS, PREFIX_QUALIFIERS, SUFFIX_QUALIFIERS, UNIT_RE
+from indexer.figures.words import cut
 
 SENTENCE_END = "。；;！!？?"
 OPEN_QUOTES, CLOSE_QUOTES = "“「『", "”」』"
@@ -45,7 +44,6 @@ class Figure:
 
 @dataclass
 class _Candidate:
-    numeral: Numeral
     start: int  # of as_written
     end: int
     as_written: str
@@ -74,7 +72,7 @@ def _unit_at(text: str, pos: int) -> str:
 def _word_starts(text: str, start: int, end: int) -> set[int]:
     """Offsets in text[start:end] where jieba starts a word."""
     starts, pos = set(), start
-    for word in jieba.lcut(text[start:end], HMM=False):
+    for word in cut(text[start:end]):
         starts.add(pos)
         pos += len(word)
     return starts
@@ -155,7 +153,7 @@ def _candidates(text: str) -> list[_Candidate]:
             qualifier = n.approx
         prefix_q, q_start = _prefix_qualifier(text, n.start)
         qualifier = qualifier or prefix_q or _suffix_qualifier(text, unit_end, unit)
-        out.append(_Candidate(n, n.start, end, as_written, n.value, value_high, unit, unit_end, qualifier,
+        out.append(_Candidate(n.start, end, as_written, n.value, value_high, unit, unit_end, qualifier,
                               q_start if prefix_q else n.start))
     return out
 

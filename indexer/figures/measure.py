@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-import jieba.posseg
+from indexer.figures.words import tag
 
 OPEN_QUOTES = "“「『《("
 CLAUSE_BREAKS = ",，；;。：:！!？?\n"
@@ -29,7 +29,7 @@ PREPOSITIONS = frozenset("在 通过 对 向 为 依托 利用 围绕 针对 结
 
 
 def _words(phrase: str) -> list[tuple[str, str]]:
-    return [(w.word, w.flag) for w in jieba.posseg.lcut(phrase, HMM=False)]
+    return tag(phrase)
 
 
 def _trim(words: list[tuple[str, str]], lead: bool = True) -> list[tuple[str, str]]:
