@@ -41,26 +41,32 @@ class TextEncoder(Protocol):
 
 
 def cluster(similarity: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage clusters of a symmetric similarity matrix, merged while the best mean link >= threshold."""
-    clusters: list[list[int]] = [[i] for i in range(len(similarity))]
-    # link[a][b]: sum of similarities between members of clusters a and b (mean = sum / (|a|*|b|))
+    """Average-linkage clusters of a symmetric similarity matrix, merged while the best mean link >= threshold.
+
+    -inf entries (vetoed pairs) keep any two clusters holding them apart. O(n^2) numpy work per merge."""
+    n = len(similarity)
+    members: list[list[int]] = [[i] for i in range(n)]
+    # link[a, b]: sum of similarities between members of clusters a and b (mean = sum / (|a| * |b|))
     link = similarity.astype(np.float64).copy()
-    alive = list(range(len(clusters)))
-    while len(alive) > 1:
-        best, pair = -np.inf, None
-        for x, y in itertools.combinations(alive, 2):
-            mean = link[x, y] / (len(clusters[x]) * len(clusters[y]))
-            if mean > best:
-                best, pair = mean, (x, y)
-        if pair is None or best < threshold:
+    np.fill_diagonal(link, -np.inf)
+    sizes = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    while alive.sum() > 1:
+        mean = link / np.outer(sizes, sizes)
+        mean[~alive, :] = -np.inf
+        mean[:, ~alive] = -np.inf
+        x, y = np.unravel_index(int(np.argmax(mean)), mean.shape)
+        if not mean[x, y] >= threshold:  # also stops on -inf / nan
             break
-        x, y = pair
-        clusters[x].extend(clusters[y])
-        clusters[y] = []
+        x, y = min(x, y), max(x, y)
+        members[x].extend(members[y])
+        members[y] = []
         link[x, :] += link[y, :]
         link[:, x] += link[:, y]
-        alive.remove(y)
-    return [sorted(c) for c in clusters if c]
+        link[x, x] = -np.inf
+        sizes[x] += sizes[y]
+        alive[y] = False
+    return [sorted(m) for m in members if m]
 
 
 def kind(measure: str) -> str:
