@@ -169,8 +169,9 @@ def score(truth: list[TruthRow], roots: dict[str, Path], split: str = "all",
 
 
 def table(scores: dict[str, Score]) -> str:
-    lines = ["| split | files | truth | found | matched | precision | recall | qualifier | measure exact | measure overlap |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    columns = ["split", "files", "truth", "found", "matched", "precision", "recall", "qualifier", "measure exact",
+               "measure overlap"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for name, s in scores.items():
         lines.append(f"| {name} | {s.files} | {s.truth} | {s.predicted} | {s.matched} | {s.precision:.3f} | "
                      f"{s.recall:.3f} | {s.rate(s.qualifier_ok):.3f} | {s.rate(s.measure_exact):.3f} | "

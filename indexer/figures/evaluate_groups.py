@@ -17,7 +17,8 @@ from indexer.vectors.encoder import Encoder
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m indexer.figures.evaluate_groups", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m indexer.figures.evaluate_groups",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("groups", type=Path, help="measure_groups.tsv (group_id, measure)")
     parser.add_argument("--model", default="m3e-small")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[DEFAULT_THRESHOLD])

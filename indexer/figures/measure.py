@@ -18,7 +18,9 @@ SENTENCE_END = "。；;！!？?\n"
 FRAME_WORDS = frozenset(
     "今年 今年以来 全年 本年度 年度 年内 当年 目前 截至目前 同时 此外 另外 其中 先后 共计 累计 总计 合计 共 计 已 均 "
     "已经 达 达到 均达 为 均为 有 了 的 定期 全部 分别 一共 总共 主动 共有 现有 新 再 截至 截止".split())
-LEAD_STRIP = re.compile(r"^(?:[、,，\s]|[一二三四五六七八九十]+是|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．]|(?:19|20)\d{2}年(?:度)?(?:以来)?|截至\d+月(?:\d+日)?|今年以来|截至目前)+")
+# Leading punctuation, list markers (二是, (三), 1.) and dates.
+LEAD_STRIP = re.compile(r"^(?:[、,，\s]|[一二三四五六七八九十]+是|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．]"
+                        r"|(?:19|20)\d{2}年(?:度)?(?:以来)?|截至\d+月(?:\d+日)?|今年以来|截至目前)+")
 # A clause that only names a change (增长8.4%) measures the change of what the clause before counted.
 CHANGE = re.compile(r"^(?:同比|环比|较上年|比上年)?(?:增长|下降|增加|减少|提高|提升|降低|上升)$")
 SCOPE = re.compile(r"^(?:全|我|本|该)(?:镇|乡|区|县|市|街|街道|村|社区)$")
@@ -26,10 +28,6 @@ PLACE_WORDS = frozenset("辖区 街道 社区 县直 区直 市直 镇内 乡内
 TOTALLING = frozenset("共 共计 累计 总计 合计 先后".split())
 SUBJECT_LINKS = ("共有", "现有", "共", "有")
 PREPOSITIONS = frozenset("在 通过 对 向 为 依托 利用 围绕 针对 结合 按照 根据 以 从 于 经 把 将 由 与 和".split())
-
-
-def _words(phrase: str) -> list[tuple[str, str]]:
-    return tag(phrase)
 
 
 def _trim(words: list[tuple[str, str]], lead: bool = True) -> list[tuple[str, str]]:
@@ -72,13 +70,13 @@ def _noun_after(text: str, unit_end: int, next_start: int) -> tuple[str, int]:
     lead = re.match(r"(?:以上|以下|以内|左右|内|余|多)?的?", text[unit_end:right])
     pos = unit_end + (lead.end() if lead else 0)
     kept: list[tuple[str, str]] = []
-    for w, f in _words(text[pos:right]):
+    for w, f in tag(text[pos:right]):
         if f == "c" or w in ("等", "中"):  # 1名常年法律顾问和2名…: the conjunction ends the noun
             right = pos
             break
         kept.append((w, f))
         pos += len(w)
-    words = _trim(_words(_clean("".join(w for w, _ in kept))), lead=False)
+    words = _trim(tag(_clean("".join(w for w, _ in kept))), lead=False)
     return "".join(w for w, _ in words), right
 
 
@@ -95,7 +93,7 @@ def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next
     of the next figure (len(text) when none)."""
     clause_left = max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1
     raw = _clean(text[max(clause_left, previous_end):start])
-    words = _trim(_words(raw))
+    words = _trim(tag(raw))
     prefix = "".join(w for w, _ in words)
     if CHANGE.match(prefix) and previous_measure and previous_end > 0 and not any(
             c in text[previous_end:start] for c in SENTENCE_END):
@@ -123,5 +121,5 @@ def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next
             return suffix, right
     if not prefix and clause_left <= previous_unit_end < start:
         # 在6个行政村开展“法治流动课堂”18次: the previous figure's noun phrase is this one's measure too
-        return "".join(w for w, _ in _trim(_words(_clean(text[previous_unit_end:start])))), unit_end
+        return "".join(w for w, _ in _trim(tag(_clean(text[previous_unit_end:start])))), unit_end
     return prefix, unit_end
