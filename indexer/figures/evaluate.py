@@ -145,7 +145,12 @@ def score(truth: list[TruthRow], roots: dict[str, Path], split: str = "all",
         expected: dict[int, list[TruthRow]] = defaultdict(list)
         for row in by_file[file]:
             expected[row.paragraph].append(row)
-        for index, text in enumerate(paragraphs(file, roots)):
+        texts = paragraphs(file, roots)
+        beyond = [row for rows in expected.values() for row in rows if row.paragraph >= len(texts)]
+        if beyond:
+            raise SystemExit(f"truth row {beyond[0]} names paragraph {beyond[0].paragraph} of {file}, which has "
+                             f"{len(texts)} non-empty lines")
+        for index, text in enumerate(texts):
             found = extract_figures(text)
             rows = list(expected.get(index, []))
             result.truth += len(rows)
@@ -196,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("truth", type=Path, help="truth.tsv (tests/data/figures/truth.tsv)")
     parser.add_argument("--split", choices=["all", "dev", "heldout", "each"], default="each",
                         help="which covered files to score (default: held-out, dev and all, one row each)")
-    parser.add_argument("--errors", action="store_true", help="list missed, spurious and differing figures")
+    parser.add_argument("--errors", action="store_true",
+                        help="list missed, spurious and differing figures (with the default split: of the dev "
+                             "files only, so that the held-out ones stay unseen)")
     parser.add_argument("--complete", nargs="*", default=["years"],
                         help="corpus roots whose every file is covered, also those with no figure (default: years)")
     args = parser.parse_args(argv)
