@@ -192,6 +192,14 @@ def test_the_scorer_command_prints_the_table_and_names_a_missing_file(capsys) ->
         evaluate_main([str(DATA / "nope.tsv")])
 
 
+def test_the_scorer_names_a_truth_row_that_points_past_its_file(tmp_path) -> None:
+    bad = tmp_path / "truth.tsv"
+    bad.write_text("file\tparagraph_index\tsentence\tas_written\tvalue\tqualifier\tunit\tmeasure\n"
+                   "years/0002.txt\t999\t开展3次\t3\t3\t\t次\t开展\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="paragraph 999 of years/0002.txt"):
+        evaluate_main([str(bad), "--split", "all", "--complete"])
+
+
 # --- measure grouping --------------------------------------------------------------------------------------
 
 def test_vetoes_keep_apart_measures_of_another_kind_numeral_negation_or_direction() -> None:

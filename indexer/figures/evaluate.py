@@ -148,8 +148,8 @@ def score(truth: list[TruthRow], roots: dict[str, Path], split: str = "all",
         texts = paragraphs(file, roots)
         beyond = [row for rows in expected.values() for row in rows if row.paragraph >= len(texts)]
         if beyond:
-            raise SystemExit(f"truth row {beyond[0]} names paragraph {beyond[0].paragraph} of {file}, which has "
-                             f"{len(texts)} non-empty lines")
+            raise SystemExit(f"truth names paragraph {beyond[0].paragraph} of {file} ({beyond[0].as_written!r}), "
+                             f"which has {len(texts)} non-empty lines")
         for index, text in enumerate(texts):
             found = extract_figures(text)
             rows = list(expected.get(index, []))
