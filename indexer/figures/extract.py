@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from indexer.figures.marks import TextMarks
 from indexer.figures.measure import measure_phrase
 from indexer.figures.numbers import CHINESE_DIGITS, Numeral, find_numerals
 from indexer.figures.units import DURATION_UNITS, PREFIX_QUALIFIERS, SUFFIX_QUALIFIERS, UNIT_RE
 from indexer.figures.words import cut
 
-SENTENCE_END = "。；;！!？?"
-OPEN_QUOTES, CLOSE_QUOTES = "“「『", "”」』"
 
 # Before a numeral, these make it an ordinal, rank, period or session number (第一, 首批, 前两名, 每两月, 十四届五次)
 # 数十人, 几百份 (数/几 before a Chinese numeral) are indefinite.
@@ -55,13 +54,6 @@ class _Candidate:
     qualifier_start: int  # where a prefix qualifier starts (== start when none)
 
 
-def _in_quotes(text: str, pos: int) -> bool:
-    before = text[:pos]
-    last_open = max(before.rfind(q) for q in OPEN_QUOTES)
-    last_close = max(before.rfind(q) for q in CLOSE_QUOTES)
-    return last_open > last_close
-
-
 def _unit_at(text: str, pos: int) -> str:
     if pos < len(text) and text[pos] in "%％":
         return "%"
@@ -95,12 +87,12 @@ def _suffix_qualifier(text: str, pos: int, unit: str) -> str:
     return ""
 
 
-def _is_name(text: str, n: Numeral, unit: str, unit_end: int) -> bool:
+def _is_name(text: str, marks: TextMarks, n: Numeral, unit: str, unit_end: int) -> bool:
     """A numeral that is part of a name, slogan, label or set phrase rather than a count."""
     if n.chinese:
         if n.text == "一":
             return True  # a bare 一 is an article or part of a set phrase (一项重要内容, 一年来)
-        if _in_quotes(text, n.start):
+        if marks.last_before("open_quote", n.start) > marks.last_before("close_quote", n.start):
             return True  # “三重一大”, “两个维护”
         # 三位一体, 两基地一中心, 三审三校: another numeral right after names a set phrase
         following = re.match(r"[\u4e00-\u9fff]{0,3}", text[unit_end:]).group(0)  # up to punctuation
@@ -117,7 +109,7 @@ def _is_name(text: str, n: Numeral, unit: str, unit_end: int) -> bool:
     return False
 
 
-def _candidates(text: str) -> list[_Candidate]:
+def _candidates(text: str, marks: TextMarks) -> list[_Candidate]:
     numerals = find_numerals(text)
     out: list[_Candidate] = []
     skip_until = -1
@@ -147,7 +139,7 @@ def _candidates(text: str) -> list[_Candidate]:
         if unit == "年" and not text.endswith("连续", 0, n.start):
             continue  # 2023年, 三年新冠疫情防控: a date or period; 连续6年 is a streak
         unit_end = end + len(unit)
-        if _is_name(text, n, unit, unit_end):
+        if _is_name(text, marks, n, unit, unit_end):
             continue
         if not qualifier:
             qualifier = n.approx
@@ -158,24 +150,20 @@ def _candidates(text: str) -> list[_Candidate]:
     return out
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    left = max(text.rfind(c, 0, start) for c in SENTENCE_END) + 1
-    rights = [i for i in (text.find(c, end) for c in SENTENCE_END) if i >= 0]
-    right = min(rights) + 1 if rights else len(text)
-    return text[left:right]
-
-
 def extract_figures(paragraph_text: str) -> list[Figure]:
     """Every quantified claim in one paragraph, in text order."""
     text = paragraph_text
+    marks = TextMarks(text)
     figures: list[Figure] = []
     previous_end, previous_measure, previous_unit_end = 0, "", 0
-    candidates = _candidates(text)
+    candidates = _candidates(text, marks)
     for i, c in enumerate(candidates):
         next_start = candidates[i + 1].qualifier_start if i + 1 < len(candidates) else len(text)
-        measure, consumed = measure_phrase(text, c.qualifier_start, c.unit_end, previous_end, next_start,
+        measure, consumed = measure_phrase(text, marks, c.qualifier_start, c.unit_end, previous_end, next_start,
                                            previous_measure, previous_unit_end)
-        figures.append(Figure(c.as_written, c.value, c.qualifier, c.unit, measure,
-                              _sentence(text, c.start, c.end), c.start, c.end, c.value_high))
+        sentence = text[marks.last_before("sentence", c.start) + 1:min(marks.first_from("sentence", c.end) + 1,
+                                                                          len(text))]
+        figures.append(Figure(c.as_written, c.value, c.qualifier, c.unit, measure, sentence, c.start, c.end,
+                              c.value_high))
         previous_end, previous_measure, previous_unit_end = consumed, measure, c.unit_end
     return figures

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
+from indexer.figures.marks import TextMarks
 from indexer.figures.words import tag
 
-OPEN_QUOTES = "“「『《("
-CLAUSE_BREAKS = ",，；;。：:！!？?\n"
-SENTENCE_END = "。；;！!？?\n"
+OPEN_QUOTES = "“「『《("  # kept at the start of a measure (“法律明白人”)
 # Words that frame a claim (time, scope, totalling, linking) rather than name what is counted.
 FRAME_WORDS = frozenset(
     "今年 今年以来 全年 本年度 年度 年内 当年 目前 截至目前 同时 此外 另外 其中 先后 共计 累计 总计 合计 共 计 已 均 "
@@ -62,11 +61,10 @@ def _clean(phrase: str) -> str:
     return LEAD_STRIP.sub("", phrase).strip("、,， ")
 
 
-def _noun_after(text: str, unit_end: int, next_start: int) -> tuple[str, int]:
+def _noun_after(text: str, marks: TextMarks, unit_end: int, next_start: int) -> tuple[str, int]:
     """The noun phrase right after a figure's unit (1名专职法治员、… -> 专职法治员) and where it ends: up to the
     clause end, an enumeration comma, a conjunction, 等, or the next figure."""
-    stops = [i for i in (text.find(c, unit_end) for c in CLAUSE_BREAKS + "、") if i >= 0]
-    right = min([*stops, next_start, len(text)])
+    right = min(marks.first_from("enumeration", unit_end), next_start)
     lead = re.match(r"(?:以上|以下|以内|左右|内|余|多)?的?", text[unit_end:right])
     pos = unit_end + (lead.end() if lead else 0)
     kept: list[tuple[str, str]] = []
@@ -84,21 +82,21 @@ def _is_place(word: str, flag: str) -> bool:
     return flag in ("ns", "s", "f") or bool(SCOPE.match(word)) or word in PLACE_WORDS
 
 
-def measure_phrase(text: str, start: int, unit_end: int, previous_end: int, next_start: int,
+def measure_phrase(text: str, marks: TextMarks, start: int, unit_end: int, previous_end: int, next_start: int,
                    previous_measure: str, previous_unit_end: int = 0) -> tuple[str, int]:
     """The measure, and where the text it was taken from ends (the next figure's measure starts after it).
 
     `start`..`unit_end`: the figure (with its prefix qualifier); `previous_end`: where the previous figure's
     text ended (0 when none), `previous_unit_end` where the previous figure itself ended; `next_start`: start
     of the next figure (len(text) when none)."""
-    clause_left = max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1
+    clause_left = marks.last_before("clause", start) + 1
     raw = _clean(text[max(clause_left, previous_end):start])
     words = _trim(tag(raw))
     prefix = "".join(w for w, _ in words)
-    if CHANGE.match(prefix) and previous_measure and previous_end > 0 and not any(
-            c in text[previous_end:start] for c in SENTENCE_END):
+    if (CHANGE.match(prefix) and previous_measure and previous_end > 0
+            and not marks.any_between("sentence", previous_end, start)):
         return previous_measure + prefix, unit_end  # 生产总值25.10亿元,增长8.4% -> 生产总值增长
-    suffix, right = _noun_after(text, unit_end, next_start)
+    suffix, right = _noun_after(text, marks, unit_end, next_start)
     if raw.endswith("连续"):
         # 连续6年入选…: the streak is of what follows
         return "连续" + suffix, (right if suffix else unit_end)
