@@ -41,13 +41,12 @@ def parse_value(text: str) -> float | None:
 
 
 def find_numerals(text: str) -> list[Numeral]:
+    """Every numeral cn2an can read, in text order (whether it is a figure is decided in extract.py)."""
     out: list[Numeral] = []
     for m in NUMERAL.finditer(text):
         span = m.group(0)
-        # 多/余 only belong to an Arabic numeral when something follows that could be a unit or multiplier;
-        # a Chinese run must hold a digit, not only 十/百/千 read as part of a word (百强, 千家万户 are words).
         value = parse_value(span)
-        if value is None:
+        if value is None:  # 千家万户, 百强: cn2an reads no number in a bare 百/千
             continue
         approx = "余" if "余" in span else ("多" if "多" in span else "")
         out.append(Numeral(span, m.start(), m.end(), value, approx, m.group("chinese") is not None,
