@@ -29,6 +29,9 @@ setup(
         "flask>=3",
         "waitress>=3",
         "tqdm>=4.60",
+        # China's administrative divisions to township level (dictionary/china_location.zip), read as data:
+        # indexer/gazetteer.py never imports jionlp itself.
+        "jionlp>=1.5.31,<1.6",
     ],
     extras_require={
         # The Milvus engine (indexer/engines/milvus): the client, and Milvus Lite for tests and one-machine use.
