@@ -29,7 +29,7 @@ def _config(args: argparse.Namespace, **extra) -> Config:
 
 # Commands whose output is the answer itself: their progress lines (model loading, jieba) would only
 # clutter the terminal, so they log warnings and errors unless asked with -v.
-_QUIET_COMMANDS = {"search", "show", "stats"}
+_QUIET_COMMANDS = {"search", "show", "stats", "eval-metadata"}
 _LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 
 
@@ -290,9 +290,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_cli(args, _config(args))
 
 
+def cmd_eval_metadata(args: argparse.Namespace) -> int:
+    from indexer.evaluation.metadata_truth import TruthFileError, evaluate, format_report
+
+    try:
+        report = evaluate(Path(args.truth), Path(args.corpus), _config(args))
+    except TruthFileError as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json
+          else format_report(report, args.errors))
+    return 0
+
+
 COMMANDS = {
     "index": cmd_index, "search": cmd_search, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
-    "eval": cmd_eval,
+    "eval": cmd_eval, "eval-metadata": cmd_eval_metadata,
 }
 
 if __name__ == "__main__":

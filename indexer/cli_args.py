@@ -125,5 +125,14 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     p.add_argument("--baseline", action="store_true",
                    help="evaluate the naive pipeline instead (paragraph BM25 + bare-text embeddings + RRF k=60)")
     _add_common(p)
+
+    p = sub.add_parser("eval-metadata", help="check extracted place/region/level/year against a judged truth file")
+    p.add_argument("truth", nargs="?", default="corpora/eval-metadata/eval-townships.tsv",
+                   help="TSV: file, place, region, level, year (default: %(default)s)")
+    p.add_argument("--corpus", default="../shared/eval-townships/corpus",
+                   help="folder the truth file's names are relative to (default: %(default)s)")
+    p.add_argument("--errors", action="store_true", help="list every document whose value differs")
+    p.add_argument("--json", action="store_true")
+    _add_common(p)
     _add_plugins(sub, plugin_targets() if plugins is None else plugins)
     return parser
