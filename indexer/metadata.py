@@ -53,7 +53,8 @@ def extract_metadata(raw: RawDocument, paragraphs: list[Paragraph]) -> DocumentM
     place = _Place(found.name, found.level) if found.name else None
     date = _signing_date(signature)
     hint_date = "" if date else _iso_date(raw.hints.get("date", ""))
-    covered = report_year(title or opening, "\n".join(body), date or hint_date)
+    unsigned = body[:len(body) - len(signature)] if signature == body[len(body) - len(signature):] else body
+    covered = report_year(title or opening, "\n".join(unsigned), date or hint_date)  # the signature's year is no evidence
     year = covered.year
     title = title or raw.hints.get("title", "").strip() or _derived_title(text, place, year)
     provenance = {}

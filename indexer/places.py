@@ -17,22 +17,23 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Iterable
 
 from indexer.gazetteer import COUNTY_LEVELS, TOWNSHIP_LEVELS, Division, Gazetteer
 
 # Last characters of a division name; a scan only looks back from these.
 _END_CHARS = frozenset("乡镇道街区县市旗木省州盟")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-# Names that are also everyday words (老城区改造, 城区学校): only the title, or an authority right after
-# them (城区人民政府), makes them a place.
-_COMMON_WORDS = frozenset({"城区", "郊区", "矿区", "东区", "西区", "新城区", "老城区", "新市区", "市中区", "中区",
-                           "城关镇", "新区", "河东区", "河西区", "城中区", "城东区", "城西区", "城北区"})
+# Names that are also everyday words (老城区改造, 小城镇建设): only a title, signature or path, or an
+# authority right after them (城区人民政府), makes them a place.
+_COMMON_WORDS = frozenset({"城区", "郊区", "矿区", "东区", "西区", "南区", "北区", "中区", "新城区", "老城区", "新市区",
+                           "市中区", "城中区", "城东区", "城西区", "城北区", "河东区", "河西区", "城关镇", "小城镇",
+                           "中心镇", "新城镇", "新市镇", "新镇", "城郊乡", "郊区乡", "中心街道", "城关街道"})
 _AUTHORITY_AFTER = ("人民政府", "政府", "党委", "党工委", "委员会", "办事处", "司法所", "司法局", "人民法院", "法院",
                     "人大", "公安局", "委", "县委", "区委", "市委")
 # How a writer names its own unit: 我镇, 本乡, 全街道 ("全市" is too often the prefecture to count).
-_SELF = re.compile(r"(?:我|本|全)(街道|乡|镇|县|区|市)")
+_SELF = re.compile(r"(?:我|本|全)(街道|乡(?!镇)|镇|县|区(?!域)|市(?!场))")  # not 全乡镇 (all townships), 全区域
 _SUPERIOR = re.compile(r"(县|区)(?:委|人民政府|政府)")
-_SELF_GROUP = {"街道": "街道", "乡": "乡", "镇": "镇", "县": "县", "区": "区", "市": "市"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Mention:
 
     @property
     def level(self) -> str:
-        return self.divisions[0].level
+        return next(d.level for d in self.divisions if d.rank == self.rank)
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ class PlaceResult:
     region_sure: str = ""
 
 
-def mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
-    """Every division name in `text`, longest at each end position, in order; overlapping shorter ones dropped."""
+def mentions(text: str, gazetteer: Gazetteer, naming: bool = False) -> list[Mention]:
+    """Every division name in `text`, longest at each end position, in order; overlapping shorter ones dropped.
+    `naming`: the text names the document (title, signature, path), where 城区 or 老城镇 is a name, not a word."""
     found: list[Mention] = []
     longest = gazetteer.max_name
     for i, ch in enumerate(text):
@@ -82,7 +84,7 @@ def mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
                 name = surface + "道"  # 鹤龙街 is how Guangzhou names 鹤龙街道
                 divisions = gazetteer.lookup(name)
             divisions = [d for d in divisions if d.level]
-            if divisions and _stands_alone(text, start, end, name, divisions):
+            if divisions and (naming and len(name) > 2 or _stands_alone(text, start, end, name)):
                 best = Mention(name, start, end, tuple(divisions))
                 break
         if best is not None:
@@ -96,7 +98,7 @@ def mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
     return found
 
 
-def _stands_alone(text: str, start: int, end: int, name: str, divisions: list[Division]) -> bool:
+def _stands_alone(text: str, start: int, end: int, name: str) -> bool:
     """Whether a division name found in running text is used as one, not as part of another word:
     short (冠县, 新县) and everyday (城区) names need a word boundary or an authority after them."""
     after_authority = text.startswith(_AUTHORITY_AFTER, end)
@@ -110,13 +112,15 @@ def _stands_alone(text: str, start: int, end: int, name: str, divisions: list[Di
 
 def reporting_place(title: str, signature: list[str], body: str, path: str, gazetteer: Gazetteer) -> PlaceResult:
     text = "\n".join([title, body])
-    chosen, source, sure = _from_title(title, gazetteer), "title", "high"
+    chosen, source, sure = _lowest(mentions(title, gazetteer, naming=True)), "title", "high"
     if chosen is None:
-        chosen, source, sure = _lowest(m for line in signature for m in mentions(line, gazetteer)), "text", "high"
+        found = (m for line in signature for m in mentions(line, gazetteer, naming=True))
+        chosen, source, sure = _lowest(found), "text", "high"
     if chosen is None:
         chosen, source, sure = _from_text(body, gazetteer), "text", "medium"
     if chosen is None:
-        chosen, source, sure = _lowest(m for m in mentions(path.replace("/", "，"), gazetteer)), "path", "medium"
+        found = mentions(path.replace("/", "，"), gazetteer, naming=True)
+        chosen, source, sure = _lowest(found), "path", "medium"
     if chosen is None:
         return PlaceResult()
     region, region_source, region_sure = _region(chosen, text, gazetteer)
@@ -127,11 +131,7 @@ def reporting_place(title: str, signature: list[str], body: str, path: str, gaze
     return PlaceResult(chosen.name, chosen.level, region, source, sure, region_source, region_sure)
 
 
-def _from_title(title: str, gazetteer: Gazetteer) -> Mention | None:
-    return _lowest(mentions(title, gazetteer))
-
-
-def _lowest(found) -> Mention | None:
+def _lowest(found: Iterable[Mention]) -> Mention | None:
     """The most specific division among these (a township before its county), the first of equals."""
     best: Mention | None = None
     for m in found:
@@ -150,10 +150,7 @@ def _from_text(body: str, gazetteer: Gazetteer) -> Mention | None:
     for m in found:
         first.setdefault(m.name, m)
     self_level = _self_level(body)
-    if self_level:
-        wanted = {self_level}
-    else:
-        wanted = set(TOWNSHIP_LEVELS)
+    wanted = {self_level} if self_level else set(TOWNSHIP_LEVELS)
     pool = [n for n in first if first[n].level in wanted and counts[n] >= 2]
     if not pool and not self_level:
         pool = [n for n in first if first[n].level in COUNTY_LEVELS and first[n].rank == 2 and counts[n] >= 2]
@@ -165,7 +162,7 @@ def _from_text(body: str, gazetteer: Gazetteer) -> Mention | None:
 
 
 def _self_level(body: str) -> str:
-    counts = Counter(_SELF_GROUP[m.group(1)] for m in _SELF.finditer(body))
+    counts = Counter(m.group(1) for m in _SELF.finditer(body))
     if len(counts) > 1:
         counts.pop("市", None)  # 全市 beside 我镇 is the city the township is in
     if not counts:
