@@ -102,3 +102,19 @@ def _doc_ids_passing(searcher: Searcher, filters: Filters) -> set[str]:
     with searcher._use() as snap:
         ids = snap.filter_ids(filters)
         return {f.doc_id for f in snap.facts([int(i) for i in ids]).values()}
+
+
+def test_unknown_ties_with_a_year_in_search_facets(build_index):
+    """A year count equal to the 未知 count: facets of a search order them as the catalog does (no int/str mix)."""
+    config, report = build_index({
+        "a.txt": "观音堂镇2023年法治政府建设工作报告\n\n观音堂镇开展法律明白人培训。\n",
+        "b.txt": "观音堂镇法治建设简报\n\n观音堂镇开展法律明白人培训活动。\n",
+    })
+    assert report.exit_code == 0, report.summary()
+    searcher = Searcher.open(config)
+    try:
+        response = searcher.search(SearchRequest(query="法律明白人", mode="keyword"))
+        assert response.facets["year"] == [("2023", 1), (UNKNOWN, 1)]
+        assert searcher.facets()["year"] == [("2023", 1), (UNKNOWN, 1)]
+    finally:
+        searcher.close()

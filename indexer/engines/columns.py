@@ -111,7 +111,8 @@ class ChunkColumns:
             counts = np.bincount(codes, minlength=len(col.values))
             found = [(col.values[c] if c else UNKNOWN, int(n)) for c, n in enumerate(counts)
                      if n and (c or name != "kind")]
-            out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], vn[0]))]
+            # by text, as the catalog orders them (a year column holds ints and, for 未知, a str)
+            out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], str(vn[0])))]
         return out
 
     def filter_ids(self, filters: Filters) -> np.ndarray:
