@@ -172,3 +172,12 @@ def test_gazetteer_is_loaded_lazily_and_never_imports_jionlp():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
     assert gazetteer.get().is_division("罗子山瑶族乡")
+
+
+def test_web_document_view_and_api_show_where_metadata_came_from(client):
+    hit = client.get("/api/search?q=心桥工程&mode=keyword").get_json()["hits"][0]
+    doc = client.get(f"/api/documents/{hit['doc_id']}").get_json()
+    assert (doc["place"], doc["region"]) == ("观音堂镇", "陕州区")
+    assert doc["provenance"]["place"] == "title/high" and doc["provenance"]["region"] == "gazetteer/high"
+    html = client.get(f"/doc/{hit['doc_id']}").get_data(as_text=True)
+    assert "信息来源" in html and "标题（确定）" in html and "行政区划库（确定）" in html
