@@ -10,7 +10,8 @@ Evidence, strongest first:
 - the file's path names it (…/观音堂镇/报告.docx).
 The region is the division the place belongs to (a township's county, a county's prefecture). When several
 divisions share the name (新店镇 exists in 16 counties), the one whose county or prefecture the text names is
-taken, else the one whose kind of county the text calls its superior (区委/县委/市委); else unknown.
+taken, else the one whose kind of county the text calls its superior (县委、县政府 → a 县; 区委 → a 区);
+else unknown.
 """
 from __future__ import annotations
 
