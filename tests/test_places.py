@@ -100,6 +100,22 @@ def test_everyday_words_that_are_also_division_names_need_a_title_or_an_authorit
     assert (titled.place, titled.level) == ("老城镇", "镇")
 
 
+@pytest.mark.parametrize("lines,expected", [
+    # the fresh sets: 苏木镇 (a phrase) for 西乌珠穆沁旗, no place for 三乡镇, 召开县 for 新县,
+    # 委依法治市 for 房县, 政府和县 for 灵寿县
+    (["西乌珠穆沁旗2023年法治政府建设年度报告", "2023年，全旗推进苏木镇法治建设，苏木镇综合执法改革。"],
+     ("西乌珠穆沁旗", "县", "锡林郭勒盟")),
+    (["三乡镇2023年法治政府建设年度报告", "2023年，在中山市委、市政府领导下，三乡镇依法行政。"], ("三乡镇", "镇", "中山市")),
+    (["新县2022年度法治政府建设工作报告", "召开县委常委会，新县县委依法决策。"], ("新县", "县", "信阳市")),
+    (["关于2023年法治政府建设情况的报告", "委依法治市办公室指导，我县依法行政。", "房县人民政府", "2024年1月5日"],
+     ("房县", "县", "十堰市")),
+    (["灵寿县人民政府2023年法治政府建设报告", "政府和县直各部门依法行政。"], ("灵寿县", "县", "石家庄市")),
+])
+def test_county_level_names_from_the_fresh_sets(lines, expected):
+    meta = meta_of_lines(lines)
+    assert (meta.place, meta.level, meta.region) == expected
+
+
 def test_county_level_district_under_its_city():
     meta = meta_of_lines(["北京市海淀区人民政府2020年法治政府建设年度情况报告", "2020年，海淀区依法行政。"])
     assert (meta.place, meta.level, meta.region) == ("海淀区", "区", "北京市")
