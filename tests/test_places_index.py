@@ -118,3 +118,25 @@ def test_unknown_ties_with_a_year_in_search_facets(build_index):
         assert searcher.facets()["year"] == [("2023", 1), (UNKNOWN, 1)]
     finally:
         searcher.close()
+
+
+def test_an_index_from_before_provenance_is_read_then_reparsed_on_upgrade(build_index, capsys):
+    import sqlite3
+
+    config, report = build_index({"a.txt": "观音堂镇2023年法治政府建设工作报告\n\n观音堂镇开展法律明白人培训。\n"})
+    assert report.exit_code == 0, report.summary()
+    # make the published catalog look like one written by pipeline 2: no provenance column, old signature
+    path = GenerationLayout(GenerationStore(config.index_dir).current_path()).catalog
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE documents DROP COLUMN provenance")
+        chunking = conn.execute("SELECT value FROM info WHERE key='chunking'").fetchone()[0]
+        conn.execute("UPDATE info SET value=? WHERE key='chunking'",
+                     (json.dumps({**json.loads(chunking), "pipeline": "2"}),))
+    conn.close()
+    assert main(["show", "a.txt", "--json", "--index-dir", str(config.index_dir)]) == 0  # old catalog still served
+    old = json.loads(capsys.readouterr().out)
+    assert old["place"] == "观音堂镇" and old["provenance"] == {}
+    _, again = build_index()  # the next ordinary run re-parses every file once and records provenance
+    assert again.exit_code == 0, again.summary()
+    assert main(["show", "a.txt", "--json", "--index-dir", str(config.index_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["provenance"]["place"] == "title/high"
