@@ -30,6 +30,9 @@ setup(
         "waitress>=3",
         "tqdm>=4.60",
         "cn2an>=0.5.22,<0.6",  # Chinese numerals -> values for indexer/figures (两, 十余, 36.43万, 25.10亿)
+        # China's administrative divisions to township level (dictionary/china_location.zip), read as data:
+        # indexer/gazetteer.py never imports jionlp itself.
+        "jionlp>=1.5.31,<1.6",
     ],
     extras_require={
         # The Milvus engine (indexer/engines/milvus): the client, and Milvus Lite for tests and one-machine use.

@@ -14,8 +14,11 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 import numpy as np
 
 from indexer.document import Chunk, Document, Paragraph, SectionKind
+from indexer.base.facets import UNKNOWN
 from indexer.base.filters import Filters
-from indexer.catalog_rows import SCHEMA, ChunkRow, DocRow, chunk_row, doc_row  # noqa: F401  (rows re-exported)
+from indexer.catalog_rows import (  # noqa: F401  (rows re-exported)
+    DOC_COLUMNS, SCHEMA, ChunkRow, DocRow, chunk_row, doc_row, encode_provenance,
+)
 
 T = TypeVar("T")
 
@@ -29,9 +32,24 @@ class Catalog:
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
+        self._doc_columns: str | None = None
         if not readonly:
             with self.connect() as conn:
                 conn.executescript(SCHEMA)
+                if "provenance" not in self._columns(conn, "documents"):  # a catalog from before issue 25
+                    conn.execute("ALTER TABLE documents ADD COLUMN provenance TEXT NOT NULL DEFAULT ''")
+
+    @staticmethod
+    def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+    def _doc_select(self) -> str:
+        """DOC_COLUMNS as this file has them: an older published catalog (read-only) has no provenance."""
+        if self._doc_columns is None:
+            have = self._columns(self.connect(), "documents")
+            self._doc_columns = DOC_COLUMNS if "provenance" in have else DOC_COLUMNS.replace(
+                "provenance", "'' AS provenance")
+        return self._doc_columns
 
     # -- connections ---------------------------------------------------------------------------
     def connect(self) -> sqlite3.Connection:
@@ -79,23 +97,20 @@ class Catalog:
     # -- documents -----------------------------------------------------------------------------
     def documents(self) -> list[DocRow]:
         rows = self.connect().execute(
-            "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
-            " year, date FROM documents ORDER BY path"
+            f"SELECT {self._doc_select()} FROM documents ORDER BY path"
         )
         return [doc_row(r) for r in rows]
 
     def document(self, doc_id: str) -> DocRow | None:
         row = self.connect().execute(
-            "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
-            " year, date FROM documents WHERE doc_id=?",
+            f"SELECT {self._doc_select()} FROM documents WHERE doc_id=?",
             (doc_id,),
         ).fetchone()
         return doc_row(row) if row else None
 
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
         return self._rows_where_in(
-            "SELECT doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region,"
-            " year, date FROM documents WHERE doc_id IN", list(set(doc_ids)), doc_row)
+            f"SELECT {self._doc_select()} FROM documents WHERE doc_id IN", list(set(doc_ids)), doc_row)
 
     def _rows_where_in(self, select: str, keys: list, make: Callable[[tuple], T]) -> dict:
         """key -> make(row) for the rows of `select` (ending in "... IN") whose first column is in `keys`,
@@ -152,14 +167,15 @@ class Catalog:
         with self.connect() as conn:
             conn.execute(
                 "INSERT INTO documents(doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place,"
-                " level, region, year, date, paragraphs, indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " level, region, year, date, paragraphs, indexed_at, provenance)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(doc_id) DO UPDATE SET path=excluded.path, fmt=excluded.fmt,"
                 " content_hash=excluded.content_hash, size=excluded.size, mtime_ns=excluded.mtime_ns,"
                 " overrides=excluded.overrides, title=excluded.title, place=excluded.place,"
                 " level=excluded.level, region=excluded.region, year=excluded.year, date=excluded.date,"
-                " paragraphs=excluded.paragraphs, indexed_at=excluded.indexed_at",
+                " paragraphs=excluded.paragraphs, indexed_at=excluded.indexed_at, provenance=excluded.provenance",
                 (doc_id, doc.path, doc.fmt, doc.content_hash, size, mtime_ns, overrides, m.title, m.place,
-                 m.level, m.region, m.year, m.date, paragraphs, indexed_at),
+                 m.level, m.region, m.year, m.date, paragraphs, indexed_at, encode_provenance(m.provenance)),
             )
 
     def move_document(self, doc_id: str, new_path: str, size: int, mtime_ns: int) -> None:
@@ -185,12 +201,15 @@ class Catalog:
     def copy_document_from(self, other: "Catalog", path: str) -> str | None:
         """Copy one document (by path) with its chunks from another generation's catalog."""
         src = other.connect()
-        row = src.execute("SELECT * FROM documents WHERE path=?", (path,)).fetchone()
+        # by name: the other catalog may be older and lack a column (provenance) this one has
+        names = [c for c in self._columns(src, "documents") if c in self._columns(self.connect(), "documents")]
+        row = src.execute(f"SELECT {', '.join(names)} FROM documents WHERE path=?", (path,)).fetchone()
         if row is None:
             return None
         chunks = src.execute("SELECT * FROM chunks WHERE doc_id=?", (row[0],)).fetchall()
         with self.connect() as conn:
-            conn.execute(f"INSERT OR REPLACE INTO documents VALUES({','.join('?' * len(row))})", row)
+            conn.execute(f"INSERT OR REPLACE INTO documents({', '.join(names)}) VALUES({','.join('?' * len(row))})",
+                         row)
             if chunks:
                 conn.executemany(f"INSERT OR REPLACE INTO chunks VALUES({','.join('?' * len(chunks[0]))})", chunks)
         return row[0]
@@ -336,9 +355,11 @@ class Catalog:
                    "kind": "c.section_kind"}
         out: dict[str, list[tuple[str, int]]] = {}
         for name, column in columns.items():
+            # a document field without a value counts as UNKNOWN (a value of its own); a chunk's kind always has one
+            value = column if name == "kind" else f"COALESCE(NULLIF(CAST({column} AS TEXT), ''), '{UNKNOWN}')"
             rows = conn.execute(
-                f"SELECT {column}, COUNT(*) FROM {source} WHERE {where} AND {column} IS NOT NULL AND {column} != ''"
-                f" GROUP BY {column} ORDER BY COUNT(*) DESC, {column}",
+                f"SELECT {value} AS v, COUNT(*) AS n FROM {source} WHERE {where}"
+                f" GROUP BY v ORDER BY n DESC, v",
                 params,
             ).fetchall()
             out[name] = [(str(v), n) for v, n in rows]
@@ -352,8 +373,12 @@ def _filter_sql(filters: Filters) -> tuple[str, list]:
         ("d.year", filters.year), ("c.section_kind", filters.kind),
     ):
         if values:
-            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
+            known = [v for v in values if v != UNKNOWN]
+            alternatives = [f"{column} IN ({','.join('?' * len(known))})"] if known else []
+            if len(known) < len(values):
+                alternatives.append(f"{column} IS NULL OR {column} = ''")
+            clauses.append("(" + " OR ".join(alternatives) + ")")
+            params.extend(known)
     return " AND ".join(clauses), params
 
 

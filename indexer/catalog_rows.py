@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL, place TEXT NOT NULL, level TEXT NOT NULL, region TEXT NOT NULL,
     year INTEGER, date TEXT NOT NULL,
     paragraphs TEXT NOT NULL,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    provenance TEXT NOT NULL DEFAULT ''   -- JSON {field: "source/sureness"} (DocumentMeta.provenance)
 );
 CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
 CREATE TABLE IF NOT EXISTS aliases (          -- identical files under other names: indexed once
@@ -72,11 +73,30 @@ class ChunkRow:
     dup_group: int | None
 
 
+# The documents' columns a DocRow is made of, in doc_row's order.
+DOC_COLUMNS = ("doc_id, path, fmt, content_hash, size, mtime_ns, overrides, title, place, level, region, year, date,"
+               " provenance")
+
+
 def doc_row(r: tuple) -> DocRow:
     return DocRow(
         doc_id=r[0], path=r[1], fmt=r[2], content_hash=r[3], size=r[4], mtime_ns=r[5], overrides=r[6],
-        meta=DocumentMeta(title=r[7], place=r[8], level=r[9], region=r[10], year=r[11], date=r[12]),
+        meta=DocumentMeta(title=r[7], place=r[8], level=r[9], region=r[10], year=r[11], date=r[12],
+                          provenance=decode_provenance(r[13])),
     )
+
+
+def encode_provenance(provenance: dict[str, str]) -> str:
+    return json.dumps(provenance, ensure_ascii=False, sort_keys=True) if provenance else ""
+
+
+def decode_provenance(text: str | None) -> dict[str, str]:
+    """{} for a catalog written before provenance was recorded (or a damaged cell: provenance is a courtesy)."""
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def chunk_row(r: tuple) -> ChunkRow:

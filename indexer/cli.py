@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from indexer.base.facets import FACET_LABELS
+from indexer.base.facets import FACET_LABELS, UNKNOWN
+from indexer.base.provenance import described
 from indexer.config import Config, load_config
 from indexer.document import HEADING_SEPARATOR
 from indexer.generations import IndexUnavailable
@@ -29,7 +30,7 @@ def _config(args: argparse.Namespace, **extra) -> Config:
 
 # Commands whose output is the answer itself: their progress lines (model loading, jieba) would only
 # clutter the terminal, so they log warnings and errors unless asked with -v.
-_QUIET_COMMANDS = {"search", "show", "stats"}
+_QUIET_COMMANDS = {"search", "show", "stats", "eval-metadata"}
 _LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 
 
@@ -207,8 +208,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(view.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(f"{view.title}\n地点 {view.place or '-'}（{view.level or '-'}）  上级 {view.region or '-'}  "
-          f"年份 {view.year or '-'}  日期 {view.date or '-'}\n文件 {view.path}  id {view.doc_id}")
+    print(f"{view.title}\n地点 {view.place or UNKNOWN}（{view.level or UNKNOWN}）  上级 {view.region or UNKNOWN}  "
+          f"年份 {view.year or UNKNOWN}  日期 {view.date or '-'}\n文件 {view.path}  id {view.doc_id}")
+    sources = described(view.provenance)
+    if sources:
+        print("来源 " + "  ".join(f"{FACET_LABELS.get(name, '日期')} {how}" for name, how in sources))
     for p in view.paragraphs:
         if p.is_heading:
             print("\n" + "#" * (p.heading_level or 1) + " " + p.text)
@@ -226,14 +230,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
     searcher = _open_searcher(args, queries=False)
     health = searcher.health()
     facets = searcher.facets()
+    # Documents whose place or year nobody could tell: what an operator fills in meta.csv (which wins).
+    unknown = [{"path": d.path, "missing": [f for f in ("place", "year") if getattr(d.meta, f) in ("", None)]}
+               for d in _all_docs(searcher) if not d.meta.place or d.meta.year is None]
     if args.json:
-        print(json.dumps({"health": health, "facets": {k: dict(v) for k, v in facets.items()}},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({"health": health, "facets": {k: dict(v) for k, v in facets.items()},
+                          "unknown_metadata": unknown}, ensure_ascii=False, indent=2))
         return 0
     print(f"generation {health['generation']} built {health['built_at']} model {health['model']}")
     print(f"documents {health['documents']}, chunks {health['chunks']}")
     for field, values in facets.items():
         print(f"{FACET_LABELS.get(field, field)}: " + "，".join(f"{v} {n}" for v, n in values))
+    if unknown:
+        print(f"地点或年份未知的文档 {len(unknown)} 份（可在 meta.csv 中填写 file,place,region,level,year）：")
+        for d in unknown:
+            print(f"  {d['path']}  缺 " + "、".join(FACET_LABELS[f] for f in d["missing"]))
     return 0
 
 
@@ -290,9 +301,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_cli(args, _config(args))
 
 
+def cmd_eval_metadata(args: argparse.Namespace) -> int:
+    from indexer.evaluation.metadata_truth import TruthFileError, evaluate, format_report
+
+    try:
+        report = evaluate(Path(args.truth), Path(args.corpus), _config(args))
+    except TruthFileError as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json
+          else format_report(report, args.errors))
+    return 0
+
+
 COMMANDS = {
     "index": cmd_index, "search": cmd_search, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
-    "eval": cmd_eval,
+    "eval": cmd_eval, "eval-metadata": cmd_eval_metadata,
 }
 
 if __name__ == "__main__":

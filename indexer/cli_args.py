@@ -8,6 +8,7 @@ import sys
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Mapping
 
+from indexer.base.facets import UNKNOWN
 from indexer.search.types import MODES
 
 if TYPE_CHECKING:
@@ -25,11 +26,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
 
 
+def _year(value: str) -> int | str:
+    if value.strip() == UNKNOWN:
+        return UNKNOWN
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad year {value!r} (want four digits, e.g. 2023, or {UNKNOWN})") from None
+
+
 def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--place", action="append", default=[], help="only this place (repeatable), e.g. 大铭乡")
     p.add_argument("--level", action="append", default=[], help="only this level: 乡/镇/街道/县/区…")
     p.add_argument("--region", action="append", default=[], help="only this higher-level region, e.g. 陕州区")
-    p.add_argument("--year", action="append", default=[], type=int, help="only this report year")
+    p.add_argument("--year", action="append", default=[], type=_year,
+                   help=f"only this report year ({UNKNOWN}: the reports whose year is not known)")
     p.add_argument("--kind", action="append", default=[],
                    choices=["做法与成效", "存在问题", "下一步计划", "其他"], help="only this section kind")
 
@@ -124,6 +135,15 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached evaluation index")
     p.add_argument("--baseline", action="store_true",
                    help="evaluate the naive pipeline instead (paragraph BM25 + bare-text embeddings + RRF k=60)")
+    _add_common(p)
+
+    p = sub.add_parser("eval-metadata", help="check extracted place/region/level/year against a judged truth file")
+    p.add_argument("truth", nargs="?", default="corpora/eval-metadata/eval-townships.tsv",
+                   help="TSV: file, place, region, level, year (default: %(default)s)")
+    p.add_argument("--corpus", default="../shared/eval-townships/corpus",
+                   help="folder the truth file's names are relative to (default: %(default)s)")
+    p.add_argument("--errors", action="store_true", help="list every document whose value differs")
+    p.add_argument("--json", action="store_true")
     _add_common(p)
     _add_plugins(sub, plugin_targets() if plugins is None else plugins)
     return parser

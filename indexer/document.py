@@ -71,6 +71,10 @@ class DocumentMeta:
     region: str = ""  # the higher-level region named in the text, e.g. 陕州区
     year: int | None = None  # the year reported on
     date: str = ""  # signing date, ISO yyyy-mm-dd, "" when absent
+    # Where each field came from and how sure it is: {"place": "title/high", "region": "gazetteer/high",
+    # "year": "text/medium", …}; sources meta.csv / title / text / path / date / gazetteer / hint. Not part of
+    # equality: two extractions agreeing on the values agree.
+    provenance: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass

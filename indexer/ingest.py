@@ -15,7 +15,7 @@ from indexer.structure import build_paragraphs
 log = logging.getLogger(__name__)
 
 # Bump when cleaning/structure/metadata/chunking change output, so every document is re-parsed once.
-PIPELINE_VERSION = "2"  # 2: HTML titles from the article headline (issue 11)
+PIPELINE_VERSION = "3"  # 2: HTML titles from the article headline (issue 11); 3: gazetteer places, provenance (issue 25)
 
 _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 
@@ -50,8 +50,10 @@ def parse_file(
 def apply_overrides(meta: DocumentMeta, overrides: Mapping[str, str]) -> DocumentMeta:
     """Sidecar values win over extraction; blank values leave the extracted one."""
     changes: dict[str, object] = {}
+    provenance = dict(meta.provenance)
     for key, value in overrides.items():
-        if key not in _META_FIELDS or value in ("", None):
+        if key not in _META_FIELDS or key == "provenance" or value in ("", None):
             continue
         changes[key] = int(value) if key == "year" else str(value)
-    return dataclasses.replace(meta, **changes)
+        provenance[key] = "meta.csv/high"
+    return dataclasses.replace(meta, **changes, provenance=provenance)

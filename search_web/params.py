@@ -7,7 +7,7 @@ import unicodedata
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.base.facets import FACET_FIELDS, TEXT_FACET_FIELDS
+from indexer.base.facets import FACET_FIELDS, TEXT_FACET_FIELDS, UNKNOWN
 from indexer.config import Config
 from indexer.document import SectionKind
 from indexer.base.filters import Filters
@@ -65,8 +65,11 @@ def parse_filters(args: MultiDict) -> Filters:
         if any(len(v) > MAX_FILTER_CHARS for v in raw):
             raise QueryError(name, f"筛选条件 {name} 的取值过长。")
         values[name] = tuple(dict.fromkeys(raw))  # drop repeats, keep order
-    years = []
+    years: list[int | str] = []
     for value in values["year"]:
+        if value == UNKNOWN:  # the 未知 facet value: reports whose year nobody could tell
+            years.append(UNKNOWN)
+            continue
         year = ascii_int(value)
         if year is None or not MIN_YEAR <= year <= MAX_YEAR:
             raise QueryError("year", f"年份“{shown(value)}”无效，应为四位数字，例如 2023。")

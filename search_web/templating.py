@@ -7,6 +7,7 @@ from flask import Flask, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from indexer.base.facets import FACET_FIELDS, FACET_LABELS
+from indexer.base.provenance import described
 from indexer.document import HEADING_SEPARATOR
 from search_web import state
 from search_web.citation import cite, cite_paragraph, source_line
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> None:
         source_line=source_line,
         MODE_LABELS=MODE_LABELS,
         FACET_LABELS=FACET_LABELS,
+        describe_provenance=described,
         FACET_ORDER=FACET_FIELDS,
         KIND_CLASS=KIND_CLASS,
         HEADING_SEPARATOR=HEADING_SEPARATOR,

@@ -48,4 +48,5 @@ def test_filters_and_index_records_carry_exactly_the_facet_fields() -> None:
     assert set(FACET_FIELDS) <= record_fields
     assert set(FACET_LABELS) == set(FACET_FIELDS)
     record = FullTextRecord(chunk_id=1, doc_id="d", text="t", title="", heading_path="", place="大铭乡", year=2023)
-    assert record.filter_values() == {"place": "大铭乡", "year": "2023"}
+    # a document's missing value is indexed as 未知 (a filter value of its own, issue 25)
+    assert record.filter_values() == {"place": "大铭乡", "year": "2023", "level": "未知", "region": "未知"}

@@ -76,7 +76,7 @@ def test_dry_run_lists_changes_and_changes_nothing(cli_env, tmp_path):
     for f in SAMPLE.iterdir():
         (corpus / f.name).write_bytes(f.read_bytes())
     (corpus / "000_285c95f969a2e408.txt").unlink()
-    (corpus / "new.txt").write_text("柳河乡2023年法治政府建设工作报告\n\n柳河乡开展法律明白人培训，覆盖全部行政村。\n", encoding="utf-8")
+    (corpus / "new.txt").write_text("柳林乡2023年法治政府建设工作报告\n\n柳林乡开展法律明白人培训，覆盖全部行政村。\n", encoding="utf-8")
     before = run(["status", "--json"], cli_env).stdout
     done = run(["index", str(corpus), "--dry-run"], cli_env)
     assert done.returncode == 0, done.stderr
@@ -87,7 +87,7 @@ def test_dry_run_lists_changes_and_changes_nothing(cli_env, tmp_path):
 def test_reindex_script_logs_and_passes_the_exit_code_through(cli_env, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "ok.txt").write_text("柳河乡2023年法治政府建设工作报告\n\n柳河乡开展法律明白人培训，覆盖全部行政村，全年培训三百余人次。\n",
+    (corpus / "ok.txt").write_text("柳林乡2023年法治政府建设工作报告\n\n柳林乡开展法律明白人培训，覆盖全部行政村，全年培训三百余人次。\n",
                                    encoding="utf-8")
     (corpus / "bad.txt").write_bytes(b"\x00\x01\x02" * 50)
     env = dict(cli_env, REPORTSEARCH_INDEX_DIR=str(tmp_path / "index"), REPORTSEARCH_LOG_DIR=str(tmp_path / "log"),

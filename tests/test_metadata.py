@@ -28,12 +28,13 @@ def meta_of_lines(lines: list[str], hints: dict[str, str] | None = None) -> Docu
 @pytest.mark.parametrize(
     "prefix,expected",
     [
-        ("000", DocumentMeta("张茅乡2023年度法治政府工作报告", "张茅乡", "乡", "", 2023, "")),
-        ("001", DocumentMeta("前营乡人民政府关于2023年法治政府建设情况的报告", "前营乡", "乡", "", 2023, "")),
+        ("000", DocumentMeta("张茅乡2023年度法治政府工作报告", "张茅乡", "乡", "陕州区", 2023, "")),
+        # two 前营乡 (辛集市, 宝丰县): the text reports to 县委县政府, so 宝丰县
+        ("001", DocumentMeta("前营乡人民政府关于2023年法治政府建设情况的报告", "前营乡", "乡", "宝丰县", 2023, "")),
         ("002", DocumentMeta("2023年度观音堂镇法治政府建设工作报告", "观音堂镇", "镇", "陕州区", 2023, "")),
         ("003", DocumentMeta("大铭乡2023年法治政府建设年度报告", "大铭乡", "乡", "德化县", 2023, "2024-02-27")),
         # no title in the file: built from its own words, 隆务 (mentioned once) is not the place
-        ("004", DocumentMeta("硖石乡2023年法治政府建设情况报告", "硖石乡", "乡", "", 2023, "")),
+        ("004", DocumentMeta("硖石乡2023年法治政府建设情况报告", "硖石乡", "乡", "陕州区", 2023, "")),
     ],
 )
 def test_sample_metadata(prefix: str, expected: DocumentMeta):
@@ -56,8 +57,19 @@ def test_place_named_in_signature_wins_over_passing_mentions():
         "二〇二四年一月十五日",
     ])
     assert (meta.place, meta.level, meta.date) == ("西河镇", "镇", "2024-01-15")
-    assert meta.year is None  # no year is named for the report itself; the date's year is not it
-    assert meta.title == ""  # no year, no description sentence, no topic: nothing to build one from
+    # no year is named, but 一年来 in a report signed in January looks back on the year before
+    assert meta.year == 2023 and meta.provenance["year"] == "text/medium"
+    assert meta.provenance["place"] == "text/high"  # from the signature line
+
+
+def test_no_year_named_and_no_looking_back_stays_unknown():
+    meta = meta_of_lines([
+        "全镇法治建设稳步推进，学习借鉴了东城镇的经验。",
+        "西河镇人民政府",
+        "二〇二四年一月十五日",
+    ])
+    assert meta.year is None and "year" not in meta.provenance
+    assert meta.title == ""  # no year, no description sentence: nothing to build one from
 
 
 def test_county_report_and_its_city():

@@ -35,7 +35,7 @@ def report(place: str, practice: str, problem: str = "乡镇执法人员数量�
 
 BENCH = "石门乡创新推行“板凳调解”工作法，组织老党员、老干部在村口板凳上调解邻里纠纷，全年化解矛盾五十余起。"
 LAWYER = "青山镇为每个行政村聘请一名法律顾问，每月到村坐班一天，为群众提供免费法律咨询二百余人次。"
-FRAUD = "柳河乡开展防范电信诈骗宣传进农户活动，发放宣传资料三千余份，群众识骗防骗能力明显提升。"
+FRAUD = "柳林乡开展防范电信诈骗宣传进农户活动，发放宣传资料三千余份，群众识骗防骗能力明显提升。"
 
 
 _ENCODER: list = [None]  # the session's model, so each short-lived Searcher does not reload it
@@ -60,9 +60,9 @@ def test_add_change_rename_delete_cycle(build_index):
     assert any("板凳调解" in h.text for h in hits(config, "板凳调解", "keyword"))
 
     # add
-    _, rep = build_index({"sub/c.txt": report("柳河乡", FRAUD)})
+    _, rep = build_index({"sub/c.txt": report("柳林乡", FRAUD)})
     assert rep.added == ["sub/c.txt"] and rep.unchanged == 2 and rep.embedded > 0
-    assert {h.place for h in hits(config, "电信诈骗", "keyword")} == {"柳河乡"}
+    assert {h.place for h in hits(config, "电信诈骗", "keyword")} == {"柳林乡"}
 
     # change: the old wording is gone from both retrievers, the new one is found
     new_practice = LAWYER.replace("法律顾问", "驻村律师").replace("免费法律咨询", "公益法律服务")
@@ -85,7 +85,7 @@ def test_add_change_rename_delete_cycle(build_index):
     _, rep = build_index()
     assert rep.deleted == ["sub/c.txt"]
     assert not hits(config, "电信诈骗", "keyword")
-    assert not any(h.place == "柳河乡" for h in hits(config, "防范电信诈骗宣传", "semantic"))
+    assert not any(h.place == "柳林乡" for h in hits(config, "防范电信诈骗宣传", "semantic"))
 
 
 def test_no_change_run_embeds_nothing_and_full_rebuild_uses_the_cache(build_index):
@@ -174,7 +174,7 @@ def test_old_generations_are_pruned_but_not_while_a_reader_uses_them(build_index
         assert any(h.place == "青山镇" for h in reader.search(SearchRequest("法律顾问")).hits), "reader switched"
     finally:
         reader.close()
-    build_index({"c.txt": report("柳河乡", FRAUD)}, keep_generations=1)
+    build_index({"c.txt": report("柳林乡", FRAUD)}, keep_generations=1)
     assert store.names() == [store.current_name()]
 
 
@@ -196,7 +196,7 @@ def test_concurrent_searches_during_three_publishes_never_fail_and_stay_consiste
     thread.start()
     try:
         for name, practice in (("b.txt", LAWYER), ("c.txt", FRAUD), ("a.txt", BENCH.replace("五十", "六十"))):
-            _, rep = build_index({name: report({"a": "石门乡", "b": "青山镇", "c": "柳河乡"}[name[0]], practice)}, keep_generations=10)
+            _, rep = build_index({name: report({"a": "石门乡", "b": "青山镇", "c": "柳林乡"}[name[0]], practice)}, keep_generations=10)
             assert rep.exit_code == 0
             time.sleep(0.3)
     finally:
@@ -221,7 +221,7 @@ def test_a_run_killed_at_any_stage_leaves_the_published_index_serving(build_inde
     config, _ = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)})
     store = GenerationStore(config.index_dir)
     published = store.current_name()
-    (build_index.corpus / "c.txt").write_text(report("柳河乡", FRAUD), encoding="utf-8")
+    (build_index.corpus / "c.txt").write_text(report("柳林乡", FRAUD), encoding="utf-8")
     (build_index.corpus / "a.txt").write_text(report("石门乡", BENCH.replace("板凳", "长凳")), encoding="utf-8")
     env = dict(os.environ, REPORTSEARCH_PAUSE_AT=stage, REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding_cache))
     proc = subprocess.Popen(
@@ -243,7 +243,7 @@ def test_a_run_killed_at_any_stage_leaves_the_published_index_serving(build_inde
     assert rep.exit_code == 0 and store.current_name() != published
     assert not [p for p in store.gen_root.iterdir() if ".build-" in p.name], "debris cleaned up"
     assert any("长凳调解" in h.text for h in hits(config, "长凳调解", "keyword"))
-    assert {h.place for h in hits(config, "电信诈骗", "keyword")} == {"柳河乡"}
+    assert {h.place for h in hits(config, "电信诈骗", "keyword")} == {"柳林乡"}
 
 
 def _offsets_state(config) -> tuple[set[int], set[int]]:
@@ -262,7 +262,7 @@ def test_every_chunk_keeps_stored_word_offsets_across_incremental_runs(build_ind
     config, _ = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)})
     ids, stored = _offsets_state(config)
     assert ids and stored == ids
-    _, rep = build_index({"c.txt": report("柳河乡", FRAUD), "b.txt": report("青山镇", LAWYER + "另有新增内容一段。")})
+    _, rep = build_index({"c.txt": report("柳林乡", FRAUD), "b.txt": report("青山镇", LAWYER + "另有新增内容一段。")})
     assert rep.changed == ["b.txt"]
     ids, stored = _offsets_state(config)
     assert stored == ids
@@ -305,15 +305,15 @@ def test_incremental_runs_extend_the_approximate_vector_index_and_never_show_rem
     returns them."""
     config, rep = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)}, ann_threshold=1)
     assert rep.vector_index == "built"
-    _, rep = build_index({"c.txt": report("柳河乡", FRAUD)}, ann_threshold=1)
+    _, rep = build_index({"c.txt": report("柳林乡", FRAUD)}, ann_threshold=1)
     assert rep.vector_index == "extended"
-    assert hits(config, "怎样防止老年人被电信诈骗", "semantic")[0].place == "柳河乡"
+    assert hits(config, "怎样防止老年人被电信诈骗", "semantic")[0].place == "柳林乡"
 
     os.remove(build_index.corpus / "c.txt")
     _, rep = build_index(ann_threshold=1)
     assert rep.deleted == ["c.txt"]  # many stale entries in so small an index: rebuilt
     assert rep.vector_index == "built"
-    (build_index.corpus / "c.txt").write_text(report("柳河乡", FRAUD), encoding="utf-8")
+    (build_index.corpus / "c.txt").write_text(report("柳林乡", FRAUD), encoding="utf-8")
     _, rep = build_index(ann_threshold=1)
     assert rep.vector_index == "extended"
     os.remove(build_index.corpus / "b.txt")

@@ -36,9 +36,9 @@ def report(place: str, practice: str) -> str:
 
 BENCH = "石门乡创新推行“板凳调解”工作法，组织老党员、老干部在村口板凳上调解邻里纠纷，全年化解矛盾五十余起。"
 LAWYER = "青山镇为每个行政村聘请一名法律顾问，每月到村坐班一天，为群众提供免费法律咨询二百余人次。"
-FRAUD = "柳河乡开展防范电信诈骗宣传进农户活动，发放宣传资料三千余份，群众识骗防骗能力明显提升。"
+FRAUD = "柳林乡开展防范电信诈骗宣传进农户活动，发放宣传资料三千余份，群众识骗防骗能力明显提升。"
 CLINIC = "桃源镇与县司法局共建“法律诊所”，每周二由律师在镇便民服务中心接待群众，全年解答咨询一百六十余件。"
-FILES = {"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER), "sub/c.txt": report("柳河乡", FRAUD)}
+FILES = {"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER), "sub/c.txt": report("柳林乡", FRAUD)}
 
 _ENCODER: list = [None]
 
@@ -82,7 +82,7 @@ def fresh_state(corpus: Path, tmp_path: Path, embedding_cache: Path) -> tuple[in
 def assert_works_like_a_fresh_build(config, tmp_path, embedding_cache) -> None:
     assert state(config) == fresh_state(Path(config.corpus_dir), tmp_path, embedding_cache)
     assert places(config, "板凳调解") == {"石门乡"}
-    assert "柳河乡" in places(config, "怎样防止老年人被电信诈骗", "semantic")
+    assert "柳林乡" in places(config, "怎样防止老年人被电信诈骗", "semantic")
     assert not Index(config).status().get("damaged")
 
 
@@ -313,7 +313,7 @@ def test_an_unreadable_folder_keeps_its_documents_and_is_listed_as_failed(build_
     assert done.returncode == 1, done.stdout + done.stderr
     assert "deleted 0" in done.stdout
     assert "FAILED: sub: cannot read folder: Permission denied (2 indexed documents under it kept)" in done.stdout
-    assert places(config, "电信诈骗") == {"柳河乡"} and places(config, '"法律诊所"') == {"桃源镇"}
+    assert places(config, "电信诈骗") == {"柳林乡"} and places(config, '"法律诊所"') == {"桃源镇"}
     assert state(config)[0] == 4
 
 
@@ -387,7 +387,7 @@ def test_a_run_killed_before_the_current_swap_leaves_nothing_that_counts(build_i
     _, rep = build_index({"d.txt": report("桃源镇", LAWYER.replace("青山镇", "桃源镇"))}, keep_generations=2)
     assert rep.exit_code == 0
     assert store.names() == [published, store.current_name()], "two published generations kept"
-    assert places(config, "电信诈骗") == {"柳河乡"}
+    assert places(config, "电信诈骗") == {"柳林乡"}
 
 
 # -- 10. text of ideographic spaces only -----------------------------------------------------------------------------
@@ -474,4 +474,4 @@ def test_reindex_script_repairs_a_damaged_index_and_says_so_to_cron(build_index,
     assert "REPAIRED: " in done.stderr and "vectors.faiss is missing" in done.stderr  # cron mails this
     done = subprocess.run(["bash", *script], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and done.stderr == "", "a healthy run stays silent"
-    assert places(config, "怎样防止老年人被电信诈骗", "semantic") >= {"柳河乡"}
+    assert places(config, "怎样防止老年人被电信诈骗", "semantic") >= {"柳林乡"}

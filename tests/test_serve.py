@@ -21,7 +21,7 @@ REPORT = ("{place}2023年法治政府建设工作报告\n\n一、主要做法和
           "{place}执法人员数量不足，专业化水平有待进一步提高，法治宣传形式还比较单一。\n")
 BENCH = "石门乡创新推行“板凳调解”工作法，组织老党员、老干部在村口板凳上调解邻里纠纷，全年化解矛盾五十余起。"
 LAWYER = "青山镇为每个行政村聘请一名法律顾问，每月到村坐班一天，为群众提供免费法律咨询二百余人次。"
-FRAUD = "柳河乡开展防范电信诈骗宣传进农户活动，发放宣传资料三千余份，群众识骗防骗能力明显提升。"
+FRAUD = "柳林乡开展防范电信诈骗宣传进农户活动，发放宣传资料三千余份，群众识骗防骗能力明显提升。"
 
 
 def _free_port() -> int:
@@ -109,10 +109,10 @@ def test_worker_processes_share_one_index_follow_reindexing_and_stop_cleanly(bui
         assert [h["place"] for h in hits] == ["石门乡"] and "<mark>" in hits[0]["highlighted"]
 
         # A reindex publishes a new generation: every worker switches to it by itself.
-        _, rep = build_index({"c.txt": REPORT.format(place="柳河乡", text=FRAUD)})
+        _, rep = build_index({"c.txt": REPORT.format(place="柳林乡", text=FRAUD)})
         assert rep.exit_code == 0 and rep.generation != first["generation"]
         assert _until(lambda: _workers_seen(base, 2, rep.generation) == workers or None, 60, "the new generation")
-        assert {h["place"] for h in _get(f"{base}/api/search?q={quote('电信诈骗')}&mode=keyword")["hits"]} == {"柳河乡"}
+        assert {h["place"] for h in _get(f"{base}/api/search?q={quote('电信诈骗')}&mode=keyword")["hits"]} == {"柳林乡"}
 
         # A worker that dies is replaced; requests keep being answered.
         victim = min(workers)

@@ -369,7 +369,7 @@ def test_wording_shared_by_several_reports_is_shown_once_with_the_other_places(x
     data = get_json(xss_client, f"/api/search?q={quote('小事不出村')}&mode=keyword")
     copies = [h for h in data["hits"] if h["text"] == SHARED_PARAGRAPH]
     assert len(copies) == 1
-    other = {"测试镇": "样例乡", "样例乡": "测试镇"}[copies[0]["place"]]
+    other = {"东城镇": "东河乡", "东河乡": "东城镇"}[copies[0]["place"]]
     assert [s["place"] for s in copies[0]["shared_with"]] == [other]
     html = xss_client.get(f"/?q={quote('小事不出村')}&mode=keyword").get_data(as_text=True)
     assert re.search(rf"另有 1 份报告有相同表述：<a [^>]*>{other}</a>", html)
@@ -404,11 +404,11 @@ def test_csv_export_does_not_let_excel_run_formulas():
     from indexer.search.types import Hit, SearchRequest, SearchResponse
     from search_web.export import comparison_csv
 
-    hit = Hit(chunk_id=1, doc_id="abc", path="a.txt", title="=HYPERLINK(\"http://x\")", place="测试镇", region="",
+    hit = Hit(chunk_id=1, doc_id="abc", path="a.txt", title="=HYPERLINK(\"http://x\")", place="东城镇", region="",
               level="镇", year=2023, date="", heading_path=["一、做法"], section_kind="做法与成效",
               text="=1+1 这一段以等号开头", paragraph_index=3, part=0, score=1.0)
     response = SearchResponse(query="x", mode="hybrid", total=1, hits=[hit], facets={}, took_ms=1.0, page=1,
                               size=10, generation="g1")
     row = list(csv.DictReader(io.StringIO(comparison_csv(SearchRequest(query="x"), response).decode("utf-8-sig"))))[0]
     assert row["报告标题"].startswith("'=") and row["段落"] == "'=1+1 这一段以等号开头"
-    assert row["地点"] == "测试镇" and row["年份"] == "2023"
+    assert row["地点"] == "东城镇" and row["年份"] == "2023"

@@ -12,6 +12,11 @@ FACET_FIELDS: tuple[str, ...] = (*DOC_FACET_FIELDS, "kind")
 # The facet fields whose values are free text (year is a number, kind one of SectionKind's values).
 TEXT_FACET_FIELDS: tuple[str, ...] = ("place", "level", "region")
 
+# The value a facet shows, and a filter takes, for documents whose place/level/region/year is not known: a
+# value of its own, so a researcher sees how many reports a count leaves out and can list them (place=未知).
+# Stored values stay empty (""/None); each store maps this value to its own empty value.
+UNKNOWN = "未知"
+
 # The labels the web UI shows; the CLI and the exports use the same ones.
 FACET_LABELS: dict[str, str] = {
     "place": "地点",

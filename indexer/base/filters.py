@@ -14,7 +14,7 @@ class Filters:
     place: tuple[str, ...] = ()
     level: tuple[str, ...] = ()
     region: tuple[str, ...] = ()
-    year: tuple[int, ...] = ()
+    year: tuple[int | str, ...] = ()  # a year, or facets.UNKNOWN
     kind: tuple[str, ...] = ()  # SectionKind values, e.g. "存在问题"
 
     def is_empty(self) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 import numpy as np
 
+from indexer.base.facets import UNKNOWN
 from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery
 from indexer.generations import IndexUnavailable
@@ -104,7 +105,7 @@ def count_facets(facts: Iterable[tuple[int, ChunkFacts]], fields: Sequence[str],
         for cid, f in pairs:
             value = getattr(f, name)
             if value is None or value == "":
-                continue
+                value = UNKNOWN  # a document value nobody could tell counts as one of its own
             key = f.dup_group if copies_once and f.dup_group is not None else ("chunk", cid)
             seen.setdefault(str(value), set()).add(key)
         out[name] = sorted(((v, len(keys)) for v, keys in seen.items()), key=lambda vn: (-vn[1], vn[0]))

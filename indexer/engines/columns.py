@@ -15,6 +15,7 @@ import numpy as np
 
 from indexer.base.facets import DOC_FACET_FIELDS as DOC_FACETS
 from indexer.base.facets import FACET_FIELDS as FACETS
+from indexer.base.facets import UNKNOWN
 from indexer.base.filters import Filters
 from indexer.catalog import Catalog
 from indexer.engines.base import ChunkFacts
@@ -31,6 +32,7 @@ class _Coded:
 
     def code_of(self, wanted: Sequence) -> np.ndarray:
         lookup = {v: i for i, v in enumerate(self.values)}
+        lookup[UNKNOWN] = 0  # no value (code 0)
         return np.array([lookup[v] for v in wanted if v in lookup], dtype=self.codes.dtype)
 
 
@@ -107,8 +109,10 @@ class ChunkColumns:
                 pairs = np.unique(codes.astype(np.int64) * (int(keys.max()) + 1) + keys)
                 codes = pairs // (int(keys.max()) + 1)
             counts = np.bincount(codes, minlength=len(col.values))
-            found = [(col.values[c], int(n)) for c, n in enumerate(counts) if c and n]
-            out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], vn[0]))]
+            found = [(col.values[c] if c else UNKNOWN, int(n)) for c, n in enumerate(counts)
+                     if n and (c or name != "kind")]
+            # by text, as the catalog orders them (a year column holds ints and, for 未知, a str)
+            out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], str(vn[0])))]
         return out
 
     def filter_ids(self, filters: Filters) -> np.ndarray:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from indexer.base.facets import FACET_FIELDS
+from indexer.base.facets import DOC_FACET_FIELDS, FACET_FIELDS, UNKNOWN
 from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery
 
@@ -51,9 +51,11 @@ class FullTextRecord:
     kind: str = ""  # SectionKind value
 
     def filter_values(self) -> dict[str, str]:
-        """The facet values as the index stores them for Filters: text, a missing value left out."""
+        """The facet values as the index stores them for Filters: text; a document's missing value as UNKNOWN
+        (未知), so `place=未知` finds the reports without a place."""
         values = {name: getattr(self, name) for name in FACET_FIELDS}
-        return {name: str(v) for name, v in values.items() if v is not None and v != ""}
+        return {name: UNKNOWN if v is None or v == "" else str(v) for name, v in values.items()
+                if name in DOC_FACET_FIELDS or v not in (None, "")}
 
 
 class FullTextIndex(ABC):

@@ -168,6 +168,7 @@ class Searcher:
                 doc_id=doc.doc_id, path=doc.path, fmt=doc.fmt, title=doc.meta.title, place=doc.meta.place,
                 level=doc.meta.level, region=doc.meta.region, year=doc.meta.year, date=doc.meta.date,
                 paragraphs=_paragraph_views(snap, doc_id), other_paths=snap.aliases_of(doc_id),
+                provenance=dict(doc.meta.provenance),
             )
 
     def context(self, chunk_id: int, before: int = 2, after: int = 2) -> ContextView:

@@ -153,6 +153,8 @@ class DocumentView:
     date: str
     paragraphs: list[ParagraphView]
     other_paths: list[str] = field(default_factory=list)  # identical copies under other names
+    # where each metadata field came from and how sure: {"place": "title/high", "year": "meta.csv/high"}
+    provenance: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return json_ids(asdict(self))

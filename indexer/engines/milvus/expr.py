@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from indexer.base.facets import UNKNOWN
 from indexer.base.filters import Filters
+from indexer.engines.milvus.schema import NONE_INT
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 NOTHING = "id < -1"  # chunk ids are >= 0: an expression no row satisfies
@@ -45,10 +47,10 @@ def filter_expr(filters: Filters, within: Sequence[int] | None = None) -> str:
     clauses = []
     for field, values in (("place", filters.place), ("level", filters.level), ("region", filters.region),
                           ("kind", filters.kind)):
-        if values:
-            clauses.append(in_strings(field, values))
+        if values:  # UNKNOWN (未知) asks for the documents without a value, stored as ""
+            clauses.append(in_strings(field, ["" if v == UNKNOWN else v for v in values]))
     if filters.year:
-        clauses.append(in_ints("year", filters.year))
+        clauses.append(in_ints("year", [NONE_INT if v == UNKNOWN else v for v in filters.year]))
     if within is not None:
         clauses.append(in_ints("id", within))
     return " and ".join(f"({c})" for c in clauses)

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from indexer.base.analysis import default_analyzer, pack_word_offsets
+from indexer.base.facets import UNKNOWN
 from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery, has_positive, is_strict
 from indexer.catalog import ChunkRow, DocRow
@@ -63,7 +64,7 @@ def _doc_row(rec: dict) -> DocRow:
     return DocRow(doc_id=rec["doc_id"], path=rec["path"], fmt=rec["fmt"], content_hash=rec["content_hash"],
                   size=int(rec["size"]), mtime_ns=int(rec["mtime_ns"]), overrides=rec["overrides"],
                   meta=DocumentMeta(title=m["title"], place=m["place"], level=m["level"], region=m["region"],
-                                    year=m["year"], date=m["date"]))
+                                    year=m["year"], date=m["date"], provenance=m.get("provenance") or {}))
 
 
 class MilvusSnapshot:
@@ -205,11 +206,8 @@ class MilvusSnapshot:
             for k in counts:
                 v = r[k]
                 if k == "year":
-                    if v == schema.NONE_INT:
-                        continue
-                    v = str(v)
-                if v:
-                    counts[k][v] += 1
+                    v = "" if v == schema.NONE_INT else str(v)
+                counts[k][v or UNKNOWN] += 1  # a missing document value is a value of its own
         return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
 
     def counts(self) -> tuple[int, int]:

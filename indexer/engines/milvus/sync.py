@@ -58,7 +58,7 @@ def doc_record(row: DocRow, aliases: list[str]) -> str:
     return json.dumps({"doc_id": row.doc_id, "path": row.path, "fmt": row.fmt, "content_hash": row.content_hash,
                        "size": row.size, "mtime_ns": row.mtime_ns, "overrides": row.overrides,
                        "meta": {"title": m.title, "place": m.place, "level": m.level, "region": m.region,
-                                "year": m.year, "date": m.date},
+                                "year": m.year, "date": m.date, "provenance": m.provenance},
                        "aliases": aliases}, ensure_ascii=False, sort_keys=True)
 
 
