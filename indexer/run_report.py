@@ -127,7 +127,7 @@ def last_run_status(index_dir: Path) -> dict:
 def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")  # a stray surrogate never loses the report
         os.replace(tmp, path)
     except OSError:
         try:

@@ -45,7 +45,7 @@ _PAGE_CHROME = re.compile(
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|—|-\s)\s*")
 
 
-def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+def load(path: Path, rel_path: str, data: bytes, limits: object = None) -> RawDocument:
     text = decode_html(data)
     soup = BeautifulSoup(text, "lxml")
     page_title, meta_title = _head_titles(soup)
