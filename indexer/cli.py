@@ -225,6 +225,9 @@ def _all_docs(searcher):
 def cmd_stats(args: argparse.Namespace) -> int:
     searcher = _open_searcher(args, queries=False)
     health = searcher.health()
+    if health["status"] == "damaged":
+        print(f"错误 error: index damaged: {'; '.join(health['damaged'])}, run `{health['repair']}`", file=sys.stderr)
+        return 2
     facets = searcher.facets()
     if args.json:
         print(json.dumps({"health": health, "facets": {k: dict(v) for k, v in facets.items()}},
