@@ -24,7 +24,7 @@ from indexer.embedding_input import (  # noqa: F401  (re-exported: scripts and t
 from indexer.faults import describe_fault, tree_size
 from indexer.generations import GenerationLayout, GenerationStore, LockHeld
 from indexer.ingest import parse_file
-from indexer.integrity import REPAIR_COMMAND, catalog_unreadable, check_published, repair_action
+from indexer.integrity import REPAIR_COMMAND, catalog_unreadable, check_published, last_published, repair_action
 from indexer.load import LoadError
 from indexer.load.precheck import predict_failure
 from indexer.plan import Plan, fail_copies, make_plan, new_doc_id
@@ -33,7 +33,7 @@ from indexer.run_report import (  # noqa: F401  (EXIT_* and REPORT_NAME re-expor
     write_report)
 from indexer.scan import CorpusFile, scan_corpus
 from indexer.vectors import Encoder
-from indexer.vectors.cache import embedding_cache_path, is_corruption
+from indexer.vectors.cache import embedding_cache_path, is_corruption, take_damage_note
 from indexer.write import GenerationWriter, Parsed, analyzer_signature, checkpoint, chunk_config_signature
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,9 @@ class Index:
             log.error("%s", message)
             return report  # not written: the running holder owns the report file (or it cannot be written)
         self._building = None
+        if not dry_run:  # "running": a run killed from now on stays visible (and what was published before it)
+            report.previous_generation = last_published(self.store) or ""
+            write_report(self.store.index_dir, report)
         try:
             report = self._run_or_rebuild(corpus, report, full, dry_run, progress)
         except Exception as exc:  # the run failed as a whole: nothing was published
@@ -194,6 +197,11 @@ class Index:
         for path, reason in sidecar_problems:
             report.fail(path, reason, False)
         published = self._check_published(report, distrust_published)
+        if not dry_run:
+            earlier = take_damage_note(embedding_cache_path(self.config))  # moved aside by a search, say
+            if earlier:
+                report.repairs.append(f"embedding cache {embedding_cache_path(self.config)} was found damaged on "
+                                      f"{earlier}; a new cache was started")
         # A damaged catalog (or CURRENT) is never opened: the corpus is the source to rebuild from.
         prev_path = published.path if published.path is not None and not published.unusable else None
         prev = Catalog(GenerationLayout(prev_path).catalog) if prev_path is not None else None
@@ -241,7 +249,7 @@ class Index:
         t_check = time.perf_counter()
         published = check_published(self.store, self.config.verify_index_checksums)
         report.timings["check"] = time.perf_counter() - t_check
-        report.previous_generation = published.name or ""
+        report.previous_generation = published.name or report.previous_generation
         if distrust_published and published.path is not None:
             published.damage.append(catalog_unreadable(published.path))
         if published.damage:

@@ -261,7 +261,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"documents {status.get('documents', 0)}, chunks {status.get('chunks', 0)}, model {status.get('model', '-')}")
     last = status.get("last_run")
     if last:
-        print(f"last run: {last['status']} (exit {last['exit_code']}) {last['started']} → {last['finished']}")
+        code = f" (exit {last['exit_code']})" if last.get("exit_code") is not None else ""
+        print(f"last run: {last['status']}{code} {last['started']} → {last['finished'] or '-'}")
     if last and last.get("error"):
         print(f"  error: {last['error']}")
     if status.get("last_run_unreadable"):

@@ -26,7 +26,7 @@ from indexer.plan import Plan
 from indexer.run_report import RunReport, now, progress_bar
 from indexer.scan import CorpusFile
 from indexer.vectors import EmbeddingCache, Encoder, VectorIndex, cache_key
-from indexer.vectors.cache import embedding_cache_path
+from indexer.vectors.cache import embedding_cache_path, take_damage_note
 from indexer.vectors.sentence_vectors import chunk_sentences, write_sentence_vectors
 
 log = logging.getLogger(__name__)
@@ -216,6 +216,8 @@ class GenerationWriter:
             for aside, reason in cache.moved_aside:
                 report.repairs.append(f"embedding cache {cache_path} was damaged ({reason}): moved aside to "
                                       f"{aside}; a new cache was started")
+            if cache.moved_aside:
+                take_damage_note(cache_path)  # said above
             cache.close()
 
     def _embed_missing(self, cache: EmbeddingCache, texts: list[str], missing: list[int], files: list[str] | None,
