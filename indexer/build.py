@@ -126,7 +126,7 @@ class Index:
 
     def _fault_message(self, exc: BaseException, written: int = 0) -> str | None:
         published = self.store.current_path_or_none()
-        needed = tree_size(published) if published is not None else 0
+        needed = max(tree_size(published) if published is not None else 0, self.writer.expected_bytes)
         return describe_fault(exc, [self.store.index_dir, embedding_cache_path(self.config).parent], written, needed)
 
     def build_documents(self, documents: Iterable[Document], progress: bool | None = None) -> RunReport:
