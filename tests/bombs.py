@@ -49,3 +49,9 @@ def junk(size: int = 100_000, seed: int = 7) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
+
+
+def many_tags_html(path: Path, paragraphs: int = 1_000_000) -> Path:
+    """A 13 MB page of a million short paragraphs: no compression needed to take gigabytes to parse."""
+    path.write_bytes(b"<html><body>" + "<p>一段</p>".encode() * paragraphs + b"</body></html>")
+    return path

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from indexer.build import Index
-from tests.bombs import huge_xml_docx, junk, many_paragraphs_docx
+from tests.bombs import huge_xml_docx, junk, many_paragraphs_docx, many_tags_html
 from tests.fixtures_formats import CJK_FONT, build_pdf, report_items
 from tests.test_repair import FILES, cli, env_for, gen_dir, paths, places, state
 
@@ -114,6 +114,8 @@ MATRIX = {
                              {"paragraphs.docx": "too many paragraphs: more than 40,000 in word/document.xml"}),
     "a bomb named .doc": ({"bomb.doc": lambda tmp: many_paragraphs_docx(tmp / "p.docx").read_bytes()},
                           {"bomb.doc": "setting max_file_paragraphs"}),
+    "a million tags of HTML": ({"tags.html": lambda tmp: many_tags_html(tmp / "t.html").read_bytes()},
+                               {"tags.html": "too many HTML tags: 2,000,004 > 400,000"}),
 }
 
 
@@ -166,14 +168,19 @@ print(int(hwm.split()[1]) // 1024)
 MAX_READ_MB = 500  # the stated bound (README): reading any single file stays under it
 
 
-@pytest.mark.parametrize("bomb", ["1 GiB document.xml", "2 million paragraphs"])
+BOMBS = {"1 GiB document.xml": (huge_xml_docx, "bomb.docx", "setting max_unpacked_bytes"),
+         "2 million paragraphs": (many_paragraphs_docx, "bomb.docx", "setting max_file_paragraphs"),
+         "a million tags of HTML": (many_tags_html, "bomb.html", "> 400,000 (a reading limit)")}
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
 def test_reading_a_bomb_fails_fast_within_the_memory_bound(tmp_path, bomb):
-    builder = huge_xml_docx if bomb.startswith("1 GiB") else many_paragraphs_docx
-    path = builder(tmp_path / "bomb.docx")
-    done = subprocess.run([sys.executable, "-c", _READ, str(path), "bomb.docx"], capture_output=True, text=True,
-                          timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    builder, name, limit = BOMBS[bomb]
+    path = builder(tmp_path / name)
+    done = subprocess.run([sys.executable, "-c", _READ, str(path), name], capture_output=True, text=True,
+                          timeout=600, cwd=Path(__file__).resolve().parent.parent)
     message, seconds, peak_mb = done.stdout.strip().splitlines()
-    assert message.startswith("bomb.docx: ") and "setting max_" in message, message
+    assert message.startswith(f"{name}: ") and limit in message, message
     assert float(seconds) < 5, f"{bomb}: {seconds} s before failing"
     assert int(peak_mb) <= MAX_READ_MB, f"{bomb}: peak RSS {peak_mb} MB"
 

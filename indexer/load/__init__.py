@@ -43,6 +43,8 @@ class ReadLimits:
     paragraphs: int = 20_000  # max_file_paragraphs; a package may hold twice as many raw (often empty) ones
     # XML tags of one part: lxml needs ~130 bytes per tag, so 2 million is ~300 MB of tree.
     markup_tags: int = 2_000_000
+    # Tags of an HTML page: BeautifulSoup needs ~650 bytes per tag (a 13 MB page of a million <p> took 1.3 GB).
+    html_tags: int = 400_000
 
 
 DEFAULT_LIMITS = ReadLimits()
