@@ -24,16 +24,16 @@ from indexer.embedding_input import (  # noqa: F401  (re-exported: scripts and t
 from indexer.faults import describe_fault, tree_size
 from indexer.generations import GenerationLayout, GenerationStore, LockHeld
 from indexer.ingest import parse_file
-from indexer.integrity import REPAIR_COMMAND, catalog_unreadable, check_published, repair_action
+from indexer.integrity import REPAIR_COMMAND, catalog_unreadable, check_published, last_published, repair_action
 from indexer.load import LoadError
 from indexer.load.precheck import predict_failure
-from indexer.plan import Plan, make_plan, new_doc_id
+from indexer.plan import Plan, fail_copies, make_plan, new_doc_id
 from indexer.run_report import (  # noqa: F401  (EXIT_* and REPORT_NAME re-exported)
     EXIT_OK, EXIT_RUN_FAILED, EXIT_SOME_FAILED, REPORT_NAME, RunReport, last_run_status, now, progress_bar,
     write_report)
 from indexer.scan import CorpusFile, scan_corpus
 from indexer.vectors import Encoder
-from indexer.vectors.cache import embedding_cache_path, is_corruption
+from indexer.vectors.cache import embedding_cache_path, is_corruption, take_damage_note
 from indexer.write import GenerationWriter, Parsed, analyzer_signature, checkpoint, chunk_config_signature
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,9 @@ class Index:
             log.error("%s", message)
             return report  # not written: the running holder owns the report file (or it cannot be written)
         self._building = None
+        if not dry_run:  # "running": a run killed from now on stays visible (and what was published before it)
+            report.previous_generation = last_published(self.store) or ""
+            write_report(self.store.index_dir, report)
         try:
             report = self._run_or_rebuild(corpus, report, full, dry_run, progress)
         except Exception as exc:  # the run failed as a whole: nothing was published
@@ -123,7 +126,7 @@ class Index:
 
     def _fault_message(self, exc: BaseException, written: int = 0) -> str | None:
         published = self.store.current_path_or_none()
-        needed = tree_size(published) if published is not None else 0
+        needed = max(tree_size(published) if published is not None else 0, self.writer.expected_bytes)
         return describe_fault(exc, [self.store.index_dir, embedding_cache_path(self.config).parent], written, needed)
 
     def build_documents(self, documents: Iterable[Document], progress: bool | None = None) -> RunReport:
@@ -194,6 +197,11 @@ class Index:
         for path, reason in sidecar_problems:
             report.fail(path, reason, False)
         published = self._check_published(report, distrust_published)
+        if not dry_run:
+            earlier = take_damage_note(embedding_cache_path(self.config))  # moved aside by a search, say
+            if earlier:
+                report.repairs.append(f"embedding cache {embedding_cache_path(self.config)} was found damaged on "
+                                      f"{earlier}; a new cache was started")
         # A damaged catalog (or CURRENT) is never opened: the corpus is the source to rebuild from.
         prev_path = published.path if published.path is not None and not published.unusable else None
         prev = Catalog(GenerationLayout(prev_path).catalog) if prev_path is not None else None
@@ -241,7 +249,7 @@ class Index:
         t_check = time.perf_counter()
         published = check_published(self.store, self.config.verify_index_checksums)
         report.timings["check"] = time.perf_counter() - t_check
-        report.previous_generation = published.name or ""
+        report.previous_generation = published.name or report.previous_generation
         if distrust_published and published.path is not None:
             published.damage.append(catalog_unreadable(published.path))
         if published.damage:
@@ -262,10 +270,13 @@ class Index:
     def _predict_failures(self, plan: Plan, report: RunReport) -> None:
         """Dry run: list the files to be read that will fail for reasons visible without parsing them."""
         known = {f["path"] for f in report.failures}
+        failed: dict[str, tuple[str, str]] = {}
         for f, doc_id, _digest, _ov in plan.to_parse:
             reason = predict_failure(f.abs_path, f.rel_path, f.size, self.config.max_file_bytes)
             if reason and f.rel_path not in known:
                 report.fail(f.rel_path, reason, f.rel_path in report.changed)
+                failed[doc_id] = (f.rel_path, reason)
+        fail_copies(plan, failed, {}, set(), report)
 
     @staticmethod
     def _nothing_to_publish(plan: Plan, parsed: list, prev: Catalog) -> bool:
@@ -285,19 +296,22 @@ class Index:
         t0 = time.perf_counter()
         cfg = self.config
         parsed = []
+        failed: dict[str, tuple[str, str]] = {}  # doc id -> (path, reason): its identical copies fail too
         bar = progress_bar(len(plan.to_parse), "reading", progress, unit="file")
         for f, doc_id, _digest, ov in plan.to_parse:
             bar(0, f.rel_path)  # on a terminal the bar names the file being read: a slow one is seen at once
             t_file = time.perf_counter()
             try:
                 doc = parse_file(f.abs_path, f.rel_path, cfg.max_file_bytes, json.loads(ov) or None,
-                                 max_chars=cfg.max_file_chars, max_paragraphs=cfg.max_file_paragraphs)
+                                 max_chars=cfg.max_file_chars, max_paragraphs=cfg.max_file_paragraphs,
+                                 max_unpacked=cfg.max_unpacked_bytes)
                 chunks = chunk_paragraphs(doc.paragraphs, doc_id, self.config, doc_path=doc.path)
             except Exception as exc:  # LoadError says why; anything else is our bug, but only this file's
                 reason = exc.reason if isinstance(exc, LoadError) else f"internal error: {type(exc).__name__}: {exc}"
                 if not isinstance(exc, LoadError):
                     log.exception("unexpected error while reading %s", f.rel_path)
                 report.fail(f.rel_path, reason, prev is not None and prev.document(doc_id) is not None)
+                failed[doc_id] = (f.rel_path, reason)
                 if f.rel_path in report.added:
                     report.added.remove(f.rel_path)
                 log.warning("%s: %s", f.rel_path, reason)
@@ -308,6 +322,8 @@ class Index:
                 if took >= SLOW_FILE_SECONDS:
                     log.info("slow file: %s took %.1f s to read", f.rel_path, took)
             parsed.append(Parsed(doc_id, f, doc, ov, chunks))
+        kept = {i for i in failed if prev is not None and prev.document(i) is not None}
+        fail_copies(plan, failed, prev.aliases() if prev is not None else {}, kept, report)
         report.timings["parse"] = time.perf_counter() - t0
         return parsed
 

@@ -229,6 +229,9 @@ def _all_docs(searcher):
 def cmd_stats(args: argparse.Namespace) -> int:
     searcher = _open_searcher(args, queries=False)
     health = searcher.health()
+    if health["status"] == "damaged":
+        print(f"错误 error: index damaged: {'; '.join(health['damaged'])}, run `{health['repair']}`", file=sys.stderr)
+        return 2
     facets = searcher.facets()
     # Documents whose place or year nobody could tell: what an operator fills in meta.csv (which wins).
     unknown = [{"path": d.path, "missing": [f for f in ("place", "year") if getattr(d.meta, f) in ("", None)]}
@@ -269,7 +272,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"documents {status.get('documents', 0)}, chunks {status.get('chunks', 0)}, model {status.get('model', '-')}")
     last = status.get("last_run")
     if last:
-        print(f"last run: {last['status']} (exit {last['exit_code']}) {last['started']} → {last['finished']}")
+        code = f" (exit {last['exit_code']})" if last.get("exit_code") is not None else ""
+        print(f"last run: {last['status']}{code} {last['started']} → {last['finished'] or '-'}")
     if last and last.get("error"):
         print(f"  error: {last['error']}")
     if status.get("last_run_unreadable"):

@@ -73,6 +73,9 @@ class Config:
     # hours while holding the index lock. A file over a cap fails with a message naming the setting.
     max_file_chars: int = 2_000_000
     max_file_paragraphs: int = 20_000
+    # Decompressed size of one part of a package (a .docx's document.xml), counted while unpacking: a 1 MB
+    # file can unpack to gigabytes. Real reports' document.xml are a few MB.
+    max_unpacked_bytes: int = 32 * 1024 * 1024
     # Symlinks are followed inside the corpus folder only; true also follows links that lead out of it.
     follow_external_symlinks: bool = False
     user_dict: Path | None = None  # extra jieba words, one per line (word [freq] [tag])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,9 @@ _SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_IOERR = 8, 14, 13, 10
 # FAISS reports write errors as RuntimeError with the C library's message in the text.
 _MESSAGES = (("No space left on device", errno.ENOSPC), ("Disk quota exceeded", errno.EDQUOT),
              ("Read-only file system", errno.EROFS), ("Permission denied", errno.EACCES))
+# numpy's writers (np.save, tofile) report a short write without an errno: the device took no more.
+_SHORT_WRITE = re.compile(r"^\d+ requested and \d+ written$")
+_PROBE, _PROBE_READ_ONLY = -1, -2  # ask the folders what is wrong (SQLite rarely says which file)
 
 
 def fault_errno(exc: BaseException) -> int | None:
@@ -23,14 +27,18 @@ def fault_errno(exc: BaseException) -> int | None:
     for e in _chain(exc):
         if isinstance(e, OSError) and e.errno in DISK_FULL + READ_ONLY + DENIED:
             return e.errno
+        if isinstance(e, OSError) and e.errno is None and _SHORT_WRITE.match(str(e)):
+            return errno.ENOSPC
         if isinstance(e, sqlite3.Error):
             code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
             if code == _SQLITE_FULL:
                 return errno.ENOSPC
             if code == _SQLITE_READONLY:
-                return errno.EROFS
+                # A read-only mount, or a folder/file the user may not write (SQLite cannot create its
+                # journal): only the folders can tell which.
+                return _PROBE_READ_ONLY
             if code in (_SQLITE_CANTOPEN, _SQLITE_IOERR):
-                return -1  # some file could not be opened or written: find out which folder below
+                return _PROBE  # some file could not be opened or written: find out which folder below
         if isinstance(e, RuntimeError):
             for text, number in _MESSAGES:
                 if text in str(e):
@@ -54,10 +62,13 @@ def describe_fault(exc: BaseException, folders: list[Path], written: int = 0, ne
     if number is None:
         return None
     path = _path_of(exc)
-    if number == -1:  # SQLite did not say why: look at the folders
-        number, path = _probe(folders) or (None, path)
-        if number is None:
+    if number in (_PROBE, _PROBE_READ_ONLY):  # SQLite did not say why: look at the folders
+        found = _probe(folders)
+        if found is None and number == _PROBE_READ_ONLY:
+            found = errno.EACCES, path or (str(folders[-1]) if folders else "?")  # a file, not a folder
+        if found is None:
             return None
+        number, path = found
     where = path or (str(folders[0]) if folders else "?")
     if number in DISK_FULL:
         folder = Path(where) if Path(where).is_dir() else Path(where).parent
@@ -70,9 +81,16 @@ def describe_fault(exc: BaseException, folders: list[Path], written: int = 0, ne
         return (f"disk full: no space left on device writing {where}; {need_text}"
                 f" (this run had written {_mb(written)}), {_mb(free)} free now. Free some space"
                 " and run the indexer again")
+    setting = "index_dir" if not folders or _inside(where, folders[0]) else "embedding_cache"
     if number in READ_ONLY:
-        return f"read-only file system: cannot write {where}; remount it read-write or set index_dir elsewhere"
-    return f"permission denied: cannot write {where}; give the indexing user write access or set index_dir elsewhere"
+        return f"read-only file system: cannot write {where}; remount it read-write or set {setting} elsewhere"
+    return (f"permission denied: cannot write {where}; give the indexing user write access or set {setting} "
+            "elsewhere")
+
+
+def _inside(path: str, folder: Path) -> bool:
+    return os.path.abspath(path).startswith(os.path.abspath(folder).rstrip(os.sep) + os.sep) or \
+        os.path.abspath(path) == os.path.abspath(folder)
 
 
 def _path_of(exc: BaseException) -> str | None:
@@ -101,7 +119,7 @@ def _probe(folders: list[Path]) -> tuple[int, str] | None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e6:.1f} MB" if n >= 10_000_000 else f"{n / 1e6:.2f} MB"
 
 
 def tree_size(path: Path) -> int:

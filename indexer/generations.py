@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from indexer.layout import CURRENT, READY, GenerationLayout  # noqa: F401  (re-exported)
+from indexer.layout import CURRENT, LOCK, READY, GenerationLayout  # noqa: F401  (re-exported)
 from indexer.manifest import write_manifest
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ class GenerationStore:
 
     # -- writing (only while holding the IndexLock) --------------------------------------------
     def lock(self) -> IndexLock:
-        return IndexLock(self.index_dir / "index.lock")
+        return IndexLock(self.index_dir / LOCK)
 
     def remove_debris(self) -> list[str]:
         """Delete build folders left by killed runs (the caller holds the lock, so none is live), and complete

@@ -8,7 +8,7 @@ from typing import Mapping
 
 from indexer.clean import clean_blocks
 from indexer.document import Document, DocumentMeta
-from indexer.load import LoadError, load_file
+from indexer.load import DEFAULT_LIMITS, LoadError, ReadLimits, load_file
 from indexer.metadata import extract_metadata
 from indexer.structure import build_paragraphs
 
@@ -22,11 +22,13 @@ _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 
 def parse_file(
     path: Path, rel_path: str, max_bytes: int, overrides: Mapping[str, str] | None = None,
-    max_chars: int | None = None, max_paragraphs: int | None = None,
+    max_chars: int | None = None, max_paragraphs: int | None = None, max_unpacked: int | None = None,
 ) -> Document:
     """Read and structure one file; raise LoadError (naming the file) when it has no usable text, or more
     text than `max_chars` / `max_paragraphs` allow (a 50 MB text dump would embed for hours)."""
-    raw = load_file(path, rel_path, max_bytes)
+    limits = ReadLimits(unpacked_bytes=max_unpacked or DEFAULT_LIMITS.unpacked_bytes,
+                        paragraphs=max_paragraphs or DEFAULT_LIMITS.paragraphs)
+    raw = load_file(path, rel_path, max_bytes, limits)
     if max_chars is not None:
         chars = sum(len(b.text) for b in raw.blocks)
         if chars > max_chars:

@@ -8,13 +8,14 @@ rebuilt from the catalog and the embedding cache).
 """
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.generations import READY, CurrentUnreadable, GenerationLayout, GenerationStore
+from indexer.generations import CURRENT, READY, CurrentUnreadable, GenerationLayout, GenerationStore
 from indexer.manifest import read_manifest, verify_manifest
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,35 @@ def check_published(store: GenerationStore, checksums: bool = True) -> Published
     except CurrentUnreadable as exc:
         return Published(None, None, [Damage("current", str(exc))])
     if name is None:
+        lost = _published_before(store)
+        if lost:  # CURRENT deleted: not "nothing published yet", which would hide the loss
+            return Published(None, None, [Damage("current", f"{store.index_dir / CURRENT} is missing "
+                                                            f"(the last run published {lost})")])
         return Published(None, None, [])
     path = store.gen_root / name
     return Published(name, path, check_generation(path, checksums))
+
+
+def last_published(store: GenerationStore) -> str | None:
+    """The published generation's name: CURRENT's, or (CURRENT lost) the one the last run's report says was
+    published, if its folder is still there."""
+    name = store.current_name_or_none()
+    return name if name is not None else _published_before(store)
+
+
+def _published_before(store: GenerationStore) -> str | None:
+    from indexer.run_report import REPORT_NAME
+
+    try:
+        last = json.loads((store.index_dir / REPORT_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(last, dict):
+        return None
+    # A finished run names what it published; a running (or killed) one what was published when it started.
+    name = (last.get("generation") if last.get("status") in ("ok", "partial") else
+            last.get("previous_generation") if last.get("status") in ("running", "failed") else None)
+    return name if isinstance(name, str) and name and (store.gen_root / name).is_dir() else None
 
 
 def check_generation(path: Path, checksums: bool = True) -> list[Damage]:

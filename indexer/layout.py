@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 CURRENT = "CURRENT"
+LOCK = "index.lock"  # held (flock) by the running indexer; holds its PID and start time
 READY = "READY"
 MANIFEST = "MANIFEST.json"
 

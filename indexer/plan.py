@@ -91,6 +91,28 @@ def make_plan(scan: ScanResult, prev_rows: list[DocRow], prev_aliases: dict[str,
     return plan
 
 
+def fail_copies(plan: Plan, failed: dict[str, tuple[str, str]], prev_aliases: dict[str, Alias],
+                kept_ids: set[str], report: RunReport) -> None:
+    """The identical copies of a file that failed to read fail with it, each named in its own line: they
+    are not indexed as aliases of a document that does not exist. `failed` maps the failed primary's doc id
+    to (its path, the reason); a copy that was an alias of a document still indexed (`kept_ids`: the failed
+    file's previous version is kept) keeps that alias, as a failed file keeps its previous version."""
+    if not failed:
+        return
+    for path, (doc_id, _size, _mtime) in list(plan.aliases.items()):
+        if doc_id not in failed:
+            continue
+        primary, reason = failed[doc_id]
+        del plan.aliases[path]
+        previous = prev_aliases.get(path)
+        kept = previous is not None and previous[0] in kept_ids
+        if kept:
+            plan.aliases[path] = previous
+        report.fail(path, f"{reason} (same content as {primary})", kept)
+        if [path, primary] in report.duplicates:
+            report.duplicates.remove([path, primary])
+
+
 def _place(primary: CorpusFile, digest: str, ov: str, known: DocRow | None, moved_from: DocRow | None,
            used_ids: set[str], reparse_all: bool, plan: Plan, report: RunReport) -> str:
     """Decide what happens to one distinct content (its primary file); returns its doc id."""

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from indexer.layout import LOCK as LOCK_NAME
+
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "index-report.json"
@@ -118,16 +120,34 @@ def last_run_status(index_dir: Path) -> dict:
         out["last_run_unreadable"] = f"{report} cannot be read ({exc}); the next run rewrites it"
         return out
     out["last_run"] = {k: last.get(k) for k in ("started", "finished", "status", "exit_code", "generation", "error")}
+    if last.get("status") == "running" and not _lock_holder_alive(index_dir):
+        # Written when the run started, never replaced by its end: killed (kill -9, OOM, a reboot).
+        out["last_run"].update(status="interrupted", exit_code=None, error=(
+            "the run never finished (killed, or the machine stopped); nothing it did was published, "
+            "the next run starts over"))
     out["failing_files"] = last.get("failures", [])
     out["skipped_files"] = last.get("skipped", [])
     out["repairs"] = last.get("repairs", [])
     return out
 
 
+def _lock_holder_alive(index_dir: Path) -> bool:
+    """Whether the index lock names a live process (a run in progress). Read only, never locked: `status`
+    must not get in the way of a run starting."""
+    try:
+        holder = json.loads((index_dir / LOCK_NAME).read_text(encoding="utf-8") or "{}")
+        os.kill(int(holder["pid"]), 0)
+    except PermissionError:
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
 def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")  # a stray surrogate never loses the report
         os.replace(tmp, path)
     except OSError:
         try:

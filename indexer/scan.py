@@ -124,6 +124,10 @@ def _add_file(here: Path, name: str, root: Path, follow_external_symlinks: bool,
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             result.skipped.append(FileFailure(rel, "symlink loop"))
+        elif exc.errno == errno.ENOENT and path.is_symlink():
+            # A link whose target is gone is no document (it would fail every run until someone removes it).
+            target = path_text(os.readlink(path))
+            result.skipped.append(FileFailure(rel, f"dangling symlink: its target {target} does not exist"))
         else:
             result.failures.append(FileFailure(rel, f"cannot read file: {exc.strerror or exc}"))
         return
@@ -148,8 +152,16 @@ def _outside_reason(target: str) -> str:
             "(set follow_external_symlinks = true to index it)")
 
 
+def path_text(name: str) -> str:
+    """A file system path as text that is valid UTF-8 everywhere it goes (catalog, report, terminal, web):
+    bytes that are not UTF-8 (GBK names copied from Windows shares arrive as surrogate escapes) are shown
+    escaped, `\\xb2\\xe2` (a name that spells such an escape literally is the only possible confusion). Stable
+    across runs; the file itself is still read through its original bytes (CorpusFile.abs_path)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
-        return path.relative_to(root).as_posix()
+        return path_text(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return path_text(path.as_posix())

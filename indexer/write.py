@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from indexer.config import Config
 from indexer.dedup import duplicate_groups
 from indexer.document import Chunk, Document, DocumentMeta
 from indexer.embedding_input import context_signature, embedding_context, embedding_input
+from indexer.faults import tree_size
 from indexer.fulltext.base import FullTextIndex as FullText, FullTextRecord
 from indexer.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
 from indexer.ingest import PIPELINE_VERSION
@@ -26,7 +28,7 @@ from indexer.plan import Plan
 from indexer.run_report import RunReport, now, progress_bar
 from indexer.scan import CorpusFile
 from indexer.vectors import EmbeddingCache, Encoder, VectorIndex, cache_key
-from indexer.vectors.cache import embedding_cache_path
+from indexer.vectors.cache import embedding_cache_path, take_damage_note
 from indexer.vectors.sentence_vectors import chunk_sentences, write_sentence_vectors
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,17 @@ class Parsed(NamedTuple):
 
 
 def checkpoint(stage: str) -> None:
-    """Log the start of a stage. REPORTSEARCH_PAUSE_AT=<stage> makes the run wait there for a minute:
-    the crash tests use it to kill -9 a run at an exact point (parse, fulltext, embed, faiss, publish)."""
+    """Log the start of a stage. REPORTSEARCH_PAUSE_AT=<stage> makes the run wait there for a minute, or
+    until it gets SIGUSR1: the fault tests use it to kill -9 a run at an exact point (parse, fulltext, embed,
+    faiss, sentences, publish) or to change its machine under it (fill the disk) and let it go on."""
     log.info("stage: %s", stage)
     if os.environ.get("REPORTSEARCH_PAUSE_AT") == stage:
-        log.warning("pausing at stage %s (REPORTSEARCH_PAUSE_AT)", stage)
-        time.sleep(60)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # before the line a test waits for
+        log.warning("pausing at stage %s (REPORTSEARCH_PAUSE_AT; SIGUSR1 resumes)", stage)
+        try:
+            signal.sigtimedwait({signal.SIGUSR1}, 60)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
 
 
 def chunk_config_signature(config: Config) -> str:
@@ -64,6 +71,10 @@ class GenerationWriter:
     def __init__(self, config: Config, encoder: Callable[[], Encoder]):
         self.config = config
         self._encoder = encoder
+        # The size the generation being written will have, as far as known: raised before each large file
+        # is written, so a full disk's message can say how much a whole generation needs (a first build has
+        # no published generation to measure).
+        self.expected_bytes = 0
 
     def write(self, build_dir: Path, prev_dir: Path | None, prev: Catalog | None, plan: Plan,
               parsed: list[Parsed], report: RunReport, progress: bool, damaged: set[str] = frozenset()) -> None:
@@ -71,6 +82,7 @@ class GenerationWriter:
         applied, or a new one. `damaged` parts of the previous generation are not copied but rebuilt: the
         full text from the catalog, the vectors from the embedding cache."""
         t0 = time.perf_counter()
+        self.expected_bytes = 0
         target = GenerationLayout(build_dir)
         catalog, fulltext, refill = self._open(target, prev_dir, prev, plan, report, damaged)
         catalog.set_durable(False)  # synced once, by the last commit below, before anything is published
@@ -137,6 +149,8 @@ class GenerationWriter:
         index, report.vector_index = VectorIndex.build_from(
             previous, ids, vecs, vecs.shape[1] if len(vecs) else self._encoder().dim,
             cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.hnsw_max_stale)
+        # float32 vectors and int64 ids (a graph needs more, the sentence vectors come on top: raised later)
+        self.expected_bytes = tree_size(target.root) + vecs.nbytes + 8 * len(ids)
         index.save(target.vectors)
         report.timings["faiss"] = time.perf_counter() - t3
         if cfg.sentence_rerank != "off":
@@ -162,6 +176,9 @@ class GenerationWriter:
         vecs, _, embedded = self._cached_embeddings(unique, report, progress, "embedding sentences")
         report.sentences, report.sentences_embedded = len(texts), embedded
         row_of = {t: i for i, t in enumerate(unique)}
+        # float16 vectors and an (id, start, end) int64 row per chunk, on top of what is written already
+        self.expected_bytes = max(self.expected_bytes, tree_size(target.root)) + 2 * len(texts) * vecs.shape[1] \
+            + 24 * len(ids)
         write_sentence_vectors(target.sentence_vectors, target.sentence_spans, ids, counts,
                                vecs[[row_of[t] for t in texts]])
 
@@ -216,6 +233,8 @@ class GenerationWriter:
             for aside, reason in cache.moved_aside:
                 report.repairs.append(f"embedding cache {cache_path} was damaged ({reason}): moved aside to "
                                       f"{aside}; a new cache was started")
+            if cache.moved_aside:
+                take_damage_note(cache_path)  # said above
             cache.close()
 
     def _embed_missing(self, cache: EmbeddingCache, texts: list[str], missing: list[int], files: list[str] | None,

@@ -47,14 +47,18 @@ def create_app(config: Config | None = None, searcher: "Searcher | None" = None)
     return app
 
 
+# Everything is served by the app itself; the policy makes any stray external or inline asset fail loudly in
+# development instead of silently breaking on an offline intranet. Also sent on waitress's own error replies
+# (search_web/serve.py), which never reach the app.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                "frame-ancestors 'none'; form-action 'self'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
 def _security_headers(response):
-    # Everything is served by the app itself; the policy makes any stray external or inline asset fail
-    # loudly in development instead of silently breaking on an offline intranet.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
     return response

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from indexer.generations import IndexUnavailable
 from indexer.search.types import QueryError
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,10 @@ _MESSAGES = {
     414: "请求地址过长。",
     500: "服务器内部错误，请稍后重试。",
 }
+# No index yet, or a damaged one: the service is unavailable until the operator's next `reportsearch index`.
+UNAVAILABLE = "索引暂时不可用（{why}），请联系管理员运行 reportsearch index 修复后再试。"
+_LOG_EVERY_S = 60.0
+_logged: dict[str, float] = {}  # message -> when last logged: one line a minute, not one per request
 
 
 class NotFound(Exception):
@@ -75,6 +81,17 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # required on a 405 (RFC 9110)
         return response
+
+    @app.errorhandler(IndexUnavailable)
+    def _unavailable(exc: IndexUnavailable):
+        message = str(exc)
+        now = time.monotonic()
+        if now - _logged.get(message, -_LOG_EVERY_S) >= _LOG_EVERY_S:
+            _logged[message] = now
+            log.error("%s (answering 503)", message)
+        why = ("索引已损坏" if message.startswith("index damaged") else
+               "尚未建立索引" if message.startswith("no index") else "索引无法打开")
+        return error_response(503, UNAVAILABLE.format(why=why))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

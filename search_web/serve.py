@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from flask import Flask
 import waitress
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.channel import HTTPChannel
+from waitress.server import MultiSocketServer, create_server as _create_server
+from waitress.task import ErrorTask
 
 from indexer.config import Config, load_config
 
@@ -108,6 +110,30 @@ class BackgroundServer:
         server.task_dispatcher.shutdown()
 
 
+class _SecureErrorTask(ErrorTask):
+    """waitress's own replies (400 bad request, 431 headers too large, …) with the app's security headers."""
+
+    def execute(self) -> None:
+        from search_web import SECURITY_HEADERS
+
+        self.response_headers.extend(SECURITY_HEADERS)
+        super().execute()
+
+
+class _SecureChannel(HTTPChannel):
+    error_task_class = _SecureErrorTask
+
+
+def create_server(app: Flask, **kw):
+    """waitress's create_server, its own error replies carrying the security headers."""
+    server = _create_server(app, **kw)
+    listeners = list(server.map.values()) if isinstance(server, MultiSocketServer) else [server]
+    for each in listeners:
+        if hasattr(each, "channel_class"):  # the map also holds waitress's trigger
+            each.channel_class = _SecureChannel
+    return server
+
+
 def start_background(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = DEFAULT_THREADS) -> BackgroundServer:
     """Serve `app` with waitress in a daemon thread; port 0 picks a free one."""
     server = create_server(app, host=host, port=port, threads=threads, **WAITRESS_LIMITS)
@@ -125,7 +151,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 5000, threads: in
     quiet_queue_warnings()  # before forking: each worker summarises its own queue
     if workers <= 1:
         log.info("serving on http://%s:%d", host, port)
-        waitress.serve(app, host=host, port=port, threads=threads, **WAITRESS_LIMITS)
+        waitress.serve(app, host=host, port=port, threads=threads, _server=create_server, **WAITRESS_LIMITS)
         return
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -148,7 +174,7 @@ def _supervise(app: Flask, sock: socket.socket, threads: int, workers: int) -> N
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
-                waitress.serve(app, sockets=[sock], threads=threads, **WAITRESS_LIMITS)
+                waitress.serve(app, sockets=[sock], threads=threads, _server=create_server, **WAITRESS_LIMITS)
             finally:
                 os._exit(0)
         children.add(pid)

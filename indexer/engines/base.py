@@ -36,6 +36,15 @@ class IndexNotFound(IndexUnavailable):
     says what to run."""
 
 
+class IndexDamaged(IndexNotFound):
+    """The published snapshot opened but its files are damaged (found when a query failed on them)."""
+
+    def __init__(self, damage: list[str], repair: str = "reportsearch index --full"):
+        super().__init__(f"index damaged: {'; '.join(damage)}, run `{repair}`")
+        self.damage = damage
+        self.repair = repair
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkFacts:
     """The few small values the façade needs about every candidate (not only the shown page): which

@@ -18,7 +18,7 @@ from indexer.base.querytree import ParsedQuery
 from indexer.catalog import Catalog, ChunkRow, DocRow
 from indexer.config import Config
 from indexer.document import Paragraph
-from indexer.engines.base import ChunkFacts, FacetCounts, IndexNotFound, Ranked
+from indexer.engines.base import ChunkFacts, FacetCounts, IndexDamaged, IndexNotFound, Ranked
 from indexer.engines.columns import ChunkColumns
 from indexer.fulltext.factory import open_fulltext
 from indexer.generations import CURRENT, CurrentUnreadable, GenerationLayout, GenerationStore, ReaderHold
@@ -31,6 +31,7 @@ class LocalSnapshot:
 
     def __init__(self, name: str, path: Path, config: Config):
         self.name = name
+        self.path = path
         self.hold = ReaderHold(path)
         layout = GenerationLayout(path)
         try:
@@ -44,6 +45,13 @@ class LocalSnapshot:
             self.hold.release()
             raise
         self._filter_ids: LruCache[Filters, np.ndarray] = LruCache(64)
+
+    def damage(self, checksums: bool = False) -> list[str]:
+        """What is wrong with this generation's files (empty: whole), one line each; sizes and counts only
+        unless `checksums` (indexer/integrity.py)."""
+        from indexer.integrity import check_generation
+
+        return [str(d) for d in check_generation(self.path, checksums)]
 
     def filter_ids(self, filters: Filters) -> np.ndarray:
         """Chunk ids passing `filters`, cached: a generation never changes and users reuse a few facet values."""
@@ -137,5 +145,10 @@ class LocalEngine:
         try:
             return LocalSnapshot(name, self.store.gen_root / name, self.config)
         except Exception as exc:  # missing or damaged files: sqlite3, FAISS and Whoosh each raise their own
+            from indexer.integrity import check_generation
+
+            damage = [str(d) for d in check_generation(self.store.gen_root / name)]
+            if damage:  # the check names the damaged file, the library's error rarely does
+                raise IndexDamaged(damage) from exc
             raise IndexNotFound(f"index damaged: published generation {name} cannot be opened "
                                 f"({type(exc).__name__}: {exc}); run `reportsearch index --full`") from exc

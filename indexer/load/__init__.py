@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.document import RawDocument
@@ -33,6 +34,22 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORD_MAGICS = (ZIP_MAGIC, OLE_MAGIC)
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on what reading one file may unpack, checked while it is unpacked (a 1 MB .docx can hold a
+    1 GiB document.xml): with these defaults reading any single file stays under ~500 MB of memory."""
+
+    unpacked_bytes: int = 32 * 1024 * 1024  # one XML part of a package, decompressed (max_unpacked_bytes)
+    paragraphs: int = 20_000  # max_file_paragraphs; a package may hold twice as many raw (often empty) ones
+    # XML tags of one part: lxml needs ~130 bytes per tag, so 2 million is ~300 MB of tree.
+    markup_tags: int = 2_000_000
+    # Tags of an HTML page: BeautifulSoup needs ~650 bytes per tag (a 13 MB page of a million <p> took 1.3 GB).
+    html_tags: int = 400_000
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
 class LoadError(Exception):
     """A file could not be read. `reason` is one line for the operator, in plain words."""
 
@@ -56,7 +73,7 @@ def _reader_module(suffix: str, data: bytes) -> str:
     return FORMAT_MODULES[suffix]
 
 
-def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
+def load_file(path: Path, rel_path: str, max_bytes: int, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
     """Read `path` (shown to users as `rel_path`) or raise LoadError."""
     suffix = path.suffix.lower()
     module_name = FORMAT_MODULES.get(suffix)
@@ -85,9 +102,18 @@ def load_file(path: Path, rel_path: str, max_bytes: int) -> RawDocument:
     except ImportError as exc:
         raise LoadError(rel_path, f"no reader for {suffix} files is installed ({exc})") from exc
     try:
-        return module.load(path, rel_path, data)
+        raw = module.load(path, rel_path, data, limits)
     except LoadError:
         raise
+    except MemoryError as exc:  # a bomb a reader's own limits did not catch: this file fails, not the run
+        raise LoadError(rel_path, f"cannot parse {suffix} file: out of memory") from exc
     except Exception as exc:  # a parser library's own error: report it, never crash the run
         log.debug("loader failed on %s", rel_path, exc_info=True)
         raise LoadError(rel_path, f"cannot parse {suffix} file: {type(exc).__name__}: {exc}") from exc
+    if module_name != "text":  # .txt is checked while its encoding is detected
+        from indexer.load.quality import junk_reason
+
+        reason = junk_reason("\n".join(b.text for b in raw.blocks))
+        if reason:
+            raise LoadError(rel_path, reason)
+    return raw

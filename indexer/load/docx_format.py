@@ -16,10 +16,10 @@ from pathlib import Path
 from lxml import etree
 
 from indexer.document import Block, RawDocument, Role, sha256_bytes
-from indexer.load import LoadError
+from indexer.load import DEFAULT_LIMITS, LoadError, ReadLimits
 from indexer.load.common import text_block, title_block
 from indexer.load.docx_numbering import W
-from indexer.load.docx_package import Package, Style, num_pr, outline_level
+from indexer.load.docx_package import Package, PartTooLarge, Style, num_pr, outline_level
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,22 @@ _TOC_STYLE = re.compile(r"^(?:toc|目录)\s*\d", re.IGNORECASE)
 _WS = re.compile(r"[ \t\u00a0\u3000]+")
 
 
-def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+def load(path: Path, rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
     """A .docx package's document (the dispatcher also sends here a .doc/.wps file that is really a .docx)."""
-    blocks, hints = read_docx(data, rel_path)
+    blocks, hints = read_docx(data, rel_path, limits)
     fmt = path.suffix.lower().lstrip(".") or "docx"
     return RawDocument(path=rel_path, fmt=fmt, blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
 
 
-def read_docx(data: bytes, rel_path: str) -> tuple[list[Block], dict[str, str]]:
-    """Blocks and hints of a .docx file's bytes; LoadError when it is not a readable Word file."""
+def read_docx(data: bytes, rel_path: str,
+              limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Block], dict[str, str]]:
+    """Blocks and hints of a .docx file's bytes; LoadError when it is not a readable Word file or unpacks to
+    more than `limits` allow (found while unpacking, before any XML tree is built)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        package = Package.open(archive)
+        package = Package.open(archive, limits)
+    except PartTooLarge as exc:
+        raise LoadError(rel_path, str(exc)) from exc
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, EOFError, ValueError) as exc:
         log.debug("%s: %s", rel_path, exc)
         raise LoadError(rel_path, CORRUPT) from exc

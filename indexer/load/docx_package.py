@@ -2,14 +2,51 @@
 numbering they apply), numbering definitions, foot- and endnotes, and the core properties' title."""
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 
 from lxml import etree
 
+from indexer.load import DEFAULT_LIMITS, ReadLimits
 from indexer.load.docx_numbering import W, Numbering
 
 _W = "{%s}" % W
+_BLOCK = 1 << 20
+_PARAGRAPH = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s/>]")  # <w:p> or <w:p w:rsidR=…>, any prefix
+_TAG_REACH = 64  # a paragraph tag's start is found within this many bytes of '<'
+
+
+class PartTooLarge(Exception):
+    """A package part unpacks to more than the read limits allow (a decompression bomb, or a dump)."""
+
+
+def read_part(archive: zipfile.ZipFile, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
+    """One part of the package, decompressed block by block and counted as it comes: it stops at the first
+    block past a limit, so a 1 GiB document.xml costs one megabyte of reading, not a gigabyte of memory."""
+    out = bytearray()
+    tags = paragraphs = scanned = 0
+    max_paragraphs = 2 * limits.paragraphs  # raw paragraphs include empty ones and table cells
+    with archive.open(name) as fh:
+        while block := fh.read(_BLOCK):
+            out += block
+            if len(out) > limits.unpacked_bytes:
+                raise PartTooLarge(f"{name} unpacks to more than {limits.unpacked_bytes:,} bytes "
+                                   "(setting max_unpacked_bytes)")
+            tags += block.count(b"<")
+            if tags > limits.markup_tags:
+                raise PartTooLarge(f"{name} holds more than {limits.markup_tags:,} XML tags (a reading limit)")
+            safe = len(out) - _TAG_REACH
+            paragraphs += sum(1 for m in _PARAGRAPH.finditer(out, scanned) if m.start() < safe)
+            scanned = max(scanned, safe)
+            if paragraphs > max_paragraphs:
+                raise PartTooLarge(f"too many paragraphs: more than {max_paragraphs:,} in {name} "
+                                   f"(limit {limits.paragraphs:,} of text, setting max_file_paragraphs)")
+    paragraphs += sum(1 for _ in _PARAGRAPH.finditer(out, scanned))
+    if paragraphs > max_paragraphs:
+        raise PartTooLarge(f"too many paragraphs: more than {max_paragraphs:,} in {name} "
+                           f"(limit {limits.paragraphs:,} of text, setting max_file_paragraphs)")
+    return bytes(out)
 
 
 @dataclass
@@ -29,15 +66,16 @@ class Package:
     core_title: str
 
     @classmethod
-    def open(cls, archive: zipfile.ZipFile) -> "Package":
-        root = etree.fromstring(archive.read("word/document.xml"))
+    def open(cls, archive: zipfile.ZipFile, limits: ReadLimits = DEFAULT_LIMITS) -> "Package":
+        """The package's parts; PartTooLarge when one unpacks past `limits`."""
+        root = etree.fromstring(read_part(archive, "word/document.xml", limits))
         body = root.find(_W + "body")
         if body is None:
             raise ValueError("no w:body in word/document.xml")
         names = set(archive.namelist())
 
         def optional(name: str) -> bytes | None:
-            return archive.read(name) if name in names else None
+            return read_part(archive, name, limits) if name in names else None
 
         notes = []
         for name in ("word/footnotes.xml", "word/endnotes.xml"):

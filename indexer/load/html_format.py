@@ -17,11 +17,12 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from charset_normalizer import from_bytes
 
 from indexer.document import Block, RawDocument, Role, sha256_bytes
-from indexer.load import LoadError
+from indexer.load import DEFAULT_LIMITS, LoadError, ReadLimits
 from indexer.load.common import text_block, title_block
 
 log = logging.getLogger(__name__)
 
+_PARAGRAPH_MARK = re.compile(rb"<(?:p|br|li|tr)[\s/>]", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "form", "button",
@@ -45,7 +46,8 @@ _PAGE_CHROME = re.compile(
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|—|-\s)\s*")
 
 
-def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+def load(path: Path, rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
+    _check_size(rel_path, data, limits)
     text = decode_html(data)
     soup = BeautifulSoup(text, "lxml")
     page_title, meta_title = _head_titles(soup)
@@ -67,6 +69,18 @@ def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
         raise LoadError(rel_path, "no article text found in HTML page")
     hints = {key: value for key, value in (("title", title), ("date", date)) if value}
     return RawDocument(path=rel_path, fmt="html", blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
+
+
+def _check_size(rel_path: str, data: bytes, limits: ReadLimits) -> None:
+    """Count tags and paragraph marks in the bytes before any tree is built: a page of a million tags would
+    take gigabytes of memory and minutes to parse only to fail max_file_paragraphs."""
+    tags = data.count(b"<")
+    if tags > limits.html_tags:
+        raise LoadError(rel_path, f"too many HTML tags: {tags:,} > {limits.html_tags:,} (a reading limit)")
+    paragraphs = len(_PARAGRAPH_MARK.findall(data))
+    if paragraphs > 2 * limits.paragraphs:
+        raise LoadError(rel_path, f"too many paragraphs: more than {2 * limits.paragraphs:,} <p>/<br> marks "
+                                  f"(limit {limits.paragraphs:,} of text, setting max_file_paragraphs)")
 
 
 def decode_html(data: bytes) -> str:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from indexer.document import RawDocument, sha256_bytes
-from indexer.load import LoadError
+from indexer.load import DEFAULT_LIMITS, LoadError, ReadLimits
 from indexer.load.docx_format import read_docx
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,10 @@ def find_soffice() -> str | None:
     return None
 
 
-def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+def load(path: Path, rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
     """An old binary Word/WPS file (the dispatcher also sends here a .docx that is really one), via LibreOffice."""
     fmt = path.suffix.lower().lstrip(".") or "doc"
-    blocks, hints = read_docx(convert_to_docx(rel_path, data, path.suffix.lower() or ".doc"), rel_path)
+    blocks, hints = read_docx(convert_to_docx(rel_path, data, path.suffix.lower() or ".doc"), rel_path, limits)
     return RawDocument(path=rel_path, fmt=fmt, blocks=blocks, content_hash=sha256_bytes(data), hints=hints)
 
 

@@ -24,7 +24,7 @@ _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<meta|<\?xml
 _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 
-def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+def load(path: Path, rel_path: str, data: bytes, limits: object = None) -> RawDocument:
     check_header(rel_path, data)
     pages = read_chars(rel_path, data)
     total = sum(1 for page in pages for ch in page.chars if not ch.text.isspace())

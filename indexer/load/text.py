@@ -10,11 +10,11 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-import unicodedata
 from pathlib import Path
 
 from indexer.document import Block, RawDocument, sha256_bytes
 from indexer.load import LoadError
+from indexer.load.quality import MIN_PLAUSIBLE as _MIN_PLAUSIBLE, plausible, too_many_controls
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,12 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", "an RTF document"),
 )
 _SAMPLE_BYTES = 64 * 1024
-_MIN_PLAUSIBLE = 0.95  # share of ordinary characters in correctly decoded text
-_MAX_CONTROL = 0.01
 _CHINESE_TEXT = re.compile(r"[\t\n\r\f\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u2160-\u217f\u2460-\u24ff"
                            r"\u25a0-\u25ff\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\ufeff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x85")
 
 
-def load(path: Path, rel_path: str, data: bytes) -> RawDocument:
+def load(path: Path, rel_path: str, data: bytes, limits: object = None) -> RawDocument:
     text = decode_text(rel_path, data)
     blocks = split_lines(text)
     if not any(b.text.strip() for b in blocks):
@@ -125,7 +123,7 @@ def _detect_with_charset_normalizer(rel_path: str, data: bytes) -> str:
     best = from_bytes(data).best()
     if best is not None:
         text = str(best)
-        if _plausible(text):
+        if plausible(text):
             log.debug("%s: charset-normalizer chose %s", rel_path, best.encoding)
             return text
     raise LoadError(rel_path, "cannot detect text encoding")
@@ -135,36 +133,11 @@ def _checked(rel_path: str, text: str, encoding: str) -> str:
     """Refuse decoded text that is mostly control characters (a binary file that happened to decode)."""
     if not text.strip():
         return ""  # only whitespace (str.strip also removes U+3000): load() says the file has no text
-    sample = text[:_SAMPLE_BYTES]
-    controls = sum(1 for ch in sample if _is_control(ch))
-    if sample and controls / len(sample) > _MAX_CONTROL:
+    if too_many_controls(text):
         raise LoadError(rel_path, "binary file, not text (control characters)")
-    if not _plausible(text):
+    if not plausible(text):
         raise LoadError(rel_path, f"cannot detect text encoding (not plausible as {encoding})")
     return text
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x85"
-
-
-def _plausible(text: str) -> bool:
-    """Whether decoded text reads like text: letters, digits, CJK, punctuation and spaces."""
-    sample = text[:_SAMPLE_BYTES]
-    if not sample:
-        return True
-    ordinary = sum(1 for ch in sample if _ordinary(ch))
-    has_words = any(ch.isalnum() for ch in sample)
-    return has_words and ordinary / len(sample) >= _MIN_PLAUSIBLE
-
-
-def _ordinary(ch: str) -> bool:
-    if ch.isascii():
-        return ch.isprintable() or ch in "\t\n\r\f\v"
-    category = unicodedata.category(ch)
-    # Letters (CJK ideographs are Lo), digits, punctuation, spaces; not private use, unassigned or symbols
-    # beyond the few that reports use (℃, ×, ①, ■ …).
-    return category[0] in "LNPZ" or ch in "\ufeff℃×÷±■□●○◆◇★☆→√※§°" or ch == "\x85"
 
 
 def split_lines(text: str) -> list[Block]:

@@ -21,8 +21,9 @@ from indexer.base.lru import LruCache
 from indexer.base.querytree import ParsedQuery
 from indexer.catalog import ChunkRow, DocRow
 from indexer.config import Config
-from indexer.engines.base import Engine, IndexNotFound, Snapshot
+from indexer.engines.base import Engine, IndexDamaged, IndexNotFound, Snapshot
 from indexer.base.facets import FACET_FIELDS as FACETS
+from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.fuse import Fused
 from indexer.search.highlight import has_real_match, hit_marks
@@ -59,6 +60,7 @@ class Searcher:
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
         self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
+        self._damage = DamageCheck()
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
@@ -80,7 +82,13 @@ class Searcher:
     @contextmanager
     def _use(self) -> Iterator[Snapshot]:
         with self._current.use() as snap:
-            yield snap
+            try:
+                yield snap
+            except Exception as exc:  # damaged files surface as the engine's own errors: name the damage
+                damaged = self._damage.explain(snap, exc)
+                if damaged is None:
+                    raise
+                raise damaged from exc
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; popular queries are encoded once (the model is most of a query's time)."""
@@ -216,12 +224,18 @@ class Searcher:
             return snap.facet_values(filters)
 
     def health(self) -> dict:
+        """The published snapshot's counts; status "damaged" (with `damaged`, one line per problem, and
+        `repair`) when its files fail the size and count check or a query found them damaged."""
         with self._use() as snap:
             documents, chunks = snap.counts()
-            return {
+            out = {
                 "status": "ok", "generation": snap.name, "built_at": snap.info.get("built_at", ""),
                 "documents": documents, "chunks": chunks, "model": snap.info.get("model", self.encoder.name),
             }
+            damage = self._damage.damage(snap)
+        if damage:
+            out.update(status="damaged", damaged=damage, repair=IndexDamaged(damage).repair)
+        return out
 
 
 def _notes(req: SearchRequest, parsed: ParsedQuery, total: int, literal_total: int) -> str | None:

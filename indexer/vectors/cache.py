@@ -41,6 +41,35 @@ def is_corruption(exc: BaseException) -> bool:
                                                                                           _SQLITE_NOTADB)
 
 
+def _note_path(path: Path) -> Path:
+    return path.with_name(path.name + ".damaged.txt")
+
+
+def _write_note(path: Path, aside: Path, reason: str) -> None:
+    """Leave word of the move for the next indexing run, which reports it: a search process that moved the
+    cache aside has no report of its own, and the operator would never hear of it."""
+    import sys
+    import time
+
+    who = f"PID {os.getpid()}, {Path(sys.argv[0]).name} {' '.join(sys.argv[1:2])}".strip()
+    try:
+        _note_path(path).write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')} by {who}: moved aside to {aside} "
+                                    f"({reason})\n", encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot leave a note of the damaged embedding cache: %s", exc)
+
+
+def take_damage_note(path: Path) -> str | None:
+    """The note of an earlier move aside (by any process) not yet reported; removed once read."""
+    note = _note_path(Path(path))
+    try:
+        text = note.read_text(encoding="utf-8", errors="replace").strip()
+        note.unlink()
+    except OSError:
+        return None
+    return text or None
+
+
 class EmbeddingCache:
     def __init__(self, path: Path, model_key: str):
         self.path = Path(path)
@@ -85,6 +114,7 @@ class EmbeddingCache:
             except FileNotFoundError:
                 pass
         self.moved_aside.append((aside, reason))
+        _write_note(self.path, aside, reason)
         log.warning("embedding cache %s is damaged (%s): moved aside to %s; starting a new cache "
                     "(embeddings are computed again)", self.path, reason, aside)
         self._open()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
+from indexer.generations import IndexUnavailable
 from indexer.search.types import SearchResponse
 from search_web import ids, state
 from search_web.citation import cite
@@ -68,7 +69,12 @@ def facets():
 
 @bp.get("/health")
 def health():
-    return jsonify({"status": "ok", **state.searcher().health(), "worker_pid": os.getpid()})
+    try:
+        health = state.searcher().health()  # status "damaged" (with what and the repair command): 503 for monitors
+    except IndexUnavailable as exc:  # none published, or the published one cannot even be opened
+        status = "damaged" if str(exc).startswith("index damaged") else "unavailable"
+        return jsonify({"status": status, "error": str(exc), "worker_pid": os.getpid()}), 503
+    return jsonify({"status": "ok", **health, "worker_pid": os.getpid()}), 200 if health["status"] == "ok" else 503
 
 
 @bp.get("/openapi.json")
