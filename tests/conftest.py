@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +19,7 @@ from indexer.vectors import Encoder
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = REPO / "corpora" / "fazhi-2023"
 EVAL_SET = REPO / "corpora" / "eval"
+TOWNSHIPS_CORPUS = REPO.parent / "shared" / "eval-townships" / "corpus"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
 
@@ -108,3 +113,28 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# -- two fresh builds of eval-townships + the samples under different hash seeds (reproducibility, metadata) --
+def _seeded_build(corpus: Path, index_dir: Path, cache: Path, seed: str) -> Path:
+    """A fresh build in its own interpreter under this PYTHONHASHSEED (set iteration order differs)."""
+    env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(cache),
+               REPORTSEARCH_SENTENCE_RERANK="off")
+    done = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(corpus), "--index-dir", str(index_dir),
+                           "--no-progress", "-q"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def seeded_builds(tmp_path_factory, embedding_cache) -> tuple[Path, Path]:
+    """Index folders of two fresh builds (PYTHONHASHSEED 1 and 2) of ../shared/eval-townships/corpus +
+    corpora/fazhi-2023; the second embeds nothing (shared embedding cache)."""
+    if not TOWNSHIPS_CORPUS.is_dir():
+        pytest.fail(f"{TOWNSHIPS_CORPUS} is missing: these tests need ../shared/eval-townships beside the checkout")
+    root = tmp_path_factory.mktemp("seeded")
+    corpus = root / "corpus"
+    shutil.copytree(TOWNSHIPS_CORPUS, corpus / "eval-townships")
+    shutil.copytree(SAMPLE_CORPUS, corpus / "fazhi-2023")
+    return (_seeded_build(corpus, root / "seed-1", embedding_cache, "1"),
+            _seeded_build(corpus, root / "seed-2", embedding_cache, "2"))

@@ -3,10 +3,6 @@ values that are real divisions, and 未知 as a facet value whose filter returns
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,46 +19,21 @@ from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 
 REPO = Path(__file__).resolve().parent.parent
-TOWNSHIPS = REPO.parent / "shared" / "eval-townships" / "corpus"
-SAMPLES = REPO / "corpora" / "fazhi-2023"
-
-
-def _build(corpus: Path, index_dir: Path, cache: Path, seed: str) -> None:
-    """A fresh build in its own interpreter, with this PYTHONHASHSEED (set iteration order differs)."""
-    env = {**os.environ, "PYTHONHASHSEED": seed, "REPORTSEARCH_EMBEDDING_CACHE": str(cache),
-           "REPORTSEARCH_SENTENCE_RERANK": "off"}
-    out = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(corpus), "--index-dir", str(index_dir),
-                          "-q"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
-@pytest.fixture(scope="module")
-def two_builds(tmp_path_factory) -> tuple[Path, Path]:
-    if not TOWNSHIPS.is_dir():
-        pytest.fail(f"{TOWNSHIPS} is missing: these tests need ../shared/eval-townships (the shared eval sets)")
-    root = tmp_path_factory.mktemp("places-index")
-    corpus = root / "corpus"
-    shutil.copytree(TOWNSHIPS, corpus / "eval-townships")
-    shutil.copytree(SAMPLES, corpus / "fazhi-2023")
-    cache = root / "embeddings.sqlite"  # the second build embeds nothing: the test pays for one
-    _build(corpus, root / "a", cache, "1")
-    _build(corpus, root / "b", cache, "2")
-    return root / "a", root / "b"
 
 
 def _catalog(index_dir: Path) -> Catalog:
     return Catalog(GenerationLayout(GenerationStore(index_dir).current_path()).catalog)
 
 
-def test_two_fresh_builds_under_different_hash_seeds_give_identical_metadata(two_builds):
-    a, b = (_catalog(d).documents() for d in two_builds)
+def test_two_fresh_builds_under_different_hash_seeds_give_identical_metadata(seeded_builds):
+    a, b = (_catalog(d).documents() for d in seeded_builds)
     assert len(a) == len(b) == 118
     assert [(d.path, d.meta, d.meta.provenance) for d in a] == [(d.path, d.meta, d.meta.provenance) for d in b]
 
 
-def test_every_place_and_region_facet_value_is_a_real_division(two_builds):
+def test_every_place_and_region_facet_value_is_a_real_division(seeded_builds):
     gaz = gazetteer.get()
-    facets = _catalog(two_builds[0]).facet_values()
+    facets = _catalog(seeded_builds[0]).facet_values()
     for field in ("place", "region"):
         values = [v for v, _ in facets[field] if v != UNKNOWN]
         assert values, field
@@ -71,14 +42,14 @@ def test_every_place_and_region_facet_value_is_a_real_division(two_builds):
     assert levels <= {"乡", "镇", "街道", "县", "区", "市", "省", UNKNOWN}
 
 
-def test_unknown_is_a_facet_value_and_its_filter_returns_exactly_those_documents(two_builds, capsys):
-    index_dir = two_builds[0]
+def test_unknown_is_a_facet_value_and_its_filter_returns_exactly_those_documents(seeded_builds, encoder, capsys):
+    index_dir = seeded_builds[0]
     docs = _catalog(index_dir).documents()
     no_place = {d.path for d in docs if not d.meta.place}
     no_year = {d.path for d in docs if d.meta.year is None}
     assert no_place and no_year
     config = Config(index_dir=index_dir)
-    searcher = Searcher.open(config)
+    searcher = Searcher.open(config, encoder)
     try:
         facets = dict(searcher.facets().get("place", []))
         assert facets.get(UNKNOWN, 0) > 0

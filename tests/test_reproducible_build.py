@@ -3,10 +3,7 @@ seed -- documents, ids, chunks, boilerplate groups, word offsets and metadata. T
 eval-townships in subprocesses under different PYTHONHASHSEED (set iteration order differs between them)."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,6 @@ import pytest
 from indexer.generations import GenerationStore
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "eval-townships" / "corpus"
 
 # Columns that say when or where a build ran, not what it holds.
 _WHEN = {"documents": {"indexed_at"}, "info": set()}
@@ -22,12 +18,7 @@ _INFO_WHEN = {"generation", "built_at"}
 METADATA = ("title", "place", "level", "region", "year", "date")
 
 
-def _build(index_dir: Path, cache: Path, seed: str) -> Path:
-    env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_INDEX_DIR=str(index_dir),
-               REPORTSEARCH_EMBEDDING_CACHE=str(cache), REPORTSEARCH_SENTENCE_RERANK="off")
-    done = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(CORPUS), "--no-progress", "-q"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout + done.stderr
+def _catalog(index_dir: Path) -> Path:
     return GenerationStore(index_dir).current_path() / "catalog.sqlite"
 
 
@@ -62,11 +53,8 @@ def _differences(a: Path, b: Path, table: str, columns: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def two_catalogs(tmp_path_factory, embedding_cache) -> tuple[Path, Path]:
-    if not CORPUS.is_dir():
-        pytest.fail(f"{CORPUS} is missing: the shared evaluation sets belong at ../shared beside the checkout")
-    root = tmp_path_factory.mktemp("seeds")
-    return _build(root / "seed-1", embedding_cache, "1"), _build(root / "seed-2", embedding_cache, "2")
+def two_catalogs(seeded_builds) -> tuple[Path, Path]:
+    return _catalog(seeded_builds[0]), _catalog(seeded_builds[1])
 
 
 def test_two_builds_under_different_hash_seeds_give_identical_catalogs(two_catalogs):
@@ -82,8 +70,6 @@ def test_two_builds_under_different_hash_seeds_give_identical_catalogs(two_catal
     assert not problems, "\n".join(problems[:30])
 
 
-@pytest.mark.xfail(strict=True, reason="metadata (place, and the title built from it) depends on the hash seed "
-                                       "until issue 25's fix is merged; remove this mark then")
 def test_two_builds_under_different_hash_seeds_give_identical_metadata(two_catalogs):
     one, two = two_catalogs
     metadata = _differences(one, two, "documents", ["doc_id", *METADATA])
