@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from indexer.document import Block, Paragraph, Role, SectionKind
 from indexer.lines import (
-    CJK, CLOSING_QUOTES, CONTINUING_STYLES, FINAL_PUNCT, MAX_HEADING_CHARS, SENTENCE_END, TITLE_LEVEL, Marker,
-    heading_label, inline_heading, is_date_line, is_numbered_heading_line, is_signature_line, is_title_like,
+    CLOSING_QUOTES, CONTINUING_STYLES, SENTENCE_END, TITLE_LEVEL, Marker,
+    heading_label, inline_heading, is_numbered_heading_line, is_signature_line, is_title_like,
     parse_marker, section_kind,
 )
 
@@ -140,17 +140,14 @@ def _list_items(blocks: list[Block]) -> set[int]:
 
 
 def _title_index(blocks: list[Block]) -> int | None:
-    """Index of the document title: a leading short line without sentence punctuation."""
+    """Index of the document title: a leading block marked as the title (by the format, or by cleaning:
+    indexer/title.py reads plain text's first lines)."""
     if len(blocks) < 2:
         return None
     first = blocks[0]
     if first.role == Role.HEADING:
         return 0 if first.level in (None, TITLE_LEVEL) else None
-    if first.role != Role.UNKNOWN or parse_marker(first.text) or len(first.text) > MAX_HEADING_CHARS:
-        return None
-    if any(ch in first.text for ch in FINAL_PUNCT) or is_date_line(first.text):
-        return None
-    return 0 if len(CJK.findall(first.text)) >= 4 else None
+    return None
 
 
 def _signature_start(blocks: list[Block]) -> int:

@@ -19,6 +19,7 @@ PACKAGES = ("indexer", "search_web")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("indexer.config", "indexer.document", "indexer.faults")),
     ("pipeline", ("indexer.load", "indexer.clean", "indexer.structure", "indexer.metadata", "indexer.chunk",
+                  "indexer.title",
                   "indexer.ingest", "indexer.scan", "indexer.lines")),
     ("base", ("indexer.base",)),
     ("index parts", ("indexer.fulltext", "indexer.vectors", "indexer.catalog", "indexer.catalog_rows",
