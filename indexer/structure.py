@@ -205,7 +205,8 @@ def _heading_level(block: Block, text: str, outline: _Outline, is_last: bool) ->
         return outline.push_numbered(label, marker) if marker else outline.push_title_like(label)
     if block.role != Role.UNKNOWN:
         return None
-    if is_numbered_heading_line(text):
+    # A sentence on the last line heads nothing: it is text (a statute article "二、三类动物疫病…处理。").
+    if is_numbered_heading_line(text) and not (is_last and text.rstrip(CLOSING_QUOTES)[-1] in SENTENCE_END):
         marker = parse_marker(text)
         assert marker is not None
         return outline.push_numbered(label, marker)

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from indexer.document import Block, Role
+from indexer.document import Block, Role, SectionKind
 from indexer.lines import (
     CJK, CLOSING_QUOTES, SENTENCE_END, TITLE_LEVEL, heading_kind, is_date_line, is_signature_line, parse_marker,
 )
@@ -47,6 +47,7 @@ _DANGLING_WORD = set("的和与及或并在对为把将从向以于被")
 # Nothing starts with these: the line before it was cut (same as clean's continuation marks).
 _CONTINUATION_START = "。，、；：！？）】」』”’%,;:!?)"
 _YEAR_OR_PLACE = re.compile(r"\d|[乡镇县区市省]")
+_DOC_NUMBER = re.compile(r"[〔\[【（(]\s*(?:19|20)\d{2}\s*[〕\]】）)]\s*\d+\s*号")  # 冠政办发〔2025〕2号
 # A headline may exclaim or ask (…守护好群众的钱袋子！); a full stop or semicolon makes a sentence.
 _SENTENCE_INSIDE = "。；;"
 
@@ -166,6 +167,7 @@ def _title_part(text: str) -> bool:
         and parse_marker(text) is None
         and not is_date_line(text)
         and not is_signature_line(text)
+        and not _DOC_NUMBER.search(text)
     )
 
 
@@ -179,10 +181,13 @@ def _continues_title(title: str, part: str, blocks: list[Block], last: int, at: 
         return False
     if part.startswith("关于") or title[-1] in _DANGLING_WORD:
         return True
-    if heading_kind(part) is not None:
-        return False
+    kind = heading_kind(part)
+    if kind in (SectionKind.PROBLEMS, SectionKind.PLANS):
+        return False  # 存在问题, 下一步工作计划: a section, even where it would end like a document's name
     if names_document_type(title + part):
-        return True
+        return True  # …2023年度法治政府建设 / 工作情况报告
+    if kind is not None:
+        return False
     after = next((i for i in range(at + 1, len(blocks)) if blocks[i].text.strip()), None)
     return not _gap(blocks, last, at) and after is not None and _gap(blocks, at, after)
 

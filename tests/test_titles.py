@@ -71,6 +71,12 @@ BODY = "为深入贯彻落实上级部署，切实做好相关工作，现结合
          "前营乡人民政府关于2023年法治政府建设情况的报告", "在县委县政府的正确领导下开展工作。"),
         ("headline split over two lines", "峨山镇城东村：警民携手防诈骗\n织密养老“防护网”\n\n12月31日，城东村开展宣传活动。\n",
          "峨山镇城东村：警民携手防诈骗织密养老“防护网”", "12月31日，城东村开展宣传活动。"),
+        ("title split before 工作情况报告", "大河乡2023年度法治政府建设\n工作情况报告\n2023年，我乡坚持依法行政。\n",
+         "大河乡2023年度法治政府建设工作情况报告", "2023年，我乡坚持依法行政。"),
+        ("title, then a section heading", "大河乡法治政府建设亮点\n\n下一步工作计划\n\n加强执法人员培训。\n",
+         "大河乡法治政府建设亮点", "下一步工作计划"),
+        ("letterhead, then the document number", "大河乡人民政府文件\n大政发〔2024〕3号\n\n各村委会：\n\n请认真执行。\n",
+         "大河乡人民政府文件", "大政发〔2024〕3号"),
         ("title split after 关于", "大河乡人民政府关于\n2023年法治政府建设情况的报告\n2023年，我乡坚持依法行政。\n",
          "大河乡人民政府关于2023年法治政府建设情况的报告", "2023年，我乡坚持依法行政。"),
     ],
@@ -98,6 +104,18 @@ def test_a_first_line_that_is_no_title_stays_what_it_is_and_the_log_says_why(tmp
     assert doc.paragraphs[0].text == first_line, f"{kind}: the first line was glued to what follows"
     assert doc.meta.title != first_line
     assert any("doc.txt: no title line" in r.getMessage() and first_line in r.getMessage() for r in caplog.records)
+
+
+def test_an_article_after_its_title_is_text_even_when_it_opens_like_a_numbered_heading(tmp_path):
+    doc = parse_text(tmp_path, "中华人民共和国动物防疫法第四十二条\n\n二、三类动物疫病呈暴发性流行时，按照一类动物疫病处理。\n")
+    assert [(p.text, p.is_heading) for p in doc.paragraphs] == [
+        ("中华人民共和国动物防疫法第四十二条", True), ("二、三类动物疫病呈暴发性流行时，按照一类动物疫病处理。", False)]
+
+
+def test_list_items_of_an_article_ending_in_a_semicolon_are_text_not_headings(tmp_path):
+    doc = parse_text(tmp_path, "中华人民共和国公司法第一百八十二条\n\n有下列情形之一的，可以请求人民法院解散公司：\n"
+                               "（一）公司持续两年以上无法召开股东会，公司经营管理发生严重困难的；\n（二）其他情形。\n")
+    assert [p.is_heading for p in doc.paragraphs] == [True, False, False, False]
 
 
 def test_first_line_of_a_hard_wrapped_paragraph_is_not_a_title(tmp_path):
