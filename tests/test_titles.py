@@ -164,3 +164,28 @@ def test_every_eval_townships_title_is_right_or_deliberately_empty():
         if glued(doc, first_line):
             wrong.append(f"{name}: the first line is glued into a paragraph")
     assert not wrong, "\n".join(wrong)
+
+
+# --- upgrade: indexes built before this title reading re-read their files -----------------------------
+
+
+def test_an_index_built_by_the_previous_pipeline_rereads_every_file_once(build_index, encoder, monkeypatch):
+    from indexer import write
+    from indexer.search.searcher import Searcher
+    from indexer.search.types import SearchRequest
+
+    headline = "峨山镇城东村:警民携手防诈骗 织密养老“防护网”\n12月31日，峨山镇城东村组织开展了防养老诈骗宣传活动。\n"
+    with monkeypatch.context() as m:
+        m.setattr(write, "PIPELINE_VERSION", "2")  # the catalog an older release wrote
+        build_index({"a.txt": headline})
+    config, rep = build_index()
+    assert rep.changed == ["a.txt"] and rep.unchanged == 0, "a new pipeline must re-read the files it changed"
+    _, again = build_index()
+    assert again.changed == [] and again.unchanged == 1  # once
+    searcher = Searcher.open(config, encoder)
+    try:
+        hit = searcher.search(SearchRequest("防养老诈骗宣传", mode="keyword")).hits[0]
+    finally:
+        searcher.close()
+    assert hit.title == "峨山镇城东村:警民携手防诈骗织密养老“防护网”"
+    assert hit.text == "12月31日，峨山镇城东村组织开展了防养老诈骗宣传活动。"
