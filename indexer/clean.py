@@ -19,6 +19,7 @@ from indexer.lines import (
     is_numbered_heading_line,
     is_signature_line,
     is_title_like,
+    join_text,
     looks_like_new_item,
     parse_marker,
 )
@@ -61,13 +62,6 @@ def clean_blocks(blocks: list[Block]) -> list[Block]:
     cleaned = [dataclasses.replace(b, text=clean_text(b.text)) for b in blocks]
     joined = _join_broken_paragraphs(mark_title(cleaned))
     return _join_item_leads([b for b in joined if b.text])
-
-
-def join_text(left: str, right: str) -> str:
-    """Concatenate two pieces of one paragraph; a space only between two ASCII characters."""
-    if left and right and left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
-        return f"{left} {right}"
-    return left + right
 
 
 def _join_item_leads(blocks: list[Block]) -> list[Block]:

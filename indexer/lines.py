@@ -85,6 +85,13 @@ def ends_sentence(text: str) -> bool:
     return bool(stripped) and stripped[-1] in FINAL_PUNCT
 
 
+def join_text(left: str, right: str) -> str:
+    """Concatenate two pieces of one paragraph (or title); a space only between two ASCII characters."""
+    if left and right and left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
+        return f"{left} {right}"
+    return left + right
+
+
 def is_date_line(text: str) -> bool:
     return bool(_DATE_LINE.match(text))
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from indexer.document import Block, Role, SectionKind
 from indexer.lines import (
-    CJK, CLOSING_QUOTES, SENTENCE_END, TITLE_LEVEL, heading_kind, is_date_line, is_signature_line, parse_marker,
+    CJK, CLOSING_QUOTES, SENTENCE_END, TITLE_LEVEL, heading_kind, is_date_line, is_signature_line, join_text,
+    parse_marker,
 )
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def find_title(blocks: list[Block]) -> TitleFinding:
     for i, block in lines[1:3]:
         if i == lines[-1][0] or not _continues_title(text, block.text.strip(), blocks, used[-1], i):
             break
-        text += block.text.strip()
+        text = join_text(text, block.text.strip())
         used.append(i)
     if text[-1] in _DANGLING_WORD or _runs_on(text, blocks, used[-1], _wrap_width(blocks)):
         return TitleFinding("", (), f"the first line {_clip(text)} runs on into the paragraph after it")
@@ -197,7 +198,7 @@ def _issuer_then_title(blocks: list[Block], lines: list[tuple[int, Block]]) -> T
     (at, first), (i, second) = lines[0], lines[1]
     part = second.text.strip()
     if i != lines[-1][0] and _title_part(part) and (names_document_type(part) or part.startswith("关于")):
-        return TitleFinding(first.text.strip() + part, (at, i), "read from the issuing body and the line after it")
+        return TitleFinding(join_text(first.text.strip(), part), (at, i), "read from the issuing body and the line after it")
     return TitleFinding("", (), f"the first line {_clip(first.text.strip())} is the issuing body, not a title")
 
 
