@@ -4,7 +4,8 @@ Artifacts: `[bookmark: _GoBack]`, `[image: image1.png]` with the stray quote and
 it, full-width and stray spaces, lines holding only a quote character. The title (indexer/title.py) is
 marked first, so nothing is glued to it. Cuts: a paragraph broken at a page break (a line ending
 mid-sentence, blank lines, then a line that does not open a new item), a sentence broken where an image
-was removed (the next line starts with 。). Real paragraph breaks are kept: only text that cannot end where it ends is joined.
+was removed (the next line starts with 。). Real paragraph breaks are kept: only text that cannot end where
+it ends is joined.
 """
 from __future__ import annotations
 

@@ -198,7 +198,8 @@ def _issuer_then_title(blocks: list[Block], lines: list[tuple[int, Block]]) -> T
     (at, first), (i, second) = lines[0], lines[1]
     part = second.text.strip()
     if i != lines[-1][0] and _title_part(part) and (names_document_type(part) or part.startswith("关于")):
-        return TitleFinding(join_text(first.text.strip(), part), (at, i), "read from the issuing body and the line after it")
+        return TitleFinding(join_text(first.text.strip(), part), (at, i),
+                            "read from the issuing body and the line after it")
     return TitleFinding("", (), f"the first line {_clip(first.text.strip())} is the issuing body, not a title")
 
 

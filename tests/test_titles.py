@@ -85,7 +85,7 @@ def test_title_of_each_kind_of_document(tmp_path, kind, text, title, first_parag
     doc = parse_text(tmp_path, text)
     assert doc.meta.title == title, kind
     assert title_paragraph(doc) == title, f"{kind}: the title is not the document's first (title) paragraph"
-    assert doc.paragraphs[1].text.startswith(first_paragraph), f"{kind}: the title was glued into the paragraph after it"
+    assert doc.paragraphs[1].text.startswith(first_paragraph), f"{kind}: the title was glued into the next paragraph"
 
 
 @pytest.mark.parametrize(

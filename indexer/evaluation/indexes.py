@@ -2,8 +2,9 @@
 
 Every set is indexed as a folder of files, through the pipeline a user's folder goes through: a passage-level
 set's corpus folder, or an id-level set's passages written as files (`write_passage_files`, cached beside the
-index) unless `--corpus` names a folder of such files. The cache key covers everything that changes what is indexed: the corpus content, the model, chunking,
-embedding context and the tokenizer's dictionaries (a grown lexicon must re-index). A rerun with the same
+index) unless `--corpus` names a folder of such files. The cache key covers everything that changes what is
+indexed: the corpus content, the model, chunking, embedding context and the tokenizer's dictionaries (a grown
+lexicon must re-index). A rerun with the same
 key opens the published generation without touching the corpus; the embedding cache is shared by all.
 """
 from __future__ import annotations
