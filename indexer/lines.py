@@ -111,12 +111,9 @@ def is_title_like(text: str) -> bool:
 
 
 def is_numbered_heading_line(text: str) -> bool:
-    """A line that is only a numbered heading: 一、工作履行情况 / （一）大力开展普法宣传活动。
-    An item ending in ； is one of a list ("（一）检查公司财务；"), never a heading."""
+    """A line that is only a numbered heading: 一、工作履行情况 / （一）大力开展普法宣传活动。"""
     marker = parse_marker(text)
     if marker is None or marker.style == "cn_shi" or len(text) > MAX_HEADING_CHARS:
-        return False
-    if text.rstrip(CLOSING_QUOTES).endswith(("；", ";")):
         return False
     body = text[marker.end:].rstrip(SENTENCE_END + "：: ")
     return bool(body) and not any(ch in body for ch in SENTENCE_END)

@@ -145,9 +145,7 @@ def _title_index(blocks: list[Block]) -> int | None:
     if len(blocks) < 2:
         return None
     first = blocks[0]
-    if first.role == Role.HEADING:
-        return 0 if first.level in (None, TITLE_LEVEL) else None
-    return None
+    return 0 if first.role == Role.HEADING and first.level in (None, TITLE_LEVEL) else None
 
 
 def _signature_start(blocks: list[Block]) -> int:
@@ -195,6 +193,13 @@ def build_paragraphs(blocks: list[Block]) -> list[Paragraph]:
     return paragraphs
 
 
+def _numbered_text(text: str, is_last: bool) -> bool:
+    """A numbered line that is text, not a heading: an item ending in ； is one of a list (a statute's
+    "（一）检查公司财务；"), and a sentence on the last line heads nothing ("二、三类动物疫病…处理。")."""
+    end = text.rstrip(CLOSING_QUOTES)[-1]
+    return end in "；;" or (is_last and end in SENTENCE_END)
+
+
 def _heading_level(block: Block, text: str, outline: _Outline, is_last: bool) -> int | None:
     """Push the block onto the outline and return its level if it is a heading, else None."""
     label = heading_label(text)
@@ -205,8 +210,7 @@ def _heading_level(block: Block, text: str, outline: _Outline, is_last: bool) ->
         return outline.push_numbered(label, marker) if marker else outline.push_title_like(label)
     if block.role != Role.UNKNOWN:
         return None
-    # A sentence on the last line heads nothing: it is text (a statute article "二、三类动物疫病…处理。").
-    if is_numbered_heading_line(text) and not (is_last and text.rstrip(CLOSING_QUOTES)[-1] in SENTENCE_END):
+    if is_numbered_heading_line(text) and not _numbered_text(text, is_last):
         marker = parse_marker(text)
         assert marker is not None
         return outline.push_numbered(label, marker)

@@ -116,6 +116,9 @@ def test_list_items_of_an_article_ending_in_a_semicolon_are_text_not_headings(tm
     doc = parse_text(tmp_path, "中华人民共和国公司法第一百八十二条\n\n有下列情形之一的，可以请求人民法院解散公司：\n"
                                "（一）公司持续两年以上无法召开股东会，公司经营管理发生严重困难的；\n（二）其他情形。\n")
     assert [p.is_heading for p in doc.paragraphs] == [True, False, False, False]
+    items = "（一）申请人的姓名；\n（二）申请的事项；\n（三）申请的年、月、日。\n"
+    doc = parse_text(tmp_path, "某某条例第十条\n\n申请书应当载明下列事项：\n" + items + "申请人应当如实填写。\n")
+    assert not any(p.is_heading for p in doc.paragraphs[1:]), "a list of items is text"
 
 
 def test_first_line_of_a_hard_wrapped_paragraph_is_not_a_title(tmp_path):
