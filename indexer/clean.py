@@ -1,10 +1,11 @@
 """Clean: remove what Word-to-text conversion leaves behind and rejoin paragraphs it cut apart.
 
 Artifacts: `[bookmark: _GoBack]`, `[image: image1.png]` with the stray quote and blank lines around
-it, full-width and stray spaces, lines holding only a quote character. Cuts: a title spread over
-two lines, a paragraph broken at a page break (a line ending mid-sentence, blank lines, then a line
-that does not open a new item), a sentence broken where an image was removed (the next line starts
-with 。). Real paragraph breaks are kept: only text that cannot end where it ends is joined.
+it, full-width and stray spaces, lines holding only a quote character. The title (indexer/title.py) is
+marked first, so nothing is glued to it. Cuts: a paragraph broken at a page break (a line ending
+mid-sentence, blank lines, then a line that does not open a new item), a sentence broken where an image
+was removed (the next line starts with 。). Real paragraph breaks are kept: only text that cannot end where
+it ends is joined.
 """
 from __future__ import annotations
 
@@ -15,17 +16,15 @@ import re
 from indexer.document import Block, Role
 from indexer.lines import (
     CLOSING_QUOTES,
-    FINAL_PUNCT,
-    MAX_HEADING_CHARS,
     ends_sentence,
-    is_date_line,
     is_numbered_heading_line,
     is_signature_line,
     is_title_like,
+    join_text,
     looks_like_new_item,
-    names_document_type,
     parse_marker,
 )
+from indexer.title import mark_title
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,6 @@ _ARTIFACT = re.compile(
 _STRAY_QUOTES = re.compile(r"^[\"'“”‘’「」『』]+$")
 _CONTINUATION_START = "。，、；：！？）】」』”’%,;:!?)"
 
-MAX_TITLE_CHARS = 60
-
 
 def normalize_spaces(text: str) -> str:
     """Inline whitespace as paragraph text carries it: one line, no layout spaces around CJK."""
@@ -64,46 +61,8 @@ def clean_text(text: str) -> str:
 def clean_blocks(blocks: list[Block]) -> list[Block]:
     """Artifacts removed, cut paragraphs rejoined, no empty blocks left."""
     cleaned = [dataclasses.replace(b, text=clean_text(b.text)) for b in blocks]
-    joined = _join_broken_paragraphs(_join_title_lines(cleaned))
+    joined = _join_broken_paragraphs(mark_title(cleaned))
     return _join_item_leads([b for b in joined if b.text])
-
-
-def join_text(left: str, right: str) -> str:
-    """Concatenate two pieces of one paragraph; a space only between two ASCII characters."""
-    if left and right and left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
-        return f"{left} {right}"
-    return left + right
-
-
-def _join_title_lines(blocks: list[Block]) -> list[Block]:
-    """Rejoin a title that the conversion spread over lines at the top of the document.
-
-    000: 张茅乡2023年度法治政府 / 工作报告; 001: 前营乡人民政府 / 关于2023年法治政府建设情况的报告.
-    """
-    filled = [i for i, b in enumerate(blocks) if b.text]
-    if len(filled) < 3 or any(blocks[i].role != Role.UNKNOWN for i in filled[:2]):
-        return blocks
-    first = blocks[filled[0]]
-    for i in filled[1:3]:
-        part = blocks[i]
-        if not (_title_line(first.text) and _title_line(part.text)) or names_document_type(first.text):
-            break
-        if len(first.text) + len(part.text) > MAX_TITLE_CHARS or i == filled[-1]:
-            break
-        log.debug("joining title lines %r + %r", first.text, part.text)
-        first.text = join_text(first.text, part.text)
-        part.text = ""
-    return blocks
-
-
-def _title_line(text: str) -> bool:
-    """A line that can be part of a title: short, no sentence punctuation, not numbered, not a date."""
-    return (
-        0 < len(text) <= MAX_HEADING_CHARS
-        and not any(ch in text for ch in FINAL_PUNCT)
-        and parse_marker(text) is None
-        and not is_date_line(text)
-    )
 
 
 def _join_item_leads(blocks: list[Block]) -> list[Block]:

@@ -124,7 +124,8 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     p.add_argument("dataset", help="a judged set folder (queries.tsv + qrels.tsv) or an id-level corpus "
                                    "(corpus.jsonl + queries.jsonl + qrels.tsv)")
     p.add_argument("--modes", default="keyword,semantic,hybrid")
-    p.add_argument("--corpus", help="corpus folder the passage-level set judges (default: from the set's README)")
+    p.add_argument("--corpus", help="corpus folder the set judges (passage-level default: from the set's README; "
+                                    "id-level: a folder of <passage id>.txt files, default: written from corpus.jsonl)")
     p.add_argument("--trec", help="write TREC run files with this prefix")
     p.add_argument("--json", help="write the metrics as JSON to this file")
     p.add_argument("--worst", type=int, default=5, help="show the N worst queries per mode")

@@ -6,16 +6,19 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
-from indexer.clean import clean_blocks
-from indexer.document import Document, DocumentMeta
+from indexer.clean import clean_blocks, clean_text
+from indexer.document import Block, Document, DocumentMeta, Paragraph
+from indexer.lines import TITLE_LEVEL
 from indexer.load import DEFAULT_LIMITS, LoadError, ReadLimits, load_file
 from indexer.metadata import extract_metadata
 from indexer.structure import build_paragraphs
+from indexer.title import find_title
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning/structure/metadata/chunking change output, so every document is re-parsed once.
-PIPELINE_VERSION = "3"  # 2: HTML titles from the article headline (issue 11); 3: gazetteer places, provenance (issue 25)
+PIPELINE_VERSION = "3"  # 2: HTML titles from the article headline (issue 11); 3: gazetteer places, provenance
+# (issue 25) and plain-text titles (issue 31)
 
 _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 
@@ -43,10 +46,21 @@ def parse_file(
         raise LoadError(rel_path, "no text found in file")
     if all(p.is_heading for p in paragraphs):
         raise LoadError(rel_path, "only headings, no paragraphs of text")
+    if not _has_title(paragraphs):
+        log.info("%s: no title line: %s", rel_path, _untitled_reason(raw.blocks))
     meta = extract_metadata(raw, paragraphs)
     if overrides:
         meta = apply_overrides(meta, overrides)
     return Document(path=rel_path, fmt=raw.fmt, content_hash=raw.content_hash, meta=meta, paragraphs=paragraphs)
+
+
+def _has_title(paragraphs: list[Paragraph]) -> bool:
+    return bool(paragraphs) and paragraphs[0].is_heading and paragraphs[0].heading_level == TITLE_LEVEL
+
+
+def _untitled_reason(blocks: list[Block]) -> str:
+    """Why the first line is not a title (a section heading, a sentence, ...), as cleaning decided it."""
+    return find_title([dataclasses.replace(b, text=clean_text(b.text)) for b in blocks]).reason
 
 
 def apply_overrides(meta: DocumentMeta, overrides: Mapping[str, str]) -> DocumentMeta:

@@ -46,7 +46,6 @@ _ORG_LINE = re.compile(
     r"^(?:中共)?[\u4e00-\u9fff]{1,12}(?:乡|镇|街道|县|区|市|省)"
     r"(?:人民政府|政府|党委|委员会|办事处|街道办事处|司法所|司法局|管委会|管理委员会)$"
 )
-_DOC_TYPE_END = re.compile(r"(?:报告|汇报|总结|讲话|通知|意见|方案|计划|规划|决定|情况)$")
 
 
 @dataclass(frozen=True)
@@ -86,6 +85,13 @@ def ends_sentence(text: str) -> bool:
     return bool(stripped) and stripped[-1] in FINAL_PUNCT
 
 
+def join_text(left: str, right: str) -> str:
+    """Concatenate two pieces of one paragraph (or title); a space only between two ASCII characters."""
+    if left and right and left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
+        return f"{left} {right}"
+    return left + right
+
+
 def is_date_line(text: str) -> bool:
     return bool(_DATE_LINE.match(text))
 
@@ -93,11 +99,6 @@ def is_date_line(text: str) -> bool:
 def is_signature_line(text: str) -> bool:
     """An issuing body (大铭乡人民政府) or a date alone on a line."""
     return bool(_ORG_LINE.match(text)) or is_date_line(text)
-
-
-def names_document_type(text: str) -> bool:
-    """Whether a title line ends with what the document is (…报告, …总结): nothing more follows."""
-    return bool(_DOC_TYPE_END.search(text))
 
 
 def is_title_like(text: str) -> bool:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from indexer.document import Block, Paragraph, Role, SectionKind
 from indexer.lines import (
-    CJK, CLOSING_QUOTES, CONTINUING_STYLES, FINAL_PUNCT, MAX_HEADING_CHARS, SENTENCE_END, TITLE_LEVEL, Marker,
-    heading_label, inline_heading, is_date_line, is_numbered_heading_line, is_signature_line, is_title_like,
+    CLOSING_QUOTES, CONTINUING_STYLES, SENTENCE_END, TITLE_LEVEL, Marker,
+    heading_label, inline_heading, is_numbered_heading_line, is_signature_line, is_title_like,
     parse_marker, section_kind,
 )
 
@@ -140,17 +140,12 @@ def _list_items(blocks: list[Block]) -> set[int]:
 
 
 def _title_index(blocks: list[Block]) -> int | None:
-    """Index of the document title: a leading short line without sentence punctuation."""
+    """Index of the document title: a leading block marked as the title (by the format, or by cleaning:
+    indexer/title.py reads plain text's first lines)."""
     if len(blocks) < 2:
         return None
     first = blocks[0]
-    if first.role == Role.HEADING:
-        return 0 if first.level in (None, TITLE_LEVEL) else None
-    if first.role != Role.UNKNOWN or parse_marker(first.text) or len(first.text) > MAX_HEADING_CHARS:
-        return None
-    if any(ch in first.text for ch in FINAL_PUNCT) or is_date_line(first.text):
-        return None
-    return 0 if len(CJK.findall(first.text)) >= 4 else None
+    return 0 if first.role == Role.HEADING and first.level in (None, TITLE_LEVEL) else None
 
 
 def _signature_start(blocks: list[Block]) -> int:
@@ -198,6 +193,13 @@ def build_paragraphs(blocks: list[Block]) -> list[Paragraph]:
     return paragraphs
 
 
+def _numbered_text(text: str, is_last: bool) -> bool:
+    """A numbered line that is text, not a heading: an item ending in ； is one of a list (a statute's
+    "（一）检查公司财务；"), and a sentence on the last line heads nothing ("二、三类动物疫病…处理。")."""
+    end = text.rstrip(CLOSING_QUOTES)[-1]
+    return end in "；;" or (is_last and end in SENTENCE_END)
+
+
 def _heading_level(block: Block, text: str, outline: _Outline, is_last: bool) -> int | None:
     """Push the block onto the outline and return its level if it is a heading, else None."""
     label = heading_label(text)
@@ -208,7 +210,7 @@ def _heading_level(block: Block, text: str, outline: _Outline, is_last: bool) ->
         return outline.push_numbered(label, marker) if marker else outline.push_title_like(label)
     if block.role != Role.UNKNOWN:
         return None
-    if is_numbered_heading_line(text):
+    if is_numbered_heading_line(text) and not _numbered_text(text, is_last):
         marker = parse_marker(text)
         assert marker is not None
         return outline.push_numbered(label, marker)

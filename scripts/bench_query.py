@@ -99,7 +99,9 @@ def run_threads(searcher: Searcher, rounds: int, threads: int) -> dict:
 
 
 def stard_ndcg(searcher: Searcher, mode: str = "hybrid") -> dict:
-    """nDCG@10 over STARD small's 308 queries; a hit counts as its passage (document path = passage id)."""
+    """nDCG@10 over STARD small's 308 queries; a hit counts as its passage (document path = <passage id>.txt)."""
+    from indexer.evaluation.datasets import passage_id
+
     queries = read_jsonl(STARD / "small" / "queries.jsonl")
     qrels = read_qrels(STARD / "small" / "qrels.tsv")
     scores, lat = [], []
@@ -109,8 +111,8 @@ def stard_ndcg(searcher: Searcher, mode: str = "hybrid") -> dict:
         lat.append((time.perf_counter() - t0) * 1000)
         ranked: list[str] = []
         for hit in resp.hits:
-            if hit.path not in ranked:
-                ranked.append(hit.path)
+            if passage_id(hit.path) not in ranked:
+                ranked.append(passage_id(hit.path))
         scores.append(ndcg_at_k(ranked, qrels.get(str(q["id"]), {}), 10))
     return {"mode": mode, "queries": len(queries), "ndcg@10": round(sum(scores) / len(scores), 4),
             "latency_ms": percentiles(lat)}

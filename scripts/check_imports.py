@@ -19,7 +19,7 @@ PACKAGES = ("indexer", "search_web")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("indexer.config", "indexer.document", "indexer.faults")),
     ("pipeline", ("indexer.load", "indexer.clean", "indexer.structure", "indexer.metadata", "indexer.chunk",
-                  "indexer.gazetteer", "indexer.places", "indexer.report_year",
+                  "indexer.gazetteer", "indexer.places", "indexer.report_year", "indexer.title",
                   "indexer.ingest", "indexer.scan", "indexer.lines",
                   # figures/: quantified claims of a paragraph (standard library, cn2an, jieba; not wired in yet)
                   "indexer.figures")),

@@ -14,6 +14,7 @@ from indexer.evaluation.indexes import prepare_index
 from indexer.evaluation.metrics import mrr, ndcg, recall
 from indexer.evaluation.run import evaluate, write_trec
 from indexer.search.searcher import Searcher
+from indexer.search.types import SearchRequest
 
 from conftest import EVAL_SET
 
@@ -117,6 +118,37 @@ def test_id_level_set_is_indexed_once_and_scored_per_passage(tiny_id_set, tmp_pa
     lines = paths[0].read_text().splitlines()
     qid, q0, docno, rank, score, tag = lines[0].split()
     assert q0 == "Q0" and rank == "1" and docno.startswith("D") and tag == "reportsearch-keyword"
+
+
+def test_id_level_passages_are_indexed_as_a_users_folder_of_files(tiny_id_set, tmp_path, encoder, embedding_cache):
+    """`reportsearch eval` on corpus.jsonl writes each passage as a file (title, blank line, article) and indexes
+    that folder through the whole pipeline: the same figures as a folder a user wrote, titles read from the files."""
+    ds = load_dataset(tiny_id_set)
+    base = Config(embedding_cache=embedding_cache, max_chunk_chars=120)
+    config = prepare_index(ds, base, encoder, bench_dir=tmp_path / "bench")
+    written = config.corpus_dir / "D1.txt"
+    assert written.read_text(encoding="utf-8") == (
+        "消费者权益保护法第二十四条\n\n经营者提供的商品不符合质量要求的，消费者可以依照国家规定退货。\n")
+
+    user_folder = tmp_path / "statutes"  # what a user has: one file per article, written by hand
+    user_folder.mkdir()
+    for line in (tiny_id_set / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        (user_folder / f"{rec['id']}.txt").write_text(f"{rec['title']}\n\n{rec['text']}\n", encoding="utf-8")
+    user_config = prepare_index(load_dataset(tiny_id_set, user_folder), base, encoder, bench_dir=tmp_path / "bench")
+    assert user_config.index_dir != config.index_dir and user_config.corpus_dir == user_folder
+
+    tables = []
+    for cfg in (config, user_config):
+        searcher = Searcher.open(cfg, encoder)
+        try:
+            tables.append(evaluate(searcher, ds, ["keyword", "semantic", "hybrid"]).table())
+            hit = searcher.search(SearchRequest("消费者 退货", mode="keyword")).hits[0]
+        finally:
+            searcher.close()
+        assert (hit.path, hit.title) == ("D1.txt", "消费者权益保护法第二十四条")
+        assert hit.text == "经营者提供的商品不符合质量要求的，消费者可以依照国家规定退货。"  # the title is not glued in
+    assert tables[0] == tables[1]
 
 
 def test_eval_command_prints_every_mode_and_writes_json(tiny_id_set, tmp_path, capsys, monkeypatch, embedding_cache):

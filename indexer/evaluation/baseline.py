@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from indexer.config import Config
-from indexer.evaluation.datasets import Dataset, corpus_documents
+from indexer.evaluation.datasets import Dataset, corpus_documents, passage_file
 from indexer.evaluation.metrics import score_query
 from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit
 from indexer.ingest import parse_file
@@ -38,14 +38,14 @@ DEPTH = 100
 
 @dataclass(frozen=True)
 class Unit:
-    path: str  # document path (passage id for id-level sets)
+    path: str  # document path (the passage's file name for id-level sets)
     text: str
 
 
 def units(dataset: Dataset, config: Config) -> list[Unit]:
     """The paragraphs the naive pipeline ranks."""
     if dataset.kind == "id":
-        return [Unit(d.path, d.paragraphs[0].text) for d in corpus_documents(dataset.root)]
+        return [Unit(passage_file(d.path), d.paragraphs[0].text) for d in corpus_documents(dataset.root)]
     if dataset.corpus_dir is None:
         raise ValueError(f"{dataset.root}: cannot tell which corpus it judges; pass --corpus")
     out: list[Unit] = []

@@ -4,7 +4,9 @@
    (qid, file, grade, passage). A hit is relevant when it comes from `file` and its text contains
    `passage`; every qrels line is one relevant unit, counted at most once.
 2. Id-level corpora (STARD): `corpus.jsonl` ({id, title, text}), `queries.jsonl` ({id, text}) and
-   `qrels.tsv` (qid, passage id, grade; no header). A hit's unit is its document path = passage id.
+   `qrels.tsv` (qid, passage id, grade; no header). The passages are indexed as a user's folder would be: one
+   file per passage (`passage_file`: its title, a blank line, its text), through the whole pipeline
+   (load, clean, structure, metadata); a hit's unit is the passage id its file is named after.
 
 Both are turned into the same shape: per query, a function from a ranked hit list to the graded units it
 found, so the metrics never need to know the format.
@@ -15,10 +17,13 @@ import csv
 import hashlib
 import json
 import logging
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote, unquote
 
 from indexer.clean import normalize_spaces
 from indexer.document import Document, DocumentMeta, Paragraph, SectionKind
@@ -62,7 +67,9 @@ class Dataset:
     kind: str  # "passage" or "id"
     queries: list[Query]
     root: Path
-    corpus_dir: Path | None = None  # passage-level: the folder of files that is indexed
+    # The folder of files that is indexed. Passage-level: the judged corpus; id-level: None until the passages
+    # are written as files (prepare_index), or a folder of passage files the user gave (--corpus).
+    corpus_dir: Path | None = None
 
     def kinds(self) -> list[str]:
         seen: list[str] = []
@@ -84,8 +91,10 @@ def load_dataset(root: Path, corpus_dir: Path | None = None) -> Dataset:
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
+    if corpus_dir is not None and not Path(corpus_dir).is_dir():
+        raise DatasetError(f"--corpus {corpus_dir}: no such folder")
     if (root / "corpus.jsonl").exists() and (root / "queries.jsonl").exists():
-        return load_id_level(root)
+        return load_id_level(root, corpus_dir)
     if (root / "queries.tsv").exists() and (root / "qrels.tsv").exists():
         return load_passage_level(root, corpus_dir)
     raise DatasetError(f"{root}: expected queries.tsv + qrels.tsv, or corpus.jsonl + queries.jsonl + qrels.tsv")
@@ -137,7 +146,7 @@ def _corpus_from_readme(root: Path) -> Path | None:
 
 # -- format 2: id-level corpora (STARD) ----------------------------------------------------------
 
-def load_id_level(root: Path) -> Dataset:
+def load_id_level(root: Path, corpus_dir: Path | None = None) -> Dataset:
     queries: dict[str, Query] = {}
     for rec in _jsonl(root / "queries.jsonl"):
         queries[str(rec["id"])] = Query(str(rec["id"]), rec["text"])
@@ -150,15 +159,55 @@ def load_id_level(root: Path) -> Dataset:
         if qid not in queries or (qid, pid) in seen or grade <= 0:
             continue
         seen.add((qid, pid))
-        queries[qid].judgments.append(Judgment(pid, grade, pid))
+        queries[qid].judgments.append(Judgment(pid, grade, passage_file(pid)))
     judged = [q for q in queries.values() if q.judgments]
     if len(judged) < len(queries):
         log.info("%s: %d queries have no judgments and are skipped", root, len(queries) - len(judged))
-    return Dataset(root.name, "id", judged, root)
+    return Dataset(root.name, "id", judged, root, Path(corpus_dir) if corpus_dir else None)
+
+
+def passage_file(pid: str) -> str:
+    """The file a passage is written to (and its path in the index): the id, made safe for a file name."""
+    return quote(pid, safe="") + ".txt"
+
+
+def passage_id(path: str) -> str:
+    """The passage id of a file written by `write_passage_files` (inverse of `passage_file`)."""
+    return unquote(path[:-4] if path.endswith(".txt") else path)
+
+
+def passage_text(title: str, text: str) -> str:
+    """A passage as a user's file holds it: the title, a blank line, the text (its own line breaks kept)."""
+    body = text.strip("\n") + "\n"
+    return f"{title.strip()}\n\n{body}" if title.strip() else body
+
+
+def write_passage_files(root: Path, folder: Path) -> int:
+    """Write every passage of `root`/corpus.jsonl as a file of `folder` (built aside, then renamed into
+    place, so an interrupted run leaves no half folder). Returns the number of files."""
+    folder = Path(folder)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    count = 0
+    for rec in _jsonl(root / "corpus.jsonl"):
+        pid, text = str(rec["id"]), str(rec.get("text", ""))
+        if not text.strip():
+            continue
+        name = passage_file(pid)
+        if os.sep in name or name.startswith("."):
+            raise DatasetError(f"{root / 'corpus.jsonl'}: passage id {pid!r} cannot name a file")
+        (partial / name).write_text(passage_text(str(rec.get("title", "")), text), encoding="utf-8")
+        count += 1
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+    log.info("wrote %d passages of %s as files in %s", count, root, folder)
+    return count
 
 
 def corpus_documents(root: Path) -> Iterator[Document]:
-    """One Document per passage: path = passage id, title = its title, one paragraph with the text."""
+    """One Document per passage built directly (path = passage id, title = its title, one paragraph): for the
+    naive baseline and benchmarks of the index alone; `reportsearch eval` indexes `write_passage_files`."""
     for rec in _jsonl(root / "corpus.jsonl"):
         pid, text = str(rec["id"]), normalize_spaces(str(rec.get("text", "")))
         if not text:

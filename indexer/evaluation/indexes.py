@@ -1,7 +1,10 @@
 """The index an evaluation runs against, built once and cached under `.bench/`.
 
-The cache key covers everything that changes what is indexed: the corpus content, the model, chunking,
-embedding context and the tokenizer's dictionaries (a grown lexicon must re-index). A rerun with the same
+Every set is indexed as a folder of files, through the pipeline a user's folder goes through: a passage-level
+set's corpus folder, or an id-level set's passages written as files (`write_passage_files`, cached beside the
+index) unless `--corpus` names a folder of such files. The cache key covers everything that changes what is
+indexed: the corpus content, the model, chunking, embedding context and the tokenizer's dictionaries (a grown
+lexicon must re-index). A rerun with the same
 key opens the published generation without touching the corpus; the embedding cache is shared by all.
 """
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from indexer.build import Index, context_signature
 from indexer.config import Config
-from indexer.evaluation.datasets import Dataset, corpus_documents, corpus_hash
+from indexer.evaluation.datasets import Dataset, corpus_hash, write_passage_files
 from indexer import dedup
 from indexer.base import analysis
 from indexer.base.analysis import LEXICON_FILES
@@ -57,27 +60,25 @@ def prepare_index(dataset: Dataset, config: Config, encoder: Encoder | None = No
     bench_dir = Path(bench_dir)
     if config.embedding_cache is None:
         config = dataclasses.replace(config, embedding_cache=bench_dir / "embeddings.sqlite")
-    if dataset.kind == "id":
+    corpus_dir = dataset.corpus_dir
+    if dataset.kind == "id" and corpus_dir is None:
         digest = corpus_hash(dataset.root)
+        corpus_dir = bench_dir / f"{dataset.name}-{digest[:12]}-files"
+        if not corpus_dir.is_dir():
+            write_passage_files(dataset.root, corpus_dir)
+    elif corpus_dir is None:
+        raise ValueError(f"{dataset.root}: cannot tell which corpus it judges; pass --corpus")
     else:
-        if dataset.corpus_dir is None:
-            raise ValueError(f"{dataset.root}: cannot tell which corpus it judges; pass --corpus")
-        digest = _folder_hash(dataset.corpus_dir)
+        digest = _folder_hash(corpus_dir)
     index_dir = bench_dir / f"{dataset.name}-{digest[:12]}-{settings_key(config)}"
-    config = dataclasses.replace(config, index_dir=index_dir)
-    if dataset.kind == "passage":
-        config = dataclasses.replace(config, corpus_dir=dataset.corpus_dir)
+    config = dataclasses.replace(config, index_dir=index_dir, corpus_dir=corpus_dir)
     store = GenerationStore(index_dir)
     if store.current_name() is not None and not rebuild:
         log.info("using cached index %s", index_dir)
         return config
     index_dir.mkdir(parents=True, exist_ok=True)
-    log.info("building evaluation index %s (cached for reruns)", index_dir)
-    indexer = Index(config, encoder)
-    if dataset.kind == "id":
-        report = indexer.build_documents(corpus_documents(dataset.root))
-    else:
-        report = indexer.build(full=rebuild)
+    log.info("building evaluation index %s of %s (cached for reruns)", index_dir, corpus_dir)
+    report = Index(config, encoder).build(full=rebuild)
     if report.exit_code != 0:
         raise RuntimeError(f"building the evaluation index failed: {report.summary()}")
     return config

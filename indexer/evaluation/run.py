@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
 from indexer.config import Config
-from indexer.evaluation.datasets import Dataset, DatasetError, Query, load_dataset
+from indexer.evaluation.datasets import Dataset, DatasetError, Query, load_dataset, passage_id
 from indexer.evaluation.metrics import METRICS, score_query
 from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit
 from indexer.search.searcher import Searcher
@@ -64,7 +64,7 @@ def _ranked(searcher: Searcher, dataset: Dataset, query: Query, hit: Hit, seen: 
         entries.append((other.path, other.chunk_id, searcher.context(other.chunk_id, 0, 0).target.text))
     for path, chunk_id, text in entries:
         # Id-level: another chunk of a passage already ranked adds nothing (the best rank counts).
-        key = path if dataset.kind == "id" else f"{path}#{chunk_id}".replace(" ", "_")
+        key = passage_id(path) if dataset.kind == "id" else f"{path}#{chunk_id}".replace(" ", "_")
         if key in seen:
             continue
         seen.add(key)
