@@ -89,13 +89,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         if report.error:
             print(f"错误 error: {report.error}", file=sys.stderr)
     else:
-        print(report.summary())
-        if report.exit_code != 2:  # a run that published nothing has nothing new to sync
-            from indexer.engines.factory import publish_to_engine
+        from indexer.engines.factory import publish_run
 
-            line = publish_to_engine(config, full=args.full)
-            if line:
-                print(line)
+        published = report.exit_code != 2
+        line = publish_run(config, report, full=args.full)  # the remote engine; the report then says how it went
+        print(report.summary())
+        if line:
+            print(line)
+        if published:
             _print_scale_advice(Index(config).status())
     return report.exit_code
 
