@@ -196,15 +196,13 @@ def format_response(r: SearchResponse) -> str:
 
 def cmd_show(args: argparse.Namespace) -> int:
     searcher = _open_searcher(args, queries=False)
-    doc_id = args.doc
     try:
-        view = searcher.document(doc_id)
+        view = searcher.find_document(args.doc)
     except KeyError:
-        match = [d for d in _all_docs(searcher) if d.path == args.doc or d.path.endswith("/" + args.doc)]
-        if not match:
-            print(f"错误 error: no document {args.doc!r} in the index", file=sys.stderr)
-            return 2
-        view = searcher.document(match[0].doc_id)
+        print(f"错误 error: no document {args.doc!r} in the index", file=sys.stderr)
+        return 2
+    finally:
+        searcher.close()
     if args.json:
         print(json.dumps(view.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -216,11 +214,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             print(f"[{p.index + 1}]〔{p.section_kind}〕 {p.text}")
     return 0
-
-
-def _all_docs(searcher):
-    with searcher._use() as gen:
-        return gen.catalog.documents()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
