@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from indexer.generations import IndexUnavailable
 from indexer.search.types import QueryError
 
 log = logging.getLogger(__name__)
@@ -19,7 +22,30 @@ _MESSAGES = {
     413: "请求内容过大。",
     414: "请求地址过长。",
     500: "服务器内部错误，请稍后重试。",
+    503: "检索服务暂时不可用（索引或检索引擎无法访问），请稍后重试。",
 }
+UNAVAILABLE_LOG_EVERY_S = 60.0
+
+
+class _OncePer:
+    """At most one log line per period for a condition that fails every request (an engine that is down):
+    the first failure is logged at once, later ones are counted into the next line."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._last = float("-inf")
+        self._suppressed = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, message: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.seconds:
+                self._suppressed += 1
+                return
+            self._last, suppressed, self._suppressed = now, self._suppressed, 0
+        more = f" ({suppressed} more requests answered 503 since the last line)" if suppressed else ""
+        log.error("index unavailable, answering 503: %s%s", message, more)
 
 
 class NotFound(Exception):
@@ -59,6 +85,17 @@ def error_response(status: int, message: str, param: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    unavailable_log = _OncePer(UNAVAILABLE_LOG_EVERY_S)
+
+    @app.errorhandler(IndexUnavailable)
+    def _unavailable(exc: IndexUnavailable):
+        # The engine is down or the index unreadable: it recovers by itself, so no traceback per request.
+        unavailable_log(str(exc))
+        body, status = error_response(503, _MESSAGES[503])
+        response = app.make_response((body, status))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(QueryError)
     def _query_error(exc: QueryError):
         return error_response(400, exc.message, exc.param)
