@@ -39,8 +39,8 @@ def lite_binary() -> str:
 def lite_server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """(uri, process) of a Milvus Lite server on a free local port; stopped on exit."""
     port = free_port()
-    proc = subprocess.Popen([lite_binary(), "server", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen([lite_binary(), "server", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

@@ -1,9 +1,9 @@
 """Searcher: the one façade the CLI, web app, scripts and tests use to query the published index.
 
-Verbs only: search, document, find_document, documents, context, similar, facets, health, embed_query, close. It holds the embedding model
-for the life of the process and talks to the storage engine only through its snapshots
-(indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is published
-(search/snapshots.py), while queries already running finish on the one they started with.
+Verbs only: search, document, find_document, documents, context, similar, facets, health, embed_query, close.
+It holds the embedding model for the life of the process and talks to the storage engine only through its
+snapshots (indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is
+published (search/snapshots.py), while queries already running finish on the one they started with.
 """
 from __future__ import annotations
 

@@ -131,8 +131,9 @@ class MilvusSnapshot:
         query = np.asarray(vector, dtype=np.float32)
         small = len(set(within)) <= EXACT_ROWS if within is not None else \
             bool(expr) and self._filtered_rows(filters, expr) <= EXACT_ROWS
-        if small:
-            return self._exact(query, limit, expr)
+        exact = self._exact(query, limit, expr) if small else None
+        if exact is not None:
+            return exact
         hits = self._client.search(
             self.chunks_collection, data=[query.tolist()], anns_field="vector",
             limit=limit, filter=expr,
@@ -149,10 +150,13 @@ class MilvusSnapshot:
             self._filtered[filters] = (time.monotonic(), rows)
         return rows
 
-    def _exact(self, query: np.ndarray, limit: int, expr: str) -> Ranked:
-        """Cosine over every vector `expr` keeps, on the client (the local engine's exact subset search)."""
+    def _exact(self, query: np.ndarray, limit: int, expr: str) -> Ranked | None:
+        """Cosine over every vector `expr` keeps, on the client (the local engine's exact subset search);
+        None when the filter has grown past EXACT_ROWS since it was counted (HNSW then)."""
         rows = self._client.query(self.chunks_collection, filter=expr, output_fields=["id", "vector"],
                                   limit=EXACT_ROWS + 1)
+        if len(rows) > EXACT_ROWS:
+            return None
         if not rows:
             return []
         ids = np.array([int(r["id"]) for r in rows], dtype=np.int64)
