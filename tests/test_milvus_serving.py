@@ -70,11 +70,14 @@ def test_filtered_semantic_search_returns_every_row_of_a_small_filtered_set(milv
     try:
         snap = engine.open()
         vec = encoder.encode(["法治政府建设"])[0]
-        for place, n in snap.facet_values(Filters())["place"]:
-            f = Filters(place=(place,))
-            got, want = snap.semantic(vec, 1000, f), local.semantic(vec, 1000, f)
-            assert len(got) == n and [c for c, _ in got] == [c for c, _ in want], place
-            assert [round(s, 4) for _, s in got] == [round(s, 4) for _, s in want]
+        values = snap.facet_values(Filters())
+        filters = [Filters(place=(p,)) for p, _ in values["place"]] + [Filters(year=(int(y),)) for y, _ in values["year"]]
+        for f in filters:
+            rows = len(local.semantic(vec, 10_000, f))
+            for limit in sorted({max(1, rows // 2), rows, 2 * rows, 1000}):
+                got, want = snap.semantic(vec, limit, f), local.semantic(vec, limit, f)
+                assert len(got) == min(limit, rows) and [c for c, _ in got] == [c for c, _ in want], (f, limit)
+                assert [round(s, 4) for _, s in got] == [round(s, 4) for _, s in want]
     finally:
         local.close()
         engine.close()
@@ -153,3 +156,4 @@ def test_milvus_down_is_503_with_one_log_line_a_minute_and_recovers(sample_index
         finally:
             searcher.close()
             stop(again)
+
