@@ -90,13 +90,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         if report.error:
             print(f"错误 error: {report.error}", file=sys.stderr)
     else:
-        print(report.summary())
-        if report.exit_code != 2:  # a run that published nothing has nothing new to sync
-            from indexer.engines.factory import publish_to_engine
+        from indexer.engines.factory import publish_run
 
-            line = publish_to_engine(config, full=args.full)
-            if line:
-                print(line)
+        published = report.exit_code != 2
+        line = publish_run(config, report, full=args.full)  # the remote engine; the report then says how it went
+        print(report.summary())
+        if line:
+            print(line)
+        if published:
             _print_scale_advice(Index(config).status())
     return report.exit_code
 
@@ -196,15 +197,13 @@ def format_response(r: SearchResponse) -> str:
 
 def cmd_show(args: argparse.Namespace) -> int:
     searcher = _open_searcher(args, queries=False)
-    doc_id = args.doc
     try:
-        view = searcher.document(doc_id)
+        view = searcher.find_document(args.doc)
     except KeyError:
-        match = [d for d in _all_docs(searcher) if d.path == args.doc or d.path.endswith("/" + args.doc)]
-        if not match:
-            print(f"错误 error: no document {args.doc!r} in the index", file=sys.stderr)
-            return 2
-        view = searcher.document(match[0].doc_id)
+        print(f"错误 error: no document {args.doc!r} in the index", file=sys.stderr)
+        return 2
+    finally:
+        searcher.close()
     if args.json:
         print(json.dumps(view.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -219,11 +218,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             print(f"[{p.index + 1}]〔{p.section_kind}〕 {p.text}")
     return 0
-
-
-def _all_docs(searcher):
-    with searcher._use() as gen:
-        return gen.catalog.documents()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -21,11 +22,42 @@ _MESSAGES = {
     413: "请求内容过大。",
     414: "请求地址过长。",
     500: "服务器内部错误，请稍后重试。",
+    503: "检索服务暂时不可用（索引或检索引擎无法访问），请稍后重试。",
 }
 # No index yet, or a damaged one: the service is unavailable until the operator's next `reportsearch index`.
 UNAVAILABLE = "索引暂时不可用（{why}），请联系管理员运行 reportsearch index 修复后再试。"
-_LOG_EVERY_S = 60.0
-_logged: dict[str, float] = {}  # message -> when last logged: one line a minute, not one per request
+UNAVAILABLE_LOG_EVERY_S = 60.0
+
+
+class _OncePer:
+    """At most one log line per period for a condition that fails every request (an engine that is down, a
+    damaged index): the first failure is logged at once, later ones are counted into the next line."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._last = float("-inf")
+        self._suppressed = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, message: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.seconds:
+                self._suppressed += 1
+                return
+            self._last, suppressed, self._suppressed = now, self._suppressed, 0
+        more = f" ({suppressed} more requests answered 503 since the last line)" if suppressed else ""
+        log.error("index unavailable, answering 503: %s%s", message, more)
+
+
+def unavailable_message(reason: str) -> str:
+    """The page's words for why the index cannot answer: the operator's fix for a missing or damaged index,
+    else (an engine that is down) a retry later."""
+    if reason.startswith("index damaged"):
+        return UNAVAILABLE.format(why="索引已损坏")
+    if reason.startswith("no index"):
+        return UNAVAILABLE.format(why="尚未建立索引")
+    return _MESSAGES[503]
 
 
 class NotFound(Exception):
@@ -65,6 +97,17 @@ def error_response(status: int, message: str, param: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    unavailable_log = _OncePer(UNAVAILABLE_LOG_EVERY_S)
+
+    @app.errorhandler(IndexUnavailable)
+    def _unavailable(exc: IndexUnavailable):
+        # The engine is down or the index unreadable: it recovers by itself, so no traceback per request.
+        unavailable_log(str(exc))
+        body, status = error_response(503, unavailable_message(str(exc)))
+        response = app.make_response((body, status))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(QueryError)
     def _query_error(exc: QueryError):
         return error_response(400, exc.message, exc.param)
@@ -81,17 +124,6 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # required on a 405 (RFC 9110)
         return response
-
-    @app.errorhandler(IndexUnavailable)
-    def _unavailable(exc: IndexUnavailable):
-        message = str(exc)
-        now = time.monotonic()
-        if now - _logged.get(message, -_LOG_EVERY_S) >= _LOG_EVERY_S:
-            _logged[message] = now
-            log.error("%s (answering 503)", message)
-        why = ("索引已损坏" if message.startswith("index damaged") else
-               "尚未建立索引" if message.startswith("no index") else "索引无法打开")
-        return error_response(503, UNAVAILABLE.format(why=why))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -53,6 +53,19 @@ def test_index_then_search_on_milvus_from_separate_processes(milvus_env):
     assert remote["alias"] == "cli" and remote["collection"].startswith("cli_") and remote["documents"] == 5
 
 
+def test_show_by_path_and_by_id_on_milvus(milvus_env):
+    name = sorted(p.name for p in SAMPLE.glob("*.txt"))[3]
+    by_path = run(["show", name, "--engine", "milvus", "--json"], milvus_env)
+    assert by_path.returncode == 0 and "Traceback" not in by_path.stderr, by_path.stderr
+    view = json.loads(by_path.stdout)
+    assert view["path"] == name and view["paragraphs"]
+    by_id = run(["show", view["doc_id"], "--engine", "milvus", "--json"], milvus_env)
+    assert by_id.returncode == 0, by_id.stderr
+    assert json.loads(by_id.stdout) == view
+    missing = run(["show", "no-such-report.txt", "--engine", "milvus"], milvus_env)
+    assert missing.returncode == 2 and "no-such-report.txt" in missing.stderr and "Traceback" not in missing.stderr
+
+
 def test_unreachable_milvus_is_one_line_and_exit_2(milvus_env):
     uri = f"http://127.0.0.1:{_free_port()}"
     env = dict(milvus_env, REPORTSEARCH_MILVUS_URI=uri)
@@ -63,6 +76,13 @@ def test_unreachable_milvus_is_one_line_and_exit_2(milvus_env):
         errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
         assert len(errors) == 1 and uri in errors[0], done.stderr
         assert "Traceback" not in done.stderr
+    # the index run published its local generation, Milvus was not brought up to date: said everywhere alike
+    assert "状态 status: failed (exit 2)" in done.stdout and "local generation" in done.stdout
+    status = run(["status", "--json"], env)
+    last = json.loads(status.stdout)["last_run"]
+    assert last["status"] == "failed" and last["exit_code"] == 2 and uri in last["error"]
+    index_dir = Path(milvus_env["REPORTSEARCH_INDEX_DIR"])
+    assert "状态 status: failed (exit 2)" in (index_dir / "index-report.txt").read_text(encoding="utf-8")
 
 
 def test_whoosh_past_the_threshold_is_advised_to_move():

@@ -174,7 +174,7 @@ def test_incremental_sync_and_alias_swap(build_index, tmp_path):
     db = str(tmp_path / "x.db")
     client = connect(db)
     sync(client, _gen(config), base="rs")
-    engine = MilvusEngine(db, collection="rs")
+    engine = MilvusEngine(db, collection="rs", alias_ttl=0)  # see a swap at once
     first = engine.stamp()
 
     names = sorted(files)

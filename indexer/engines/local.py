@@ -95,6 +95,9 @@ class LocalSnapshot:
     def documents(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
         return self.catalog.documents_by_id(doc_ids)
 
+    def document_list(self) -> list[DocRow]:
+        return self.catalog.documents()
+
     def document_chunks(self, doc_id: str) -> list[ChunkRow]:
         return self.catalog.chunks_of(doc_id)
 
@@ -152,3 +155,6 @@ class LocalEngine:
                 raise IndexDamaged(damage) from exc
             raise IndexNotFound(f"index damaged: published generation {name} cannot be opened "
                                 f"({type(exc).__name__}: {exc}); run `reportsearch index --full`") from exc
+
+    def close(self) -> None:
+        """Nothing held: each snapshot owns its files."""

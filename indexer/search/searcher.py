@@ -1,9 +1,9 @@
 """Searcher: the one façade the CLI, web app, scripts and tests use to query the published index.
 
-Verbs only: search, document, context, similar, facets, health, embed_query. It holds the embedding model
-for the life of the process and talks to the storage engine only through its snapshots
-(indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is published
-(search/snapshots.py), while queries already running finish on the one they started with.
+Verbs only: search, document, find_document, documents, context, similar, facets, health, embed_query, close.
+It holds the embedding model for the life of the process and talks to the storage engine only through its
+snapshots (indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is
+published (search/snapshots.py), while queries already running finish on the one they started with.
 """
 from __future__ import annotations
 
@@ -178,6 +178,23 @@ class Searcher:
                 paragraphs=_paragraph_views(snap, doc_id), other_paths=snap.aliases_of(doc_id),
                 provenance=dict(doc.meta.provenance),
             )
+
+    def documents(self) -> list[DocRow]:
+        """Every document of the index, by path."""
+        with self._use() as snap:
+            return snap.document_list()
+
+    def find_document(self, ref: str) -> DocumentView:
+        """A document by id, else by path (exact, or the end of the path after a "/"); KeyError when none."""
+        try:
+            return self.document(ref)
+        except KeyError:
+            pass
+        docs = self.documents()
+        match = [d for d in docs if d.path == ref] or [d for d in docs if d.path.endswith("/" + ref)]
+        if not match:
+            raise KeyError(ref)
+        return self.document(match[0].doc_id)
 
     def context(self, chunk_id: int, before: int = 2, after: int = 2) -> ContextView:
         with self._use() as snap:

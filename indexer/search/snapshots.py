@@ -90,7 +90,9 @@ class CurrentSnapshot:
             old.retire()
 
     def close(self) -> None:
+        """Retire the current snapshot and close the engine (a Milvus client's connection)."""
         with self._switch_lock:
             if self._held is not None:
                 self._held.retire()
                 self._held = None
+        self.engine.close()

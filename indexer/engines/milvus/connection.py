@@ -9,6 +9,11 @@ from indexer.generations import IndexUnavailable
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0  # a down server must fail fast, not hang a cron run or a web worker
+# pymilvus pings an idle channel every 10 s; a gRPC server with default settings (a `milvus-lite server`)
+# answers GOAWAY "too_many_pings" after two such pings, and the client's shared channel is then unusable
+# ("Fail connecting to server") for every client of that URI. One ping in 5 minutes is what gRPC servers
+# accept by default; a lost server is noticed on the next call anyway.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
 
 class MilvusUnavailable(IndexUnavailable):
@@ -32,7 +37,7 @@ def connect(uri: str, token: str = "", timeout: float = CONNECT_TIMEOUT_S):
     if "://" not in uri:  # Milvus Lite runs its gRPC server in this process: same noise, from grpc's side
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     try:
-        return MilvusClient(uri=uri, token=token or "", timeout=timeout)
+        return MilvusClient(uri=uri, token=token or "", timeout=timeout, grpc_options=GRPC_OPTIONS)
     except Exception as exc:  # pymilvus raises MilvusException, grpc errors or ConnectionError, by version
         raise MilvusUnavailable(uri, reason_of(exc)) from exc
 

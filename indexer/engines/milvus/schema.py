@@ -6,7 +6,8 @@ Two collections make one published snapshot:
   field (see tokens.py) feeding a BM25 function into `sparse`, and the dense `vector` (HNSW, COSINE).
 - documents (`<base>_docs_<stamp>`): the catalog's document rows, needed by searchers on other machines
   (document view, titles, paths). The paragraphs JSON of one report can exceed Milvus's 65,535-byte VARCHAR
-  limit, so a document is stored as numbered parts (`<doc_id>#<n>`), the metadata on part 0. Milvus requires
+  limit, so a document is stored as numbered parts (`part_key`), the metadata and the document's hash on part
+  0, which is written last and so marks the document as committed. Milvus requires
   a vector field in every collection; `stub` is a 2-d constant (the smallest dimension Milvus accepts) that
   is never searched.
 
@@ -19,11 +20,20 @@ from __future__ import annotations
 
 STUB_DIM = 2
 MAX_VARCHAR = 65535
+# Bump when the layout or a row's hash changes: a published pair of another version is rebuilt (--full).
+SCHEMA_VERSION = "2"
+HASH_LEN = 40  # sha1 hex: every chunk row and every document's part 0 carry the hash of what they hold
 DOC_PART_BYTES = 60000  # below MAX_VARCHAR with room for multi-byte splitting
 NONE_INT = -1  # Milvus Lite has no nullable scalars in every version: year / dup_group None is stored as -1
 
 CHUNK_FIELDS = ["id", "doc_id", "path", "title", "place", "region", "level", "year", "kind", "heading",
                 "paragraph", "part", "dup_group", "text"]
+# VARCHAR fields and their max_length. A Milvus server counts max_length in UTF-8 bytes, Lite 3.2.2 in
+# characters: sync.py checks the byte length before writing, so both behave like a server.
+CHUNK_VARCHARS = {"doc_id": 256, "path": 4096, "title": 2048, "place": 512, "region": 512, "level": 64, "kind": 64,
+                  "heading": 8192, "h": HASH_LEN, "text": MAX_VARCHAR, "tokens": MAX_VARCHAR}
+DOC_VARCHARS = {"key": 300, "doc_id": 256, "h": HASH_LEN, "path": 4096, "row": MAX_VARCHAR, "paragraphs": MAX_VARCHAR}
+
 FACT_FIELDS = ["id", "doc_id", "dup_group", "place", "level", "region", "year", "kind"]
 
 
@@ -49,9 +59,9 @@ def chunk_schema(client, dim: int):
 
     s = client.create_schema(auto_id=False)
     s.add_field("id", DataType.INT64, is_primary=True)
-    for name, length in (("doc_id", 256), ("path", 4096), ("title", 2048), ("place", 512), ("region", 512),
-                         ("level", 64), ("kind", 64), ("heading", 8192)):
-        s.add_field(name, DataType.VARCHAR, max_length=length)
+    for name, length in CHUNK_VARCHARS.items():  # `h`: the hash of every other field (sync.py's diff)
+        if name not in ("text", "tokens"):
+            s.add_field(name, DataType.VARCHAR, max_length=length)
     for name in ("year", "paragraph", "part", "dup_group"):
         s.add_field(name, DataType.INT64)
     s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
@@ -69,7 +79,7 @@ def chunk_index_params(client):
     ip = client.prepare_index_params()
     ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     ip.add_index("vector", index_type="HNSW", metric_type="COSINE", params={"M": 32, "efConstruction": 200})
-    for name in ("doc_id", "place", "dup_group"):
+    for name in ("doc_id", "place", "region", "level", "kind", "year", "dup_group"):  # every filter field
         ip.add_index(name, index_type="INVERTED")
     return ip
 
@@ -78,9 +88,12 @@ def doc_schema(client):
     from pymilvus import DataType
 
     s = client.create_schema(auto_id=False)
-    s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=300)
-    s.add_field("doc_id", DataType.VARCHAR, max_length=256)
-    s.add_field("n", DataType.INT64)
+    s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=DOC_VARCHARS["key"])  # part_key()
+    s.add_field("doc_id", DataType.VARCHAR, max_length=DOC_VARCHARS["doc_id"])
+    s.add_field("n", DataType.INT64)  # part number; part 0 is the document's commit mark
+    s.add_field("parts", DataType.INT64)  # how many parts the document has (on every part)
+    s.add_field("h", DataType.VARCHAR, max_length=HASH_LEN)  # hash of the document's record + paragraphs
+    s.add_field("path", DataType.VARCHAR, max_length=DOC_VARCHARS["path"])  # part 0: `show <path>` finds it
     s.add_field("row", DataType.VARCHAR, max_length=MAX_VARCHAR)  # part 0: the DocRow + aliases, JSON
     s.add_field("paragraphs", DataType.VARCHAR, max_length=MAX_VARCHAR)  # a slice of the paragraphs JSON
     s.add_field("stub", DataType.FLOAT_VECTOR, dim=STUB_DIM)
@@ -91,7 +104,15 @@ def doc_index_params(client):
     ip = client.prepare_index_params()
     ip.add_index("stub", index_type="FLAT", metric_type="L2")
     ip.add_index("doc_id", index_type="INVERTED")
+    ip.add_index("path", index_type="INVERTED")
     return ip
+
+
+def part_key(doc_id: str, n: int, h: str) -> str:
+    """Primary key of a document's part. Part 0 (the metadata row, the commit mark) has one fixed key; the
+    other parts are keyed by the document's hash, so a changed document's new parts are written beside the
+    old ones and part 0, written last, says which set is current (no reader ever mixes two versions)."""
+    return f"{doc_id}#0" if n == 0 else f"{doc_id}#{h[:16]}#{n}"
 
 
 def split_utf8(text: str, size: int = DOC_PART_BYTES) -> list[str]:

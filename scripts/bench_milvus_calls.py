@@ -1,0 +1,105 @@
+"""Calls to Milvus per query and filtered semantic completeness, Milvus Lite against the local engine.
+
+    python scripts/bench_milvus_calls.py GENERATION_DIR QUERIES_TSV [--out x.json]
+
+Syncs one published local generation into a fresh Milvus Lite file, then
+- runs every query of QUERIES_TSV (qid, kind, query) through the `Searcher` façade on Milvus in each mode,
+  through a client that counts the calls (by method), and reports calls per query (mean, max, by method);
+  the first query (opening the snapshot) is left out;
+- for every year (and the five largest places), a semantic search limited to that filter (limit 1000) on
+  both engines: rows returned by Milvus vs the local engine (which returns every row of a small filter).
+Only public verbs are used, so the same script measures an older tree (PYTHONPATH=that tree).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import statistics
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from indexer.base.filters import Filters
+from indexer.config import Config
+from indexer.engines.local import LocalEngine
+from indexer.engines.milvus import MilvusEngine
+from indexer.engines.milvus.connection import connect
+from indexer.engines.milvus.sync import sync
+from indexer.search.searcher import Searcher
+from indexer.search.types import SearchRequest
+from indexer.vectors import Encoder
+
+
+class Counting:
+    def __init__(self, client):
+        self._client = client
+        self.calls: Counter = Counter()
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self.calls[name] += 1
+            return attr(*args, **kwargs)
+        return counted
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("generation", type=Path)
+    ap.add_argument("queries", type=Path)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with args.queries.open(encoding="utf-8") as fh:
+        queries = [r["query"] for r in csv.DictReader(fh, delimiter="\t")]
+    index_dir = args.generation.parent.parent
+    out: dict = {"queries": len(queries)}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "x.db")
+        client = connect(db)
+        sync(client, args.generation, base="bench")
+        client.close()
+        config = Config(index_dir=index_dir).with_overrides({"engine": "milvus", "milvus_uri": db,
+                                                             "milvus_collection": "bench"})
+        encoder = Encoder(config.model)
+        engine = MilvusEngine(db, collection="bench")
+        engine.client = counting = Counting(engine.client)
+        searcher = Searcher(config, encoder, engine)
+        searcher.search(SearchRequest(query=queries[0], mode="hybrid"))
+        for mode in ("keyword", "semantic", "hybrid"):
+            per_query, by_method = [], Counter()
+            for q in queries:
+                counting.calls.clear()
+                searcher.search(SearchRequest(query=q, mode=mode))
+                per_query.append(sum(counting.calls.values()))
+                by_method.update(counting.calls)
+            out[f"calls_{mode}"] = {
+                "mean": round(statistics.mean(per_query), 2), "max": max(per_query),
+                "by_method_per_query": {k: round(v / len(queries), 2) for k, v in by_method.items()}}
+        local_engine = LocalEngine(Config(index_dir=index_dir))
+        local = local_engine.open(local_engine.published())
+        with searcher._use() as snap:
+            values = snap.facet_values(Filters())
+            vec = encoder.encode_query("法治政府建设")
+            filtered = {}
+            for field, top in (("year", None), ("place", 5)):
+                for value, n in values[field][:top]:
+                    f = Filters(**{field: (int(value) if field == "year" else value,)})
+                    filtered[f"{field}={value}"] = {"rows": n, "milvus": len(snap.semantic(vec, 1000, f)),
+                                                    "local": len(local.semantic(vec, 1000, f))}
+            out["filtered_semantic"] = filtered
+        local.close()
+        searcher.close()
+    text = json.dumps(out, ensure_ascii=False, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
