@@ -143,7 +143,7 @@ def test_one_bad_file_among_good_ones(build_index, tmp_path, case):
         assert not rep.added and not rep.duplicates and not rep.deleted, summary
         assert gen_dir(config).name == generation and state(config) == before, "nothing else changes"
         assert took < 60, f"run {run} took {took:.0f} s"
-    assert places(config, "板凳调解") == {"石门乡"} and places(config, "电信诈骗") == {"柳河乡"}
+    assert places(config, "板凳调解") == {"石门乡"} and places(config, "电信诈骗") == {"柳林乡"}
 
 
 # -- 7. the memory bound of reading one file -----------------------------------------------------------------------
