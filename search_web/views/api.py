@@ -12,7 +12,7 @@ from indexer.generations import IndexUnavailable
 from indexer.search.types import SearchResponse
 from search_web import ids, state
 from search_web.citation import cite
-from search_web.errors import known_chunk, known_document
+from search_web.errors import known_chunk, known_document, unavailable_message
 from search_web.params import MAX_CONTEXT, MAX_SIMILAR, parse_filters, parse_int, parse_search, schema_limits
 
 bp = Blueprint("api", __name__)
@@ -73,7 +73,8 @@ def health():
         health = state.searcher().health()  # status "damaged" (with what and the repair command): 503 for monitors
     except IndexUnavailable as exc:  # none published, or the published one cannot even be opened
         status = "damaged" if str(exc).startswith("index damaged") else "unavailable"
-        return jsonify({"status": status, "error": str(exc), "worker_pid": os.getpid()}), 503
+        return jsonify({"status": status, "error": str(exc), "message": unavailable_message(str(exc)),
+                        "worker_pid": os.getpid()}), 503
     return jsonify({"status": "ok", **health, "worker_pid": os.getpid()}), 200 if health["status"] == "ok" else 503
 
 
