@@ -265,6 +265,12 @@ class WhooshIndex(FullTextIndex):
         ids = ts.ids
         return [(int(ids[docnum]), float(score)) for score, docnum in results.top_n]
 
+    def match_ids(self, query: ParsedQuery, filters: Filters = Filters()) -> list[int]:
+        ts = self._searcher()
+        results = ts.searcher.search(_to_whoosh(query.root), limit=None, filter=_filter_query(filters), scored=False)
+        ids = ts.ids
+        return [int(ids[docnum]) for docnum in results.docs()]
+
 
 # ---------------------------------------------------------------- query translation
 
