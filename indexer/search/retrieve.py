@@ -9,6 +9,7 @@ so their number is an estimate. Hits of the ranking query that are none of these
 heading naming the word) are not results."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,7 +20,7 @@ from indexer.base.querytree import ParsedQuery, is_strict
 from indexer.config import Config
 from indexer.engines.base import Ranked, Snapshot
 from indexer.search.fuse import Fused, fuse, single
-from indexer.search.literal import literal_query, term_query
+from indexer.search.literal import exact, literal_query, term_query
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import fusion_plan, is_statement, sentence_like
 from indexer.search.sentences import SentenceReranker
@@ -68,12 +69,12 @@ class Retriever:
         literal_q = literal_query(parsed)
         literal = set(snap.matching(literal_q, filters))
         official = self._official(snap, parsed, filters, literal) if mode != "semantic" else {}
-        exact = literal | set(official)
+        matched = literal | set(official)
         if mode == "keyword":
             fused, near = single("keyword", keyword), set()
         else:
             semantic, near = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
-            near -= exact
+            near -= matched
             if mode == "semantic":
                 fused = single("semantic", semantic)
             else:
@@ -81,19 +82,33 @@ class Retriever:
                 plan = fusion_plan(parsed, self.config, bool(self.rewriter.official_terms(parsed)))
                 fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                              plan.norm, plan.confidence)
-        fused = [f for f in fused if f.chunk_id in exact or f.chunk_id in near]
+        fused = [f for f in fused if f.chunk_id in matched or f.chunk_id in near]
+        if mode != "semantic" and is_statement(parsed):
+            fused = self._verbatim_first(snap, parsed, filters, fused)
         for f in fused:
             f.official = official.get(f.chunk_id, ())
 
         def rest() -> list[int]:
             """The exact matches outside the fused list, best keyword score first."""
             inside = {f.chunk_id for f in fused}
-            if not (exact - inside):
+            if not (matched - inside):
                 return []
             ranked = [cid for cid, _ in snap.keyword(literal_q, len(literal), filters)] if literal - inside else []
             return ranked + sorted(set(official) - inside)
 
         return Retrieval(fused, literal, official, near, rest)
+
+    def _verbatim_first(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
+                        fused: list[Fused]) -> list[Fused]:
+        """A pasted statement: the paragraphs holding it verbatim (punctuation aside) first, in fused order --
+        the original wording is what the user looks for, however the two sides weigh paraphrases."""
+        verbatim = set(snap.matching(dataclasses.replace(parsed, root=exact(parsed.text)), filters))
+        if not verbatim:
+            return fused
+        inside = {f.chunk_id for f in fused}
+        top = fused[0].score if fused else 0.0
+        missing = [Fused(cid, top) for cid in sorted(verbatim - inside)]
+        return [f for f in fused if f.chunk_id in verbatim] + missing + [f for f in fused if f.chunk_id not in verbatim]
 
     def _official(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
                   literal: set[int]) -> dict[int, tuple[str, ...]]:
