@@ -35,26 +35,43 @@ def squeeze(text: str) -> str:
     return "".join(c for c in normalize(text) if c.isalnum())
 
 
-@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+@pytest.fixture(scope="module", params=["whoosh", "tantivy", "milvus-lite"])
 def corpus_index(request, tmp_path_factory, encoder, embedding_cache):
-    """(searcher, chunk rows) over the sample + eval-townships corpus, on one full-text backend."""
+    """(searcher, chunk rows) over the sample + eval-townships corpus, on one full-text backend or on Milvus
+    Lite (the Whoosh generation synced into a Lite file)."""
     if not TOWNSHIPS.is_dir():
         pytest.fail(f"{TOWNSHIPS} not found: the shared evaluation corpus must sit beside the checkout")
     corpus = tmp_path_factory.mktemp("complete-corpus")
     for path in SAMPLE_CORPUS.glob("*.txt"):
         shutil.copy(path, corpus / path.name)
     shutil.copytree(TOWNSHIPS, corpus / "townships")
+    milvus = request.param == "milvus-lite"
     config = Config(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("complete-index"),
-                    embedding_cache=embedding_cache, fulltext_backend=request.param)
+                    embedding_cache=embedding_cache, fulltext_backend="whoosh" if milvus else request.param)
     report = Index(config, encoder).build(progress=False)
     assert report.exit_code == 0, report.summary()
     catalog = GenerationStore(config.index_dir).current_path() / "catalog.sqlite"
     with sqlite3.connect(catalog) as db:
         rows = db.execute("SELECT c.chunk_id, c.text, d.place, c.doc_id, c.dup_group "
                           "FROM chunks c JOIN documents d USING (doc_id)").fetchall()
-    searcher = Searcher.open(config, encoder)
+    engine = _milvus_engine(config, tmp_path_factory) if milvus else None
+    searcher = Searcher.open(config, encoder, engine)
     yield searcher, rows
     searcher.close()
+
+
+def _milvus_engine(config: Config, tmp_path_factory):
+    pytest.importorskip("pymilvus")
+    pytest.importorskip("milvus_lite")
+    from indexer.engines.milvus import MilvusEngine
+    from indexer.engines.milvus.connection import connect
+    from indexer.engines.milvus.sync import sync
+
+    db = tmp_path_factory.mktemp("complete-milvus") / "lite.db"
+    client = connect(str(db))
+    sync(client, GenerationStore(config.index_dir).current_path(), base="rs")
+    client.close()
+    return MilvusEngine(str(db), collection="rs")
 
 
 @pytest.fixture(scope="module")
