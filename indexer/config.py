@@ -125,6 +125,9 @@ class Config:
     strip_scaffolding: bool = False  # measured neutral to slightly worse on every set: off (docs/evaluation.md)
     expand_colloquial: bool = True
     expansion_weight: float = 0.7  # 0.3–1.0 measured on every set: 0.7 best below the typed words
+    # A pasted statement's clauses (runs of at least 6 letters between punctuation) as exact strings at this
+    # weight, so the paragraph holding the sentence ranks above those that only share its words (issue 24).
+    clause_weight: float = 2.0
 
     # Generations
     keep_generations: int = 3

@@ -13,6 +13,9 @@ Decisions (see tests/test_analysis.py):
   Function words are only dropped from *plain* query terms (see `is_stopword`).
 - With `subwords=True` a long word also yields its dictionary sub-words (any length) at the
   *same* position: `信访` finds `信访积案`, while phrase positions stay those of the long words.
+- Quotes, book-title marks and brackets *between two ideographs* do not separate words: the reports write
+  “八五”普法, “三务”公开, 《民法典》宣传月, users type 八五普法. jieba sees the text without them (a word
+  may then span a mark; its offsets still point into the original text). Elsewhere they are punctuation.
 - Normalisation is length-preserving (full-width ASCII -> half-width, Latin lower-cased) so
   offsets always point into the caller's original text.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 import threading
 from array import array
@@ -36,7 +40,7 @@ DOMAIN_DICT = LEXICON_DIR / "domain_dict.txt"  # curated by hand
 GROWN_DICT = LEXICON_DIR / "grown_dict.txt"  # frequent corpus n-grams jieba splits (scripts/grow_lexicon.py)
 SYNONYMS = LEXICON_DIR / "synonyms.txt"  # groups of interchangeable words, for expansion
 LEXICON_FILES = (DOMAIN_DICT, GROWN_DICT, SYNONYMS)  # anything that changes tokens: index caches key on them
-ANALYZER_VERSION = 1  # bump when a code change here changes which words or offsets a text yields
+ANALYZER_VERSION = 2  # bump when a code change here changes which words or offsets a text yields
 
 # Function words that carry no topic; dropped from plain query terms only (never from the index).
 STOPWORDS = frozenset(
@@ -93,6 +97,25 @@ def normalize(text: str) -> str:
     if len(fast) == len(text) and "Σ" not in text:
         return fast
     return "".join(normalize_char(ch) for ch in text)
+
+
+# Marks that never split a term when they stand between ideographs (after `normalize`: （） are then ()).
+INNER_MARKS = "“”‘’《》〈〉「」()"
+_INNER = re.compile(f"(?<=[\u3400-\u9fff])[{re.escape(INNER_MARKS)}]+(?=[\u3400-\u9fff])")
+
+
+def transparent(norm: str) -> tuple[str, list[int] | None]:
+    """`norm` without the inner marks between ideographs, and for each kept character its offset in `norm`
+    (None when nothing was dropped: the offsets are the identity)."""
+    if not _INNER.search(norm):
+        return norm, None
+    keep: list[int] = []
+    last = 0
+    for m in _INNER.finditer(norm):
+        keep.extend(range(last, m.start()))
+        last = m.end()
+    keep.extend(range(last, len(norm)))
+    return "".join(norm[i] for i in keep), keep
 
 
 def _is_word(token: str) -> bool:
@@ -197,22 +220,29 @@ class Analyzer:
                 out.extend(Token(s, t.start, t.end, t.pos) for s in self._synonyms.get(t.text, ()))
             return out
         with_sub = self.subwords if subwords is None else subwords
-        norm = normalize(text)
+        squeezed, keep = transparent(normalize(text))
         tokens: list[Token] = []
         pos = 0
-        for word, start, end in self._jieba.tokenize(norm, HMM=False):
+        for word, start, end in self._jieba.tokenize(squeezed, HMM=False):
             if not _is_word(word):
                 continue
-            tokens.append(Token(word, start, end, pos))
+            tokens.append(_token(word, start, end, pos, keep))
             if with_sub and len(word) > 2 and not word.isascii():
                 for s, e in self._subwords(word):
-                    tokens.append(Token(word[s:e], start + s, start + e, pos))
+                    tokens.append(_token(word[s:e], start + s, start + e, pos, keep))
             pos += 1
         return tokens
 
     def words(self, text: str) -> list[str]:
         """The words of `text` in order, without sub-words (how a query phrase is matched)."""
         return [t.text for t in self.tokenize(text, subwords=False)]
+
+
+def _token(word: str, start: int, end: int, pos: int, keep: list[int] | None) -> Token:
+    """A token at offsets of the squeezed text, placed in the original (a word across a mark spans it)."""
+    if keep is None:
+        return Token(word, start, end, pos)
+    return Token(word, keep[start], keep[end - 1] + 1, pos)
 
 
 _cache: dict[tuple[str, bool], Analyzer] = {}

@@ -65,6 +65,10 @@ class Snapshot(Protocol):
 
     # -- retrieval
     def keyword(self, query: ParsedQuery, limit: int, filters: Filters) -> Ranked: ...
+    def matching(self, query: ParsedQuery, filters: Filters) -> list[int]:
+        """Every chunk id the full-text side matches for this query and filters, unordered: exact, never a
+        top k (the literal matches that counts, facets and per-place lists are built from)."""
+        ...
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked: ...  # `within`: only these (already filtered) ids
     def vector(self, chunk_id: int) -> np.ndarray | None: ...

@@ -61,6 +61,9 @@ class LocalSnapshot:
     def keyword(self, query: ParsedQuery, limit: int, filters: Filters) -> Ranked:
         return self.fulltext.search(query, limit=limit, filters=filters)
 
+    def matching(self, query: ParsedQuery, filters: Filters) -> list[int]:
+        return self.fulltext.match_ids(query, filters)
+
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked:
         allowed = None

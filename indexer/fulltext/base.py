@@ -9,6 +9,7 @@ Contract
   searches before `commit()`.  Adding a chunk_id that is already present replaces it.
 - `search` may be called from many threads of one process at once; it returns
   `(chunk_id, score)` pairs, best first, at most `limit` of them, and loads no stored text.
+  `match_ids` returns every matching chunk, without scores.
 - `clone(src, dst)` makes `dst` a new index with the same content as `src`, sharing unchanged
   files where the backend allows (hard links).  Writing to `dst` never changes what `src` answers,
   so a new generation can be built from the previous one while the old one is being searched.
@@ -100,6 +101,11 @@ class FullTextIndex(ABC):
     @abstractmethod
     def search(self, query: ParsedQuery, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         """Best-first (chunk_id, score) pairs for the query, restricted by the filters."""
+
+    @abstractmethod
+    def match_ids(self, query: ParsedQuery, filters: Filters = Filters()) -> list[int]:
+        """Every chunk that matches the query (restricted by the filters), unordered and unscored: exact,
+        not a top k (counts, facets and per-place lists of literal matches are built from it)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -179,15 +179,30 @@ class TantivyIndex(FullTextIndex):
     def count(self) -> int:
         return int(self._searcher.num_docs)
 
-    def search(self, query: ParsedQuery, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
-        if limit <= 0:
-            return []
+    def _query(self, query: ParsedQuery, filters: Filters) -> Query | None:
         q = _Translator(self._schema).node(query.root)
         if q is None:
-            return []
+            return None
         fq = _filter_query(self._schema, filters)
         if fq is not None:
             q = Query.boolean_query([(Occur.Must, q), (Occur.Must, Query.const_score_query(fq, 0.0))])
+        return q
+
+    def match_ids(self, query: ParsedQuery, filters: Filters = Filters()) -> list[int]:
+        q = self._query(query, filters)
+        searcher = self._searcher
+        if q is None or not searcher.num_docs:
+            return []
+        # Every match: a "top k" as large as the index (the binding has no plain doc-set collector).
+        hits = searcher.search(q, int(searcher.num_docs), count=False).hits
+        return [int(cid) for cid in searcher.fast_field_values("chunk_id", [addr for _, addr in hits])] if hits else []
+
+    def search(self, query: ParsedQuery, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
+        if limit <= 0:
+            return []
+        q = self._query(query, filters)
+        if q is None:
+            return []
         searcher = self._searcher
         hits = searcher.search(q, limit, count=False).hits
         if not hits:

@@ -25,6 +25,8 @@ from typing import Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.matching import NullMatcher
+from whoosh.query.compound import DefaultOr
 from whoosh.analysis import Analyzer as WhooshAnalyzer
 from whoosh.analysis import Token as WhooshToken
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
@@ -263,12 +265,41 @@ class WhooshIndex(FullTextIndex):
         ids = ts.ids
         return [(int(ids[docnum]), float(score)) for score, docnum in results.top_n]
 
+    def match_ids(self, query: ParsedQuery, filters: Filters = Filters()) -> list[int]:
+        ts = self._searcher()
+        results = ts.searcher.search(_to_whoosh(query.root), limit=None, filter=_filter_query(filters), scored=False)
+        ids = ts.ids
+        return [int(ids[docnum]) for docnum in results.docs()]
+
 
 # ---------------------------------------------------------------- query translation
 
+# Whoosh's plain `Or` picks, on an index of at most 5000 chunks and under a top-k collector, a matcher
+# (ArrayUnionMatcher) whose max_quality() is the *largest* of its parts' bounds although their scores add
+# up. The collector's pruning (`Matcher.replace(minscore)`) trusts that bound: once the top k is full it
+# turned our ranked OR into "must also match the optional sub-words" or dropped it, and the best chunk --
+# e.g. the paragraph a pasted sentence came from -- went missing from limit=200 while limit=None ranked it
+# first (issue 24). DefaultOr (a tree of UnionMatchers whose bound is the sum) is what Whoosh uses above
+# 5000 chunks anyway; every OR here is one.
+_Or = DefaultOr
+
+
+class _Prefix(wq.Prefix):
+    """A prefix query whose expansion is a `_Or` too (wq.Prefix ORs its terms with the plain `Or`)."""
+
+    def matcher(self, searcher, context=None):
+        qs = [wq.Term(self.fieldname, t) for t in self._btexts(searcher.reader()) if t]
+        if not qs:
+            return NullMatcher()
+        if len(qs) == 1:
+            return qs[0].with_boost(self.boost).matcher(searcher, context)
+        if self.constantscore and context:  # as wq.Prefix: the score does not depend on which gram
+            context = context.set(weighting=None)
+        return _Or(qs, boost=self.boost).matcher(searcher, context)
+
 
 def _word(word: str) -> wq.Query:
-    return wq.Or([wq.Term("body", word), wq.Term("context", word, boost=CONTEXT_BOOST)])
+    return _Or([wq.Term("body", word), wq.Term("context", word, boost=CONTEXT_BOOST)])
 
 
 def _exact(text: str, boost: float) -> wq.Query:
@@ -280,7 +311,7 @@ def _exact(text: str, boost: float) -> wq.Query:
         return wq.Phrase("grams", grams, boost=boost)
     if len(grams[0]) == 2:
         return wq.Term("grams", grams[0], boost=boost)
-    return wq.Prefix("grams", grams[0], boost=boost)  # one character: any gram that starts with it
+    return _Prefix("grams", grams[0], boost=boost)  # one character: any gram that starts with it
 
 
 def _phrase(node: Phrase) -> wq.Query:
@@ -311,7 +342,7 @@ def _to_whoosh(node: Node) -> wq.Query:
     if isinstance(node, Phrase):
         return _phrase(node)
     if isinstance(node, AnyOf):
-        return wq.Or([_to_whoosh(c) for c in node.children])
+        return _Or([_to_whoosh(c) for c in node.children])
     if isinstance(node, Boosted):
         q = _to_whoosh(node.child)
         return q.with_boost(q.boost * node.boost)  # a copy: NullQuery is shared
@@ -339,7 +370,7 @@ def _and(qs: list[wq.Query]) -> wq.Query:
 def _or(qs: list[wq.Query]) -> wq.Query:
     if not qs:
         return wq.NullQuery
-    return qs[0] if len(qs) == 1 else wq.Or(qs)
+    return qs[0] if len(qs) == 1 else _Or(qs)
 
 
 def _filter_query(filters: Filters) -> wq.Query | None:

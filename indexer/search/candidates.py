@@ -88,13 +88,14 @@ def one_copy_per_group(fused: list[Fused], cand: Candidates) -> list[Fused]:
     return out
 
 
-def best_per_place(fused: list[Fused], cand: Candidates) -> list[Fused]:
-    """One hit per place (a document without a known place counts as its own place)."""
-    seen: set[str] = set()
-    out = []
-    for f in fused:
+def best_per_place(fused: list[Fused], cand: Candidates, literal: set[int] = frozenset()) -> list[Fused]:
+    """One hit per place (a document without a known place counts as its own place): its best-ranked literal
+    match where it has one (every place with one is listed: `fused` holds every literal match), else its
+    best-ranked hit (an official term, or near in meaning); in the order of the chosen hits."""
+    best: dict[str, tuple[int, Fused]] = {}
+    for i, f in enumerate(fused):
         key = cand.place_key(f.chunk_id)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return out
+        held = best.get(key)
+        if held is None or (f.chunk_id in literal and held[1].chunk_id not in literal):
+            best[key] = (i, f)
+    return [f for _, f in sorted(best.values(), key=lambda item: item[0])]

@@ -32,6 +32,8 @@ class Fused:
     score: float
     ranks: dict[str, int] = field(default_factory=dict)  # retriever -> 1-based rank
     scores: dict[str, float] = field(default_factory=dict)  # retriever -> its own score
+    # The official terms (口语→公文 expansion) the paragraph holds when it matches only through them.
+    official: tuple[str, ...] = ()
 
 
 def _collect(lists: dict[str, list[tuple[int, float]]]) -> dict[int, Fused]:

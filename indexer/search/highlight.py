@@ -10,7 +10,7 @@ import html
 import re
 from typing import Iterator
 
-from indexer.base.analysis import Analyzer, default_analyzer, normalize
+from indexer.base.analysis import Analyzer, default_analyzer, normalize, transparent
 from indexer.base.querytree import ParsedQuery
 
 DEFAULT_MAX_MARKS = 50
@@ -45,21 +45,32 @@ def query_spans(text: str, parsed: ParsedQuery, offsets: WordOffsets | None = No
     jieba blocks that contain a query word are tokenized (a jieba word never spans two blocks)."""
     spans = _phrase_spans(text, parsed.phrases) if parsed.phrases else []
     if parsed.terms:
-        norm = normalize(text)  # what the analyzer cuts; length-preserving, so offsets carry over
-        terms = {t for t in parsed.terms if t in norm}
+        # What the analyzer cuts: normalised (length-preserving) and without the marks inside terms
+        # (“八五”普法 is the word 八五普法); `keep` maps its offsets back to the text's.
+        squeezed, keep = transparent(normalize(text))
+        terms = {t for t in parsed.terms if t in squeezed}
         if terms:
-            spans.extend(_word_spans(norm, terms, offsets) if offsets is not None else _block_spans(text, norm, terms))
+            found = _word_spans(squeezed, terms, offsets, keep) if offsets is not None else \
+                _block_spans(squeezed, squeezed, terms)
+            spans.extend(_unsqueeze(found, keep))
     return _merge(spans)
 
 
-def _word_spans(norm: str, terms: set[str], offsets: WordOffsets) -> list[tuple[int, int]]:
+def _unsqueeze(spans: list[tuple[int, int]], keep: list[int] | None) -> list[tuple[int, int]]:
+    """Spans of the text without inner marks as spans of the text (a span across a mark covers it)."""
+    return spans if keep is None else [(keep[s], keep[e - 1] + 1) for s, e in spans]
+
+
+def _word_spans(squeezed: str, terms: set[str], offsets: WordOffsets,
+                keep: list[int] | None) -> list[tuple[int, int]]:
     spans = []
     for term in terms:
-        at = norm.find(term)
+        at = squeezed.find(term)
         while at >= 0:
-            if (at, at + len(term)) in offsets:
-                spans.append((at, at + len(term)))
-            at = norm.find(term, at + 1)
+            span = (at, at + len(term))
+            if _unsqueeze([span], keep)[0] in offsets:
+                spans.append(span)
+            at = squeezed.find(term, at + 1)
     return spans
 
 

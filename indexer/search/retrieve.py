@@ -1,7 +1,17 @@
-"""One query's ranked candidates from a snapshot: keyword and semantic lists, fused by the query's plan
-(search/routing.py), hits only near in meaning cut at the semantic floor."""
+"""One query's candidates from a snapshot: keyword and semantic lists fused by the query's plan
+(search/routing.py) for the ranking, and the exact sets that completeness rests on.
+
+Ranking is top k (`Config.candidates` per side); which paragraphs are results is not: every paragraph that
+matches the query as typed (search/literal.py, asked of the engine exactly: `Snapshot.matching`) is a
+result, and so is every one holding an official term the expansion added (named on the hit). A hit only
+near in meaning is one when its cosine passes `Config.semantic_floor`; those come from the semantic top k,
+so their number is an estimate. Hits of the ranking query that are none of these (律师 alone for 公职律师, a
+heading naming the word) are not results of a lookup; for a query in the user's own words they stay, counted
+like near-meaning hits."""
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -11,11 +21,36 @@ from indexer.base.querytree import ParsedQuery, is_strict
 from indexer.config import Config
 from indexer.engines.base import Ranked, Snapshot
 from indexer.search.fuse import Fused, fuse, single
+from indexer.search.literal import exact, literal_query, term_query
 from indexer.search.rewrite import QueryRewriter
-from indexer.search.routing import fusion_plan, is_statement, sentence_like
+from indexer.search.routing import QueryKind, fusion_plan, is_statement, query_kind, sentence_like
 from indexer.search.sentences import SentenceReranker
 
 STRICT_CANDIDATES = 1000
+
+
+@dataclass
+class Retrieval:
+    """A query's results: `fused` ranked (top k of each side), then the exact matches outside it."""
+
+    fused: list[Fused]  # ranked candidates that are results, best first
+    literal: set[int]  # every paragraph matching the query as typed (exact)
+    official: dict[int, tuple[str, ...]]  # every other paragraph holding an added official term: which ones
+    near: set[int]  # neither: near in meaning, or a ranked keyword hit of a longer query (top k: an estimate)
+    _rest: Callable[[], list[int]] = field(repr=False, default=lambda: [])
+    _ranked: list[Fused] | None = field(default=None, repr=False)
+
+    def ids(self) -> set[int]:
+        """Every result (unordered): cheap, for counts and facets."""
+        return {f.chunk_id for f in self.fused} | self.literal | set(self.official)
+
+    def ranked(self) -> list[Fused]:
+        """Every result in order: the fused top k, then the other exact matches by their keyword score."""
+        if self._ranked is None:
+            seen = {f.chunk_id for f in self.fused}
+            tail = [Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in self._rest() if cid not in seen]
+            self._ranked = self.fused + tail
+        return self._ranked
 
 
 class Retriever:
@@ -24,34 +59,72 @@ class Retriever:
         self.config, self.rewriter, self.embed = config, rewriter, embed
         self.sentences = sentences  # optional sentence-level re-scoring (config.sentence_rerank)
 
-    def retrieve(self, snap: Snapshot, parsed: ParsedQuery, mode: str,
-                 filters: Filters) -> tuple[list[Fused], set[int]]:
-        """The ranked candidates (those the keyword side did not find and whose similarity is below
-        Config.semantic_floor cut off) and the ids that match the query as typed (the literal matches)."""
+    def retrieve(self, snap: Snapshot, parsed: ParsedQuery, mode: str, filters: Filters) -> Retrieval:
         n = self.config.candidates
         strict = is_strict(parsed.root)  # quoted phrases / AND / NOT: every hit must satisfy them
         # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
         # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
         limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
-        # Everyday words add official terms on the keyword side (search/rewrite.py); a hit found only
-        # through such a term is not a literal match of what the user typed, so "literal" asks the typed query.
         expanded = self.rewriter.keyword_query(parsed) if mode != "semantic" else parsed
         keyword = snap.keyword(expanded, limit, filters)
-        found = {cid for cid, _ in keyword}
-        if expanded is parsed:
-            literal = found
-        else:
-            literal = {cid for cid, _ in snap.keyword(parsed, limit, filters)}
+        literal_q = literal_query(parsed)
+        literal = set(snap.matching(literal_q, filters))
+        official = self._official(snap, parsed, filters, literal) if mode != "semantic" else {}
+        matched = literal | set(official)
         if mode == "keyword":
-            return single("keyword", keyword), literal
-        semantic, near = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
-        if mode == "semantic":
-            fused = single("semantic", semantic)
+            fused, near = single("keyword", keyword), set()
         else:
-            plan = fusion_plan(parsed, self.config, expanded is not parsed)
-            fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
-                         plan.norm, plan.confidence)
-        return self._above_floor(fused, found | near), literal
+            semantic, near = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
+            near -= matched
+            if mode == "semantic":
+                fused = single("semantic", semantic)
+            else:
+                # "Expanded" (BM25 leads) only when official terms were added, not for a statement's clauses.
+                plan = fusion_plan(parsed, self.config, bool(self.rewriter.official_terms(parsed)))
+                fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
+                             plan.norm, plan.confidence)
+        if query_kind(parsed) is not QueryKind.LOOKUP:
+            # A query in the user's own words: keyword hits through a heading or title that names its words
+            # stay results (measured: dropping them cost keyword-mode nDCG on practice questions); they
+            # come from the top k, like near-meaning hits, and count as such (not literal, estimated).
+            near |= {cid for cid, _ in keyword[:n]} - matched
+        fused = [f for f in fused if f.chunk_id in matched or f.chunk_id in near]
+        if mode != "semantic" and is_statement(parsed):
+            fused = self._verbatim_first(snap, parsed, filters, fused)
+        for f in fused:
+            f.official = official.get(f.chunk_id, ())
+
+        def rest() -> list[int]:
+            """The exact matches outside the fused list, best keyword score first."""
+            inside = {f.chunk_id for f in fused}
+            if not (matched - inside):
+                return []
+            ranked = [cid for cid, _ in snap.keyword(literal_q, len(literal), filters)] if literal - inside else []
+            return ranked + sorted(set(official) - inside)
+
+        return Retrieval(fused, literal, official, near, rest)
+
+    def _verbatim_first(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
+                        fused: list[Fused]) -> list[Fused]:
+        """A pasted statement: the paragraphs holding it verbatim (punctuation aside) first, in fused order --
+        the original wording is what the user looks for, however the two sides weigh paraphrases."""
+        verbatim = set(snap.matching(dataclasses.replace(parsed, root=exact(parsed.text)), filters))
+        if not verbatim:
+            return fused
+        inside = {f.chunk_id for f in fused}
+        top = fused[0].score if fused else 0.0
+        missing = [Fused(cid, top) for cid in sorted(verbatim - inside)]
+        return [f for f in fused if f.chunk_id in verbatim] + missing + [f for f in fused if f.chunk_id not in verbatim]
+
+    def _official(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
+                  literal: set[int]) -> dict[int, tuple[str, ...]]:
+        """Paragraphs that hold an official term the expansion added but do not match as typed: which terms."""
+        out: dict[int, tuple[str, ...]] = {}
+        for term in self.rewriter.official_terms(parsed):
+            for cid in snap.matching(term_query(parsed, term), filters):
+                if cid not in literal:
+                    out[cid] = out.get(cid, ()) + (term,)
+        return out
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
                   within: list[int] | None) -> tuple[Ranked, set[int]]:
@@ -64,16 +137,8 @@ class Retriever:
             return [], set()
         ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
         floor = self.config.semantic_floor
-        near = {cid for cid, cos in ranked if cos >= floor} if floor > 0 else set()
+        near = {cid for cid, cos in ranked if cos >= floor} if floor > 0 else {cid for cid, _ in ranked}
         if not sentence_like(parsed):
             return ranked, near
         weight = self.config.statement_sentence_weight if is_statement(parsed) else self.config.sentence_weight
         return self.sentences.semantic(ranked, self.embed(text), snap, weight), near
-
-    def _above_floor(self, fused: list[Fused], kept: set[int]) -> list[Fused]:
-        """Drop hits (not in `kept`) that are only near in meaning, and not near enough: a vector search always returns
-        neighbours, even for a query the corpus knows nothing about (calibrated: scripts/calibrate_floor.py)."""
-        floor = self.config.semantic_floor
-        if floor <= 0:
-            return fused
-        return [f for f in fused if f.chunk_id in kept or f.scores.get("semantic", 0.0) >= floor]

@@ -23,13 +23,15 @@ from typing import Iterable
 from indexer.base.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
 from indexer.base.querytree import Boosted, Group, Node, ParsedQuery, Terms
 from indexer.search.query import QUOTES_AS_EMPHASIS, parse_query
-from indexer.search.routing import QueryKind, query_kind
+from indexer.search.routing import QueryKind, is_statement, query_kind
 from indexer.search.types import QueryError
 
 log = logging.getLogger(__name__)
 
 COLLOQUIAL_LEXICON = LEXICON_DIR / "colloquial.txt"
 MAX_EXPANSION_TERMS = 12  # a query that fires many rules is drifting: keep the first (file order) terms
+MIN_CLAUSE_CHARS = 6  # shorter runs between punctuation (同时, 一是) are no evidence of the sentence
+_CLAUSE = re.compile(r"[^\W_]+")  # a run of letters, digits and ideographs
 
 # Question and request scaffolding, longest forms first. Replaced by a space so that the words on either
 # side are not glued into a new jieba word. Place words (乡镇, 镇里) are not scaffolding: measured, dropping
@@ -114,7 +116,7 @@ class QueryRewriter:
     """Rewrites plain queries for the keyword retriever (see the module docstring). Thread-safe."""
 
     def __init__(self, rules: Iterable[Rule] = (), strip: bool = False, expand: bool = True,
-                 weight: float = 0.7, max_terms: int = MAX_EXPANSION_TERMS):
+                 weight: float = 0.7, max_terms: int = MAX_EXPANSION_TERMS, clause_weight: float = 0.0):
         self.rules = list(rules)
         # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
         self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
@@ -126,6 +128,7 @@ class QueryRewriter:
         self.expand = expand and bool(self.rules) and weight > 0
         self.weight = weight
         self.max_terms = max_terms
+        self.clause_weight = clause_weight
 
     @classmethod
     def from_config(cls, config) -> "QueryRewriter":
@@ -133,11 +136,21 @@ class QueryRewriter:
         rules = read_lexicon(COLLOQUIAL_LEXICON) if expand else []
         if expand:
             log.info("query expansion: %d rules from %s", len(rules), COLLOQUIAL_LEXICON)
-        return cls(rules, strip=config.strip_scaffolding, expand=expand, weight=config.expansion_weight)
+        return cls(rules, strip=config.strip_scaffolding, expand=expand, weight=config.expansion_weight,
+                   clause_weight=config.clause_weight)
 
     @property
     def active(self) -> bool:
-        return self.strip or self.expand
+        return self.strip or self.expand or self.clause_weight > 0
+
+    def clauses(self, parsed: ParsedQuery) -> Node | None:
+        """A pasted statement's clauses as exact strings, weighted `clause_weight`: the paragraph a sentence
+        was copied from holds them verbatim and so ranks above paragraphs that merely share its words."""
+        if self.clause_weight <= 0 or not is_statement(parsed):
+            return None
+        runs = [m.group(0) for m in _CLAUSE.finditer(normalize(parsed.text))]
+        runs = list(dict.fromkeys(r for r in runs if len(r) >= MIN_CLAUSE_CHARS))
+        return Boosted(Terms((), glued=tuple(runs)), self.clause_weight) if runs else None
 
     def expansions(self, text: str, lookup: bool = False) -> list[str]:
         """Official terms the lexicon adds for this query text, minus those the text already contains.
@@ -156,11 +169,23 @@ class QueryRewriter:
             out.extend(t for t in rule.targets if t not in norm and t not in out)
         return out[: self.max_terms]
 
-    def keyword_query(self, parsed: ParsedQuery) -> ParsedQuery:
-        """The query the full-text index should run: `parsed` itself unless it is plain and something applies."""
-        if not self.active or not is_plain(parsed):
-            return parsed
-        base: Node = parsed.root
+    def official_terms(self, parsed: ParsedQuery) -> tuple[str, ...]:
+        """The official terms (口语→公文 lexicon) the keyword side adds for this query, each as one string;
+        empty for a query that is not plain or fires no rule."""
+        if not self.expand or not is_plain(parsed):
+            return ()
+        analyzer = default_analyzer()
+        typed = set(self._base(parsed).words) if isinstance(self._base(parsed), Terms) else set()
+        lookup = query_kind(parsed) is QueryKind.LOOKUP
+        out = []
+        for term in self.expansions(parsed.text, lookup):
+            words = tuple(w for w in dict.fromkeys(analyzer.words(term)) if not is_stopword(w))
+            if words and not set(words) <= typed:
+                out.append(term)
+        return tuple(out)
+
+    def _base(self, parsed: ParsedQuery) -> Node:
+        """The typed words, without scaffolding when that is on (with glued strings and sub-words)."""
         if self.strip:
             stripped = strip_scaffolding(parsed.text)
             if stripped and stripped != parsed.text.strip():
@@ -169,17 +194,24 @@ class QueryRewriter:
                 except QueryError:  # only punctuation left
                     candidate = None
                 if isinstance(candidate, Terms) and candidate.words:  # else keep the words as typed
-                    base = candidate  # with its glued strings and sub-words (城关乡 stays one string)
+                    return candidate  # 城关乡 stays one string
+        return parsed.root
+
+    def keyword_query(self, parsed: ParsedQuery) -> ParsedQuery:
+        """The query the full-text index should run: `parsed` itself unless it is plain and something applies."""
+        if not self.active or not is_plain(parsed):
+            return parsed
+        base = self._base(parsed)
+        analyzer = default_analyzer()
         extra: list[Node] = []
-        if self.expand:
-            analyzer = default_analyzer()
-            typed = set(base.words) if isinstance(base, Terms) else set()
-            lookup = query_kind(parsed) is QueryKind.LOOKUP
-            for term in self.expansions(parsed.text, lookup):
-                words = tuple(w for w in dict.fromkeys(analyzer.words(term)) if not is_stopword(w))
-                if words and not set(words) <= typed:
-                    extra.append(Terms(words))
-        if not extra:
+        for term in self.official_terms(parsed):
+            extra.append(Terms(tuple(w for w in dict.fromkeys(analyzer.words(term)) if not is_stopword(w))))
+        clauses = self.clauses(parsed)
+        if not extra and clauses is None:
             return parsed if base is parsed.root else dataclasses.replace(parsed, root=base)
-        expansion = Boosted(extra[0] if len(extra) == 1 else Group(should=tuple(extra)), self.weight)
-        return dataclasses.replace(parsed, root=Group(should=(base, expansion)))
+        should = [base]
+        if extra:
+            should.append(Boosted(extra[0] if len(extra) == 1 else Group(should=tuple(extra)), self.weight))
+        if clauses is not None:
+            should.append(clauses)
+        return dataclasses.replace(parsed, root=Group(should=tuple(should)))

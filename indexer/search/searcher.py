@@ -106,13 +106,15 @@ class Searcher:
         self._validate(req)
         parsed = parse_query(req.query)
         with self._use() as snap:
-            fused, literal = self._retriever.retrieve(snap, parsed, req.mode, req.filters)
-            cand = Candidates(snap, parsed, fused)
-            matched = [f for f in fused if f.chunk_id in cand.facts]  # every match, before copies are folded
+            found = self._retriever.retrieve(snap, parsed, req.mode, req.filters)
+            literal = found.literal
+            ranked = found.ranked()
+            cand = Candidates(snap, parsed, ranked)
+            matched = [f for f in ranked if f.chunk_id in cand.facts]  # every result, before copies are folded
             # A per-place view never folds a place's paragraph into another place's copy of it.
             facets = self._facets(snap, parsed, req, matched, req.collapse_duplicates and not req.group_by_place)
             if req.group_by_place:
-                shown = best_per_place(matched, cand)
+                shown = best_per_place(matched, cand, literal)
             elif req.collapse_duplicates:
                 shown = one_copy_per_group(matched, cand)
             else:
@@ -125,6 +127,7 @@ class Searcher:
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
                 generation=snap.name, message=_notes(req, parsed, len(shown), literal_total),
                 literal_total=literal_total,
+                total_estimated=any(f.chunk_id in found.near for f in shown),
             )
 
     def _page_hits(self, req: SearchRequest, parsed: ParsedQuery, cand: Candidates, page: list[Fused],
@@ -161,9 +164,8 @@ class Searcher:
         ids = [f.chunk_id for f in matched]
         out = snap.facet_counts(ids, [name for name in FACETS if name not in active], copies_once)
         for name in active:
-            without, _ = self._retriever.retrieve(snap, parsed, req.mode,
-                                                  dataclasses.replace(req.filters, **{name: ()}))
-            out.update(snap.facet_counts([f.chunk_id for f in without], [name], copies_once))
+            without = self._retriever.retrieve(snap, parsed, req.mode, dataclasses.replace(req.filters, **{name: ()}))
+            out.update(snap.facet_counts(list(without.ids()), [name], copies_once))
         return {name: out[name] for name in FACETS}
 
     # -- documents, context, similar, facets, health -------------------------------------------

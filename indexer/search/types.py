@@ -121,6 +121,9 @@ class SearchResponse:
     generation: str
     message: str | None = None  # e.g. how a malformed query was read, no literal match, page out of range
     literal_total: int = 0  # of `total`, those with a literal match (the rest are only close in meaning)
+    # True when `total` counts hits only near in meaning: those come from the semantic top k, an estimate
+    # (literal and official-term matches are counted exactly).
+    total_estimated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -123,6 +123,16 @@ class MilvusSnapshot:
         out.sort(key=lambda x: -x[1])
         return out[:limit]
 
+    def matching(self, query: ParsedQuery, filters: Filters) -> list[int]:
+        """Exact: the query tree checked on every chunk the filters keep (recheck.py), not on a BM25 pool --
+        a string can occur across two of our words (法治 in 依法|治国), which no token finds. One pass over
+        the collection; meant for Lite-sized corpora (issue 24)."""
+        if not has_positive(query.root):
+            return []
+        return [int(r["id"]) for r in iterate(self._client, self.chunks_collection, filter_expr(filters) or "id >= 0",
+                                               ["id", "tokens", "text"])
+                if matches(query.root, words_of(r["tokens"]), squeeze(r["text"]))]
+
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked:
         if limit <= 0 or (within is not None and not within):
