@@ -10,6 +10,7 @@ from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery, is_strict
 from indexer.config import Config
 from indexer.engines.base import Ranked, Snapshot
+from indexer.search.floor import above_floor
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import fusion_plan, is_statement, sentence_like
@@ -44,36 +45,29 @@ class Retriever:
             literal = {cid for cid, _ in snap.keyword(parsed, limit, filters)}
         if mode == "keyword":
             return single("keyword", keyword), literal
-        semantic, near = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
+        semantic, cosines = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
         if mode == "semantic":
             fused = single("semantic", semantic)
         else:
             plan = fusion_plan(parsed, self.config, expanded is not parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
-        return self._above_floor(fused, found | near), literal
+        # Does the corpus have any of the query's words, or an official term for them? (semantic mode: ask)
+        known = bool(found) or (mode == "semantic"
+                                and bool(snap.keyword(self.rewriter.keyword_query(parsed), 1, filters)))
+        return above_floor(snap, fused, found, cosines, self.config, known), literal
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
-                  within: list[int] | None) -> tuple[Ranked, set[int]]:
+                  within: list[int] | None) -> tuple[Ranked, dict[int, float]]:
         """Nearest in meaning (among `within` only, for a constrained query: its keyword matches), re-scored
-        by their best sentence for a sentence-like query; and the ids whose paragraph cosine alone passes
-        the relevance floor (calibrated on paragraph cosines: sentence matching re-orders, it never drops
-        what the paragraph's own similarity keeps)."""
+        by their best sentence for a sentence-like query; and their paragraph cosines, which the relevance
+        floor is calibrated on (search/floor.py)."""
         text = parsed.semantic_text.strip()
         if not text:
-            return [], set()
+            return [], {}
         ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
-        floor = self.config.semantic_floor
-        near = {cid for cid, cos in ranked if cos >= floor} if floor > 0 else set()
+        near = dict(ranked)
         if not sentence_like(parsed):
             return ranked, near
         weight = self.config.statement_sentence_weight if is_statement(parsed) else self.config.sentence_weight
         return self.sentences.semantic(ranked, self.embed(text), snap, weight), near
-
-    def _above_floor(self, fused: list[Fused], kept: set[int]) -> list[Fused]:
-        """Drop hits (not in `kept`) that are only near in meaning, and not near enough: a vector search always returns
-        neighbours, even for a query the corpus knows nothing about (calibrated: scripts/calibrate_floor.py)."""
-        floor = self.config.semantic_floor
-        if floor <= 0:
-            return fused
-        return [f for f in fused if f.chunk_id in kept or f.scores.get("semantic", 0.0) >= floor]
