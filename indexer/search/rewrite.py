@@ -183,3 +183,21 @@ class QueryRewriter:
             return parsed if base is parsed.root else dataclasses.replace(parsed, root=base)
         expansion = Boosted(extra[0] if len(extra) == 1 else Group(should=tuple(extra)), self.weight)
         return dataclasses.replace(parsed, root=Group(should=(base, expansion)))
+
+
+def expansion_words(keyword_query: ParsedQuery) -> tuple[str, ...]:
+    """The official-term words a rewritten query added (those under its Boosted expansion clause), in order;
+    () for a query that was not expanded."""
+    out: list[str] = []
+
+    def walk(node: Node, inside: bool) -> None:
+        if isinstance(node, Boosted):
+            walk(node.child, True)
+        elif isinstance(node, Group):
+            for child in (*node.must, *node.should):
+                walk(child, inside)
+        elif isinstance(node, Terms) and inside:
+            out.extend(w for w in node.words if w not in out)
+
+    walk(keyword_query.root, False)
+    return tuple(out)
