@@ -107,8 +107,9 @@ class Config:
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
     semantic_floor: float = 0.66
-    # ... higher for a short fragment (fewer than short_chunk_chars letters: a salutation, a date, a cut-off
-    # heading sits close to every query), and when the keyword side found nothing at all (search/floor.py).
+    # ... higher for a fragment (fewer than short_chunk_chars letters and no complete sentence: a salutation,
+    # a date, a cut-off heading sits close to every query), and when the keyword side found nothing at all
+    # (search/floor.py).
     semantic_floor_short: float = 0.8
     short_chunk_chars: int = 20
     semantic_floor_unmatched: float = 0.7

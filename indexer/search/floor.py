@@ -5,9 +5,11 @@ asdfgh). A hit the keyword side found is never dropped; one only the embedding f
 similarity of at least `Config.semantic_floor` (calibrated: scripts/calibrate_floor.py), and more where a
 cosine says less:
 
-- a short fragment (a salutation 各位代表,同志们:, a date, a heading cut off: fewer than
-  `Config.short_chunk_chars` letters) sits close to every query -- m3e gives it 0.70-0.76 against queries
-  that have nothing to do with the reports -- so it needs `Config.semantic_floor_short`;
+- a fragment -- fewer than `Config.short_chunk_chars` letters and no complete sentence: a salutation
+  各位代表,同志们:, a date, a heading or a line cut off (组建) -- sits close to every query (m3e gives it
+  0.70-0.76 against queries that have nothing to do with the reports), so it needs
+  `Config.semantic_floor_short`. A short complete sentence (a statute's 国家鼓励教科书循环使用。) says
+  something and keeps the ordinary floor;
 - when the keyword side found nothing at all (not one of the query's words, nor an official term for them, is
   in the reports), an embedding neighbour is the only evidence: it needs `Config.semantic_floor_unmatched`
   (off-topic queries reach 0.69 on ordinary paragraphs).
@@ -22,11 +24,18 @@ from indexer.engines.base import Snapshot
 from indexer.search.fuse import Fused
 
 _NOT_LETTER = re.compile(r"[\W_]+")
+_SENTENCE_END = tuple("。！？；.!?;")
+_CLOSING = "”’」』）)》"
 
 
 def letters(text: str) -> int:
     """Characters that carry content: letters, digits, ideographs (not punctuation or spaces)."""
     return len(_NOT_LETTER.sub("", text))
+
+
+def is_fragment(text: str, min_letters: int) -> bool:
+    """Short, and not a sentence that ends as one (各位代表,同志们: / 组建 / 五、推动重大问题依法决策。在)."""
+    return letters(text) < min_letters and not text.strip().rstrip(_CLOSING).endswith(_SENTENCE_END)
 
 
 def above_floor(snap: Snapshot, fused: list[Fused], found: set[int], cosines: dict[int, float],
@@ -49,5 +58,5 @@ def above_floor(snap: Snapshot, fused: list[Fused], found: set[int], cosines: di
     if not doubtful:
         return kept
     rows = snap.chunks(doubtful)
-    short = {cid for cid, row in rows.items() if letters(row.text) < config.short_chunk_chars}
+    short = {cid for cid, row in rows.items() if is_fragment(row.text, config.short_chunk_chars)}
     return [f for f in kept if f.chunk_id not in short]
