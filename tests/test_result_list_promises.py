@@ -100,10 +100,18 @@ def test_counts_split_literal_and_nearest_meaning_hits(searcher, mode):
 
 
 def test_no_literal_match_says_so(client):
-    data = get_json(client, f"/api/search?q={quote(NO_LITERAL)}")
+    data = get_json(client, f"/api/search?q={quote(NO_LITERAL)}&mode=semantic")
     assert data["total"] > 0 and data["literal_total"] == 0
     assert NOTICE in data["message"]
     assert {h["match"] for h in data["hits"]} == {"semantic"}
+    # hybrid: the keyword side also looks for official terms of 上当受骗 (诈骗, 防范 …); hits with one are
+    # named as such (issue 24), the rest are near meaning -- and the notice says both
+    data = get_json(client, f"/api/search?q={quote(NO_LITERAL)}")
+    assert data["literal_total"] == 0 and data["message"].startswith("没有字面匹配的段落")
+    assert {h["match"] for h in data["hits"]} <= {"semantic", "official"}
+    for hit in data["hits"]:
+        assert all(t in hit["text"] for t in hit["official_terms"]) and bool(hit["official_terms"]) == (hit["match"] == "official")
+    assert f"{data['official_total']} 条含对应公文用语" in data["message"] or data["official_total"] == 0
     literal = get_json(client, f"/api/search?q={quote('信访积案化解做法')}")
     assert not literal["message"] and literal["literal_total"] > 0
 

@@ -64,8 +64,8 @@ def test_the_pager_fits_a_phone_on_every_page(phone, mixed_server):
         box = phone.locator(".pager").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (n, box)
         # one row: every pager item on the same line
-        tops = {round(b["y"]) for b in (i.bounding_box() for i in phone.locator(".pager > *").all())}
-        assert len(tops) == 1, (n, tops)
+        tops = [b["y"] for b in (i.bounding_box() for i in phone.locator(".pager > *").all())]
+        assert max(tops) - min(tops) < 8, (n, tops)
     # the arrows still say where they lead, to a screen reader
     assert phone.locator(".pager a[rel=prev]").get_attribute("aria-label") == "上一页"
 

@@ -52,9 +52,9 @@ class Retriever:
             plan = fusion_plan(parsed, self.config, expanded is not parsed)
             fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                          plan.norm, plan.confidence)
-        # Does the corpus have any of the query's words, or an official term for them? (semantic mode: ask)
-        known = bool(found) or (mode == "semantic"
-                                and bool(snap.keyword(self.rewriter.keyword_query(parsed), 1, filters)))
+        # Do the reports (all of them: a facet count must not depend on other filters) have any of the query's
+        # words, or an official term for them?
+        known = bool(found) or bool(snap.keyword(self.rewriter.keyword_query(parsed), 1, Filters()))
         return above_floor(snap, fused, found, cosines, self.config, known), literal
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
