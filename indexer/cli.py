@@ -169,7 +169,7 @@ def count_split(r: SearchResponse) -> str:
         parts.append(f"按公文用语匹配 {r.official_total} 条")
     if r.mode != "keyword":
         parts.append(f"意思相近 {r.total - r.literal_total - r.official_total} 条")
-    return "：" + "，".join(parts) if len(parts) > 1 else ""
+    return "：" + "，".join(parts) if len(parts) > 1 and r.total else ""
 
 
 def format_response(r: SearchResponse) -> str:
