@@ -164,12 +164,23 @@ def _batch(searcher, path: str, request) -> int:
     return 1 if failed else 0
 
 
+def count_split(r: SearchResponse) -> str:
+    """：字面匹配 3 条，按公文用语匹配 2 条，意思相近 5 条 (keyword mode: no near-meaning part)."""
+    parts = [f"字面匹配 {r.literal_total} 条"]
+    if r.official_total:
+        parts.append(f"按公文用语匹配 {r.official_total} 条")
+    if r.mode != "keyword":
+        parts.append(f"意思相近 {r.total - r.literal_total - r.official_total} 条")
+    return "：" + "，".join(parts) if len(parts) > 1 and r.total else ""
+
+
 def format_response(r: SearchResponse) -> str:
     """Readable Chinese output for a terminal; highlighted terms in reverse video when it is a TTY."""
     from indexer.search.highlight import segments
+    from indexer.search.official import MATCH_TITLES, match_label
 
     tty = sys.stdout.isatty()
-    split = "" if r.mode == "keyword" else f"：字面匹配 {r.literal_total} 条，意思相近 {r.total - r.literal_total} 条"
+    split = count_split(r)
     lines = [f"共 {r.total} 条结果{split}（{r.mode}，用时 {r.took_ms:.0f} 毫秒，第 {r.page} 页）"]
     if r.message:
         lines.append(f"提示：{r.message}")
@@ -179,8 +190,8 @@ def format_response(r: SearchResponse) -> str:
         text = "".join(on + piece + off if marked else piece for piece, marked in segments(h.text, h.spans))
         where = HEADING_SEPARATOR.join(h.heading_path) or "（无标题）"
         ranks = f"关键词#{h.keyword_rank or '-'} 语义#{h.semantic_rank or '-'}"
-        if h.match == "semantic":
-            ranks += " 〔意思相近，无字面匹配〕"
+        if h.match != "literal":  # 〔按公文用语匹配：信访——段落中没有检索词，…〕
+            ranks += f" 〔{match_label(h)}——{MATCH_TITLES.get(h.match, '')}〕"
         lines.append(f"\n[{i}] {h.place or '未知地点'} · {h.year or '年份不详'} · {h.title}")
         lines.append(f"    {where} 〔{h.section_kind}〕 第{h.paragraph_index + 1}段  {ranks}  {h.path}")
         lines.append(f"    {text}")

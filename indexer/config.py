@@ -110,6 +110,12 @@ class Config:
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
     semantic_floor: float = 0.66
+    # ... higher for a fragment (fewer than short_chunk_chars letters and no complete sentence: a salutation,
+    # a date, a cut-off heading sits close to every query), and when the keyword side found nothing at all
+    # (search/floor.py).
+    semantic_floor_short: float = 0.8
+    short_chunk_chars: int = 20
+    semantic_floor_unmatched: float = 0.7
     # Sentence-level matching (indexer/search/sentences.py, issue 12 direction 4): "semantic" re-scores the
     # semantic list's top `sentence_candidates` of a sentence-like query by (1 − w) · paragraph cosine +
     # w · best-sentence cosine, before fusion; the build stores every chunk's sentence vectors for it

@@ -173,7 +173,12 @@ def duplicate_groups(catalog: Catalog) -> dict[int, int]:
 # -- query time ------------------------------------------------------------------------------------
 
 SEGMENT_MIN_CHARS = 8  # a slogan of two clauses at least; shorter shared bits are just common words
-SEGMENT_CONTAINMENT = 0.8  # share of the shorter segment's character pairs found in the other
+# Share of the shorter segment's character pairs found in the other: a loose pre-check (a same sentence,
+# below, shares at least ~3/4 of them) that leaves the exact check few candidates.
+PAIR_PRECHECK = 0.5
+# Same sentence: at most one character in ten differs (punctuation aside). 小事不出村，大事不出乡 and
+# 小事不出村、大事不出乡 are one sentence; 微事不出格、小事不出村、大事不出乡 is another wording of it.
+SENTENCE_SIMILARITY = 0.9
 
 
 @dataclass(frozen=True)
@@ -233,11 +238,42 @@ def matched_segment(hit: HitText) -> str | None:
 
 
 def same_sentence(a: str, b: str) -> bool:
-    """Two normalised segments are one stock sentence: the shorter one's character pairs are (nearly) all
-    in the other (小事不出村，大事不出乡 and 小事不出村、大事不出镇、矛盾不上交 are one slogan)."""
-    ga, gb = _bigrams(a), _bigrams(b)
-    shorter = min(len(ga), len(gb))
-    return shorter > 0 and len(ga & gb) / shorter >= SEGMENT_CONTAINMENT
+    """Two normalised segments are one stock sentence: the same words, punctuation aside, give or take a
+    character in ten (小事不出村，大事不出乡 = 小事不出村、大事不出乡; not 小事不出村、大事不出镇、矛盾不上交、就地解决好,
+    nor one with a clause added in front: a reader comparing wordings must not be told they are the same)."""
+    return _near_same(a, b, SENTENCE_SIMILARITY)
+
+
+def _near_same(a: str, b: str, similarity: float) -> bool:
+    """1 - edit distance / longer length >= similarity (length and shared pairs checked first: cheap)."""
+    longer = max(len(a), len(b))
+    if not longer:
+        return False
+    budget = int(longer * (1 - similarity) + 1e-9)  # edits allowed
+    if abs(len(a) - len(b)) > budget:
+        return False
+    if a == b:
+        return True
+    return _edit_distance(a, b, budget) <= budget
+
+
+def _edit_distance(a: str, b: str, budget: int) -> int:
+    """Levenshtein distance, or budget + 1 as soon as it must exceed `budget` (banded: O(len * budget))."""
+    if len(a) > len(b):
+        a, b = b, a
+    inf = budget + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        low, high = max(1, i - budget), min(len(b), i + budget)
+        current = [inf] * (len(b) + 1)
+        current[0] = i if i <= budget else inf
+        for j in range(low, high + 1):
+            cost = 0 if ca == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        if min(current[max(0, low - 1) : high + 1]) > budget:
+            return inf
+        previous = current
+    return min(previous[len(b)], inf)
 
 
 def segments_holding(text: str, anchor: str) -> list[str]:
@@ -278,7 +314,7 @@ class SentencePool:
     def _index(self, anchor: str) -> tuple[list[tuple[int, int]], dict[str, list[int]]]:
         found = self._by_anchor.get(anchor)
         if found is None:
-            segments: list[tuple[int, int]] = []  # (text key, number of character pairs)
+            segments: list[tuple[int, int, str]] = []  # (text key, number of character pairs, segment)
             postings: dict[str, list[int]] = {}
             for key, text in self._texts.items():
                 if anchor not in text:
@@ -287,7 +323,7 @@ class SentencePool:
                     grams = _bigrams(seg)
                     for g in grams:
                         postings.setdefault(g, []).append(len(segments))
-                    segments.append((key, len(grams)))
+                    segments.append((key, len(grams), seg))
             found = self._by_anchor[anchor] = (segments, postings)
         return found
 
@@ -299,9 +335,12 @@ class SentencePool:
             segments, postings = self._index(sentence.anchor)
             mine = _bigrams(sentence.norm)
             shared = Counter(chain.from_iterable(postings.get(g, ()) for g in mine))  # counted in C
+            # Pairs shared: a cheap necessary condition (a same sentence shares nearly all of them), then
+            # the exact definition on the few segments left.
             found = self._holders[cache_key] = {
                 segments[i][0] for i, n in shared.items()
-                if n / min(len(mine), segments[i][1]) >= SEGMENT_CONTAINMENT}
+                if n / min(len(mine), segments[i][1]) >= PAIR_PRECHECK
+                and same_sentence(segments[i][2], sentence.norm)}
         return found
 
     def contains(self, key: int, sentence: MatchedSentence) -> bool:

@@ -14,15 +14,23 @@ from docx.shared import Mm, Pt, RGBColor
 from indexer.base.facets import FACET_FIELDS, FACET_LABELS
 from indexer.document import HEADING_SEPARATOR
 from indexer.search.highlight import segments
+from indexer.search.official import match_label
 from indexer.search.types import SearchRequest, SearchResponse
 from search_web.citation import cite, source_line
 from search_web.params import MODE_LABELS
 
-CSV_COLUMNS = (FACET_LABELS["place"], FACET_LABELS["region"], FACET_LABELS["level"], FACET_LABELS["year"], "报告标题", FACET_LABELS["kind"], "标题路径", "段落", "引用")
+# One header row, so Excel/WPS sort and filter it as it opens; every row names the query it answers (the
+# last three columns), so rows pasted together from several exports keep saying where they came from.
+CSV_COLUMNS = (FACET_LABELS["place"], FACET_LABELS["region"], FACET_LABELS["level"], FACET_LABELS["year"], "报告标题",
+               FACET_LABELS["kind"], "标题路径", "匹配方式", "段落", "引用", "检索词", "检索模式", "筛选条件")
+NO_HITS = "（没有找到相关段落）"
+# Characters XML 1.0 (hence Word) cannot hold: C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _UNSAFE_FILENAME = re.compile(r"[^\w\u4e00-\u9fff-]+")
 _CJK_FONT = "宋体"  # Word maps it to SimSun / the system's Song face
-# A4 with 25 mm margins leaves 160 mm: place, year, section, passage.
-_COLUMN_WIDTHS = (Mm(22), Mm(19), Mm(24), Mm(95))
+# A4 with 25 mm margins leaves 160 mm: place, year, section, match, passage.
+_COLUMN_WIDTHS = (Mm(22), Mm(16), Mm(22), Mm(24), Mm(76))
+_DOCX_COLUMNS = (FACET_LABELS["place"], FACET_LABELS["year"], FACET_LABELS["kind"], "匹配方式", "段落及出处")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,6 +42,15 @@ def filename(query: str, ext: str) -> str:
 def describe(req: SearchRequest) -> str:
     """One line naming the query, mode and filters, so an exported table says where it came from."""
     parts = [f"检索词：{req.query}", f"模式：{MODE_LABELS.get(req.mode, req.mode)}"]
+    filters = describe_filters(req)
+    if filters:
+        parts.append(filters)
+    return "；".join(parts)
+
+
+def describe_filters(req: SearchRequest) -> str:
+    """地点：大铭乡、张茅乡；年份：2023 ("" without filters)."""
+    parts = []
     for name in FACET_FIELDS:
         values = getattr(req.filters, name)
         if values:
@@ -45,6 +62,7 @@ def comparison_csv(req: SearchRequest, response: SearchResponse) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    query = (req.query, MODE_LABELS.get(req.mode, req.mode), describe_filters(req) or "（无）")
     for hit in response.hits:
         writer.writerow([_csv_cell(v) for v in (
             hit.place,
@@ -54,9 +72,13 @@ def comparison_csv(req: SearchRequest, response: SearchResponse) -> bytes:
             hit.title,
             hit.section_kind,
             HEADING_SEPARATOR.join(hit.heading_path),
+            match_label(hit),
             hit.text,
             cite(hit),
+            *query,
         )])
+    if not response.hits:  # still say what was asked
+        writer.writerow([_csv_cell(v) for v in ("", "", "", "", "", "", "", "", NO_HITS, "", *query)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -64,27 +86,28 @@ def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
     doc = Document()
     _set_page(doc)
     _set_fonts(doc)
-    doc.add_heading(f"按乡镇对比：{req.query}", level=1)
-    info = doc.add_paragraph(
+    doc.add_heading(xml_safe(f"按乡镇对比：{req.query}"), level=1)
+    info = doc.add_paragraph(xml_safe(
         f"{describe(req)}。共 {len(response.hits)} 个地点。导出时间：{datetime.now():%Y-%m-%d %H:%M}。"
-    )
+    ))
     _gray(info, 9)
 
-    table = doc.add_table(rows=1, cols=4)
+    table = doc.add_table(rows=1, cols=len(_DOCX_COLUMNS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    for cell, label in zip(table.rows[0].cells, (FACET_LABELS["place"], FACET_LABELS["year"], FACET_LABELS["kind"], "段落及出处")):
+    for cell, label in zip(table.rows[0].cells, _DOCX_COLUMNS):
         cell.text = ""
         cell.paragraphs[0].add_run(label).bold = True
     for hit in response.hits:
         row = table.add_row().cells
-        row[0].text = hit.place or "（未识别）"
+        row[0].text = xml_safe(hit.place) or "（未识别）"
         row[1].text = f"{hit.year}年" if hit.year else ""
-        row[2].text = hit.section_kind
-        passage = row[3].paragraphs[0]
+        row[2].text = xml_safe(hit.section_kind)
+        row[3].text = xml_safe(match_label(hit))
+        passage = row[4].paragraphs[0]
         _add_marked_runs(passage, hit.text, hit.spans)
-        source = row[3].add_paragraph(f"（{source_line(hit)}）")
+        source = row[4].add_paragraph(xml_safe(f"（{source_line(hit)}）"))
         _gray(source, 9)
     # Word reads the cell widths, LibreOffice the grid columns: set both.
     for column, width in zip(table.columns, _COLUMN_WIDTHS):
@@ -98,6 +121,12 @@ def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
     return out.getvalue()
 
 
+def xml_safe(text: str) -> str:
+    """`text` without the characters a .docx cannot hold (a report's stray control character would
+    otherwise fail the whole export); each becomes a space."""
+    return _NOT_XML.sub(" ", text or "")
+
+
 def _set_page(doc) -> None:
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -107,14 +136,14 @@ def _set_page(doc) -> None:
 
 def _csv_cell(value) -> str:
     """Text as Excel should show it: a leading = + - @ would otherwise be run as a formula."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else _NOT_XML.sub(" ", str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _add_marked_runs(paragraph, text: str, spans: list[tuple[int, int]]) -> None:
     """The hit's text as Word runs, its marked spans (matched terms, or the closest sentence) in bold."""
     for piece, marked in segments(text, spans):
-        paragraph.add_run(piece).bold = marked or None
+        paragraph.add_run(xml_safe(piece)).bold = marked or None
 
 
 def _gray(paragraph, size: int) -> None:

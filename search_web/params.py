@@ -29,6 +29,7 @@ _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
 # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then rejects (that was a 500).
 _INTEGER = re.compile(r"-?[0-9]{1,18}")  # 18 digits: beyond every limit, and int() stays cheap
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 
 
 def shown(raw: str, limit: int = 20) -> str:
@@ -42,8 +43,24 @@ def ascii_int(raw: str) -> int | None:
     return int(raw) if _INTEGER.fullmatch(raw) else None
 
 
+def check_text(name: str, value: str) -> str:
+    """`value` unless it holds a character no text has and no document can hold (NUL and the other C0
+    controls but tab/newline/CR, surrogates, noncharacters such as U+FFFE): those are refused with a
+    message naming the parameter -- the same on every page, API call and export (a Word export cannot
+    even contain them)."""
+    bad = _NOT_TEXT.search(value)
+    if bad:
+        raise QueryError(name, f"参数 {name} 含有不能处理的字符 U+{ord(bad.group(0)):04X}，请删去后重试。")
+    return value
+
+
+def without_bad_characters(value: str) -> str:
+    """`value` without the characters check_text refuses."""
+    return _NOT_TEXT.sub("", value)
+
+
 def parse_query(args: MultiDict, config: Config, *, required: bool) -> str:
-    query = (args.get("q") or "").strip()
+    query = check_text("q", args.get("q") or "").strip()
     if not query and required:
         raise QueryError("q", "请输入检索词。")
     check_query(query, config.max_query_chars)
@@ -59,7 +76,7 @@ def parse_mode(args: MultiDict) -> str:
 def parse_filters(args: MultiDict) -> Filters:
     values: dict[str, tuple] = {}
     for name in FILTER_FIELDS:
-        raw = [v.strip() for v in args.getlist(name) if v.strip()]
+        raw = [check_text(name, v).strip() for v in args.getlist(name) if v.strip()]
         if len(raw) > MAX_FILTER_VALUES:
             raise QueryError(name, f"筛选条件 {name} 的取值过多（最多 {MAX_FILTER_VALUES} 个）。")
         if any(len(v) > MAX_FILTER_CHARS for v in raw):

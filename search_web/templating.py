@@ -9,9 +9,10 @@ from werkzeug.datastructures import MultiDict
 from indexer.base.facets import FACET_FIELDS, FACET_LABELS
 from indexer.base.provenance import described
 from indexer.document import HEADING_SEPARATOR
+from indexer.search.official import MATCH_TITLES, match_label
 from search_web import state
 from search_web.citation import cite, cite_paragraph, source_line
-from search_web.params import FILTER_FIELDS, MODE_LABELS
+from search_web.params import FILTER_FIELDS, MODE_LABELS, without_bad_characters
 
 KIND_CLASS = {"做法与成效": "practice", "存在问题": "problems", "下一步计划": "plans"}
 _STATE_KEYS = ("q", "mode", "group", *FILTER_FIELDS)  # what a search URL carries besides the page
@@ -58,13 +59,28 @@ def selected_filter_count() -> int:
     return sum(1 for key, value in request.args.items(multi=True) if key in FILTER_FIELDS and value.strip())
 
 
+FACET_TOP = 10  # values a facet lists before 更多
+
+
+def facet_split(field: str, values: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """A facet's (value, count) pairs as the first FACET_TOP and the rest (behind 更多); a selected value
+    is always among the first, so what filters the page is never hidden. Empty values are left out."""
+    values = [(v, n) for v, n in values if str(v)]
+    if len(values) <= FACET_TOP + 2:  # "更多 2 个" would hide less than it costs
+        return values, []
+    selected = set(request.args.getlist(field))
+    top = [pair for i, pair in enumerate(values) if i < FACET_TOP or str(pair[0]) in selected]
+    rest = [pair for i, pair in enumerate(values) if i >= FACET_TOP and str(pair[0]) not in selected]
+    return top, rest
+
+
 def typed_query(req) -> str:
     """What goes back into the search box: the parsed query, or the text as typed when it was rejected
     (too long, too deeply nested), so the user can shorten it instead of typing it again."""
     if req is not None and req.query:
         return req.query
     limit = 4 * state.config().max_query_chars  # enough to see what was wrong, without echoing megabytes
-    return request.args.get("q", "")[:limit]
+    return without_bad_characters(request.args.get("q", "")[:limit])  # the rest as typed, to fix and resend
 
 
 def init_app(app: Flask) -> None:
@@ -88,5 +104,8 @@ def init_app(app: Flask) -> None:
         # globals only, and the box rendered maxlength="" before.
         max_query_chars=app.extensions[state.CONFIG_KEY].max_query_chars,
         typed_query=typed_query,
+        match_label=match_label,
+        facet_split=facet_split,
+        MATCH_TITLES=MATCH_TITLES,
         selected_filter_count=selected_filter_count,
     )

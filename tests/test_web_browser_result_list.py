@@ -52,10 +52,16 @@ def test_paragraphs_sharing_a_slogan_are_all_listed_and_marked(page, server):
     hits = page.locator(".hit")
     assert hits.count() == 3
     assert {hits.nth(i).locator(".hit-meta .place").inner_text() for i in range(3)} == SLOGAN_PLACES
+    marked = 0
     for i in range(3):
+        if hits.nth(i).locator(".hit-meta .place").inner_text() == "观音堂镇":  # other wording (issue 24)
+            assert hits.nth(i).locator(".shared-sentence").count() == 0
+            continue
         mark = hits.nth(i).locator(".shared-sentence").inner_text()
-        assert mark.startswith("另有 2 份报告有相同表述“小事不出") and "矛盾不上交" in mark
-    link = hits.nth(0).locator(".shared-sentence a").first
+        assert mark.startswith("另有 1 份报告有相同表述“小事不出") and "矛盾不上交" in mark
+        marked += 1
+    assert marked == 2
+    link = page.locator(".hit .shared-sentence a").first
     link.click()  # opens the other report at that paragraph, with the query highlighted there
     page.wait_for_load_state()
     assert "#c-" in page.url and "chunk=" in page.url
@@ -63,7 +69,7 @@ def test_paragraphs_sharing_a_slogan_are_all_listed_and_marked(page, server):
 
 
 def test_a_query_without_literal_match_says_so_and_explains_only_the_blue(page, server):
-    page.goto(f"{server.url}/?q={quote('老人上当受骗')}")
+    page.goto(f"{server.url}/?q={quote('老人上当受骗')}&mode=semantic")  # (hybrid adds official terms: issue 24)
     assert "没有字面匹配的段落，以下为意思相近的段落" in page.inner_text(".results .notice")
     summary = page.inner_text(".summary")
     assert "字面匹配 0 条" in summary and "意思相近" in summary

@@ -14,8 +14,10 @@ from indexer.base.analysis import Analyzer, default_analyzer, normalize, transpa
 from indexer.base.querytree import ParsedQuery
 
 DEFAULT_MAX_MARKS = 50
-MARK_WORDS, MARK_SENTENCE = "literal", "semantic"  # what a hit's spans are: query words, or a sentence
+# What a hit's spans are: query words, official terms the query's everyday words stand for, or a sentence
+MARK_WORDS, MARK_OFFICIAL, MARK_SENTENCE = "literal", "official", "semantic"
 SENTENCE_CLASS = "sem"  # the CSS class of a marked sentence
+OFFICIAL_CLASS = "official"  # ... and of a marked official term
 
 WordOffsets = frozenset[tuple[int, int]]  # (start, end) of every word and sub-word the index saw
 
@@ -150,7 +152,8 @@ def mark_spans(text: str, spans: list[tuple[int, int]], css_class: str | None = 
 
 def highlight_html(text: str, spans: list[tuple[int, int]], kind: str) -> str:
     """A hit's text as escaped HTML with its spans (`hit_marks`) marked."""
-    return mark_spans(text, spans, SENTENCE_CLASS if kind == MARK_SENTENCE else None)
+    css = {MARK_SENTENCE: SENTENCE_CLASS, MARK_OFFICIAL: OFFICIAL_CLASS}.get(kind)
+    return mark_spans(text, spans, css)
 
 
 def has_real_match(spans: list[tuple[int, int]]) -> bool:
@@ -159,14 +162,15 @@ def has_real_match(spans: list[tuple[int, int]]) -> bool:
 
 
 def hit_marks(text: str, spans: list[tuple[int, int]], parsed: ParsedQuery | None,
-              sentence: tuple[int, int] | None = None) -> tuple[list[tuple[int, int]], str]:
+              sentence: tuple[int, int] | None = None, by_meaning: bool = True) -> tuple[list[tuple[int, int]], str]:
     """The spans a hit shows and what they are: the query's literal matches (at most DEFAULT_MAX_MARKS), or,
-    when none is a real match and the query has words to compare, the sentence closest to the query:
-    `sentence` when the model's sentence vectors found it, else the one sharing the most characters."""
+    when none is a real match, the query has words to compare and meaning counts (not keyword mode), the
+    sentence closest to the query: `sentence` when the model's sentence vectors found it, else the one
+    sharing the most characters."""
     if parsed is None:
         return [], MARK_WORDS
     spans = list(spans)[:DEFAULT_MAX_MARKS]
-    if not has_real_match(spans) and parsed.semantic_text.strip():
+    if by_meaning and not has_real_match(spans) and parsed.semantic_text.strip():
         span = sentence or best_sentence(text, parsed.semantic_text)
         return ([span] if span else []), MARK_SENTENCE
     return spans, MARK_WORDS

@@ -20,6 +20,7 @@ from indexer.base.filters import Filters
 from indexer.base.querytree import ParsedQuery, is_strict
 from indexer.config import Config
 from indexer.engines.base import Ranked, Snapshot
+from indexer.search.floor import above_floor
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.literal import exact, literal_query, term_query
 from indexer.search.rewrite import QueryRewriter
@@ -74,8 +75,8 @@ class Retriever:
         if mode == "keyword":
             fused, near = single("keyword", keyword), set()
         else:
-            semantic, near = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
-            near -= matched
+            semantic, cosines = self._semantic(snap, parsed, filters, [cid for cid, _ in keyword] if strict else None)
+            near = {cid for cid, _ in semantic} - matched  # cut at the floor below
             if mode == "semantic":
                 fused = single("semantic", semantic)
             else:
@@ -83,12 +84,21 @@ class Retriever:
                 plan = fusion_plan(parsed, self.config, bool(self.rewriter.official_terms(parsed)))
                 fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                              plan.norm, plan.confidence)
+        kept = set(matched)
         if query_kind(parsed) is not QueryKind.LOOKUP:
             # A query in the user's own words: keyword hits through a heading or title that names its words
             # stay results (measured: dropping them cost keyword-mode nDCG on practice questions); they
             # come from the top k, like near-meaning hits, and count as such (not literal, estimated).
-            near |= {cid for cid, _ in keyword[:n]} - matched
+            ranked_kw = {cid for cid, _ in keyword[:n]} - matched
+            near |= ranked_kw
+            kept |= ranked_kw
         fused = [f for f in fused if f.chunk_id in matched or f.chunk_id in near]
+        if mode != "keyword":
+            # Hits only near in meaning must pass the floor (higher for fragments, and when no report has any
+            # of the query's words -- all reports: a facet count must not depend on other filters).
+            known = bool(kept) or bool(snap.keyword(self.rewriter.keyword_query(parsed), 1, Filters()))
+            fused = above_floor(snap, fused, kept, cosines, self.config, known)
+            near = {f.chunk_id for f in fused} - matched
         if mode != "semantic" and is_statement(parsed):
             fused = self._verbatim_first(snap, parsed, filters, fused)
         for f in fused:
@@ -127,17 +137,15 @@ class Retriever:
         return out
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
-                  within: list[int] | None) -> tuple[Ranked, set[int]]:
+                  within: list[int] | None) -> tuple[Ranked, dict[int, float]]:
         """Nearest in meaning (among `within` only, for a constrained query: its keyword matches), re-scored
-        by their best sentence for a sentence-like query; and the ids whose paragraph cosine alone passes
-        the relevance floor (calibrated on paragraph cosines: sentence matching re-orders, it never drops
-        what the paragraph's own similarity keeps)."""
+        by their best sentence for a sentence-like query; and their paragraph cosines, which the relevance
+        floor is calibrated on (search/floor.py)."""
         text = parsed.semantic_text.strip()
         if not text:
-            return [], set()
+            return [], {}
         ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
-        floor = self.config.semantic_floor
-        near = {cid for cid, cos in ranked if cos >= floor} if floor > 0 else {cid for cid, _ in ranked}
+        near = dict(ranked)
         if not sentence_like(parsed):
             return ranked, near
         weight = self.config.statement_sentence_weight if is_statement(parsed) else self.config.sentence_weight

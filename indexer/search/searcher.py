@@ -26,8 +26,9 @@ from indexer.base.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.fuse import Fused
-from indexer.search.highlight import has_real_match, hit_marks
+from indexer.search.highlight import MARK_OFFICIAL, has_real_match, hit_marks
 from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range
+from indexer.search.official import OfficialMatch, no_literal_note, official_matches
 from indexer.search.query import parse_query
 from indexer.search.sentences import SentenceReranker
 from indexer.search.retrieve import Retriever
@@ -36,16 +37,14 @@ from indexer.search.routing import sentence_like
 from indexer.search.shared import list_group_members, shared_sentences
 from indexer.search.snapshots import CurrentSnapshot
 from indexer.search.types import (
-    MATCH_LITERAL, MATCH_SEMANTIC, ContextView, DocumentView, Hit, ParagraphView, SearchRequest, SearchResponse,
-    SharedSentence, SharedWith,
+    MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC, ContextView, DocumentView, Hit, ParagraphView, SearchRequest,
+    SearchResponse, SharedSentence, SharedWith,
 )
 from indexer.vectors import Encoder
 
 __all__ = ["IndexNotFound", "Searcher"]  # IndexNotFound: where callers have always imported it from
 
 log = logging.getLogger(__name__)
-
-NO_LITERAL_MATCH = "没有字面匹配的段落，以下为意思相近的段落。"
 
 
 class Searcher:
@@ -120,18 +119,21 @@ class Searcher:
             else:
                 shown = matched
             start = (req.page - 1) * req.size
-            hits = self._page_hits(req, parsed, cand, shown[start : start + req.size], matched, literal)
+            page = shown[start : start + req.size]
+            official = official_matches(page, cand)  # the page's official-term hits, with where their terms are
+            shown_official = {f.chunk_id: f.official for f in shown if f.official}
+            hits = self._page_hits(req, parsed, cand, page, matched, literal, official)
             literal_total = sum(1 for f in shown if f.chunk_id in literal)
             return SearchResponse(
                 query=req.query, mode=req.mode, total=len(shown), hits=hits, facets=facets,
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
-                generation=snap.name, message=_notes(req, parsed, len(shown), literal_total),
-                literal_total=literal_total,
+                generation=snap.name, message=_notes(req, parsed, len(shown), literal_total, shown_official),
+                literal_total=literal_total, official_total=len(shown_official),
                 total_estimated=any(f.chunk_id in found.near for f in shown),
             )
 
     def _page_hits(self, req: SearchRequest, parsed: ParsedQuery, cand: Candidates, page: list[Fused],
-                   matched: list[Fused], literal: set[int]) -> list[Hit]:
+                   matched: list[Fused], literal: set[int], official: dict[int, OfficialMatch]) -> list[Hit]:
         """The shown page's hits: rows, literal matches, and who else has the paragraph or its sentence."""
         cand.load(f.chunk_id for f in page)
         cand.load_docs(cand.doc_id(f.chunk_id) for f in page)
@@ -141,18 +143,22 @@ class Searcher:
         if req.collapse_duplicates:
             list_group_members(page, cand, shared)
             sentences = shared_sentences(page, spans, matched, cand, literal, shared)
-        meaning = self._meaning_sentences(cand, parsed, req.mode, page, spans)
+        meaning = self._meaning_sentences(cand, parsed, req.mode, page, spans, official)
         return [_hit(f, cand.rows[f.chunk_id], cand.doc(f.chunk_id), parsed, shared.get(f.chunk_id, []),
-                     spans[f.chunk_id], f.chunk_id in literal, sentences.get(f.chunk_id), meaning.get(f.chunk_id))
+                     spans[f.chunk_id], f.chunk_id in literal, sentences.get(f.chunk_id), meaning.get(f.chunk_id),
+                     official.get(f.chunk_id), by_meaning=req.mode != "keyword")
                 for f in page]
 
     def _meaning_sentences(self, cand: Candidates, parsed: ParsedQuery, mode: str, page: list[Fused],
-                           spans: dict[int, list[tuple[int, int]]]) -> dict[int, tuple[int, int]]:
-        """For the shown hits with nothing to mark literally, the sentence the embedding matched best."""
+                           spans: dict[int, list[tuple[int, int]]],
+                           official: dict[int, OfficialMatch]) -> dict[int, tuple[int, int]]:
+        """For the shown hits with nothing to mark literally (nor an official term), the sentence the
+        embedding matched best."""
         text = parsed.semantic_text.strip()
         if mode == "keyword" or not text or not sentence_like(parsed):
             return {}
-        want = {f.chunk_id: cand.rows[f.chunk_id].text for f in page if not has_real_match(spans[f.chunk_id])}
+        want = {f.chunk_id: cand.rows[f.chunk_id].text for f in page
+                if not has_real_match(spans[f.chunk_id]) and f.chunk_id not in official}
         return self.sentences.best_sentences(cand.snap, self.embed_query(text), want) if want else {}
 
     def _facets(self, snap: Snapshot, parsed: ParsedQuery, req: SearchRequest, matched: list[Fused],
@@ -257,11 +263,12 @@ class Searcher:
         return out
 
 
-def _notes(req: SearchRequest, parsed: ParsedQuery, total: int, literal_total: int) -> str | None:
+def _notes(req: SearchRequest, parsed: ParsedQuery, total: int, literal_total: int,
+           official: dict[int, tuple[str, ...]]) -> str | None:
     """How a malformed query was read, that nothing matches literally, that the page is out of range."""
     notes = [parsed.warning] if parsed.warning else []
     if total and not literal_total:
-        notes.append(NO_LITERAL_MATCH)
+        notes.append(no_literal_note(total, official))
     pages = -(-total // req.size)
     if total and req.page > pages:
         notes.append(f"第 {req.page} 页超出范围：共 {total} 条结果，{pages} 页。")
@@ -282,8 +289,13 @@ def _paragraph_views(snap: Snapshot, doc_id: str) -> list[ParagraphView]:
 
 def _hit(f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None, shared: list[SharedWith],
          spans: list[tuple[int, int]] = (), literal: bool = True, sentence: SharedSentence | None = None,
-         meaning: tuple[int, int] | None = None) -> Hit:
-    marks, kind = hit_marks(row.text, list(spans), parsed, meaning)
+         meaning: tuple[int, int] | None = None, official: OfficialMatch | None = None,
+         by_meaning: bool = True) -> Hit:
+    if official is not None and not literal:
+        marks, kind, match = list(official.spans), MARK_OFFICIAL, MATCH_OFFICIAL
+    else:
+        marks, kind = hit_marks(row.text, list(spans), parsed, meaning, by_meaning)
+        match = MATCH_LITERAL if literal else MATCH_SEMANTIC
     m = doc.meta
     return Hit(
         chunk_id=row.chunk_id, doc_id=doc.doc_id, path=doc.path, title=m.title, place=m.place,
@@ -292,7 +304,8 @@ def _hit(f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None, share
         part=row.part, score=round(f.score, 6), keyword_rank=f.ranks.get("keyword"),
         semantic_rank=f.ranks.get("semantic"), keyword_score=_round(f.scores.get("keyword")),
         semantic_score=_round(f.scores.get("semantic")), shared_with=shared,
-        match=MATCH_LITERAL if literal else MATCH_SEMANTIC, shared_sentence=sentence, spans=marks, span_kind=kind,
+        match=match, shared_sentence=sentence, spans=marks, span_kind=kind,
+        official_terms=list(official.terms) if match == MATCH_OFFICIAL else [],
     )
 
 

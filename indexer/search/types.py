@@ -49,7 +49,10 @@ class SharedSentence:
     reports: list[SharedWith]  # the other reports (one paragraph each) among the query's hits
 
 
-MATCH_LITERAL, MATCH_SEMANTIC = "literal", "semantic"
+# What a hit matched: the words/phrase as typed; an official term the 口语→公文 expansion added for an
+# everyday word the hit lacks (上访 -> 信访); only its meaning (close in meaning, no query word in it).
+MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC = "literal", "official", "semantic"
+MATCH_KINDS = (MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC)
 
 
 @dataclass
@@ -74,9 +77,11 @@ class Hit:
     keyword_score: float | None = None
     semantic_score: float | None = None
     shared_with: list[SharedWith] = field(default_factory=list)  # reports with the same (near-identical) paragraph
-    # "literal": the query's words occur in it (the keyword side found it); "semantic": only close in meaning
+    # "literal": the query's words occur in it; "official": none of them, but an official term the query's
+    # everyday words stand for (named in `official_terms`); "semantic": only close in meaning
     match: str = MATCH_LITERAL
     shared_sentence: SharedSentence | None = None
+    official_terms: list[str] = field(default_factory=list)  # with match "official": the terms it contains
     # What to mark in `text`: (start, end) character spans, and what they are (highlight.MARK_WORDS: the
     # query's words; MARK_SENTENCE: the sentence closest in meaning). HTML is made from them at the edges.
     spans: list[tuple[int, int]] = field(default_factory=list)
@@ -124,6 +129,7 @@ class SearchResponse:
     # True when `total` counts hits only near in meaning: those come from the semantic top k, an estimate
     # (literal and official-term matches are counted exactly).
     total_estimated: bool = False
+    official_total: int = 0  # of `total`, those matching only an official term of the query (上访 -> 信访)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

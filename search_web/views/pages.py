@@ -6,10 +6,13 @@ import logging
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from markupsafe import Markup
 
 from indexer.base.filters import Filters
-from indexer.search.highlight import MARK_SENTENCE, MARK_WORDS
-from indexer.search.types import Hit, QueryError, SearchRequest, SearchResponse
+from indexer.search.highlight import MARK_OFFICIAL, MARK_SENTENCE, MARK_WORDS, highlight_html, query_spans
+from indexer.search.official import official_match
+from indexer.search.query import parse_query as parse_user_query
+from indexer.search.types import MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC, Hit, QueryError, SearchRequest, SearchResponse
 from search_web import export, ids, state
 from search_web.errors import NotFound, known_document
 from search_web.params import MAX_SIZE, parse_int, parse_mode, parse_query, parse_search
@@ -55,8 +58,21 @@ def _search_page(req: SearchRequest | None, response: SearchResponse | None, err
         page_count=_page_count(response),
         # the legend explains only the highlight colours the page shows
         semantic_marks=_marks(response, MARK_SENTENCE),
-        literal_marks=_marks(response, MARK_WORDS),
+        official_marks=_marks(response, MARK_OFFICIAL),
+        legend=_legend(response),
     )
+
+
+_LEGEND = (
+    (MARK_WORDS, Markup('<mark>黄色</mark>为检索词')),
+    (MARK_OFFICIAL, Markup('<mark class="official">绿色</mark>为检索词对应的公文用语')),
+    (MARK_SENTENCE, Markup('<mark class="sem">蓝色</mark>为按意思匹配的句子')),
+)
+
+
+def _legend(response: SearchResponse | None) -> list[Markup]:
+    """One phrase per highlight colour the page shows."""
+    return [text for kind, text in _LEGEND if _marks(response, kind)]
 
 
 def _marks(response: SearchResponse | None, kind: str) -> bool:
@@ -99,10 +115,31 @@ def document(doc_id: str):
         query=request.args.get("q", "").strip(),
         mode=request.args.get("mode", "hybrid"),
         hits_by_paragraph=by_paragraph,
+        marked_paragraphs=_marked_paragraphs(doc, by_paragraph, request.args.get("q", "")),
         query_hits=list(enumerate(marked.hits, 1)),
         nearest_only=marked.nearest_only,
+        official_only=marked.official_only,
         message=marked.message,
     )
+
+
+def _marked_paragraphs(doc, by_paragraph: dict[int, list[tuple[int, Hit]]], query: str) -> dict[int, Markup]:
+    """Each hit paragraph as HTML with what matched marked: the query's words for a literal hit, the
+    official terms for one found through them (a paragraph cut into several chunks is marked whole)."""
+    out: dict[int, Markup] = {}
+    texts = {p.index: p.text for p in doc.paragraphs}
+    for index, hits in by_paragraph.items():
+        text = texts.get(index)
+        if text is None:
+            continue
+        matches = {hit.match for _, hit in hits}
+        if MATCH_LITERAL in matches:
+            out[index] = Markup(highlight_html(text, query_spans(text, parse_user_query(query)), MARK_WORDS))
+        elif MATCH_OFFICIAL in matches:
+            found = official_match(text, tuple(t for _, hit in hits for t in hit.official_terms))
+            if found is not None:
+                out[index] = Markup(highlight_html(text, list(found.spans), MARK_OFFICIAL))
+    return out
 
 
 @dataclasses.dataclass
@@ -110,15 +147,18 @@ class _DocumentHits:
     hits: list[Hit]  # in ranking order
     nearest_only: bool = False  # no literal match: the paragraphs closest in meaning instead
     message: str | None = None
+    official_only: bool = False  # no literal match: paragraphs with the query's official terms instead
 
 
 def _hits_in_document(doc_id: str, place: str) -> _DocumentHits:
-    """What the document view marks for the current query: the paragraphs that match it literally.
+    """What the document view marks for the current query: the paragraphs that match it literally, or
+    through an official term its everyday words stand for (上访 -> 信访).
 
     Semantic retrieval ranks every paragraph, so "every hit" would badge the whole report (15 badges on
-    14 paragraphs); semantic neighbours are marked only when nothing matches literally (or in semantic
-    mode), and then only the closest few. Filters has no document field, so the query runs filtered to
-    the document's place and the hits of other documents (another year's report) are dropped here.
+    14 paragraphs); semantic neighbours are marked only when nothing matches (or in semantic mode), and
+    then only the closest few. Filters has no document field, so the query runs filtered to the
+    document's place and the hits of other documents (another year's report) are dropped here. What the
+    panel says is about this document, not the place's other reports (the search's own message is not).
     """
     try:
         query = parse_query(request.args, state.config(), required=False)
@@ -138,11 +178,13 @@ def _hits_in_document(doc_id: str, place: str) -> _DocumentHits:
         response = state.searcher().search(req)
     except QueryError as exc:
         return _DocumentHits([], message=exc.message)
+    warning = parse_user_query(query).warning  # how a malformed query was read
     hits = [hit for hit in response.hits if hit.doc_id == doc_id]
-    literal = [hit for hit in hits if hit.keyword_rank is not None]
-    if literal or mode == "keyword" or not hits:  # nothing near enough (Config.semantic_floor): no claim
-        return _DocumentHits(literal, message=response.message)
-    return _DocumentHits(hits[:DOC_NEAREST], nearest_only=True, message=response.message)
+    matched = [hit for hit in hits if hit.match != MATCH_SEMANTIC]
+    if matched or mode == "keyword" or not hits:  # nothing near enough (Config.semantic_floor): no claim
+        official_only = bool(matched) and all(hit.match == MATCH_OFFICIAL for hit in matched)
+        return _DocumentHits(matched, message=warning, official_only=official_only)
+    return _DocumentHits(hits[:DOC_NEAREST], nearest_only=True, message=warning)
 
 
 def _compare_response() -> tuple[SearchRequest, SearchResponse]:
