@@ -240,7 +240,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     facets = searcher.facets()
     # Documents whose place or year nobody could tell: what an operator fills in meta.csv (which wins).
     unknown = [{"path": d.path, "missing": [f for f in ("place", "year") if getattr(d.meta, f) in ("", None)]}
-               for d in _all_docs(searcher) if not d.meta.place or d.meta.year is None]
+               for d in searcher.documents() if not d.meta.place or d.meta.year is None]
     if args.json:
         print(json.dumps({"health": health, "facets": {k: dict(v) for k, v in facets.items()},
                           "unknown_metadata": unknown}, ensure_ascii=False, indent=2))
