@@ -182,7 +182,7 @@ BOMBS = {"1 GiB document.xml": (huge_xml_docx, "bomb.docx", "setting max_unpacke
          "a Flate bomb .pdf": (flate_bomb_pdf, "bomb.pdf", "inflates to more than 2,097,152 bytes (a reading limit)"),
          # 2 MB of packed objects: over 300 s and 1.7 GB before pages were counted first
          "200,000 pages of .pdf": (many_pages_pdf, "bomb.pdf", "too many pages: 200,000 > limit 20,000"),
-         # one 30 KB content stream shown on 30 pages: 25 s and 1.1 GB before characters were counted first
+         # one 15 KB content stream shown on 30 pages: 25 s and 830 MB before characters were counted first
          "3 million characters of .pdf": (many_chars_pdf, "bomb.pdf", "(setting max_file_chars)")}
 
 
