@@ -30,7 +30,8 @@ def parse_file(
     """Read and structure one file; raise LoadError (naming the file) when it has no usable text, or more
     text than `max_chars` / `max_paragraphs` allow (a 50 MB text dump would embed for hours)."""
     limits = ReadLimits(unpacked_bytes=max_unpacked or DEFAULT_LIMITS.unpacked_bytes,
-                        paragraphs=max_paragraphs or DEFAULT_LIMITS.paragraphs)
+                        paragraphs=max_paragraphs or DEFAULT_LIMITS.paragraphs,
+                        chars=max_chars or DEFAULT_LIMITS.chars)
     raw = load_file(path, rel_path, max_bytes, limits)
     if max_chars is not None:
         chars = sum(len(b.text) for b in raw.blocks)

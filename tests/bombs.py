@@ -1,8 +1,10 @@
 """Hostile inputs for the fault tests, built in a few seconds and a few MB of disk: decompression bombs (a
-.docx whose document.xml unpacks to 1 GiB; one of two million paragraphs) and binary junk."""
+.docx whose document.xml unpacks to 1 GiB; one of two million paragraphs; a PDF whose content stream inflates
+to 512 MiB), PDFs of 200,000 pages, of 3 million characters, of a 10^9-point page, and binary junk."""
 from __future__ import annotations
 
 import os
+import zlib
 import zipfile
 from pathlib import Path
 
@@ -54,4 +56,118 @@ def junk(size: int = 100_000, seed: int = 7) -> bytes:
 def many_tags_html(path: Path, paragraphs: int = 1_000_000) -> Path:
     """A 13 MB page of a million short paragraphs: no compression needed to take gigabytes to parse."""
     path.write_bytes(b"<html><body>" + "<p>一段</p>".encode() * paragraphs + b"</body></html>")
+    return path
+
+
+# -- hostile PDFs, written as raw PDF objects (a few KB on disk) ------------------------------------------------------
+_FONT = b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>"
+_LINE = b"BT /F1 12 Tf 72 700 Td (Page text of a report) Tj ET\n"  # PDFium drops repeats at one spot
+
+
+def _stream(head: bytes, raw: bytes, flate: bool = True) -> bytes:
+    data = zlib.compress(raw, 9) if flate else raw
+    return head[:-2] + b"/Length %d%s>>stream\n" % (len(data), b"/Filter/FlateDecode" if flate else b"") + data + b"\nendstream"
+
+
+def _write_pdf(path: Path, objects: list[bytes]) -> Path:
+    """Objects 1..n (1 = catalog) with a classic xref table."""
+    out, offsets = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def _one_page_pdf(path: Path, contents: bytes, media_box: bytes = b"[0 0 595 842]") -> Path:
+    return _write_pdf(path, [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox%s/Resources<</Font<</F1 5 0 R>>>>/Contents 4 0 R>>" % media_box,
+        contents,
+        _FONT,
+    ])
+
+
+def flate_bomb_pdf(path: Path, unpacked: int = 512 << 20) -> Path:
+    """A one-page PDF of ~0.5 MB whose content stream inflates to `unpacked` bytes of text-showing operators."""
+    body = b"BT /F1 12 Tf 72 700 Td (" + b"A" * 4000 + b") Tj ET\n"
+    packer, parts, written = zlib.compressobj(9), [], 0
+    block = body * max(1, (1 << 20) // len(body))
+    while written < unpacked:
+        parts.append(packer.compress(block))
+        written += len(block)
+    parts.append(packer.flush())
+    data = b"".join(parts)
+    contents = b"<</Length %d/Filter/FlateDecode>>stream\n" % len(data) + data + b"\nendstream"
+    return _one_page_pdf(path, contents)
+
+
+def many_chars_pdf(path: Path, pages: int = 30) -> Path:
+    """`pages` pages of 100,000 characters each, all showing one content stream (a 4 KB file): past
+    max_file_chars (2,000,000) by page 21."""
+    lines = b"".join(b"BT /F1 10 Tf 20 %d Td (" % (800 - 12 * (i % 60)) + b"word " * 200 + b") Tj ET\n"
+                     for i in range(100))
+    kids = b" ".join(b"%d 0 R" % (5 + k) for k in range(pages))
+    page = b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</Font<</F1 4 0 R>>>>/Contents 3 0 R>>"
+    return _write_pdf(path, [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[%s]/Count %d>>" % (kids, pages),
+                             _stream(b"<<>>", lines), _FONT] + [page] * pages)
+
+
+def huge_page_pdf(path: Path) -> Path:
+    """A page of 10^9 × 10^9 points (PDF allows 14,400) holding forty ordinary lines of text."""
+    lines = b"".join(b"BT /F1 12 Tf 72 %d Td (Line %d of the report on a huge page) Tj ET\n" % (1000 - 14 * i, i)
+                     for i in range(40))
+    return _one_page_pdf(path, _stream(b"<<>>", lines), b"[0 0 1000000000 1000000000]")
+
+
+def many_pages_pdf(path: Path, pages: int = 200_000) -> Path:
+    """200,000 pages sharing one small content stream, packed in compressed object streams (PDF 1.5):
+    2 MB on disk."""
+    per_node, first_page = 1000, 5
+    nodes = (pages + per_node - 1) // per_node
+    first_node = first_page + pages
+    objs: dict[int, bytes] = {
+        1: b"<</Type/Catalog/Pages 2 0 R>>",
+        2: b"<</Type/Pages/Kids[%s]/Count %d>>" % (b" ".join(b"%d 0 R" % (first_node + k) for k in range(nodes)), pages),
+        3: _FONT,
+    }
+    for k in range(nodes):
+        kids = range(first_page + k * per_node, min(first_page + pages, first_page + (k + 1) * per_node))
+        objs[first_node + k] = b"<</Type/Pages/Parent 2 0 R/Kids[%s]/Count %d>>" % (
+            b" ".join(b"%d 0 R" % n for n in kids), len(kids))
+        for n in kids:
+            objs[n] = b"<</Type/Page/Parent %d 0 R/MediaBox[0 0 595 842]/Resources<</Font<</F1 3 0 R>>>>/Contents 4 0 R>>" % (first_node + k)
+    size = first_node + nodes  # the next free number; streams of objects follow
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    xref: dict[int, tuple[int, int, int]] = {}
+    xref[4] = (1, len(out), 0)
+    out += b"4 0 obj\n" + _stream(b"<<>>", _LINE) + b"\nendobj\n"
+    numbers, stm = sorted(objs), size
+    for start in range(0, len(numbers), 10_000):
+        chunk = numbers[start:start + 10_000]
+        header, bodies, at = [], [], 0
+        for index, n in enumerate(chunk):
+            header.append(b"%d %d" % (n, at))
+            bodies.append(objs[n])
+            at += len(objs[n]) + 1
+            xref[n] = (2, stm, index)
+        head = b" ".join(header) + b"\n"
+        xref[stm] = (1, len(out), 0)
+        out += b"%d 0 obj\n" % stm + _stream(b"<</Type/ObjStm/N %d/First %d>>" % (len(chunk), len(head)),
+                                             head + b"\n".join(bodies) + b"\n") + b"\nendobj\n"
+        stm += 1
+    xref_number = stm
+    xref[xref_number] = (1, len(out), 0)
+    rows = b"".join(bytes([t]) + a.to_bytes(4, "big") + b.to_bytes(2, "big")
+                    for t, a, b in (xref.get(n, (0, 0, 0)) for n in range(xref_number + 1)))
+    at = len(out)
+    out += b"%d 0 obj\n" % xref_number + _stream(
+        b"<</Type/XRef/Size %d/W[1 4 2]/Root 1 0 R>>" % (xref_number + 1), rows) + b"\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % at
+    path.write_bytes(bytes(out))
     return path

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from indexer.build import Index
-from tests.bombs import huge_xml_docx, junk, many_paragraphs_docx, many_tags_html
+from tests.bombs import (flate_bomb_pdf, huge_page_pdf, huge_xml_docx, junk, many_chars_pdf, many_pages_pdf,
+                         many_paragraphs_docx, many_tags_html)
 from tests.fixtures_formats import CJK_FONT, build_pdf, report_items
 from tests.test_repair import FILES, cli, env_for, gen_dir, paths, places, state
 
@@ -116,6 +117,12 @@ MATRIX = {
                           {"bomb.doc": "setting max_file_paragraphs"}),
     "a million tags of HTML": ({"tags.html": lambda tmp: many_tags_html(tmp / "t.html").read_bytes()},
                                {"tags.html": "too many HTML tags: 2,000,004 > 400,000"}),
+    "a Flate bomb .pdf": ({"flate.pdf": lambda tmp: flate_bomb_pdf(tmp / "f.pdf").read_bytes()},
+                          {"flate.pdf": "a content stream (at byte 275) inflates to more than 2,097,152 bytes"}),
+    "200,000 pages of .pdf": ({"pages.pdf": lambda tmp: many_pages_pdf(tmp / "p.pdf").read_bytes()},
+                              {"pages.pdf": "too many pages: 200,000 > limit 20,000 (setting max_file_paragraphs)"}),
+    "3 million characters of .pdf": ({"chars.pdf": lambda tmp: many_chars_pdf(tmp / "c.pdf").read_bytes()},
+                                     {"chars.pdf": "more than 2,000,000 characters by page 20 (setting max_file_chars)"}),
 }
 
 
@@ -170,19 +177,39 @@ MAX_READ_MB = 500  # the stated bound (README): reading any single file stays un
 
 BOMBS = {"1 GiB document.xml": (huge_xml_docx, "bomb.docx", "setting max_unpacked_bytes"),
          "2 million paragraphs": (many_paragraphs_docx, "bomb.docx", "setting max_file_paragraphs"),
-         "a million tags of HTML": (many_tags_html, "bomb.html", "> 400,000 (a reading limit)")}
+         "a million tags of HTML": (many_tags_html, "bomb.html", "> 400,000 (a reading limit)"),
+         # 0.7 MB inflating to 512 MiB: 27 s and 6.7 GB in PDFium before it was measured first
+         "a Flate bomb .pdf": (flate_bomb_pdf, "bomb.pdf", "inflates to more than 2,097,152 bytes (a reading limit)"),
+         # 2 MB of packed objects: over 300 s and 1.7 GB before pages were counted first
+         "200,000 pages of .pdf": (many_pages_pdf, "bomb.pdf", "too many pages: 200,000 > limit 20,000"),
+         # one 15 KB content stream shown on 30 pages: 25 s and 830 MB before characters were counted first
+         "3 million characters of .pdf": (many_chars_pdf, "bomb.pdf", "(setting max_file_chars)")}
+
+
+def _read_in_child(path: Path, name: str) -> tuple[str, float, int]:
+    done = subprocess.run([sys.executable, "-c", _READ, str(path), name], capture_output=True, text=True,
+                          timeout=600, cwd=Path(__file__).resolve().parent.parent)
+    message, seconds, peak_mb = done.stdout.strip().splitlines()
+    return message, float(seconds), int(peak_mb)
 
 
 @pytest.mark.parametrize("bomb", list(BOMBS))
 def test_reading_a_bomb_fails_fast_within_the_memory_bound(tmp_path, bomb):
     builder, name, limit = BOMBS[bomb]
-    path = builder(tmp_path / name)
-    done = subprocess.run([sys.executable, "-c", _READ, str(path), name], capture_output=True, text=True,
-                          timeout=600, cwd=Path(__file__).resolve().parent.parent)
-    message, seconds, peak_mb = done.stdout.strip().splitlines()
+    message, seconds, peak_mb = _read_in_child(builder(tmp_path / name), name)
     assert message.startswith(f"{name}: ") and limit in message, message
-    assert float(seconds) < 5, f"{bomb}: {seconds} s before failing"
-    assert int(peak_mb) <= MAX_READ_MB, f"{bomb}: peak RSS {peak_mb} MB"
+    assert seconds < 5, f"{bomb}: {seconds} s before failing"
+    assert peak_mb <= MAX_READ_MB, f"{bomb}: peak RSS {peak_mb} MB"
+
+
+@pytest.mark.parametrize("builder,name", [(huge_page_pdf, "huge-page.pdf"),
+                                          (lambda path: many_chars_pdf(path, pages=19), "1.9M-chars.pdf")])
+def test_pdfs_within_the_limits_are_read_within_the_memory_bound(tmp_path, builder, name):
+    """Not everything odd is refused: a 10^9-point page is read (text extraction allocates nothing by page
+    size), and so is a PDF just under max_file_chars (1.9 million characters), both under the bound."""
+    message, seconds, peak_mb = _read_in_child(builder(tmp_path / name), name)
+    assert message == "READ", message
+    assert peak_mb <= MAX_READ_MB, f"{name}: peak RSS {peak_mb} MB ({seconds:.1f} s)"
 
 
 # -- 8. a dangling symlink -------------------------------------------------------------------------------------------

@@ -45,6 +45,10 @@ class ReadLimits:
     markup_tags: int = 2_000_000
     # Tags of an HTML page: BeautifulSoup needs ~650 bytes per tag (a 13 MB page of a million <p> took 1.3 GB).
     html_tags: int = 400_000
+    chars: int = 2_000_000  # max_file_chars; a PDF's characters are counted page by page as they are read
+    # One decoded PDF content stream (page, form, CMap): PDFium holds ~100 bytes per character it shows, so
+    # 2 MiB of one-byte characters is ~200 MB. Real report pages are 10-100 KB; embedded fonts get unpacked_bytes.
+    pdf_stream_bytes: int = 2 * 1024 * 1024
 
 
 DEFAULT_LIMITS = ReadLimits()

@@ -7,7 +7,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-@dataclass
+@dataclass(slots=True)  # a PDF may hold 2 million of them (max_file_chars)
 class Char:
     text: str
     x0: float
