@@ -25,6 +25,7 @@ from indexer.engines.milvus.sync import iterate, sync  # noqa: E402
 from indexer.fulltext.factory import open_fulltext  # noqa: E402
 from indexer.generations import GenerationStore  # noqa: E402
 from indexer.search.query import parse_query  # noqa: E402
+from tests.milvusfixtures import stop  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -286,13 +287,7 @@ def test_lite_server_written_by_one_process_read_by_another(sample_index, tmp_pa
             assert uri in str(info.value) and "\n" not in str(info.value)
         client.close()
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
 
 
 def test_config_selects_the_milvus_engine(lite):
