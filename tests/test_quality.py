@@ -36,7 +36,7 @@ def sample_eval(searcher):
 def townships_eval(tmp_path_factory, encoder, embedding_cache):
     """eval-townships evaluated on an index built once for this test module (~440 chunks)."""
     if not (TOWNSHIPS / "queries.tsv").exists():
-        pytest.skip(f"{TOWNSHIPS} not found (the shared evaluation sets sit beside the checkout)")
+        pytest.fail(f"{TOWNSHIPS} not found (the shared evaluation sets sit beside the checkout)")
     config = Config(corpus_dir=TOWNSHIPS / "corpus", index_dir=tmp_path_factory.mktemp("townships-index"),
                     embedding_cache=embedding_cache)
     report = Index(config, encoder).build(progress=False)
