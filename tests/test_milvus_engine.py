@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,7 @@ from indexer.engines.milvus.sync import iterate, sync  # noqa: E402
 from indexer.fulltext.factory import open_fulltext  # noqa: E402
 from indexer.generations import GenerationStore  # noqa: E402
 from indexer.search.query import parse_query  # noqa: E402
-from tests.milvusfixtures import stop  # noqa: E402
+from tests.milvusfixtures import lite_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -229,12 +227,6 @@ def test_unreachable_uri_is_one_clear_error():
     assert uri in msg and "\n" not in msg and len(msg) < 300
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 READER = r"""
 import json, sys
 from indexer.engines.milvus import MilvusEngine
@@ -248,22 +240,8 @@ print(json.dumps({"stamp": engine.stamp(), "counts": snap.counts(), "ids": sorte
 
 
 def test_lite_server_written_by_one_process_read_by_another(sample_index, tmp_path):
-    server = shutil.which("milvus-lite") or str(Path(sys.executable).with_name("milvus-lite"))
-    port = _free_port()
-    proc = subprocess.Popen([server, "server", "--data-dir", str(tmp_path / "srv"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        uri = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                client = connect(uri)
-                client.list_collections()
-                break
-            except Exception:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.5)
+    with lite_server(tmp_path / "srv") as (uri, proc):
+        client = connect(uri)
         gen = _gen(sample_index)
         sync(client, gen, base="rs")
         local = _local_keyword(sample_index, gen, '"小事不出村"')
@@ -286,8 +264,6 @@ def test_lite_server_written_by_one_process_read_by_another(sample_index, tmp_pa
                 call()
             assert uri in str(info.value) and "\n" not in str(info.value)
         client.close()
-    finally:
-        stop(proc)
 
 
 def test_config_selects_the_milvus_engine(lite):
