@@ -29,9 +29,9 @@ setup(
         "flask>=3",
         "waitress>=3",
         "tqdm>=4.60",
-        "cn2an>=0.5.22,<0.6",  # Chinese numerals -> values for indexer/figures (两, 十余, 36.43万, 25.10亿)
+        "cn2an>=0.5.22,<0.6",  # Chinese numerals -> values for indexer/pipeline/figures (两, 十余, 36.43万, 25.10亿)
         # China's administrative divisions to township level (dictionary/china_location.zip), read as data:
-        # indexer/gazetteer.py never imports jionlp itself.
+        # indexer/pipeline/gazetteer.py never imports jionlp itself.
         "jionlp>=1.5.31,<1.6",
     ],
     extras_require={
@@ -42,7 +42,7 @@ setup(
     },
     entry_points={
         "console_scripts": ["reportsearch = indexer.cli:main"],
-        # Subcommands other packages add to `reportsearch` (indexer/cli.py never imports the web package).
+        # Subcommands other packages add to `reportsearch` (indexer/cli/main.py never imports the web package).
         "reportsearch.commands": ["serve = search_web.commands:register"],
     },
 )

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from indexer.chunk import split_text  # noqa: E402
-from indexer.config import Config  # noqa: E402
+from indexer.pipeline.chunk import split_text  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
 
 STARD = REPO.parent / "shared" / "bench" / "stard"
 SAMPLE = REPO / "corpora" / "fazhi-2023"
@@ -71,8 +71,8 @@ def _chunks_of(text: str, config: Config) -> int:
 
 def file_chunks(path: Path, rel: str, config: Config) -> int:
     """Chunks the real pipeline makes of one corpus file (parsing decides paragraphs, not our guess)."""
-    from indexer.chunk import chunk_paragraphs
-    from indexer.ingest import parse_file
+    from indexer.pipeline.chunk import chunk_paragraphs
+    from indexer.pipeline.ingest import parse_file
 
     try:
         doc = parse_file(path, rel, config.max_file_bytes)

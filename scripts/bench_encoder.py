@@ -22,12 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import BENCH_DIR, SHARED_CACHE, STARD, machine_info, ndcg_at_k, read_jsonl, read_qrels, write_json  # noqa: E402
 
-from indexer.build import Index  # noqa: E402
-from indexer.config import Config  # noqa: E402
+from indexer.build.index import Index  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
 from indexer.evaluation.datasets import corpus_documents  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
-from indexer.vectors import Encoder  # noqa: E402
+from indexer.storage.vectors import Encoder  # noqa: E402
 
 BACKENDS = ("torch", "torch-int8")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import machine_info, write_json  # noqa: E402
 
-from indexer.build import Index  # noqa: E402
-from indexer.config import Config  # noqa: E402
+from indexer.build.index import Index  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

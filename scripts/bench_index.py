@@ -37,12 +37,12 @@ from bench_common import (  # noqa: E402
     BENCH_DIR, SHARED_CACHE, RssSampler, machine_info, make_corpus, peak_rss_mb, write_json,
 )
 
-from indexer.build import Index, embedding_context, embedding_input  # noqa: E402
-from indexer.chunk import chunk_paragraphs  # noqa: E402
-from indexer.config import Config  # noqa: E402
-from indexer.ingest import parse_file  # noqa: E402
-from indexer.vectors import EmbeddingCache, Encoder  # noqa: E402
-from indexer.vectors.sentence_vectors import chunk_sentences  # noqa: E402
+from indexer.build.index import Index, embedding_context, embedding_input  # noqa: E402
+from indexer.pipeline.chunk import chunk_paragraphs  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
+from indexer.pipeline.ingest import parse_file  # noqa: E402
+from indexer.storage.vectors import EmbeddingCache, Encoder  # noqa: E402
+from indexer.storage.vectors.sentence_vectors import chunk_sentences  # noqa: E402
 
 PERF_DIR = BENCH_DIR / "perf"
 

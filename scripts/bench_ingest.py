@@ -18,10 +18,10 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from fixtures_formats import (  # noqa: E402
     CJK_FONT, as_txt, build_docx, build_html, build_pdf, report_items,
 )
-from indexer.clean import clean_blocks  # noqa: E402
-from indexer.load import load_file  # noqa: E402
-from indexer.load.legacy_format import find_soffice  # noqa: E402
-from indexer.structure import build_paragraphs  # noqa: E402
+from indexer.pipeline.clean import clean_blocks  # noqa: E402
+from indexer.pipeline.load import load_file  # noqa: E402
+from indexer.pipeline.load.legacy_format import find_soffice  # noqa: E402
+from indexer.pipeline.structure import build_paragraphs  # noqa: E402
 
 
 def build_all(folder: Path, repeat: int) -> dict[str, Path]:

@@ -19,16 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from indexer.base.filters import Filters
-from indexer.catalog import Catalog
-from indexer.config import Config
+from indexer.core.filters import Filters
+from indexer.storage.catalog import Catalog
+from indexer.core.config import Config
 from indexer.engines.milvus import MilvusEngine
 from indexer.engines.milvus.connection import connect
 from indexer.engines.milvus.sync import sync
-from indexer.fulltext.factory import open_fulltext
+from indexer.storage.fulltext.factory import open_fulltext
 from indexer.search.query import parse_query
-from indexer.vectors import Encoder
-from indexer.vectors.faiss_index import VectorIndex
+from indexer.storage.vectors import Encoder
+from indexer.storage.vectors.faiss_index import VectorIndex
 
 
 def _size(path: Path) -> int:

@@ -21,15 +21,15 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from indexer.base.filters import Filters
-from indexer.config import Config
-from indexer.engines.local import LocalEngine
+from indexer.core.filters import Filters
+from indexer.core.config import Config
+from indexer.engines.local.engine import LocalEngine
 from indexer.engines.milvus import MilvusEngine
 from indexer.engines.milvus.connection import connect
 from indexer.engines.milvus.sync import sync
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
-from indexer.vectors import Encoder
+from indexer.storage.vectors import Encoder
 
 
 class Counting:

@@ -15,11 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import BENCH_DIR, SHARED_CACHE, make_corpus  # noqa: E402
 
-from indexer.build import embedding_context, embedding_input  # noqa: E402
-from indexer.chunk import chunk_paragraphs  # noqa: E402
-from indexer.config import Config  # noqa: E402
-from indexer.ingest import parse_file  # noqa: E402
-from indexer.vectors import EmbeddingCache, Encoder  # noqa: E402
+from indexer.build.index import embedding_context, embedding_input  # noqa: E402
+from indexer.pipeline.chunk import chunk_paragraphs  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
+from indexer.pipeline.ingest import parse_file  # noqa: E402
+from indexer.storage.vectors import EmbeddingCache, Encoder  # noqa: E402
 
 
 def corpus_texts(folder: Path, config: Config) -> list[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.config import Config, load_config  # noqa: E402
+from indexer.core.config import Config, load_config  # noqa: E402
 from indexer.evaluation.datasets import Dataset, load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
 from indexer.evaluation.metrics import score_ranking, summarize  # noqa: E402

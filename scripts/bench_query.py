@@ -26,8 +26,8 @@ from bench_common import (  # noqa: E402
     read_jsonl, read_qrels, write_json,
 )
 
-from indexer.config import Config, load_config  # noqa: E402
-from indexer.base.filters import Filters  # noqa: E402
+from indexer.core.config import Config, load_config  # noqa: E402
+from indexer.core.filters import Filters  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
 

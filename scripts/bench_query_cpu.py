@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_query import MODES, QUERIES, request
-from indexer.config import Config
+from indexer.core.config import Config
 from indexer.search.searcher import Searcher
 logging.basicConfig(level=logging.WARNING)
 cfg = dataclasses.replace(Config(), index_dir=Path(sys.argv[1]))

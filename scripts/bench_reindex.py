@@ -26,11 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.build import Index  # noqa: E402
-from indexer.clean import clean_blocks  # noqa: E402
-from indexer.config import Config  # noqa: E402
-from indexer.load.text import load as load_text  # noqa: E402
-from indexer.structure import build_paragraphs  # noqa: E402
+from indexer.build.index import Index  # noqa: E402
+from indexer.pipeline.clean import clean_blocks  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
+from indexer.pipeline.load.text import load as load_text  # noqa: E402
+from indexer.pipeline.structure import build_paragraphs  # noqa: E402
 
 SAMPLE = REPO / "corpora" / "fazhi-2023"
 PLACES = ["城关镇", "杜关镇", "洛村镇", "交口乡", "菜园乡", "大营镇", "原店镇", "张湾乡", "宫前乡", "店子乡",

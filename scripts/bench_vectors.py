@@ -22,9 +22,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import STARD, machine_info, write_json  # noqa: E402
 
-from indexer.config import Config  # noqa: E402
-from indexer.generations import GenerationStore  # noqa: E402
-from indexer.vectors import Encoder, VectorIndex  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
+from indexer.storage.generations import GenerationStore  # noqa: E402
+from indexer.storage.vectors import Encoder, VectorIndex  # noqa: E402
 
 
 def stored_vectors(index_dir: Path) -> np.ndarray:

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.config import load_config  # noqa: E402
+from indexer.core.config import load_config  # noqa: E402
 
 DEFAULT_QUERIES = REPO / "corpora" / "eval" / "queries.tsv"
 FALLBACK_QUERIES = ["信访积案化解做法", "法律顾问", "防范养老诈骗", "重大决策合法性审查", "普法宣传", "小事不出村"]

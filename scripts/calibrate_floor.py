@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.config import load_config  # noqa: E402
+from indexer.core.config import load_config  # noqa: E402
 from indexer.evaluation.datasets import load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
 from indexer.evaluation.run import evaluate  # noqa: E402

@@ -1,6 +1,7 @@
 """Check the import graph of indexer/ and search_web/: no cycle, no arrow running up the layers.
 
-    python scripts/check_imports.py        # exit 0, or 1 naming each offending edge / cycle
+    python scripts/check_imports.py        # exit 0, or 1 naming each offending edge / cycle / misplaced module
+    python scripts/check_imports.py --root DIR   # check another checkout (the tests plant violations in a copy)
 
 Every `import` counts, also one inside a function (a late import is still a dependency), except those under
 `if TYPE_CHECKING:` (annotations only). The layers are the design's (docs/design.md), bottom first: a module
@@ -8,6 +9,7 @@ may import from its own layer and the layers below it, never from one above.
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import sys
 from pathlib import Path
@@ -15,48 +17,44 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("indexer", "search_web")
 
-# Bottom first. A module belongs to the layer of the longest prefix that names it.
-LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("indexer.config", "indexer.document", "indexer.faults")),
-    ("pipeline", ("indexer.load", "indexer.clean", "indexer.structure", "indexer.metadata", "indexer.chunk",
-                  "indexer.gazetteer", "indexer.places", "indexer.report_year", "indexer.title",
-                  "indexer.ingest", "indexer.scan", "indexer.lines",
-                  # figures/: quantified claims of a paragraph (standard library, cn2an, jieba; not wired in yet)
-                  "indexer.figures")),
-    ("base", ("indexer.base",)),
-    ("index parts", ("indexer.fulltext", "indexer.vectors", "indexer.catalog", "indexer.catalog_rows",
-                     "indexer.dedup", "indexer.layout", "indexer.manifest")),
-    ("build", ("indexer.generations", "indexer.integrity", "indexer.plan", "indexer.run_report",
-               "indexer.embedding_input", "indexer.write", "indexer.build")),
-    ("engines", ("indexer.engines",)),
-    ("search", ("indexer.search",)),
-    ("apps", ("indexer.evaluation", "indexer.cli_args", "indexer.cli",
-              "indexer.figures.evaluate_groups")),  # scores figures/grouping with the embedding model
-    ("web", ("search_web",)),
-    # indexer/__init__.py: the library's public names (Config, Index, Searcher, ...) re-exported for users.
-    ("public api", ("indexer",)),
+# The layers are the folders of indexer/ (each top-level sub-package is one layer), then the web package, then
+# indexer/__init__.py (the public names re-exported for users). Only their order is written here, bottom first;
+# which module is in which layer is read from where its file lives. Folders on one line are one layer.
+LAYER_FOLDERS: tuple[tuple[str, ...], ...] = (
+    ("core",),        # configuration, document model, fault injection, text analysis, query trees, filters
+    ("pipeline",),    # ingest: scan → load → clean → structure → metadata → chunk; figures of a paragraph
+    ("storage",),     # catalog, full text, vectors, manifest, generations, integrity
+    ("build",),       # plan → write → report; Index
+    ("engines",),     # engines/local, engines/milvus behind engines/base
+    ("search",),      # Searcher: retrieval, fusion, highlighting
+    ("operations",),  # index → publish → status, for CLI, web, eval and cron alike
+    ("evaluation", "cli"),
 )
+LAYERS: tuple[str, ...] = tuple("/".join(f) for f in LAYER_FOLDERS) + ("web", "public api")
+WEB, PUBLIC = len(LAYER_FOLDERS), len(LAYER_FOLDERS) + 1
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-# Entries that name one module, not a package's subtree (a new indexer.x must be placed, not fall to the top).
-EXACT = {"indexer"}
+def layer_of(module: str) -> int | None:
+    """The layer of a module, from its folder; None for a module outside every layer folder (to be placed)."""
+    parts = module.split(".")
+    if parts[0] == "search_web":
+        return WEB
+    if module == "indexer":
+        return PUBLIC
+    for i, folders in enumerate(LAYER_FOLDERS):
+        if parts[1] in folders:
+            return i
+    return None
 
 
-def layer_of(module: str) -> int:
-    best, depth = -1, -1
-    for i, (_, prefixes) in enumerate(LAYERS):
-        for p in prefixes:
-            inside = module == p or (p not in EXACT and module.startswith(p + "."))
-            if inside and p.count(".") > depth:
-                best, depth = i, p.count(".")
-    if best < 0:
-        raise SystemExit(f"check_imports: {module} is in no layer; add it to LAYERS")
-    return best
+def misplaced(g: dict[str, set[str]]) -> list[str]:
+    return [f"misplaced module: {m} is in no layer folder of indexer/ ({', '.join(LAYERS[:WEB])}); move it into "
+            "one, or add its folder to LAYER_FOLDERS" for m in sorted(g) if layer_of(m) is None]
 
 
 def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
@@ -68,11 +66,11 @@ def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
     return skip
 
 
-def imports_of(path: Path, modules: set[str]) -> set[str]:
+def imports_of(path: Path, modules: set[str], root: Path = ROOT) -> set[str]:
     """Our modules that `path` imports (a `from pkg import name` naming a submodule counts as that one)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     skip = _type_checking_only(tree)
-    me = module_name(path)
+    me = module_name(path, root)
     package = me if path.name == "__init__.py" else me.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -89,17 +87,17 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
         else:
             continue
         for name in names:
-            while name and name not in modules:  # `import indexer.load.text` -> the deepest module we have
+            while name and name not in modules:  # `import indexer.pipeline.load.text` -> the deepest module we have
                 name = name.rpartition(".")[0]
             if name and name != me:
                 found.add(name)
     return found
 
 
-def graph() -> dict[str, set[str]]:
-    files = [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
-    modules = {module_name(p) for p in files}
-    return {module_name(p): imports_of(p, modules) for p in files}
+def graph(root: Path = ROOT) -> dict[str, set[str]]:
+    files = [p for pkg in PACKAGES for p in sorted((root / pkg).rglob("*.py"))]
+    modules = {module_name(p, root) for p in files}
+    return {module_name(p, root): imports_of(p, modules, root) for p in files}
 
 
 def upward_edges(g: dict[str, set[str]]) -> list[str]:
@@ -107,8 +105,8 @@ def upward_edges(g: dict[str, set[str]]) -> list[str]:
     for src, targets in sorted(g.items()):
         for dst in sorted(targets):
             a, b = layer_of(src), layer_of(dst)
-            if b > a:
-                out.append(f"upward import: {src} ({LAYERS[a][0]}) -> {dst} ({LAYERS[b][0]})")
+            if a is not None and b is not None and b > a:
+                out.append(f"upward import: {src} ({LAYERS[a]}) -> {dst} ({LAYERS[b]})")
     return out
 
 
@@ -150,9 +148,11 @@ def cycles(g: dict[str, set[str]]) -> list[str]:
     return out
 
 
-def main() -> int:
-    g = graph()
-    problems = upward_edges(g) + cycles(g)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to check (default: this one)")
+    g = graph(parser.parse_args(argv).root.resolve())
+    problems = misplaced(g) + upward_edges(g) + cycles(g)
     for line in problems:
         print(line)
     if not problems:

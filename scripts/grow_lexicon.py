@@ -23,11 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.config import Config  # noqa: E402
-from indexer.base.analysis import GROWN_DICT, get_analyzer, normalize  # noqa: E402
-from indexer.ingest import parse_file  # noqa: E402
-from indexer.load import LoadError  # noqa: E402
-from indexer.scan import scan_corpus  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
+from indexer.core.analysis import GROWN_DICT, get_analyzer, normalize  # noqa: E402
+from indexer.pipeline.ingest import parse_file  # noqa: E402
+from indexer.pipeline.load import LoadError  # noqa: E402
+from indexer.pipeline.scan import scan_corpus  # noqa: E402
 
 _CLAUSE = re.compile(r"[\u4e00-\u9fff]+")
 # Characters a term rarely starts or ends with: particles, conjunctions, measure words.

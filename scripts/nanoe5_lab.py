@@ -25,8 +25,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.build import embedding_input  # noqa: E402
-from indexer.config import load_config  # noqa: E402
+from indexer.build.index import embedding_input  # noqa: E402
+from indexer.core.config import load_config  # noqa: E402
 from indexer.evaluation.datasets import load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
 from indexer.evaluation.run import evaluate, format_table  # noqa: E402

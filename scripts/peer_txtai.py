@@ -38,14 +38,14 @@ from bench_common import (  # noqa: E402
 )
 from bench_query import QUERIES, stard_small_config, timed_search  # noqa: E402
 
-from indexer.build import Index, embedding_context, embedding_input  # noqa: E402
-from indexer.catalog import Catalog  # noqa: E402
-from indexer.config import Config  # noqa: E402
+from indexer.build.index import Index, embedding_context, embedding_input  # noqa: E402
+from indexer.storage.catalog import Catalog  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
 from indexer.evaluation.datasets import corpus_documents  # noqa: E402
-from indexer.generations import GenerationStore  # noqa: E402
+from indexer.storage.generations import GenerationStore  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
-from indexer.vectors import EmbeddingCache, Encoder, resolve_model  # noqa: E402
+from indexer.storage.vectors import EmbeddingCache, Encoder, resolve_model  # noqa: E402
 
 PERF = BENCH_DIR / "perf"
 
@@ -93,7 +93,7 @@ def txtai_at_scale(index_dir: Path, rounds: int, paired: bool = False) -> dict:
     (bench_index.py's replay vectors): index time without embedding, query latency, RSS."""
     from txtai import Embeddings
 
-    from indexer.vectors import VectorIndex
+    from indexer.storage.vectors import VectorIndex
 
     gen = GenerationStore(index_dir).current_path()
     cat = Catalog(gen / "catalog.sqlite")

@@ -27,15 +27,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.build import embedding_input, informative_title  # noqa: E402
-from indexer.config import Config, load_config  # noqa: E402
+from indexer.build.index import embedding_input, informative_title  # noqa: E402
+from indexer.core.config import Config, load_config  # noqa: E402
 from indexer.evaluation.datasets import load_dataset  # noqa: E402
 from indexer.evaluation.indexes import prepare_index  # noqa: E402
 from indexer.evaluation.metrics import score_ranking, summarize  # noqa: E402
 from indexer.search.query import parse_query  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.vectors.cache import EmbeddingCache  # noqa: E402
-from indexer.vectors.encoder import cache_key  # noqa: E402
+from indexer.storage.vectors.cache import EmbeddingCache  # noqa: E402
+from indexer.storage.vectors.encoder import cache_key  # noqa: E402
 
 log = logging.getLogger("relevance_lab")
 
@@ -98,7 +98,7 @@ def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:
         sent_rows: list[int] = []
         sent_mat = None
         if "sentences" in want:
-            from indexer.chunk import sentences
+            from indexer.pipeline.chunk import sentences
 
             sents = []
             for i, r in enumerate(rows):
@@ -190,7 +190,7 @@ def cmd_variants(args) -> int:
 
 def cmd_kw(args) -> int:
     """Keyword-side variants: the context field's weight and the all-words bonus (module constants)."""
-    import indexer.fulltext.whoosh_index as W
+    import indexer.storage.fulltext.whoosh_index as W
 
     for name in args.datasets:
         root, corpus = DATASETS[name]

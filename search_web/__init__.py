@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from indexer.config import Config, load_config
+from indexer.core.config import Config, load_config
 from search_web import errors, templating
 from search_web.state import CONFIG_KEY, SEARCHER_KEY
 from search_web.views import api, pages

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence, Union
 
-from indexer.document import HEADING_SEPARATOR
+from indexer.core.document import HEADING_SEPARATOR
 
 if TYPE_CHECKING:
     from indexer.search.types import Hit

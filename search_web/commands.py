@@ -1,12 +1,12 @@
 """The subcommands the web package adds to the `reportsearch` CLI: `serve`.
 
-setup.py declares `register` in the entry-point group `reportsearch.commands`; indexer/cli.py loads it by name
+setup.py declares `register` in the entry-point group `reportsearch.commands`; indexer/cli/main.py loads it by name
 and never imports this package, so the library does not depend on the web layer above it."""
 from __future__ import annotations
 
 import argparse
 
-from indexer.config import Config
+from indexer.core.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from typing import Iterator
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from indexer.generations import IndexUnavailable
+from indexer.storage.generations import IndexUnavailable
 from indexer.search.types import QueryError
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from indexer.base.facets import FACET_FIELDS, FACET_LABELS
-from indexer.document import HEADING_SEPARATOR
+from indexer.core.facets import FACET_FIELDS, FACET_LABELS
+from indexer.core.document import HEADING_SEPARATOR
 from indexer.search.highlight import segments
 from indexer.search.official import match_label
 from indexer.search.types import SearchRequest, SearchResponse

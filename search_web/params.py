@@ -7,10 +7,10 @@ import unicodedata
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.base.facets import FACET_FIELDS, TEXT_FACET_FIELDS, UNKNOWN
-from indexer.config import Config
-from indexer.document import SectionKind
-from indexer.base.filters import Filters
+from indexer.core.facets import FACET_FIELDS, TEXT_FACET_FIELDS, UNKNOWN
+from indexer.core.config import Config
+from indexer.core.document import SectionKind
+from indexer.core.filters import Filters
 from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range, range_message
 from indexer.search.types import MODES, QueryError, SearchRequest
 

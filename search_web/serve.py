@@ -28,7 +28,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, create_server as _create_server
 from waitress.task import ErrorTask
 
-from indexer.config import Config, load_config
+from indexer.core.config import Config, load_config
 
 log = logging.getLogger(__name__)
 

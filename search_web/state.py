@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from indexer.config import Config
+from indexer.core.config import Config
 
 if TYPE_CHECKING:
     from indexer.search.searcher import Searcher

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 from flask import Flask, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.base.facets import FACET_FIELDS, FACET_LABELS
-from indexer.base.provenance import described
-from indexer.document import HEADING_SEPARATOR
+from indexer.core.facets import FACET_FIELDS, FACET_LABELS
+from indexer.core.provenance import described
+from indexer.core.document import HEADING_SEPARATOR
 from indexer.search.official import MATCH_TITLES, match_label
 from search_web import state
 from search_web.citation import cite, cite_paragraph, source_line

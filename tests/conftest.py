@@ -11,10 +11,10 @@ from typing import Callable
 
 import pytest
 
-from indexer.build import Index, RunReport
-from indexer.config import Config
+from indexer.build.index import Index, RunReport
+from indexer.core.config import Config
 from indexer.search.searcher import Searcher
-from indexer.vectors import Encoder
+from indexer.storage.vectors import Encoder
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = REPO / "corpora" / "fazhi-2023"

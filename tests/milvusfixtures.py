@@ -13,15 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from indexer.base.filters import Filters
-from indexer.catalog import Catalog
-from indexer.config import Config
-from indexer.engines.local import LocalEngine
+from indexer.core.filters import Filters
+from indexer.storage.catalog import Catalog
+from indexer.core.config import Config
+from indexer.engines.local.engine import LocalEngine
 from indexer.engines.milvus import MilvusEngine
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import connect
 from indexer.engines.milvus.sync import iterate
-from indexer.generations import GenerationStore
+from indexer.storage.generations import GenerationStore
 from indexer.search.query import parse_query
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import Index
-from indexer.config import Config
+from indexer.build.index import Index
+from indexer.core.config import Config
 from indexer.search.searcher import Searcher
 
 REPO = Path(__file__).resolve().parent.parent

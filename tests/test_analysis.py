@@ -6,7 +6,7 @@ from pathlib import Path
 import jieba
 import pytest
 
-from indexer.base.analysis import (
+from indexer.core.analysis import (
     Analyzer,
     char_grams,
     get_analyzer,

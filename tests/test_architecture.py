@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from indexer.base.facets import FACET_FIELDS, FACET_LABELS
-from indexer.base.filters import Filters
-from indexer.fulltext.base import FullTextRecord
+from indexer.core.facets import FACET_FIELDS, FACET_LABELS
+from indexer.core.filters import Filters
+from indexer.storage.fulltext.base import FullTextRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "check_imports.py"
@@ -31,15 +32,39 @@ def test_the_import_graph_has_no_cycle_and_no_upward_arrow() -> None:
 
 def test_the_checker_names_an_upward_edge_and_a_cycle() -> None:
     check = _checker()
-    assert check.upward_edges({"indexer.cli": {"search_web.serve"}, "search_web.serve": set()}) == [
-        "upward import: indexer.cli (apps) -> search_web.serve (web)"]
-    assert check.upward_edges({"search_web.serve": {"indexer.cli"}, "indexer.cli": set()}) == []
-    found = check.cycles({"indexer.load.a": {"indexer.load.b"}, "indexer.load.b": {"indexer.load.a"}})
-    assert found == ["import cycle: indexer.load.a -> indexer.load.b; indexer.load.b -> indexer.load.a"]
+    assert check.upward_edges({"indexer.cli.main": {"search_web.serve"}, "search_web.serve": set()}) == [
+        "upward import: indexer.cli.main (evaluation/cli) -> search_web.serve (web)"]
+    assert check.upward_edges({"search_web.serve": {"indexer.cli.main"}, "indexer.cli.main": set()}) == []
+    found = check.cycles({"indexer.pipeline.load.a": {"indexer.pipeline.load.b"},
+                          "indexer.pipeline.load.b": {"indexer.pipeline.load.a"}})
+    assert found == ["import cycle: indexer.pipeline.load.a -> indexer.pipeline.load.b; "
+                     "indexer.pipeline.load.b -> indexer.pipeline.load.a"]
+
+
+def test_the_layers_are_read_from_the_folders_and_planted_violations_fail(tmp_path: Path) -> None:
+    """A copy of the tree with an upward import planted in core/ and a module left at indexer/'s top level:
+    the check names both and exits 1 (the layer of a module is where its file lives, not a list of names)."""
+    for package in ("indexer", "search_web"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    clean = subprocess.run([sys.executable, str(SCRIPT), "--root", str(tmp_path)], capture_output=True, text=True,
+                           timeout=120)
+    assert clean.returncode == 0, clean.stdout
+    lru = tmp_path / "indexer" / "core" / "lru.py"
+    lru.write_text(lru.read_text(encoding="utf-8") + "\nfrom indexer.search.searcher import Searcher\n",
+                   encoding="utf-8")
+    (tmp_path / "indexer" / "stray.py").write_text("X = 1\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(SCRIPT), "--root", str(tmp_path)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 1
+    assert "upward import: indexer.core.lru (core) -> indexer.search.searcher (search)" in out.stdout
+    assert "misplaced module: indexer.stray is in no layer folder" in out.stdout
 
 
 def test_the_library_cli_does_not_import_the_web_package() -> None:
-    assert not any(m.startswith("search_web") for m in _checker().graph()["indexer.cli"])
+    graph = _checker().graph()
+    cli = [m for m in graph if m == "indexer.cli" or m.startswith("indexer.cli.")]
+    assert len(cli) >= 3
+    assert not any(t.startswith("search_web") for m in cli for t in graph[m])
 
 
 def test_filters_and_index_records_carry_exactly_the_facet_fields() -> None:

@@ -5,12 +5,12 @@ import csv
 from pathlib import Path
 
 
-from indexer.chunk import chunk_paragraphs, sentences, split_text
-from indexer.clean import clean_blocks, normalize_spaces
-from indexer.config import Config
-from indexer.document import Block, Paragraph, stable_chunk_id
-from indexer.load import load_file
-from indexer.structure import build_paragraphs
+from indexer.pipeline.chunk import chunk_paragraphs, sentences, split_text
+from indexer.pipeline.clean import clean_blocks, normalize_spaces
+from indexer.core.config import Config
+from indexer.core.document import Block, Paragraph, stable_chunk_id
+from indexer.pipeline.load import load_file
+from indexer.pipeline.structure import build_paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpora" / "fazhi-2023"

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.clean import clean_blocks, normalize_spaces
-from indexer.document import Block, Paragraph, Role, SectionKind
-from indexer.load import load_file
-from indexer.structure import TITLE_LEVEL, build_paragraphs
+from indexer.pipeline.clean import clean_blocks, normalize_spaces
+from indexer.core.document import Block, Paragraph, Role, SectionKind
+from indexer.pipeline.load import load_file
+from indexer.pipeline.structure import TITLE_LEVEL, build_paragraphs
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpora" / "fazhi-2023"
 SAMPLES = sorted(CORPUS.glob("*.txt"))

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.base.analysis import normalize
-from indexer.build import Index
-from indexer.config import Config
-from indexer.generations import GenerationStore
+from indexer.core.analysis import normalize
+from indexer.build.index import Index
+from indexer.core.config import Config
+from indexer.storage.generations import GenerationStore
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.config import Config, load_config
+from indexer.core.config import Config, load_config
 
 
 def test_precedence_defaults_file_environment_flags(tmp_path):

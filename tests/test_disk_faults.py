@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from indexer.build import Index
-from indexer.config import Config
-from indexer.faults import describe_fault, fault_errno
-from indexer.generations import GenerationStore
+from indexer.build.index import Index
+from indexer.core.config import Config
+from indexer.core.faults import describe_fault, fault_errno
+from indexer.storage.generations import GenerationStore
 from tests.conftest import SAMPLE_CORPUS
 from tests.test_repair import FILES, REPO, _used, cli, env_for, needs_setpriv, small_tmpfs  # noqa: F401  (fixture)
 

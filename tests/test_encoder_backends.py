@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.build import Index
-from indexer.config import Config
-from indexer.generations import GenerationStore
-from indexer.layout import GenerationLayout
+from indexer.build.index import Index
+from indexer.core.config import Config
+from indexer.storage.generations import GenerationStore
+from indexer.storage.layout import GenerationLayout
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
-from indexer.vectors import EmbeddingCache, Encoder, cache_key
-from indexer.vectors.sentence_vectors import SentenceVectors
+from indexer.storage.vectors import EmbeddingCache, Encoder, cache_key
+from indexer.storage.vectors.sentence_vectors import SentenceVectors
 
 from conftest import SAMPLE_CORPUS
 

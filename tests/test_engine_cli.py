@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.fulltext.factory import WHOOSH_ADVICE_CHUNKS, scale_advice
+from indexer.storage.fulltext.factory import WHOOSH_ADVICE_CHUNKS, scale_advice
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "corpora" / "fazhi-2023"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from indexer.config import Config
+from indexer.core.config import Config
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.indexes import prepare_index
 from indexer.evaluation.metrics import mrr, ndcg, recall
@@ -196,8 +196,8 @@ def test_baseline_ranks_paragraphs_with_plain_bm25_and_bare_text_vectors(tiny_id
 # -- what the embedding model reads (issue 12: embed_with_context) ------------------------------------
 
 def test_a_report_title_that_only_names_place_year_and_kind_is_not_embedded():
-    from indexer.build import embedding_input, informative_title
-    from indexer.document import DocumentMeta
+    from indexer.build.index import embedding_input, informative_title
+    from indexer.core.document import DocumentMeta
 
     report = DocumentMeta(title="丰都县栗子乡人民政府2025年法治政府建设情况报告", place="栗子乡", region="丰都县", year=2025)
     news = DocumentMeta(title="老城镇开展信访积案“百日集中化解”活动", place="老城镇")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.base.analysis import default_analyzer, pack_word_offsets, unpack_word_offsets
+from indexer.core.analysis import default_analyzer, pack_word_offsets, unpack_word_offsets
 from indexer.search.highlight import query_spans, tokenized_spans
 from indexer.search.query import parse_query
 
@@ -29,7 +29,7 @@ def test_query_spans_equal_tokenized_spans(q: str) -> None:
 
 
 def test_fast_normalisation_equals_per_character_normalisation() -> None:
-    from indexer.base.analysis import normalize, normalize_char
+    from indexer.core.analysis import normalize, normalize_char
 
     for text in LINES + EXTRA + ["ＡＢＣ　ｄｅｆ", "İstanbul ΣΟΦΙΑΣ", "Ǆ ǅ ǆ ß ﬁ"]:
         assert normalize(text) == "".join(normalize_char(c) for c in text), text
@@ -43,8 +43,8 @@ def test_word_offsets_of_a_text_too_long_for_16_bits_are_not_stored() -> None:
 def test_in_memory_columns_give_the_catalog_s_facets_and_filters(searcher) -> None:
     import numpy as np
 
-    from indexer.catalog import _filter_sql
-    from indexer.base.filters import Filters
+    from indexer.storage.catalog import _filter_sql
+    from indexer.core.filters import Filters
 
     with searcher._use() as gen:
         cols, cat = gen.columns, gen.catalog
@@ -85,7 +85,7 @@ def test_filtered_vector_search_returns_the_filter_s_best_hits(share: float, app
     the filter's own best hits, never fewer than there are, and nothing outside it."""
     import numpy as np
 
-    from indexer.vectors.faiss_index import VectorIndex
+    from indexer.storage.vectors.faiss_index import VectorIndex
 
     rng = np.random.default_rng(3)
     vecs = _unit_vectors(rng, 3000, 32)
@@ -108,7 +108,7 @@ def test_filtered_vector_search_returns_the_filter_s_best_hits(share: float, app
 def test_a_filter_naming_ids_not_in_the_index_only_gets_those_that_are() -> None:
     import numpy as np
 
-    from indexer.vectors.faiss_index import VectorIndex
+    from indexer.storage.vectors.faiss_index import VectorIndex
 
     rng = np.random.default_rng(4)
     vecs = _unit_vectors(rng, 500, 16)
@@ -123,7 +123,7 @@ def test_approximate_index_finds_the_exact_top_hits_of_clustered_vectors(tmp_pat
     uniform noise) the top 10 match the exact ranking and a stored vector comes back."""
     import numpy as np
 
-    from indexer.vectors.faiss_index import VectorIndex
+    from indexer.storage.vectors.faiss_index import VectorIndex
 
     rng = np.random.default_rng(5)
     centres = _unit_vectors(rng, 40, 64)
@@ -176,7 +176,7 @@ def _reference_segment(hit):
     """The straightforward definition of dedup.matched_segment: look at every segment of the text."""
     import re
 
-    from indexer.dedup import SEGMENT_MIN_CHARS, normalize
+    from indexer.storage.dedup import SEGMENT_MIN_CHARS, normalize
 
     if not hit.spans:
         return None
@@ -195,7 +195,7 @@ def _reference_contains(text, sentence):
     """... and of dedup.contains_sentence / SentencePool.contains: compare every segment of the text."""
     import re
 
-    from indexer.dedup import SEGMENT_MIN_CHARS, normalize, same_sentence
+    from indexer.storage.dedup import SEGMENT_MIN_CHARS, normalize, same_sentence
 
     return any(sentence.anchor in raw and len(normalize(raw)) >= SEGMENT_MIN_CHARS
                and same_sentence(normalize(raw), sentence.norm)
@@ -208,7 +208,7 @@ def test_stock_sentences_found_around_the_matches_equal_the_reference(q: str) ->
     """The segment found around the matches, and a copy found through the anchor pre-check, are exactly
     what checking every segment gives -- over every line of the sample reports (some lines repeated, as
     copies in other reports)."""
-    from indexer.dedup import HitText, SentencePool, contains_sentence, matched_segment, matched_sentence
+    from indexer.storage.dedup import HitText, SentencePool, contains_sentence, matched_segment, matched_sentence
 
     parsed = parse_query(q)
     texts = [t for t in LINES + EXTRA if tokenized_spans(t, parsed)]
@@ -237,7 +237,7 @@ def test_an_incremental_run_extends_the_previous_hnsw_graph_only_when_that_is_sa
     other settings, force a fresh build."""
     import numpy as np
 
-    from indexer.vectors.faiss_index import MAX_STALE, VectorIndex
+    from indexer.storage.vectors.faiss_index import MAX_STALE, VectorIndex
 
     rng = np.random.default_rng(7)
     vecs = _unit_vectors(rng, 3000, 32)

@@ -1,4 +1,4 @@
-"""Figure extraction (indexer/figures): each rule class of tests/data/figures/README.md on small sentences, the
+"""Figure extraction (indexer/pipeline/figures): each rule class of tests/data/figures/README.md on small sentences, the
 scorer against the hand-judged truth (precision >= 0.95, recall >= 0.90, also on the held-out files), and
 measure grouping with the real embedding model."""
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 import jieba
 import pytest
 
-from indexer.figures import Figure, extract_figures, group_measures
-from indexer.figures.evaluate import default_roots, main as evaluate_main, read_truth, score
-from indexer.figures.grouping import different, kind, pair_score, read_groups
+from indexer.pipeline.figures import Figure, extract_figures, group_measures
+from indexer.evaluation.figures import default_roots, main as evaluate_main, read_truth, score
+from indexer.pipeline.figures.grouping import different, kind, pair_score, read_groups
 
 DATA = Path(__file__).parent / "data" / "figures"
 

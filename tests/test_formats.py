@@ -13,13 +13,13 @@ import pytest
 from fixtures_formats import (
     CJK_FONT, RUNNING_HEADER, as_txt, build_docx, build_html, build_pdf, build_scanned_pdf, report_items,
 )
-from indexer.clean import clean_blocks
-from indexer.document import Role
-from indexer.load import LoadError, load_file
-from indexer.load.legacy_format import NEEDS_LIBREOFFICE, find_soffice
-from indexer.load.sidecar import load_sidecars
-from indexer.metadata import extract_metadata
-from indexer.structure import build_paragraphs
+from indexer.pipeline.clean import clean_blocks
+from indexer.core.document import Role
+from indexer.pipeline.load import LoadError, load_file
+from indexer.pipeline.load.legacy_format import NEEDS_LIBREOFFICE, find_soffice
+from indexer.pipeline.load.sidecar import load_sidecars
+from indexer.pipeline.metadata import extract_metadata
+from indexer.pipeline.structure import build_paragraphs
 
 LIMIT = 50 * 1024 * 1024
 needs_font = pytest.mark.skipif(not CJK_FONT.exists(), reason="needs Debian fonts-wqy-zenhei for CJK PDFs")

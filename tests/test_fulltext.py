@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
-from indexer.fulltext.factory import BACKENDS, backend_class
-from indexer.fulltext.whoosh_index import WhooshIndex
-from indexer.base.filters import Filters
+from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.storage.fulltext.factory import BACKENDS, backend_class
+from indexer.storage.fulltext.whoosh_index import WhooshIndex
+from indexer.core.filters import Filters
 from indexer.search.highlight import highlight
 from indexer.search.query import parse_query
 from indexer.search.types import QueryError

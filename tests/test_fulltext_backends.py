@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import test_fulltext as base
-from indexer.config import Config
-from indexer.fulltext.factory import BACKENDS, backend_class, clone_fulltext, create_fulltext, detect_backend, open_fulltext
+from indexer.core.config import Config
+from indexer.storage.fulltext.factory import BACKENDS, backend_class, clone_fulltext, create_fulltext, detect_backend, open_fulltext
 from indexer.search.query import parse_query
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

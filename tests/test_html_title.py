@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.ingest import parse_file
+from indexer.pipeline.ingest import parse_file
 
 HEADLINE = "2023年度观音堂镇法治政府建设工作报告"
 BODY = "".join(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import Index
+from indexer.build.index import Index
 from tests.bombs import (flate_bomb_pdf, huge_page_pdf, huge_xml_docx, junk, many_chars_pdf, many_pages_pdf,
                          many_paragraphs_docx, many_tags_html)
 from tests.fixtures_formats import CJK_FONT, build_pdf, report_items
@@ -157,8 +157,8 @@ def test_one_bad_file_among_good_ones(build_index, tmp_path, case):
 _READ = """
 import sys, time
 from pathlib import Path
-from indexer.ingest import parse_file
-from indexer.load import LoadError
+from indexer.pipeline.ingest import parse_file
+from indexer.pipeline.load import LoadError
 t0 = time.perf_counter()
 try:
     parse_file(Path(sys.argv[1]), sys.argv[2], 50 * 1024 * 1024, max_chars=2_000_000, max_paragraphs=20_000)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from docx import Document
 
-from indexer.config import Config
+from indexer.core.config import Config
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 from tests.mixedcorpus import build_mixed
@@ -110,7 +110,7 @@ def test_the_document_view_says_hits_only_for_literal_matches(web):
 
 
 def test_the_cli_names_the_match_kind(mixed, monkeypatch, capsys):
-    from indexer import cli
+    from indexer.cli import main as cli
 
     config, _ = mixed
     monkeypatch.setenv("REPORTSEARCH_INDEX_DIR", str(config.index_dir))

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.clean import clean_blocks
-from indexer.document import Block, DocumentMeta, RawDocument
-from indexer.load import load_file
-from indexer.metadata import extract_metadata
-from indexer.structure import build_paragraphs
+from indexer.pipeline.clean import clean_blocks
+from indexer.core.document import Block, DocumentMeta, RawDocument
+from indexer.pipeline.load import load_file
+from indexer.pipeline.metadata import extract_metadata
+from indexer.pipeline.structure import build_paragraphs
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpora" / "fazhi-2023"
 

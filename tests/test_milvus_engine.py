@@ -15,13 +15,13 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer.base.filters import Filters  # noqa: E402
-from indexer.catalog import Catalog  # noqa: E402
+from indexer.core.filters import Filters  # noqa: E402
+from indexer.storage.catalog import Catalog  # noqa: E402
 from indexer.engines.milvus import MilvusEngine, MilvusUnavailable  # noqa: E402
 from indexer.engines.milvus.connection import connect  # noqa: E402
 from indexer.engines.milvus.sync import iterate, sync  # noqa: E402
-from indexer.fulltext.factory import open_fulltext  # noqa: E402
-from indexer.generations import GenerationStore  # noqa: E402
+from indexer.storage.fulltext.factory import open_fulltext  # noqa: E402
+from indexer.storage.generations import GenerationStore  # noqa: E402
 from indexer.search.query import parse_query  # noqa: E402
 from tests.milvusfixtures import lite_server  # noqa: E402
 
@@ -231,7 +231,7 @@ READER = r"""
 import json, sys
 from indexer.engines.milvus import MilvusEngine
 from indexer.search.query import parse_query
-from indexer.base.filters import Filters
+from indexer.core.filters import Filters
 engine = MilvusEngine(sys.argv[1], collection="rs")
 snap = engine.open()
 hits = snap.keyword(parse_query('"小事不出村"'), 100, Filters())
@@ -267,7 +267,7 @@ def test_lite_server_written_by_one_process_read_by_another(sample_index, tmp_pa
 
 
 def test_config_selects_the_milvus_engine(lite):
-    from indexer.config import Config
+    from indexer.core.config import Config
     from indexer.engines.factory import open_engine
 
     _, _, gen, db = lite

@@ -14,13 +14,13 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer.base.filters import Filters  # noqa: E402
-from indexer.engines.local import LocalEngine  # noqa: E402
+from indexer.core.filters import Filters  # noqa: E402
+from indexer.engines.local.engine import LocalEngine  # noqa: E402
 from indexer.engines.milvus import MilvusEngine  # noqa: E402
 from indexer.engines.milvus import snapshot as snapshot_module  # noqa: E402
 from indexer.engines.milvus.connection import connect  # noqa: E402
 from indexer.engines.milvus.sync import sync  # noqa: E402
-from indexer.generations import GenerationStore  # noqa: E402
+from indexer.storage.generations import GenerationStore  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
 from tests.milvusfixtures import CountingClient, lite_binary, lite_server, milvus_config, stop  # noqa: E402

@@ -16,11 +16,11 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer.build import Index  # noqa: E402
+from indexer.build.index import Index  # noqa: E402
 from indexer.engines.factory import publish_run  # noqa: E402
 from indexer.engines.milvus.connection import connect  # noqa: E402
 from indexer.engines.milvus.sync import sync  # noqa: E402
-from indexer.generations import GenerationStore  # noqa: E402
+from indexer.storage.generations import GenerationStore  # noqa: E402
 from tests.milvusfixtures import CountingClient, assert_equals_local, lite_server, milvus_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

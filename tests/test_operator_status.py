@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from indexer.build import Index
+from indexer.build.index import Index
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 from tests.test_repair import FILES, REPO, cli, env_for, gen_dir, state

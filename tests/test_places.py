@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from indexer import gazetteer
+from indexer.pipeline import gazetteer
 from indexer.cli import main
-from indexer.clean import clean_blocks
-from indexer.document import Block, DocumentMeta, RawDocument
-from indexer.ingest import parse_file
-from indexer.metadata import extract_metadata
-from indexer.structure import build_paragraphs
+from indexer.pipeline.clean import clean_blocks
+from indexer.core.document import Block, DocumentMeta, RawDocument
+from indexer.pipeline.ingest import parse_file
+from indexer.pipeline.metadata import extract_metadata
+from indexer.pipeline.structure import build_paragraphs
 
 REPO = Path(__file__).resolve().parent.parent
 TOWNSHIPS = REPO.parent / "shared" / "eval-townships" / "corpus"
@@ -182,9 +182,9 @@ def test_gazetteer_is_loaded_lazily_and_never_imports_jionlp():
     import subprocess
     import sys
 
-    code = ("import sys; import indexer.search.searcher, indexer.metadata; "
-            "assert indexer.gazetteer._shared is None; "
-            "indexer.gazetteer.get(); assert 'jionlp' not in sys.modules; print('ok')")
+    code = ("import sys; import indexer.search.searcher, indexer.pipeline.metadata; "
+            "assert indexer.pipeline.gazetteer._shared is None; "
+            "indexer.pipeline.gazetteer.get(); assert 'jionlp' not in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
     assert gazetteer.get().is_division("罗子山瑶族乡")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from indexer import gazetteer
-from indexer.base.facets import UNKNOWN
-from indexer.base.filters import Filters
-from indexer.catalog import Catalog
+from indexer.pipeline import gazetteer
+from indexer.core.facets import UNKNOWN
+from indexer.core.filters import Filters
+from indexer.storage.catalog import Catalog
 from indexer.cli import main
-from indexer.config import Config
-from indexer.generations import GenerationStore
-from indexer.layout import GenerationLayout
+from indexer.core.config import Config
+from indexer.storage.generations import GenerationStore
+from indexer.storage.layout import GenerationLayout
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 

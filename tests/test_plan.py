@@ -1,4 +1,4 @@
-"""The plan of an indexing run (indexer/plan.py): what changed between the corpus and the catalog, decided
+"""The plan of an indexing run (indexer/build/plan.py): what changed between the corpus and the catalog, decided
 from the scan and the catalog's rows alone -- no model, no index."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.catalog import DocRow
-from indexer.document import DocumentMeta
-from indexer.plan import make_plan, new_doc_id, sha256_file
-from indexer.run_report import RunReport
-from indexer.scan import CorpusFile, FileFailure, ScanResult
+from indexer.storage.catalog import DocRow
+from indexer.core.document import DocumentMeta
+from indexer.build.plan import make_plan, new_doc_id, sha256_file
+from indexer.build.report import RunReport
+from indexer.pipeline.scan import CorpusFile, FileFailure, ScanResult
 
 
 def _file(tmp_path: Path, rel: str, text: str, mtime_ns: int = 1) -> tuple[CorpusFile, str]:

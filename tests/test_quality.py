@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.build import Index
-from indexer.config import Config
-from indexer.dedup import contains_sentence, matched_sentence, near_duplicate_pairs
+from indexer.build.index import Index
+from indexer.core.config import Config
+from indexer.storage.dedup import contains_sentence, matched_sentence, near_duplicate_pairs
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.run import evaluate, format_table
-from indexer.base.analysis import get_analyzer, read_synonyms
+from indexer.core.analysis import get_analyzer, read_synonyms
 from indexer.search.fuse import convex, rrf
 from indexer.search.query import parse_query
 from indexer.search.routing import QueryKind, is_statement, query_kind

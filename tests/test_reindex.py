@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import Index
-from indexer.catalog import Catalog
-from indexer.generations import GenerationStore, IndexLock
+from indexer.build.index import Index
+from indexer.storage.catalog import Catalog
+from indexer.storage.generations import GenerationStore, IndexLock
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 
@@ -282,7 +282,7 @@ def test_every_chunk_keeps_stored_word_offsets_across_incremental_runs(build_ind
 def test_a_changed_dictionary_makes_the_next_run_reread_every_file(build_index, tmp_path):
     """Words cut with another dictionary would not match the query side's: a new user dictionary (or a
     changed lexicon) re-reads every file instead of mixing two segmentations in one index."""
-    from indexer.base import analysis
+    from indexer.core import analysis
 
     config, _ = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)})
     assert [h.place for h in hits(config, "板凳上调解", "keyword")] == ["石门乡"]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import Index
-from indexer.catalog import Catalog
-from indexer.config import Config
-from indexer.generations import GenerationStore
+from indexer.build.index import Index
+from indexer.storage.catalog import Catalog
+from indexer.core.config import Config
+from indexer.storage.generations import GenerationStore
 from indexer.search.searcher import IndexNotFound, Searcher
 from indexer.search.types import SearchRequest
 

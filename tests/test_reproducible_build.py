@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.generations import GenerationStore
+from indexer.storage.generations import GenerationStore
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from docx import Document
 
-from indexer.base.filters import Filters
+from indexer.core.filters import Filters
 from indexer.search.types import SearchRequest
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from indexer.config import Config
-from indexer.fulltext.base import FullTextRecord
-from indexer.fulltext.factory import BACKENDS, backend_class
-from indexer.base.querytree import Boosted, Group, Terms
+from indexer.core.config import Config
+from indexer.storage.fulltext.base import FullTextRecord
+from indexer.storage.fulltext.factory import BACKENDS, backend_class
+from indexer.core.querytree import Boosted, Group, Terms
 from indexer.search.query import parse_query
 from indexer.search.rewrite import COLLOQUIAL_LEXICON, QueryRewriter, Rule, read_lexicon, strip_scaffolding
 from indexer.search.searcher import Searcher

@@ -8,13 +8,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from indexer.config import Config
-from indexer.layout import GenerationLayout
-from indexer.generations import GenerationStore
+from indexer.core.config import Config
+from indexer.storage.layout import GenerationLayout
+from indexer.storage.generations import GenerationStore
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
 from indexer.search.sentences import EncodedSentences, SentenceReranker, rerank_semantic
-from indexer.vectors.sentence_vectors import SentenceVectors, chunk_sentences
+from indexer.storage.vectors.sentence_vectors import SentenceVectors, chunk_sentences
 
 LONG = ("今年以来，全镇持续深化法治政府建设，认真落实各项工作部署。"
         "镇司法所联合派出所对辖区出租屋开展消防安全和治安隐患排查。"
@@ -115,7 +115,7 @@ def test_a_hit_found_by_meaning_marks_the_sentence_the_model_matched(build_index
 def test_damaged_sentence_vectors_still_serve_and_the_next_run_repairs_them(build_index, encoder, caplog):
     """Derived data only: a truncated sentence file never stops a search (the candidates' sentences are
     encoded instead, with a warning naming the file); status names the damage; the next run rewrites it."""
-    from indexer.build import Index
+    from indexer.build.index import Index
 
     config, report = build_index({"甲镇2023年法治政府建设年度报告.txt": "甲镇2023年法治政府建设年度报告\n一、主要做法\n" + LONG + "\n"},
                                  sentence_rerank="semantic")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.clean import clean_blocks
-from indexer.document import Role
-from indexer.load import LoadError, load_file
-from indexer.structure import build_paragraphs
+from indexer.pipeline.clean import clean_blocks
+from indexer.core.document import Role
+from indexer.pipeline.load import LoadError, load_file
+from indexer.pipeline.structure import build_paragraphs
 
 SAMPLES = sorted((Path(__file__).resolve().parent.parent / "corpora" / "fazhi-2023").glob("*.txt"))
 MAX_BYTES = 50 * 1024 * 1024

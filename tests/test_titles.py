@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.clean import normalize_spaces
-from indexer.document import Document
-from indexer.ingest import parse_file
-from indexer.lines import TITLE_LEVEL
+from indexer.pipeline.clean import normalize_spaces
+from indexer.core.document import Document
+from indexer.pipeline.ingest import parse_file
+from indexer.pipeline.lines import TITLE_LEVEL
 
 REPO = Path(__file__).resolve().parent.parent
 TOWNSHIPS = REPO.parent / "shared" / "eval-townships" / "corpus"
@@ -97,7 +97,7 @@ def test_title_of_each_kind_of_document(tmp_path, kind, text, title, first_parag
     ],
 )
 def test_a_first_line_that_is_no_title_stays_what_it_is_and_the_log_says_why(tmp_path, caplog, kind, text):
-    with caplog.at_level(logging.INFO, logger="indexer.ingest"):
+    with caplog.at_level(logging.INFO, logger="indexer.pipeline.ingest"):
         doc = parse_text(tmp_path, text)
     first_line = text.splitlines()[0]
     assert title_paragraph(doc) is None, kind
@@ -173,7 +173,7 @@ def test_every_eval_townships_title_is_right_or_deliberately_empty():
 
 
 def test_an_index_built_by_the_previous_pipeline_rereads_every_file_once(build_index, encoder, monkeypatch):
-    from indexer import write
+    from indexer.build import write
     from indexer.search.searcher import Searcher
     from indexer.search.types import SearchRequest
 

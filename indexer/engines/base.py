@@ -5,7 +5,7 @@ the semantic floor, boilerplate collapsing, grouping by place, facet counting ov
 sentences, highlighting, and the CLI / web / eval. Below it an engine answers with chunk ids, scores and
 rows. Two engines implement it:
 
-- local (indexer/engines/local.py): one published generation = SQLite catalog + Whoosh/tantivy + FAISS;
+- local (indexer/engines/local/engine.py): one published generation = SQLite catalog + Whoosh/tantivy + FAISS;
 - milvus (indexer/engines/milvus/): one collection behind an alias, BM25 + dense in Milvus.
 
 A `Snapshot` is one consistent read view (local: a generation folder; Milvus: the collection the alias
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 import numpy as np
 
-from indexer.base.facets import UNKNOWN
-from indexer.base.filters import Filters
-from indexer.base.querytree import ParsedQuery
-from indexer.generations import IndexUnavailable
+from indexer.core.facets import UNKNOWN
+from indexer.core.filters import Filters
+from indexer.core.querytree import ParsedQuery
+from indexer.storage.generations import IndexUnavailable
 
 if TYPE_CHECKING:
-    from indexer.catalog import ChunkRow, DocRow
-    from indexer.document import Paragraph
+    from indexer.storage.catalog import ChunkRow, DocRow
+    from indexer.core.document import Paragraph
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 FacetCounts = dict[str, list[tuple[str, int]]]  # field -> [(value, count)], count descending, then value

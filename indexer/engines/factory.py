@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from indexer.config import Config
-from indexer.generations import IndexUnavailable
-from indexer.run_report import now
+from indexer.core.config import Config
+from indexer.storage.generations import IndexUnavailable
+from indexer.build.report import now
 
 if TYPE_CHECKING:
-    from indexer.run_report import RunReport
+    from indexer.build.report import RunReport
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def open_engine(config: Config):
 
         return MilvusEngine(config.milvus_uri, config.milvus_token, config.milvus_collection)
     if config.engine == "local":
-        from indexer.engines.local import LocalEngine
+        from indexer.engines.local.engine import LocalEngine
 
         return LocalEngine(config)
     raise ValueError(f"unknown setting engine = {config.engine!r}; choose one of {', '.join(ENGINES)}")
@@ -44,7 +44,7 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
         return None
     from indexer.engines.milvus.connection import connect
     from indexer.engines.milvus.sync import sync
-    from indexer.generations import GenerationStore
+    from indexer.storage.generations import GenerationStore
 
     gen = GenerationStore(config.index_dir).current_path_or_none()
     if gen is None:
@@ -67,8 +67,8 @@ def publish_run(config: Config, report: "RunReport", full: bool = False) -> str 
     killed during the sync never leaves a report — or `status` — saying ok; a finished sync restores the
     local run's status and exit code. A failed sync is exit 2 with the local generation named as published.
     The report is updated in place (the caller prints it). Returns the engine's summary line, or None."""
-    from indexer.generations import GenerationStore, LockHeld
-    from indexer.run_report import EXIT_RUN_FAILED, write_report
+    from indexer.storage.generations import GenerationStore, LockHeld
+    from indexer.build.report import EXIT_RUN_FAILED, write_report
 
     if config.engine == "local" or report.exit_code == EXIT_RUN_FAILED:  # nothing new to sync
         return None

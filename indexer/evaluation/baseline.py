@@ -18,16 +18,16 @@ from typing import Sequence
 
 import numpy as np
 
-from indexer.config import Config
+from indexer.core.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_documents, passage_file
 from indexer.evaluation.metrics import score_query
 from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit
-from indexer.ingest import parse_file
-from indexer.load import LoadError
-from indexer.scan import scan_corpus
-from indexer.vectors import Encoder
-from indexer.vectors.cache import EmbeddingCache
-from indexer.vectors.encoder import cache_key
+from indexer.pipeline.ingest import parse_file
+from indexer.pipeline.load import LoadError
+from indexer.pipeline.scan import scan_corpus
+from indexer.storage.vectors import Encoder
+from indexer.storage.vectors.cache import EmbeddingCache
+from indexer.storage.vectors.encoder import cache_key
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote, unquote
 
-from indexer.clean import normalize_spaces
-from indexer.document import Document, DocumentMeta, Paragraph, SectionKind
+from indexer.pipeline.clean import normalize_spaces
+from indexer.core.document import Document, DocumentMeta, Paragraph, SectionKind
 
 log = logging.getLogger(__name__)
 

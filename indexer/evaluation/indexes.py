@@ -15,15 +15,15 @@ import json
 import logging
 from pathlib import Path
 
-from indexer.build import Index, context_signature
-from indexer.config import Config
+from indexer.build.index import Index, context_signature
+from indexer.core.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_hash, write_passage_files
-from indexer import dedup
-from indexer.base import analysis
-from indexer.base.analysis import LEXICON_FILES
-from indexer.generations import GenerationStore
-from indexer.ingest import PIPELINE_VERSION
-from indexer.vectors import Encoder
+from indexer.storage import dedup
+from indexer.core import analysis
+from indexer.core.analysis import LEXICON_FILES
+from indexer.storage.generations import GenerationStore
+from indexer.pipeline.ingest import PIPELINE_VERSION
+from indexer.storage.vectors import Encoder
 
 log = logging.getLogger(__name__)
 

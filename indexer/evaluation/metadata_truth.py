@@ -2,7 +2,7 @@
 
 Truth file: TSV with header `file	place	region	level	year` (more columns, e.g. `note`, are ignored); `file`
 relative to the corpus folder; a blank cell means a reader cannot tell it from the document, so the right
-answer is unknown. Each document is parsed as an index build parses it (indexer.ingest.parse_file, meta.csv
+answer is unknown. Each document is parsed as an index build parses it (indexer.pipeline.ingest.parse_file, meta.csv
 sidecars not applied: they are the operator's answers, not the extractor's).
 
 Per field: accuracy = right / documents whose value a reader can tell; wrong = a non-blank value that is not
@@ -15,10 +15,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.config import Config
-from indexer.document import DocumentMeta
-from indexer.ingest import parse_file
-from indexer.load import LoadError
+from indexer.core.config import Config
+from indexer.core.document import DocumentMeta
+from indexer.pipeline.ingest import parse_file
+from indexer.pipeline.load import LoadError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
-from indexer.config import Config
+from indexer.core.config import Config
 from indexer.evaluation.datasets import Dataset, DatasetError, Query, load_dataset, passage_id
 from indexer.evaluation.metrics import METRICS, score_query
 from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from indexer.base import analysis
-from indexer.base.querytree import ParsedQuery
-from indexer.catalog import ChunkRow, DocRow
+from indexer.core import analysis
+from indexer.core.querytree import ParsedQuery
+from indexer.storage.catalog import ChunkRow, DocRow
 from indexer.engines.base import Snapshot
 from indexer.search.fuse import Fused
 from indexer.search.highlight import query_spans

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.config import Config
+from indexer.core.config import Config
 from indexer.engines.base import Snapshot
 from indexer.search.fuse import Fused
 

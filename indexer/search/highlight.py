@@ -10,8 +10,8 @@ import html
 import re
 from typing import Iterator
 
-from indexer.base.analysis import Analyzer, default_analyzer, normalize, transparent
-from indexer.base.querytree import ParsedQuery
+from indexer.core.analysis import Analyzer, default_analyzer, normalize, transparent
+from indexer.core.querytree import ParsedQuery
 
 DEFAULT_MAX_MARKS = 50
 # What a hit's spans are: query words, official terms the query's everyday words stand for, or a sentence

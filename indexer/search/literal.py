@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from indexer.base.analysis import default_analyzer, is_stopword
-from indexer.base.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.core.analysis import default_analyzer, is_stopword
+from indexer.core.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
 from indexer.search.query import parse_query
 from indexer.search.routing import QueryKind, query_kind
 

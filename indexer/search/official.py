@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from indexer.base.analysis import normalize
-from indexer.base.querytree import ParsedQuery, Terms
+from indexer.core.analysis import normalize
+from indexer.core.querytree import ParsedQuery, Terms
 from indexer.search.candidates import Candidates
 from indexer.search.fuse import Fused
 from indexer.search.highlight import DEFAULT_MAX_MARKS, has_real_match, query_spans

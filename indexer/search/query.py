@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.base.analysis import default_analyzer, is_stopword
-from indexer.base.querytree import (AnyOf, Group, Node, ParsedQuery, Phrase, Terms, has_positive,
+from indexer.core.analysis import default_analyzer, is_stopword
+from indexer.core.querytree import (AnyOf, Group, Node, ParsedQuery, Phrase, Terms, has_positive,
                                      is_empty)
 from indexer.search.routing import is_question
 from indexer.search.types import QueryError

@@ -16,9 +16,9 @@ from typing import Callable
 
 import numpy as np
 
-from indexer.base.filters import Filters
-from indexer.base.querytree import ParsedQuery, is_strict
-from indexer.config import Config
+from indexer.core.filters import Filters
+from indexer.core.querytree import ParsedQuery, is_strict
+from indexer.core.config import Config
 from indexer.engines.base import Ranked, Snapshot
 from indexer.search.floor import above_floor
 from indexer.search.fuse import Fused, fuse, single

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from indexer.base.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
-from indexer.base.querytree import Boosted, Group, Node, ParsedQuery, Terms
+from indexer.core.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
+from indexer.core.querytree import Boosted, Group, Node, ParsedQuery, Terms
 from indexer.search.query import QUOTES_AS_EMPHASIS, parse_query
 from indexer.search.routing import QueryKind, is_statement, query_kind
 from indexer.search.types import QueryError

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from indexer.config import Config
-from indexer.base.querytree import ParsedQuery, has_constraint
+from indexer.core.config import Config
+from indexer.core.querytree import ParsedQuery, has_constraint
 
 # Words and marks that make a query a question asked in the user's own words.
 _QUESTION = re.compile(r"[?？吗呢]|怎么|怎样|如何|哪些|哪个|什么|为什么|是否|是不是|有没有|能不能|能否|可不可以|可以吗|多少|多久|谁(?!执法|管理|服务|主管|审批|决策|普法)")

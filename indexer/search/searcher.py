@@ -15,14 +15,14 @@ from typing import Iterator
 
 import numpy as np
 
-from indexer.base import analysis
-from indexer.base.filters import Filters
-from indexer.base.lru import LruCache
-from indexer.base.querytree import ParsedQuery
-from indexer.catalog import ChunkRow, DocRow
-from indexer.config import Config
+from indexer.core import analysis
+from indexer.core.filters import Filters
+from indexer.core.lru import LruCache
+from indexer.core.querytree import ParsedQuery
+from indexer.storage.catalog import ChunkRow, DocRow
+from indexer.core.config import Config
 from indexer.engines.base import Engine, IndexDamaged, IndexNotFound, Snapshot
-from indexer.base.facets import FACET_FIELDS as FACETS
+from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.fuse import Fused
@@ -40,7 +40,7 @@ from indexer.search.types import (
     MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC, ContextView, DocumentView, Hit, ParagraphView, SearchRequest,
     SearchResponse, SharedSentence, SharedWith,
 )
-from indexer.vectors import Encoder
+from indexer.storage.vectors import Encoder
 
 __all__ = ["IndexNotFound", "Searcher"]  # IndexNotFound: where callers have always imported it from
 

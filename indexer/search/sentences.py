@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from indexer.base.lru import LruCache
-from indexer.vectors.sentence_vectors import chunk_sentence_spans, chunk_sentences
+from indexer.core.lru import LruCache
+from indexer.storage.vectors.sentence_vectors import chunk_sentence_spans, chunk_sentences
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,8 @@ class SentenceReranker:
 
 def _cache(config):
     """The index's embedding cache, opened lazily by sqlite; None when it cannot be opened (read-only)."""
-    from indexer.vectors.cache import EmbeddingCache, embedding_cache_path
-    from indexer.vectors.encoder import cache_key
+    from indexer.storage.vectors.cache import EmbeddingCache, embedding_cache_path
+    from indexer.storage.vectors.encoder import cache_key
 
     try:
         return EmbeddingCache(embedding_cache_path(config), cache_key(config.model, config.encoder_backend))

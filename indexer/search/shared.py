@@ -2,7 +2,7 @@
 paragraphs carry the sentence where the query matched (a stock phrase). Only marks: nothing is hidden."""
 from __future__ import annotations
 
-from indexer.dedup import MatchedSentence, SentencePool, matched_sentence
+from indexer.storage.dedup import MatchedSentence, SentencePool, matched_sentence
 from indexer.search.candidates import Candidates
 from indexer.search.fuse import Fused
 from indexer.search.types import SharedSentence, SharedWith

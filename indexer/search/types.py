@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from indexer.base.filters import Filters
+from indexer.core.filters import Filters
 from indexer.search.highlight import MARK_WORDS, highlight_html
 
 MODES = ("hybrid", "keyword", "semantic")

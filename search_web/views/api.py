@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from indexer.generations import IndexUnavailable
+from indexer.storage.generations import IndexUnavailable
 from indexer.search.types import SearchResponse
 from search_web import ids, state
 from search_web.citation import cite

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 from markupsafe import Markup
 
-from indexer.base.filters import Filters
+from indexer.core.filters import Filters
 from indexer.search.highlight import MARK_OFFICIAL, MARK_SENTENCE, MARK_WORDS, highlight_html, query_spans
 from indexer.search.official import official_match
 from indexer.search.query import parse_query as parse_user_query

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from indexer.generations import IndexUnavailable
+from indexer.storage.generations import IndexUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from indexer.base.facets import UNKNOWN
-from indexer.base.filters import Filters
+from indexer.core.facets import UNKNOWN
+from indexer.core.filters import Filters
 from indexer.engines.milvus.schema import NONE_INT
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

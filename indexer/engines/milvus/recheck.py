@@ -11,8 +11,8 @@ all positive words and keeps those for which `matches` holds. Semantics (the loc
 """
 from __future__ import annotations
 
-from indexer.base.analysis import normalize
-from indexer.base.querytree import AnyOf, Boosted, Group, Node, Phrase, Terms
+from indexer.core.analysis import normalize
+from indexer.core.querytree import AnyOf, Boosted, Group, Node, Phrase, Terms
 
 
 def squeeze(text: str) -> str:
@@ -46,7 +46,7 @@ def matches(node: Node, words: set[str], squeezed: str) -> bool:
 
 def positive_words(node: Node) -> list[str]:
     """Every word a matching chunk may hold (the BM25 query): words, lone words, phrase and glued words."""
-    from indexer.base.analysis import default_analyzer
+    from indexer.core.analysis import default_analyzer
 
     if isinstance(node, Terms):
         glued = [w for g in node.glued for w in default_analyzer().words(g)]

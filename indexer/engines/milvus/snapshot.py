@@ -20,12 +20,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from indexer.base.analysis import default_analyzer, pack_word_offsets
-from indexer.base.facets import UNKNOWN
-from indexer.base.filters import Filters
-from indexer.base.querytree import ParsedQuery, has_positive, is_strict
-from indexer.catalog import ChunkRow, DocRow
-from indexer.document import Paragraph, SectionKind
+from indexer.core.analysis import default_analyzer, pack_word_offsets
+from indexer.core.facets import UNKNOWN
+from indexer.core.filters import Filters
+from indexer.core.querytree import ParsedQuery, has_positive, is_strict
+from indexer.storage.catalog import ChunkRow, DocRow
+from indexer.core.document import Paragraph, SectionKind
 from indexer.engines.base import ChunkFacts, FacetCounts, Ranked, count_facets
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import guarded
@@ -33,11 +33,11 @@ from indexer.engines.milvus.expr import filter_expr, in_ints, in_strings
 from indexer.engines.milvus.recheck import matches, positive_words, squeeze
 from indexer.engines.milvus.sync import iterate, read_info
 from indexer.engines.milvus.tokens import query_tokens, words_of
-from indexer.metadata import DocumentMeta
+from indexer.pipeline.metadata import DocumentMeta
 
 log = logging.getLogger(__name__)
 
-ALL_TERMS_BONUS = 0.5  # as indexer/fulltext/*: chunks matching every plain word get this share on top
+ALL_TERMS_BONUS = 0.5  # as indexer/storage/fulltext/*: chunks matching every plain word get this share on top
 MAX_TOPK = 16384  # Milvus's limit on one search's result count
 EF_FLOOR = 64
 INFO_TTL_S = 10.0
@@ -49,7 +49,7 @@ COUNT_TTL_S = 60.0  # how long a filter's row count is trusted (it only picks th
 
 def _plain_words(node) -> set[str]:
     """The words of a ranked-OR query of two or more words (the local backends' "all words" bonus)."""
-    from indexer.base.querytree import Terms
+    from indexer.core.querytree import Terms
 
     if isinstance(node, Terms) and not node.require_all and len(node.words) > 1:
         return set(node.words)

@@ -27,7 +27,7 @@ Every VARCHAR is checked in UTF-8 bytes before it is written (a server counts `m
 characters): a value too long stops the sync with `FieldTooLong`, one line naming the file and the field.
 
 `REPORTSEARCH_PAUSE_AT=milvus-<stage>` pauses a run at a stage (chunks, documents, alias, drop) for the crash
-tests (indexer/write.py `checkpoint`).
+tests (indexer/build/write.py `checkpoint`).
 """
 from __future__ import annotations
 
@@ -41,13 +41,13 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from indexer.base.analysis import get_analyzer
-from indexer.catalog import Catalog, ChunkRow, DocRow
+from indexer.core.analysis import get_analyzer
+from indexer.storage.catalog import Catalog, ChunkRow, DocRow
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import MilvusUnavailable, is_connection_error, reason_of
 from indexer.engines.milvus.tokens import text_tokens
-from indexer.vectors.faiss_index import VectorIndex
-from indexer.write import checkpoint
+from indexer.storage.vectors.faiss_index import VectorIndex
+from indexer.build.write import checkpoint
 
 log = logging.getLogger(__name__)
 

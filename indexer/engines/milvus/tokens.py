@@ -5,7 +5,7 @@ such as Chinese "require dictionary-based tokenization" (https://milvus.io/docs/
 https://milvus.io/docs/standard-analyzer.md), and measured on Milvus Lite 3.2.2 a run of Han characters stays
 ONE token (心桥 does not match 心桥工程). Lite offers only the `standard` and `jieba` tokenizers, and the server's
 jieba is not ours (other dictionary, no domain lexicon). So we segment on the client with
-`indexer.base.analysis` — the same words and sub-words the local full-text index stores — and write each word
+`indexer.core.analysis` — the same words and sub-words the local full-text index stores — and write each word
 as `w` + the hex of its UTF-8 bytes: ASCII letters and digits only, separated by spaces, which `standard`
 (and any whitespace tokenizer) keeps as one token each, lower-case already. Queries encode the same way.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from indexer.base.analysis import Analyzer
+from indexer.core.analysis import Analyzer
 
 
 def encode(word: str) -> str:

@@ -1,0 +1,4 @@
+"""The `reportsearch` command line (`python -m indexer.cli` runs it too)."""
+from indexer.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,3 @@
+from indexer.cli.main import main
+
+raise SystemExit(main())

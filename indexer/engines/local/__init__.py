@@ -1,0 +1,1 @@
+"""The local engine: published generations of SQLite catalog + Whoosh/tantivy + FAISS."""

@@ -1,0 +1,129 @@
+"""The local engine's per-generation in-memory columns of what every query needs about every chunk (its
+document, facet values, boilerplate group), like a search engine's doc values.
+
+A query looks at up to a few hundred candidates but shows ten: facet counts, grouping by place, boilerplate
+collapsing and filters need only these few small values, which here cost microseconds per candidate instead
+of SQLite rows with text (~5 ms per query at 100k chunks). Built once when a generation is opened
+(~0.1 s and ~20 bytes per chunk); a published generation never changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from indexer.core.facets import DOC_FACET_FIELDS as DOC_FACETS
+from indexer.core.facets import FACET_FIELDS as FACETS
+from indexer.core.facets import UNKNOWN
+from indexer.core.filters import Filters
+from indexer.storage.catalog import Catalog
+from indexer.engines.base import ChunkFacts
+
+NO_GROUP = -1
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """A column as small integer codes into a table of distinct values (the value at code 0 is "none")."""
+
+    codes: np.ndarray
+    values: list
+
+    def code_of(self, wanted: Sequence) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(self.values)}
+        lookup[UNKNOWN] = 0  # no value (code 0)
+        return np.array([lookup[v] for v in wanted if v in lookup], dtype=self.codes.dtype)
+
+
+def _coded(raw: Sequence) -> _Coded:
+    values: list = [None]
+    index: dict = {}
+    codes = np.empty(len(raw), dtype=np.int32)
+    for i, v in enumerate(raw):
+        if v is None or v == "":
+            codes[i] = 0
+            continue
+        c = index.get(v)
+        if c is None:
+            c = index[v] = len(values)
+            values.append(v)
+        codes[i] = c
+    return _Coded(codes, values)
+
+
+class ChunkColumns:
+    def __init__(self, catalog: Catalog):
+        docs, chunks = catalog.facet_rows()
+        self.doc_ids: list[str] = [d[0] for d in docs]
+        doc_row = {d: i for i, d in enumerate(self.doc_ids)}
+        self._doc_facets = {name: _coded([d[i + 1] for d in docs]) for i, name in enumerate(DOC_FACETS)}
+        self.chunk_ids = np.fromiter((c[0] for c in chunks), dtype=np.int64, count=len(chunks))
+        self.doc_of = np.fromiter((doc_row[c[1]] for c in chunks), dtype=np.int32, count=len(chunks))
+        self._kind = _coded([c[2] for c in chunks])
+        self.dup_group = np.fromiter((NO_GROUP if c[3] is None else c[3] for c in chunks), dtype=np.int64,
+                                     count=len(chunks))
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def positions(self, ids: Sequence[int]) -> np.ndarray:
+        """Row of each id in the columns, -1 for an id the catalog does not have."""
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.searchsorted(self.chunk_ids, ids)
+        at[at >= len(self.chunk_ids)] = 0
+        return np.where(self.chunk_ids[at] == ids, at, -1) if len(self.chunk_ids) else np.full(len(ids), -1)
+
+    def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
+        """The façade's small values of these chunks (ids the catalog does not have are left out)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = self.positions(ids)
+        keep = positions >= 0
+        ids, rows = ids[keep], positions[keep]
+        docs = self.doc_of[rows]
+        values = {name: [col.values[c] for c in col.codes[docs].tolist()] for name, col in self._doc_facets.items()}
+        kinds = [self._kind.values[c] for c in self._kind.codes[rows].tolist()]
+        groups = self.dup_group[rows].tolist()
+        return {cid: ChunkFacts(doc_id=self.doc_ids[d], dup_group=None if g == NO_GROUP else g,
+                                place=p or "", level=lv or "", region=r or "", year=y, kind=k or "")
+                for cid, d, g, p, lv, r, y, k in zip(ids.tolist(), docs.tolist(), groups, values["place"],
+                                                    values["level"], values["region"], values["year"], kinds)}
+
+    def facet_counts(self, positions: np.ndarray, fields: Sequence[str] = FACETS,
+                     copies_once: bool = False) -> dict[str, list[tuple[str, int]]]:
+        """Chunks per facet value over these rows (each row once): count descending, then value -- the
+        order of `Catalog.facet_values`. With `copies_once`, the chunks of one boilerplate group count once
+        per value, as a search shows them (one copy of the group among the hits having that value)."""
+        rows = np.unique(positions[positions >= 0])
+        docs = self.doc_of[rows]
+        keys = None
+        if copies_once and len(rows):
+            group = self.dup_group[rows]
+            # a chunk outside any group is its own key; group ids are chunk ids (>= 0), so -1 - row is free
+            keys = np.unique(np.where(group == NO_GROUP, -1 - rows.astype(np.int64), group), return_inverse=True)[1]
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in fields:
+            col = self._kind if name == "kind" else self._doc_facets[name]
+            codes = col.codes[rows] if name == "kind" else col.codes[docs]
+            if keys is not None:  # distinct (value, key) pairs, then values
+                pairs = np.unique(codes.astype(np.int64) * (int(keys.max()) + 1) + keys)
+                codes = pairs // (int(keys.max()) + 1)
+            counts = np.bincount(codes, minlength=len(col.values))
+            found = [(col.values[c] if c else UNKNOWN, int(n)) for c, n in enumerate(counts)
+                     if n and (c or name != "kind")]
+            # by text, as the catalog orders them (a year column holds ints and, for 未知, a str)
+            out[name] = [(str(v), n) for v, n in sorted(found, key=lambda vn: (-vn[1], str(vn[0])))]
+        return out
+
+    def filter_ids(self, filters: Filters) -> np.ndarray:
+        """Chunk ids passing `filters`, ascending (the order of the columns, which is the catalog's)."""
+        keep_doc = np.ones(len(self.doc_ids), dtype=bool)
+        for name in DOC_FACETS:
+            wanted = getattr(filters, name)
+            if wanted:
+                col = self._doc_facets[name]
+                keep_doc &= np.isin(col.codes, col.code_of(wanted))
+        keep = keep_doc[self.doc_of]
+        if filters.kind:
+            keep &= np.isin(self._kind.codes, self._kind.code_of(filters.kind))
+        return self.chunk_ids[keep]

@@ -1,0 +1,1 @@
+"""What a generation holds: catalog, full text, vectors, manifest; generations and their integrity."""
