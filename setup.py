@@ -42,7 +42,7 @@ setup(
     },
     entry_points={
         "console_scripts": ["reportsearch = indexer.cli:main"],
-        # Subcommands other packages add to `reportsearch` (indexer/cli/main.py never imports the web package).
+        # Subcommands other packages add to `reportsearch` (indexer/cli/commands.py never imports the web package).
         "reportsearch.commands": ["serve = search_web.commands:register"],
     },
 )

@@ -1,6 +1,6 @@
 """The subcommands the web package adds to the `reportsearch` CLI: `serve`.
 
-setup.py declares `register` in the entry-point group `reportsearch.commands`; indexer/cli/main.py loads it by name
+setup.py declares `register` in the entry-point group `reportsearch.commands`; indexer/cli/commands.py loads it by name
 and never imports this package, so the library does not depend on the web layer above it."""
 from __future__ import annotations
 

@@ -32,9 +32,9 @@ def test_the_import_graph_has_no_cycle_and_no_upward_arrow() -> None:
 
 def test_the_checker_names_an_upward_edge_and_a_cycle() -> None:
     check = _checker()
-    assert check.upward_edges({"indexer.cli.main": {"search_web.serve"}, "search_web.serve": set()}) == [
-        "upward import: indexer.cli.main (evaluation/cli) -> search_web.serve (web)"]
-    assert check.upward_edges({"search_web.serve": {"indexer.cli.main"}, "indexer.cli.main": set()}) == []
+    assert check.upward_edges({"indexer.cli.commands": {"search_web.serve"}, "search_web.serve": set()}) == [
+        "upward import: indexer.cli.commands (evaluation/cli) -> search_web.serve (web)"]
+    assert check.upward_edges({"search_web.serve": {"indexer.cli.commands"}, "indexer.cli.commands": set()}) == []
     found = check.cycles({"indexer.pipeline.load.a": {"indexer.pipeline.load.b"},
                           "indexer.pipeline.load.b": {"indexer.pipeline.load.a"}})
     assert found == ["import cycle: indexer.pipeline.load.a -> indexer.pipeline.load.b; "

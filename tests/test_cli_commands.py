@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from indexer.cli import main as cli
+from indexer.cli import commands as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def test_a_command_whose_package_is_missing_says_so_in_one_line(capsys) -> None:
 
 
 def test_library_commands_never_import_the_web_package(tmp_path: Path) -> None:
-    probe = ("import sys; from indexer.cli import main as cli; code = cli.main(['status', '--index-dir', sys.argv[1]]); "
+    probe = ("import sys; from indexer.cli import commands as cli; code = cli.main(['status', '--index-dir', sys.argv[1]]); "
              "print('search_web' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "index")], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)

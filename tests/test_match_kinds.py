@@ -110,7 +110,7 @@ def test_the_document_view_says_hits_only_for_literal_matches(web):
 
 
 def test_the_cli_names_the_match_kind(mixed, monkeypatch, capsys):
-    from indexer.cli import main as cli
+    from indexer.cli import commands as cli
 
     config, _ = mixed
     monkeypatch.setenv("REPORTSEARCH_INDEX_DIR", str(config.index_dir))

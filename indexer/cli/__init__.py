@@ -1,4 +1,4 @@
 """The `reportsearch` command line (`python -m indexer.cli` runs it too)."""
-from indexer.cli.main import main
+from indexer.cli.commands import main
 
 __all__ = ["main"]

@@ -1,3 +1,3 @@
-from indexer.cli.main import main
+from indexer.cli.commands import main
 
 raise SystemExit(main())
