@@ -3,6 +3,7 @@ scripts/check_imports.py), and the facet fields have one home that every part fo
 from __future__ import annotations
 
 import dataclasses
+import re
 import importlib.util
 import shutil
 import subprocess
@@ -75,3 +76,45 @@ def test_filters_and_index_records_carry_exactly_the_facet_fields() -> None:
     record = FullTextRecord(chunk_id=1, doc_id="d", text="t", title="", heading_path="", place="大铭乡", year=2023)
     # a document's missing value is indexed as 未知 (a filter value of its own, issue 25)
     assert record.filter_values() == {"place": "大铭乡", "year": "2023", "level": "未知", "region": "未知"}
+
+
+# --- docs/design.md names the tree as it is ----------------------------------------------------------------
+
+DESIGN = ROOT / "docs" / "design.md"
+_ENTRY = re.compile(r"^[\w./]+(\.py|\.json|/)$")
+
+
+def _files_tree() -> list[str]:
+    """The paths of the "## Files" block: each entry's name column, nested by two-space indentation."""
+    text = DESIGN.read_text(encoding="utf-8")
+    block = text.split("## Files", 1)[1].split("```", 2)[1]
+    paths, stack = [], []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip())) // 2
+        names = [n.strip() for n in re.split(r"\s{2,}", line.strip(), maxsplit=1)[0].split(",")]
+        if not all(_ENTRY.match(n) for n in names):
+            continue  # a description's continuation line
+        del stack[depth:]
+        paths += ["/".join(stack + [n]) for n in names]
+        if names[-1].endswith("/"):
+            stack.append(names[-1].rstrip("/"))
+    return paths
+
+
+def test_every_path_design_md_names_exists() -> None:
+    tree = _files_tree()
+    assert len(tree) > 80, "the Files block of docs/design.md was not found or not parsed"
+    mentioned = set(re.findall(r"(?<![\w/.])((?:indexer|search_web|scripts|tests|docs)/[\w/.-]*\w/?)",
+                               DESIGN.read_text(encoding="utf-8")))
+    missing = sorted(p for p in set(tree) | mentioned if not (ROOT / p).exists())
+    assert not missing, f"docs/design.md names paths that do not exist: {missing}"
+
+
+def test_design_md_lists_every_module_of_the_library() -> None:
+    named = set(_files_tree())
+    modules = sorted(str(p.relative_to(ROOT)) for pkg in ("indexer", "search_web") for p in (ROOT / pkg).rglob("*.py")
+                     if p.name not in ("__init__.py", "__main__.py") or p.parent.name in ("indexer", "search_web"))
+    unnamed = [m for m in modules if m not in named]
+    assert not unnamed, f"modules missing from the Files block of docs/design.md: {unnamed}"
