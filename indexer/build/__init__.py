@@ -1,0 +1,1 @@
+"""Building a generation: plan the changes, write them, report the run; `Index` is the entry."""
