@@ -50,8 +50,8 @@ test: install system-deps
 	$(BIN)/python -m pytest -q tests
 
 bench: install
-	$(BIN)/python scripts/bench_index.py
-	$(BIN)/python scripts/bench_query.py
+	$(BIN)/python -m scripts.benchmarks.bench_index
+	$(BIN)/python -m scripts.benchmarks.bench_query
 
 clean:
 	rm -rf index .pytest_cache build *.egg-info

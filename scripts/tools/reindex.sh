@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Periodic reindex, for cron or a systemd timer.
-#   scripts/reindex.sh [CORPUS] [extra reportsearch index flags, e.g. --full or --dry-run]
+#   scripts/tools/reindex.sh [CORPUS] [extra reportsearch index flags, e.g. --full or --dry-run]
 # Finds the project's venv, appends to a size-rotated log, and exits with the indexer's code:
 #   0 all good · 1 some files failed (listed in the index folder's index-report.txt) · 2 the run failed,
 #   nothing was published (the previous index keeps serving) or another run holds the lock.
 # It prints (cron mails) only on a non-zero exit, or when the run repaired a damaged index (REPAIRED: lines).
 set -uo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"  # the checkout
 VENV="${REPORTSEARCH_VENV:-$HERE/.venv}"
 BIN="$VENV/bin/reportsearch"
 LOG_DIR="${REPORTSEARCH_LOG_DIR:-$HERE/var/log}"
