@@ -3,6 +3,7 @@ scripts.benchmarks.bench_query --help`) without patching sys.path, and answers -
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +51,8 @@ def helps() -> dict:
 def test_the_scripts_are_found() -> None:
     assert {"scripts.tools.check_imports", "scripts.benchmarks.bench_query", "scripts.labs.relevance_lab"} <= set(MODULES)
     assert len(MODULES) >= 20
-    # scripts/ itself holds only its package file: every program is in tools/, benchmarks/ or labs/
-    assert sorted(p.name for p in (ROOT / "scripts").iterdir() if p.is_file()) == ["__init__.py"]
+    # scripts/ itself holds its package file and the old cron path: every program is in tools/, benchmarks/, labs/
+    assert sorted(p.name for p in (ROOT / "scripts").iterdir() if p.is_file()) == ["__init__.py", "reindex.sh"]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -64,3 +65,13 @@ def test_each_script_answers_help_as_a_module_without_patching_sys_path(module: 
 
 def test_help_loads_no_model(helps: dict) -> None:
     assert helps["loaded"] == []
+
+
+def test_a_crontab_naming_the_old_path_runs_the_cron_tool(tmp_path: Path) -> None:
+    """scripts/reindex.sh (where crontabs written before the split point) hands over to scripts/tools/reindex.sh:
+    without a venv the tool answers with its own message and exit code 2, whatever the cron job's cwd."""
+    env = dict(os.environ, REPORTSEARCH_VENV=str(tmp_path / "no-venv"), REPORTSEARCH_LOG_DIR=str(tmp_path / "log"))
+    done = subprocess.run([str(ROOT / "scripts" / "reindex.sh"), str(tmp_path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"no-venv/bin/reportsearch not found; run 'make install' in {ROOT} first" in done.stderr
