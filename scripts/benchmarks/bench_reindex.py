@@ -16,7 +16,6 @@ import json
 import logging
 import random
 import re
-import resource
 import shutil
 import sys
 import time
@@ -27,6 +26,7 @@ from indexer.pipeline.clean import clean_blocks
 from indexer.pipeline.load.text import load as load_text
 from indexer.pipeline.structure import build_paragraphs
 from scripts import REPO
+from scripts.benchmarks.common import peak_rss_mb
 
 SAMPLE = REPO / "corpora" / "fazhi-2023"
 PLACES = ["城关镇", "杜关镇", "洛村镇", "交口乡", "菜园乡", "大营镇", "原店镇", "张湾乡", "宫前乡", "店子乡",
@@ -67,10 +67,6 @@ def write_corpus(folder: Path, reports: int, seed: int = 7) -> int:
         parts += [f"{place}人民政府", f"{year + 1}年1月{1 + i % 28}日"]
         (folder / f"report_{i:05d}.txt").write_text("\n".join(parts), encoding="utf-8")
     return reports
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed_run(index: Index, label: str) -> dict:
