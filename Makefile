@@ -49,9 +49,10 @@ serve: install
 test: install system-deps
 	$(BIN)/python -m pytest -q tests
 
+# Index build and query latency at 10k chunks (docs/benchmarks.md; the corpus needs ../shared/bench/stard).
 bench: install
-	$(BIN)/python scripts/bench_index.py
-	$(BIN)/python scripts/bench_query.py
+	$(BIN)/python -m scripts.benchmarks.bench_index --n 10000 --backend tantivy
+	$(BIN)/python -m scripts.benchmarks.bench_query --index-dir .bench/perf/index-10000-tantivy --label 10k-tantivy
 
 clean:
 	rm -rf index .pytest_cache build *.egg-info

@@ -11,7 +11,8 @@ from typing import Callable
 
 import pytest
 
-from indexer.build.index import Index, RunReport
+from indexer.build.index import Index
+from indexer.build.report import RunReport
 from indexer.core.config import Config
 from indexer.search.searcher import Searcher
 from indexer.storage.vectors import Encoder

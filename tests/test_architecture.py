@@ -1,5 +1,5 @@
 """The package layout keeps its promises: imports only run down the layers of docs/design.md (checked by
-scripts/check_imports.py), and the facet fields have one home that every part follows."""
+scripts/tools/check_imports.py), and the facet fields have one home that every part follows."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +15,7 @@ from indexer.core.filters import Filters
 from indexer.storage.fulltext.base import FullTextRecord
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "check_imports.py"
+SCRIPT = ROOT / "scripts" / "tools" / "check_imports.py"
 
 
 def _checker():

@@ -1,4 +1,4 @@
-"""The `reportsearch` command and scripts/reindex.sh as an operator or researcher runs them (subprocesses)."""
+"""The `reportsearch` command and scripts/tools/reindex.sh as an operator or researcher runs them (subprocesses)."""
 from __future__ import annotations
 
 import json
@@ -92,8 +92,8 @@ def test_reindex_script_logs_and_passes_the_exit_code_through(cli_env, tmp_path)
     (corpus / "bad.txt").write_bytes(b"\x00\x01\x02" * 50)
     env = dict(cli_env, REPORTSEARCH_INDEX_DIR=str(tmp_path / "index"), REPORTSEARCH_LOG_DIR=str(tmp_path / "log"),
                REPORTSEARCH_VENV=str(Path(sys.executable).parent.parent))
-    done = subprocess.run(["bash", str(REPO / "scripts" / "reindex.sh"), str(corpus)], env=env, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(["bash", str(REPO / "scripts" / "tools" / "reindex.sh"), str(corpus)], env=env,
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stderr
     log = (tmp_path / "log" / "reindex.log").read_text(encoding="utf-8")
     assert "FAILED: bad.txt" in log and "=== exit 1" in log

@@ -196,7 +196,7 @@ def test_baseline_ranks_paragraphs_with_plain_bm25_and_bare_text_vectors(tiny_id
 # -- what the embedding model reads (issue 12: embed_with_context) ------------------------------------
 
 def test_a_report_title_that_only_names_place_year_and_kind_is_not_embedded():
-    from indexer.build.index import embedding_input, informative_title
+    from indexer.build.embedding_input import embedding_input, informative_title
     from indexer.core.document import DocumentMeta
 
     report = DocumentMeta(title="丰都县栗子乡人民政府2025年法治政府建设情况报告", place="栗子乡", region="丰都县", year=2025)

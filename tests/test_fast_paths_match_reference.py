@@ -172,17 +172,17 @@ def test_response_to_dict_equals_the_generic_dataclass_conversion(searcher) -> N
     assert with_copies.to_dict()["hits"][0]["shared_with"][0]["chunk_id"] == str(2**62 + 1)
 
 
-def _reference_segment(hit):
-    """The straightforward definition of dedup.matched_segment: look at every segment of the text."""
+def _reference_segment(text, spans):
+    """The straightforward definition of dedup.matched_sentence's segment: look at every segment of the text."""
     import re
 
     from indexer.storage.dedup import SEGMENT_MIN_CHARS, normalize
 
-    if not hit.spans:
+    if not spans:
         return None
     found = None
-    for m in re.finditer(r"[^。！？；!?;“”「」『』\"\n]+", hit.text):
-        inside = [s for s in hit.spans if s[0] < m.end() and s[1] > m.start()]
+    for m in re.finditer(r"[^。！？；!?;“”「」『』\"\n]+", text):
+        inside = [s for s in spans if s[0] < m.end() and s[1] > m.start()]
         if not inside:
             continue
         if found is not None or any(s[0] < m.start() or s[1] > m.end() for s in inside):
@@ -208,7 +208,7 @@ def test_stock_sentences_found_around_the_matches_equal_the_reference(q: str) ->
     """The segment found around the matches, and a copy found through the anchor pre-check, are exactly
     what checking every segment gives -- over every line of the sample reports (some lines repeated, as
     copies in other reports)."""
-    from indexer.storage.dedup import HitText, SentencePool, contains_sentence, matched_segment, matched_sentence
+    from indexer.storage.dedup import SentencePool, contains_sentence, matched_sentence
 
     parsed = parse_query(q)
     texts = [t for t in LINES + EXTRA if tokenized_spans(t, parsed)]
@@ -218,8 +218,8 @@ def test_stock_sentences_found_around_the_matches_equal_the_reference(q: str) ->
     marked = 0
     for i, t in enumerate(texts):
         spans = tuple(tokenized_spans(t, parsed))
-        assert matched_segment(HitText(0, "d", t, spans)) == _reference_segment(HitText(0, "d", t, spans)), t
         sentence = matched_sentence(t, spans)
+        assert (sentence.norm if sentence else None) == _reference_segment(t, spans), t
         if sentence is None:
             continue
         others = [j for j in range(len(texts)) if j != i]

@@ -10,7 +10,9 @@ import pytest
 
 from indexer.build.index import Index
 from indexer.core.config import Config
-from indexer.storage.dedup import contains_sentence, matched_sentence, near_duplicate_pairs
+from indexer.core.document import Chunk, Document, DocumentMeta, SectionKind
+from indexer.storage.catalog import Catalog
+from indexer.storage.dedup import contains_sentence, duplicate_groups, matched_sentence
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.run import evaluate, format_table
 from indexer.core.analysis import get_analyzer, read_synonyms
@@ -156,13 +158,28 @@ def test_a_stock_sentence_is_found_in_other_paragraphs_only_when_the_match_lies_
     assert matched_sentence(c, spans(c, SLOGAN, "调处")) is None
 
 
-def test_near_duplicate_paragraphs_are_grouped_across_reports_only():
+def test_near_duplicate_paragraphs_are_grouped_across_reports_only(tmp_path):
+    """The build's grouping (dedup.duplicate_groups over a real catalog): an edited copy in another report
+    joins the group; an unrelated paragraph, and two near-copies inside one report only, make none."""
     base = ("坚持和发展新时代枫桥经验，健全矛盾纠纷多元化解机制，推动人民调解、行政调解、司法调解有机衔接，"
             "把矛盾纠纷化解在基层、化解在萌芽状态。")
-    edited = base.replace("有机衔接", "协调联动")
-    other = "组织开展宪法宣传周活动，发放宣传资料三千余份，接受群众法律咨询一百余人次。"
-    pairs = near_duplicate_pairs([base, edited, other, base], ["a", "b", "c", "a"])
-    assert sorted(pairs) == [(0, 1), (1, 3)]
+    own = ("全面推行行政执法公示制度、执法全过程记录制度、重大执法决定法制审核制度，规范行政执法行为，"
+           "提升行政执法质量和水平。")
+    reports = {
+        "a": [(1, base), (4, base)],
+        "b": [(2, base.replace("有机衔接", "协调联动"))],
+        "c": [(3, "组织开展宪法宣传周活动，发放宣传资料三千余份，接受群众法律咨询一百余人次。")],
+        "d": [(5, own), (6, own.replace("提升", "提高"))],
+    }
+    catalog = Catalog(tmp_path / "catalog.sqlite", readonly=False)
+    for doc_id, texts in reports.items():
+        doc = Document(path=f"{doc_id}.txt", fmt="txt", content_hash=doc_id, meta=DocumentMeta(), paragraphs=[])
+        catalog.put_document(doc_id, doc, 0, 0, "", "")
+        catalog.replace_chunks(doc_id, [Chunk(cid, doc.path, i, 0, text, (), SectionKind.OTHER)
+                                        for i, (cid, text) in enumerate(texts)])
+    groups = duplicate_groups(catalog)
+    catalog.close()
+    assert set(groups) == {1, 2, 4} and len(set(groups.values())) == 1
 
 
 def test_near_duplicate_paragraph_is_collapsed_in_results(build_index, encoder):

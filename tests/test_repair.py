@@ -468,7 +468,7 @@ def test_reindex_script_repairs_a_damaged_index_and_says_so_to_cron(build_index,
     (gen_dir(config) / "vectors.faiss").unlink()
     env = dict(env_for(config), REPORTSEARCH_LOG_DIR=str(tmp_path / "log"),
                REPORTSEARCH_VENV=str(Path(sys.executable).parent.parent))
-    script = [str(REPO / "scripts" / "reindex.sh"), str(build_index.corpus)]
+    script = [str(REPO / "scripts" / "tools" / "reindex.sh"), str(build_index.corpus)]
     done = subprocess.run(["bash", *script], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "REPAIRED: " in done.stderr and "vectors.faiss is missing" in done.stderr  # cron mails this

@@ -19,8 +19,6 @@ from indexer.storage.catalog import Catalog
 from indexer.pipeline.chunk import chunk_paragraphs
 from indexer.core.config import Config
 from indexer.core.document import Document
-from indexer.build.embedding_input import (  # noqa: F401  (re-exported: scripts and tests import them from here)
-    EMBED_CONTEXTS, context_signature, embedding_context, embedding_input, informative_title)
 from indexer.core.faults import describe_fault, tree_size
 from indexer.storage.generations import GenerationLayout, GenerationStore, LockHeld
 from indexer.pipeline.ingest import parse_file
@@ -28,9 +26,8 @@ from indexer.storage.integrity import REPAIR_COMMAND, catalog_unreadable, check_
 from indexer.pipeline.load import LoadError
 from indexer.pipeline.load.precheck import predict_failure
 from indexer.build.plan import Plan, fail_copies, make_plan, new_doc_id
-from indexer.build.report import (  # noqa: F401  (EXIT_* and REPORT_NAME re-exported)
-    EXIT_OK, EXIT_RUN_FAILED, EXIT_SOME_FAILED, REPORT_NAME, RunReport, last_run_status, now, progress_bar,
-    write_report)
+from indexer.build.report import (
+    EXIT_OK, EXIT_SOME_FAILED, RunReport, last_run_status, now, progress_bar, write_report)
 from indexer.pipeline.scan import CorpusFile, scan_corpus
 from indexer.storage.vectors import Encoder
 from indexer.storage.vectors.cache import embedding_cache_path, is_corruption, take_damage_note

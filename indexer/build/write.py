@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -19,7 +17,7 @@ from indexer.core.config import Config
 from indexer.storage.dedup import duplicate_groups
 from indexer.core.document import Chunk, Document, DocumentMeta
 from indexer.build.embedding_input import context_signature, embedding_context, embedding_input
-from indexer.core.faults import tree_size
+from indexer.core.faults import pause_if_asked, tree_size
 from indexer.storage.fulltext.base import FullTextIndex as FullText, FullTextRecord
 from indexer.storage.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
 from indexer.pipeline.ingest import PIPELINE_VERSION
@@ -43,17 +41,9 @@ class Parsed(NamedTuple):
 
 
 def checkpoint(stage: str) -> None:
-    """Log the start of a stage. REPORTSEARCH_PAUSE_AT=<stage> makes the run wait there for a minute, or
-    until it gets SIGUSR1: the fault tests use it to kill -9 a run at an exact point (parse, fulltext, embed,
-    faiss, sentences, publish) or to change its machine under it (fill the disk) and let it go on."""
+    """Log the start of a stage; a fault test may pause the run there (core/faults.py `pause_if_asked`)."""
     log.info("stage: %s", stage)
-    if os.environ.get("REPORTSEARCH_PAUSE_AT") == stage:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # before the line a test waits for
-        log.warning("pausing at stage %s (REPORTSEARCH_PAUSE_AT; SIGUSR1 resumes)", stage)
-        try:
-            signal.sigtimedwait({signal.SIGUSR1}, 60)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+    pause_if_asked(stage)
 
 
 def chunk_config_signature(config: Config) -> str:

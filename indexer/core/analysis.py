@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
 DOMAIN_DICT = LEXICON_DIR / "domain_dict.txt"  # curated by hand
-GROWN_DICT = LEXICON_DIR / "grown_dict.txt"  # frequent corpus n-grams jieba splits (scripts/grow_lexicon.py)
+GROWN_DICT = LEXICON_DIR / "grown_dict.txt"  # frequent corpus n-grams jieba splits (scripts/labs/grow_lexicon.py)
 SYNONYMS = LEXICON_DIR / "synonyms.txt"  # groups of interchangeable words, for expansion
 LEXICON_FILES = (DOMAIN_DICT, GROWN_DICT, SYNONYMS)  # anything that changes tokens: index caches key on them
 ANALYZER_VERSION = 2  # bump when a code change here changes which words or offsets a text yields

@@ -1,14 +1,27 @@
 """Failures of the machine rather than of the data or the code: a full disk, a read-only file system, a
 folder the indexer may not write. Each becomes one line that says what to fix (exit code 2), not a traceback.
+
+Fault injection, for the tests that kill or starve a run at an exact point: `REPORTSEARCH_PAUSE_AT=<stage>`
+makes a run wait at that stage (`pause_if_asked`) for a minute, or until it gets SIGUSR1. Stages: parse,
+fulltext, embed, faiss, sentences, publish, swap (indexer/build), milvus-chunks, milvus-documents, milvus-alias,
+milvus-drop (indexer/engines/milvus/sync.py). The test waits for the log line "pausing at stage <stage>", then
+kills the process (kill -9) or changes its machine (fills the disk) and sends SIGUSR1 to let it go on.
 """
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 import shutil
+import signal
 import sqlite3
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PAUSE_AT_ENV = "REPORTSEARCH_PAUSE_AT"
+PAUSE_SECONDS = 60  # a test that never sends SIGUSR1 still ends
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 READ_ONLY = (errno.EROFS,)
@@ -132,3 +145,15 @@ def tree_size(path: Path) -> int:
             except OSError:
                 pass
     return total
+
+
+def pause_if_asked(stage: str) -> None:
+    """Wait at `stage` when REPORTSEARCH_PAUSE_AT names it, until SIGUSR1 or PAUSE_SECONDS (see above)."""
+    if os.environ.get(PAUSE_AT_ENV) != stage:
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # before the line a test waits for
+    log.warning("pausing at stage %s (%s; SIGUSR1 resumes)", stage, PAUSE_AT_ENV)
+    try:
+        signal.sigtimedwait({signal.SIGUSR1}, PAUSE_SECONDS)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})

@@ -4,7 +4,7 @@
 
 A pair of measures counts when both are in one group. Rows: "dev" and "heldout" are every other judged group
 (the threshold was chosen on dev); "all" clusters all measures together, so it also meets the confusions
-between the halves. Loads the embedding model, so it sits with the apps (scripts/check_imports.py).
+between the halves. Loads the embedding model, so it sits with the apps (scripts/tools/check_imports.py).
 """
 from __future__ import annotations
 

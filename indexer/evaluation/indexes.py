@@ -15,7 +15,8 @@ import json
 import logging
 from pathlib import Path
 
-from indexer.build.index import Index, context_signature
+from indexer.build.embedding_input import context_signature
+from indexer.build.index import Index
 from indexer.core.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_hash, write_passage_files
 from indexer.storage import dedup

@@ -2,7 +2,7 @@
 
 Vector search always returns neighbours, even for a query the corpus knows nothing about (量子计算机,
 asdfgh). A hit the keyword side found is never dropped; one only the embedding found must have a cosine
-similarity of at least `Config.semantic_floor` (calibrated: scripts/calibrate_floor.py), and more where a
+similarity of at least `Config.semantic_floor` (calibrated: scripts/labs/calibrate_floor.py), and more where a
 cosine says less:
 
 - a fragment -- fewer than `Config.short_chunk_chars` letters and no complete sentence: a salutation

@@ -81,18 +81,6 @@ def _minhash(shingle_sets: Sequence[set[str]]) -> np.ndarray:
     return out
 
 
-def near_duplicate_pairs(texts: Sequence[str], owners: Sequence[str]) -> list[tuple[int, int]]:
-    """Index pairs (i, j) of texts from different owners with shingle Jaccard >= NEAR_JACCARD."""
-    norms = [normalize(t) for t in texts]
-    keep = [i for i, n in enumerate(norms) if len(n) >= MIN_CHARS]
-    if len(keep) < 2:
-        return []
-    pairs: set[tuple[int, int]] = set()
-    _link_near_duplicates(_minhash([shingles(norms[i]) for i in keep]), keep, norms, owners,
-                          linked=lambda i, j: (i, j) in pairs, link=lambda i, j: pairs.add((i, j)))
-    return sorted(pairs)
-
-
 def _link_near_duplicates(sig: np.ndarray, keep: list[int], norms: Sequence[str], owners: Sequence[str],
                           linked: Callable[[int, int], bool], link: Callable[[int, int], None]) -> None:
     """Check the LSH candidates among the signatures of `keep` (row k is text keep[k]) exactly, and
@@ -182,14 +170,6 @@ SENTENCE_SIMILARITY = 0.9
 
 
 @dataclass(frozen=True)
-class HitText:
-    chunk_id: int
-    doc_id: str
-    text: str
-    spans: tuple[tuple[int, int], ...]  # where the query matches literally
-
-
-@dataclass(frozen=True)
 class MatchedSentence:
     """The sentence (or quoted part) of a hit that holds all of its literal matches."""
 
@@ -229,12 +209,6 @@ def matched_sentence(text: str, spans: Sequence[tuple[int, int]]) -> MatchedSent
         return None
     longest = max(spans, key=lambda s: s[1] - s[0])
     return MatchedSentence(start, end, norm, text[longest[0] : longest[1]])
-
-
-def matched_segment(hit: HitText) -> str | None:
-    """matched_sentence's normalised text for a hit."""
-    found = matched_sentence(hit.text, hit.spans)
-    return found.norm if found else None
 
 
 def same_sentence(a: str, b: str) -> bool:

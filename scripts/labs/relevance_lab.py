@@ -1,14 +1,13 @@
-#!/usr/bin/env python
 """Offline relevance experiments behind docs/evaluation.md (issue 12): embedding input, fusion, sentence
 vectors, cross-validation across the evaluation sets.
 
-    python scripts/relevance_lab.py collect sample townships stard-small   # retrieve once, pickle the lists
-    python scripts/relevance_lab.py fuse                                   # fusion grid + leave-one-set-out
+    python -m scripts.labs.relevance_lab collect sample townships stard-small   # retrieve once, pickle the lists
+    python -m scripts.labs.fusion_lab SETS VARIANTS                             # fusion grid + leave-one-set-out
 
 `collect` opens each set's cached evaluation index (built by `reportsearch eval` with the configured
 settings), and for every query records the keyword list (the index's BM25) and, for each embedding-input
 variant, the semantic list found by exact search over vectors of that variant's text (missing ones are
-embedded into the shared cache). `fuse` re-fuses the pickled lists under a grid of settings without any
+embedded into the shared cache). `fusion_lab` re-fuses the pickled lists under a grid of settings without any
 retrieval, scoring as `reportsearch eval` does but without boilerplate collapsing.
 """
 from __future__ import annotations
@@ -24,18 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.build.index import embedding_input, informative_title  # noqa: E402
-from indexer.core.config import Config, load_config  # noqa: E402
-from indexer.evaluation.datasets import load_dataset  # noqa: E402
-from indexer.evaluation.indexes import prepare_index  # noqa: E402
-from indexer.evaluation.metrics import score_ranking, summarize  # noqa: E402
-from indexer.search.query import parse_query  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.storage.vectors.cache import EmbeddingCache  # noqa: E402
-from indexer.storage.vectors.encoder import cache_key  # noqa: E402
+from indexer import Config, Searcher, load_config
+from indexer.build.embedding_input import embedding_input, informative_title
+from indexer.evaluation.datasets import load_dataset
+from indexer.evaluation.indexes import prepare_index
+from indexer.evaluation.metrics import score_ranking, summarize
+from indexer.search.query import parse_query
+from indexer.storage.vectors.cache import EmbeddingCache
+from indexer.storage.vectors.encoder import cache_key
+from scripts import REPO
 
 log = logging.getLogger("relevance_lab")
 

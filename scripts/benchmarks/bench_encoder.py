@@ -1,6 +1,6 @@
 """Encoder backends side by side: speed on the same texts in the same run, and retrieval quality (nDCG@10).
 
-    .venv/bin/python scripts/bench_encoder.py [--passages 2000] [--speed-texts 200]
+    .venv/bin/python -m scripts.benchmarks.bench_encoder [--passages 2000] [--speed-texts 200]
 
 Quality is measured on a reduced STARD small corpus, because embedding all 10,000 passages once more per
 backend does not fit in a session on this shared machine: every judged passage of the 308 dev queries plus
@@ -19,15 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import BENCH_DIR, SHARED_CACHE, STARD, machine_info, ndcg_at_k, read_jsonl, read_qrels, write_json  # noqa: E402
-
-from indexer.build.index import Index  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
-from indexer.evaluation.datasets import corpus_documents  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.search.types import SearchRequest  # noqa: E402
-from indexer.storage.vectors import Encoder  # noqa: E402
+from indexer import Config, Index, SearchRequest, Searcher
+from indexer.evaluation.datasets import corpus_documents
+from indexer.storage.vectors import Encoder
+from scripts.benchmarks.common import (
+    BENCH_DIR, SHARED_CACHE, STARD, machine_info, ndcg_at_k, read_jsonl, read_qrels, write_json,
+)
 
 BACKENDS = ("torch", "torch-int8")
 

@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Leave-one-set-out choice of a setting from `reportsearch eval --json` runs (issue 12, direction 1).
 
-    python scripts/loso.py .bench/results/grid --sets sample,town,stard
+    python -m scripts.labs.loso .bench/results/grid --sets sample,town,stard
 
 The folder holds one JSON per set and configuration, named `<set>-<config>.json` (the `--json` output of
 `reportsearch eval`). For each held-out set, the configuration with the best mean hybrid nDCG@10 (all

@@ -1,21 +1,18 @@
-#!/usr/bin/env python
-"""Fusion grid and leave-one-set-out cross-validation over the lists `relevance_lab.py collect` pickled."""
+"""Fusion grid and leave-one-set-out cross-validation over the lists `relevance_lab collect` pickled.
+
+    python -m scripts.labs.fusion_lab SETS VARIANTS     # e.g. sample,townships,stard-small inftitle
+"""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "scripts"))
-
-import relevance_lab as L  # noqa: E402
-from indexer.evaluation.metrics import summarize  # noqa: E402
-from indexer.search.fuse import fuse  # noqa: E402
-from indexer.search.query import parse_query  # noqa: E402
-from indexer.search.routing import QueryKind, query_kind  # noqa: E402
+from indexer.evaluation.metrics import summarize
+from indexer.search.fuse import fuse
+from indexer.search.query import parse_query
+from indexer.search.routing import QueryKind, query_kind
+from scripts.labs import relevance_lab as L
 
 
 def zs(hits):
@@ -117,5 +114,13 @@ def cross_validate(sets, sems, out=print):
     return results
 
 
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sets", help="comma-separated sets collected by relevance_lab (sample,townships,stard-small)")
+    ap.add_argument("variants", help="comma-separated embedding-input variants (full,none,headings,inftitle,...)")
+    args = ap.parse_args(argv)
+    cross_validate(args.sets.split(","), args.variants.split(","))
+
+
 if __name__ == "__main__":
-    cross_validate(sys.argv[1].split(","), sys.argv[2].split(","))
+    main()

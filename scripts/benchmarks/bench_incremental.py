@@ -1,11 +1,11 @@
 """What a periodic reindex costs on a large existing index: one file changed, changed back, no change.
 
-    .venv/bin/python scripts/bench_incremental.py --index-dir .bench/perf/index-100000-tantivy \
+    .venv/bin/python -m scripts.benchmarks.bench_incremental --index-dir .bench/perf/index-100000-tantivy \
         --corpus .bench/corpus-100000 --embedding-cache .bench/perf/cache-100000-tantivy.sqlite
 
 Edits one report of the corpus (one sentence), runs `Index.build()` (incremental, as cron does), restores
 the file, runs again, then runs once more with nothing changed, printing each run's stage timings. The index
-must have been built from that corpus (bench_index.py); its embedding cache supplies the vectors of the
+must have been built from that corpus (bench_index); its embedding cache supplies the vectors of the
 unchanged chunks, the real model embeds the changed ones.
 """
 from __future__ import annotations
@@ -17,11 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import machine_info, write_json  # noqa: E402
-
-from indexer.build.index import Index  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
+from indexer import Config, Index
+from scripts.benchmarks.common import machine_info, write_json
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Check the import graph of indexer/ and search_web/: no cycle, no arrow running up the layers.
 
-    python scripts/check_imports.py        # exit 0, or 1 naming each offending edge / cycle / misplaced module
-    python scripts/check_imports.py --root DIR   # check another checkout (the tests plant violations in a copy)
+    python -m scripts.tools.check_imports             # exit 0, or 1 naming each offending edge / cycle / misplaced module
+    python -m scripts.tools.check_imports --root DIR  # check another checkout (the tests plant violations in a copy)
 
 Every `import` counts, also one inside a function (a late import is still a dependency), except those under
 `if TYPE_CHECKING:` (annotations only). The layers are the design's (docs/design.md), bottom first: a module
@@ -14,7 +14,7 @@ import ast
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (this file is scripts/tools/check_imports.py)
 PACKAGES = ("indexer", "search_web")
 
 # The layers are the folders of indexer/ (each top-level sub-package is one layer), then the web package, then

@@ -1,6 +1,6 @@
 """The peer: txtai's hybrid index (dense + BM25) with the same model and the same chunks, in its own process.
 
-    .venv/bin/python scripts/peer_txtai.py [--cold-chunks 1000] [--rounds 3]
+    .venv/bin/python -m scripts.benchmarks.bench_txtai [--cold-chunks 1000] [--rounds 3]
 
 Part A, cold index time, both systems embedding for themselves (same process, same model, same chunks):
 the first `--cold-chunks` chunks of STARD small. Ours: `Index.build_documents` into a scratch index with an
@@ -12,9 +12,9 @@ the shared embedding cache (embedding 10k chunks a second time here would take l
 Part A is where embedding speed is compared). Then: query p50/p95 (hybrid, the bench_query query set,
 query encoding included), nDCG@10 on the 308 queries, peak RSS. txtai is used as shipped: its default
 tokenizer segments Chinese per UAX #29, i.e. one token per character.
-Run `bench_query.py --stard-small` for our side of Part B.
+Run `python -m scripts.benchmarks.bench_query --stard-small` for our side of Part B.
 
-`--scale-index DIR [--paired]`: txtai over the chunks and vectors of one of bench_index.py's indexes; with
+`--scale-index DIR [--paired]`: txtai over the chunks and vectors of one of bench_index's indexes; with
 --paired our Searcher answers each query right after txtai in the same process, so both see the same load
 (this machine's load drifts too much between runs for separate runs to be compared).
 """
@@ -31,21 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (  # noqa: E402
+from indexer import Config, Index, SearchRequest, Searcher
+from indexer.build.embedding_input import embedding_context, embedding_input
+from indexer.evaluation.datasets import corpus_documents
+from indexer.storage.catalog import Catalog
+from indexer.storage.generations import GenerationStore
+from indexer.storage.vectors import EmbeddingCache, Encoder, resolve_model
+from scripts.benchmarks.bench_query import QUERIES, stard_small_config, timed_search
+from scripts.benchmarks.common import (
     BENCH_DIR, SHARED_CACHE, STARD, RssSampler, current_rss_mb, machine_info, ndcg_at_k, percentiles,
     read_jsonl, read_qrels, write_json,
 )
-from bench_query import QUERIES, stard_small_config, timed_search  # noqa: E402
-
-from indexer.build.index import Index, embedding_context, embedding_input  # noqa: E402
-from indexer.storage.catalog import Catalog  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
-from indexer.evaluation.datasets import corpus_documents  # noqa: E402
-from indexer.storage.generations import GenerationStore  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.search.types import SearchRequest  # noqa: E402
-from indexer.storage.vectors import EmbeddingCache, Encoder, resolve_model  # noqa: E402
 
 PERF = BENCH_DIR / "perf"
 
@@ -90,7 +86,7 @@ def cold_index_times(n_chunks: int, encoder: Encoder) -> dict:
 
 def txtai_at_scale(index_dir: Path, rounds: int, paired: bool = False) -> dict:
     """txtai over the chunks of one of our benchmark indexes, dense side fed with that index's own vectors
-    (bench_index.py's replay vectors): index time without embedding, query latency, RSS."""
+    (bench_index's replay vectors): index time without embedding, query latency, RSS."""
     from txtai import Embeddings
 
     from indexer.storage.vectors import VectorIndex

@@ -1,25 +1,22 @@
 """Fill the shared embedding cache with every chunk of a benchmark corpus, so later benchmark builds measure
 everything *but* the (one-off, ~48 min at 100k) embedding; the embedding's own cost is measured separately
-on a fixed sample by bench_index.py.
+on a fixed sample by bench_index.
 
-    .venv/bin/python scripts/bench_prefill.py --n 10000 --n 100000
+    .venv/bin/python -m scripts.benchmarks.bench_prefill --n 10000 --n 100000
 """
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import BENCH_DIR, SHARED_CACHE, make_corpus  # noqa: E402
-
-from indexer.build.index import embedding_context, embedding_input  # noqa: E402
-from indexer.pipeline.chunk import chunk_paragraphs  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
-from indexer.pipeline.ingest import parse_file  # noqa: E402
-from indexer.storage.vectors import EmbeddingCache, Encoder  # noqa: E402
+from indexer import Config
+from indexer.build.embedding_input import embedding_context, embedding_input
+from indexer.pipeline.chunk import chunk_paragraphs
+from indexer.pipeline.ingest import parse_file
+from indexer.storage.vectors import EmbeddingCache, Encoder
+from scripts.benchmarks.common import BENCH_DIR, SHARED_CACHE, make_corpus
 
 
 def corpus_texts(folder: Path, config: Config) -> list[str]:
@@ -33,7 +30,7 @@ def corpus_texts(folder: Path, config: Config) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, action="append", required=True)
     ap.add_argument("--cache", type=Path, default=SHARED_CACHE)
     args = ap.parse_args()

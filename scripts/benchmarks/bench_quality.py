@@ -1,8 +1,7 @@
-#!/usr/bin/env python
 """Retrieval-quality benchmarks: the acceptance runs and the fusion sweep behind docs/evaluation.md.
 
-    python scripts/bench_quality.py run [sample|stard-small|stard-full ...]   # `reportsearch eval` on each
-    python scripts/bench_quality.py sweep DATASET [--depth 100]              # fusion grid, offline
+    python -m scripts.benchmarks.bench_quality run [sample|stard-small|stard-full ...]  # `reportsearch eval` on each
+    python -m scripts.benchmarks.bench_quality sweep DATASET [--depth 100]             # fusion grid, offline
 
 `run` prints the same tables as `reportsearch eval`. STARD lives outside the repository
 (../shared/bench/stard, or $STARD_DIR); when it is missing those runs are skipped with a message. The full
@@ -22,19 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.core.config import Config, load_config  # noqa: E402
-from indexer.evaluation.datasets import Dataset, load_dataset  # noqa: E402
-from indexer.evaluation.indexes import prepare_index  # noqa: E402
-from indexer.evaluation.metrics import score_ranking, summarize  # noqa: E402
-from indexer.evaluation.run import evaluate, format_table, format_worst  # noqa: E402
-from indexer.search.fuse import fuse  # noqa: E402
-from indexer.search.query import parse_query  # noqa: E402
-from indexer.search.routing import query_kind  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.search.types import SearchRequest  # noqa: E402
+from indexer import Config, SearchRequest, Searcher, load_config
+from indexer.evaluation.datasets import Dataset, load_dataset
+from indexer.evaluation.indexes import prepare_index
+from indexer.evaluation.metrics import score_ranking, summarize
+from indexer.evaluation.run import evaluate, format_table, format_worst
+from indexer.search.fuse import fuse
+from indexer.search.query import parse_query
+from indexer.search.routing import query_kind
+from scripts import REPO
 
 log = logging.getLogger("bench_quality")
 

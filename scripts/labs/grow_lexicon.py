@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Grow the jieba dictionary from the corpus: frequent character n-grams that jieba splits.
 
-    python scripts/grow_lexicon.py corpora/fazhi-2023 [--min-count 3 --min-docs 2] [--write]
+    python -m scripts.labs.grow_lexicon corpora/fazhi-2023 [--min-count 3 --min-docs 2] [--write]
 
 A candidate is a 3-7 character run inside one clause that occurs at least --min-count times in at least
 --min-docs documents, that the current dictionaries cut into two or more words (信访积案 -> 信访 / 积案),
@@ -20,14 +19,12 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.core.config import Config  # noqa: E402
-from indexer.core.analysis import GROWN_DICT, get_analyzer, normalize  # noqa: E402
-from indexer.pipeline.ingest import parse_file  # noqa: E402
-from indexer.pipeline.load import LoadError  # noqa: E402
-from indexer.pipeline.scan import scan_corpus  # noqa: E402
+from indexer import Config
+from indexer.core.analysis import GROWN_DICT, get_analyzer, normalize
+from indexer.pipeline.ingest import parse_file
+from indexer.pipeline.load import LoadError
+from indexer.pipeline.scan import scan_corpus
+from scripts import REPO
 
 _CLAUSE = re.compile(r"[\u4e00-\u9fff]+")
 # Characters a term rarely starts or ends with: particles, conjunctions, measure words.
@@ -108,7 +105,7 @@ def main(argv=None) -> int:
     for word, c, d in found:
         print(f"{word}\t{c}\t{d} docs")
     if args.write:
-        lines = [f"# Grown from {args.corpus} by scripts/grow_lexicon.py (min count {args.min_count}, "
+        lines = [f"# Grown from {args.corpus} by scripts/labs/grow_lexicon.py (min count {args.min_count}, "
                  f"min docs {args.min_docs}); reviewed by hand.", *(w for w, _, _ in found)]
         GROWN_DICT.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {len(found)} words to {GROWN_DICT}")

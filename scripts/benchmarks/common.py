@@ -12,8 +12,12 @@ shared embedding cache embeds each text once across all runs.
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
+import csv
 import hashlib
 import json
+import logging
 import os
 import random
 import re
@@ -21,17 +25,15 @@ import resource
 import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from indexer.pipeline.chunk import split_text  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
+from indexer import Config
+from indexer.pipeline.chunk import split_text
+from scripts import REPO
 
 STARD = REPO.parent / "shared" / "bench" / "stard"
 SAMPLE = REPO / "corpora" / "fazhi-2023"
@@ -269,3 +271,49 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
     return time.perf_counter() - t0, out
+
+
+# ------------------------------------------------------------------ Milvus Lite benchmarks
+
+
+def milvus_args(doc: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of the Milvus benchmarks: GENERATION_DIR QUERIES_TSV [--out x.json]."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("generation", type=Path, help="a published local generation (index/generations/<name>)")
+    ap.add_argument("queries", type=Path, help="TSV with a header and a `query` column (qid, kind, query)")
+    ap.add_argument("--out", type=Path, help="also write the JSON result here")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    return args
+
+
+def read_queries_tsv(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as fh:
+        return [r["query"] for r in csv.DictReader(fh, delimiter="\t")]
+
+
+@contextlib.contextmanager
+def milvus_lite_copy(generation: Path, collection: str = "bench") -> Iterator[tuple[str, object, float]]:
+    """A fresh Milvus Lite file (in a temporary folder) holding `generation` synced under `collection`:
+    yields (its URI, the sync report, the sync's seconds)."""
+    from indexer.engines.milvus.connection import connect
+    from indexer.engines.milvus.sync import sync
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "x.db")
+        client = connect(db)
+        try:
+            t0 = time.perf_counter()
+            report = sync(client, generation, base=collection)
+            seconds = time.perf_counter() - t0
+        finally:
+            client.close()
+        yield db, report, seconds
+
+
+def emit_json(out: dict, path: Path | None) -> None:
+    """Print a result as JSON, and write it to `path` when given."""
+    text = json.dumps(out, ensure_ascii=False, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n", encoding="utf-8")

@@ -1,9 +1,9 @@
 """Index build cost at N chunks, per stage, against the raw embedding cost of the same model in the same run.
 
-    .venv/bin/python scripts/bench_index.py --n 10000 --n 100000 [--backend tantivy --backend whoosh]
+    .venv/bin/python -m scripts.benchmarks.bench_index --n 10000 --n 100000 [--backend tantivy --backend whoosh]
         [--raw-sample 400] [--json .bench/results/bench_index.json]
 
-For each N it builds the benchmark corpus (scripts/bench_common.make_corpus: real report and STARD text),
+For each N it builds the benchmark corpus (scripts/benchmarks/common.py make_corpus: real report and STARD text),
 then runs a full `Index.build()` of it (scan, parse, chunk+catalog, full text, embed, FAISS, finish).
 
 Embedding 100k chunks takes ~48 min of both cores even on an idle machine, so the build's encoder is a
@@ -32,17 +32,15 @@ from typing import Sequence
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (  # noqa: E402
+from indexer import Config, Index
+from indexer.build.embedding_input import embedding_context, embedding_input
+from indexer.pipeline.chunk import chunk_paragraphs
+from indexer.pipeline.ingest import parse_file
+from indexer.storage.vectors import EmbeddingCache, Encoder
+from indexer.storage.vectors.sentence_vectors import chunk_sentences
+from scripts.benchmarks.common import (
     BENCH_DIR, SHARED_CACHE, RssSampler, machine_info, make_corpus, peak_rss_mb, write_json,
 )
-
-from indexer.build.index import Index, embedding_context, embedding_input  # noqa: E402
-from indexer.pipeline.chunk import chunk_paragraphs  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
-from indexer.pipeline.ingest import parse_file  # noqa: E402
-from indexer.storage.vectors import EmbeddingCache, Encoder  # noqa: E402
-from indexer.storage.vectors.sentence_vectors import chunk_sentences  # noqa: E402
 
 PERF_DIR = BENCH_DIR / "perf"
 

@@ -1,7 +1,7 @@
 """Query latency per mode (p50/p95/p99), single-threaded and with 8 threads, and the serving process's RSS.
 
-    .venv/bin/python scripts/bench_query.py --index-dir .bench/perf/index-100000-tantivy --label 100k
-    .venv/bin/python scripts/bench_query.py --stard-small [--backend tantivy]   # + nDCG@10 on STARD small/
+    .venv/bin/python -m scripts.benchmarks.bench_query --index-dir .bench/perf/index-100000-tantivy --label 100k
+    .venv/bin/python -m scripts.benchmarks.bench_query --stard-small [--backend tantivy]   # + nDCG@10 on STARD small/
 
 Run one index per process: the RSS figures are this process's (Searcher + model + index), i.e. what a
 serving process holds. Every query is timed through the public `Searcher.search` (the same call the web app
@@ -20,16 +20,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (  # noqa: E402
+from indexer import Config, Filters, SearchRequest, Searcher, load_config
+from scripts.benchmarks.common import (
     BENCH_DIR, SHARED_CACHE, STARD, RssSampler, current_rss_mb, machine_info, ndcg_at_k, percentiles,
     read_jsonl, read_qrels, write_json,
 )
-
-from indexer.core.config import Config, load_config  # noqa: E402
-from indexer.core.filters import Filters  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.search.types import SearchRequest  # noqa: E402
 
 QUERIES = {
     "short": ["信访", "调解", "行政复议", "合同", "普法", "执法", "消防", "土地"],

@@ -1,6 +1,6 @@
 """Exact vs approximate (HNSW) vector search on real embeddings: single-query latency, recall, build time.
 
-    .venv/bin/python scripts/bench_vectors.py --index-dir .bench/stard-<key> [--copies 2] [--queries 200]
+    .venv/bin/python -m scripts.benchmarks.bench_vectors --index-dir .bench/stard-<key> [--copies 2] [--queries 200]
 
 Reads the stored vectors of a built index (e.g. the full-STARD evaluation index, 57,765 real m3e-small
 vectors), optionally grows them with jittered copies (--copies 2 gives ~115k vectors that keep the real
@@ -19,12 +19,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import STARD, machine_info, write_json  # noqa: E402
-
-from indexer.core.config import Config  # noqa: E402
-from indexer.storage.generations import GenerationStore  # noqa: E402
-from indexer.storage.vectors import Encoder, VectorIndex  # noqa: E402
+from indexer import Config
+from indexer.storage.generations import GenerationStore
+from indexer.storage.vectors import Encoder, VectorIndex
+from scripts.benchmarks.common import STARD, machine_info, write_json
 
 
 def stored_vectors(index_dir: Path) -> np.ndarray:

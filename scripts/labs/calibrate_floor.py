@@ -1,7 +1,7 @@
 """Calibrate Config.semantic_floor: nDCG@10 and Recall@100 per evaluation set for candidate floors.
 
-    .venv/bin/python scripts/calibrate_floor.py                       # the three sets, default floors
-    .venv/bin/python scripts/calibrate_floor.py --floors 0,0.6,0.65 --modes hybrid --json floor.json
+    .venv/bin/python -m scripts.labs.calibrate_floor                  # the three sets, default floors
+    .venv/bin/python -m scripts.labs.calibrate_floor --floors 0,0.6,0.65 --modes hybrid --json floor.json
 
 The floor drops hits that only the semantic side found (no literal match) when their cosine similarity to
 the query is below it. Vector search always returns neighbours, so without a floor every query "finds" the
@@ -18,18 +18,13 @@ import argparse
 import dataclasses
 import json
 import logging
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.core.config import load_config  # noqa: E402
-from indexer.evaluation.datasets import load_dataset  # noqa: E402
-from indexer.evaluation.indexes import prepare_index  # noqa: E402
-from indexer.evaluation.run import evaluate  # noqa: E402
-from indexer.search.searcher import Searcher  # noqa: E402
-from indexer.search.types import SearchRequest  # noqa: E402
+from indexer import SearchRequest, Searcher, load_config
+from indexer.evaluation.datasets import load_dataset
+from indexer.evaluation.indexes import prepare_index
+from indexer.evaluation.run import evaluate
+from scripts import REPO
 
 SHARED = REPO.parent / "shared"
 DEFAULT_SETS = [

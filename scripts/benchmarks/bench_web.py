@@ -1,7 +1,7 @@
 """Latency of GET /api/search under concurrent clients, against the real app under waitress.
 
-    python scripts/bench_web.py --index-dir index [--clients 8] [--requests 400] [--json out.json]
-    python scripts/bench_web.py --index-dir index --query-set stard     # distinct questions: every one encoded
+    python -m scripts.benchmarks.bench_web --index-dir index [--clients 8] [--requests 400] [--json out.json]
+    python -m scripts.benchmarks.bench_web --index-dir index --query-set stard     # distinct questions: every one encoded
 
 Starts the production server (`python -m search_web.serve`, one Searcher) as its own process on a free
 127.0.0.1 port -- clients in the same process would compete with it for the GIL -- then `--clients`
@@ -30,10 +30,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.core.config import load_config  # noqa: E402
+from indexer import load_config
+from scripts import REPO
 
 DEFAULT_QUERIES = REPO / "corpora" / "eval" / "queries.tsv"
 FALLBACK_QUERIES = ["信访积案化解做法", "法律顾问", "防范养老诈骗", "重大决策合法性审查", "普法宣传", "小事不出村"]

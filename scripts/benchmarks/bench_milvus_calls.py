@@ -1,6 +1,6 @@
 """Calls to Milvus per query and filtered semantic completeness, Milvus Lite against the local engine.
 
-    python scripts/bench_milvus_calls.py GENERATION_DIR QUERIES_TSV [--out x.json]
+    python -m scripts.benchmarks.bench_milvus_calls GENERATION_DIR QUERIES_TSV [--out x.json]
 
 Syncs one published local generation into a fresh Milvus Lite file, then
 - runs every query of QUERIES_TSV (qid, kind, query) through the `Searcher` façade on Milvus in each mode,
@@ -12,24 +12,13 @@ Only public verbs are used, so the same script measures an older tree (PYTHONPAT
 """
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import logging
 import statistics
-import tempfile
 from collections import Counter
-from pathlib import Path
 
-from indexer.core.filters import Filters
-from indexer.core.config import Config
-from indexer.engines.local.engine import LocalEngine
-from indexer.engines.milvus import MilvusEngine
-from indexer.engines.milvus.connection import connect
-from indexer.engines.milvus.sync import sync
-from indexer.search.searcher import Searcher
-from indexer.search.types import SearchRequest
+from indexer import Config, Filters, SearchRequest, Searcher
+from indexer.engines.factory import open_engine
 from indexer.storage.vectors import Encoder
+from scripts.benchmarks.common import emit_json, milvus_args, milvus_lite_copy, read_queries_tsv
 
 
 class Counting:
@@ -48,26 +37,16 @@ class Counting:
         return counted
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("generation", type=Path)
-    ap.add_argument("queries", type=Path)
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    with args.queries.open(encoding="utf-8") as fh:
-        queries = [r["query"] for r in csv.DictReader(fh, delimiter="\t")]
+def main(argv: list[str] | None = None) -> None:
+    args = milvus_args(__doc__, argv)
+    queries = read_queries_tsv(args.queries)
     index_dir = args.generation.parent.parent
     out: dict = {"queries": len(queries)}
-    with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "x.db")
-        client = connect(db)
-        sync(client, args.generation, base="bench")
-        client.close()
+    with milvus_lite_copy(args.generation) as (db, _, _):
         config = Config(index_dir=index_dir).with_overrides({"engine": "milvus", "milvus_uri": db,
                                                              "milvus_collection": "bench"})
         encoder = Encoder(config.model)
-        engine = MilvusEngine(db, collection="bench")
+        engine = open_engine(config)
         engine.client = counting = Counting(engine.client)
         searcher = Searcher(config, encoder, engine)
         searcher.search(SearchRequest(query=queries[0], mode="hybrid"))
@@ -81,24 +60,24 @@ def main() -> None:
             out[f"calls_{mode}"] = {
                 "mean": round(statistics.mean(per_query), 2), "max": max(per_query),
                 "by_method_per_query": {k: round(v / len(queries), 2) for k, v in by_method.items()}}
-        local_engine = LocalEngine(Config(index_dir=index_dir))
+        # Filtered completeness: each engine's own snapshot, asked directly (the façade adds the floor).
+        local_engine = open_engine(Config(index_dir=index_dir))
         local = local_engine.open(local_engine.published())
-        with searcher._use() as snap:
-            values = snap.facet_values(Filters())
-            vec = encoder.encode_query("法治政府建设")
-            filtered = {}
-            for field, top in (("year", None), ("place", 5)):
-                for value, n in values[field][:top]:
-                    f = Filters(**{field: (int(value) if field == "year" else value,)})
-                    filtered[f"{field}={value}"] = {"rows": n, "milvus": len(snap.semantic(vec, 1000, f)),
-                                                    "local": len(local.semantic(vec, 1000, f))}
-            out["filtered_semantic"] = filtered
+        milvus = engine.open(engine.published())
+        values = searcher.facets(Filters())
+        vec = encoder.encode_query("法治政府建设")
+        filtered = {}
+        for field, top in (("year", None), ("place", 5)):
+            for value, n in values[field][:top]:
+                f = Filters(**{field: (int(value) if field == "year" else value,)})
+                filtered[f"{field}={value}"] = {"rows": n, "milvus": len(milvus.semantic(vec, 1000, f)),
+                                                "local": len(local.semantic(vec, 1000, f))}
+        out["filtered_semantic"] = filtered
+        milvus.close()
         local.close()
+        local_engine.close()
         searcher.close()
-    text = json.dumps(out, ensure_ascii=False, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit_json(out, args.out)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Benchmark periodic reindexing on a synthetic corpus of township reports (issue 4).
 
 Builds N report files (default 1,000) by recombining the real paragraphs of corpora/fazhi-2023 under
@@ -8,7 +7,7 @@ other place names and years, then times, through the same `Index` the CLI uses:
   3. an incremental run after one file changed (one paragraph rewritten).
 Prints the figures and writes them as JSON (--json).
 
-    .venv/bin/python scripts/bench_reindex.py --reports 1000 --json .bench/reindex.json
+    .venv/bin/python -m scripts.benchmarks.bench_reindex --reports 1000 --json .bench/reindex.json
 """
 from __future__ import annotations
 
@@ -17,20 +16,17 @@ import json
 import logging
 import random
 import re
-import resource
 import shutil
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from indexer.build.index import Index  # noqa: E402
-from indexer.pipeline.clean import clean_blocks  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
-from indexer.pipeline.load.text import load as load_text  # noqa: E402
-from indexer.pipeline.structure import build_paragraphs  # noqa: E402
+from indexer import Config, Index
+from indexer.pipeline.clean import clean_blocks
+from indexer.pipeline.load.text import load as load_text
+from indexer.pipeline.structure import build_paragraphs
+from scripts import REPO
+from scripts.benchmarks.common import peak_rss_mb
 
 SAMPLE = REPO / "corpora" / "fazhi-2023"
 PLACES = ["城关镇", "杜关镇", "洛村镇", "交口乡", "菜园乡", "大营镇", "原店镇", "张湾乡", "宫前乡", "店子乡",
@@ -71,10 +67,6 @@ def write_corpus(folder: Path, reports: int, seed: int = 7) -> int:
         parts += [f"{place}人民政府", f"{year + 1}年1月{1 + i % 28}日"]
         (folder / f"report_{i:05d}.txt").write_text("\n".join(parts), encoding="utf-8")
     return reports
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed_run(index: Index, label: str) -> dict:

@@ -1,7 +1,7 @@
 """Ingest speed per format: build each format from the sample report (repeated to a decent size) and time
 load + clean + structure. Prints characters/s (and pages/s for PDF); `--json out.json` saves the numbers.
 
-    .venv/bin/python scripts/bench_ingest.py [--repeat 10] [--rounds 3] [--json out.json]
+    .venv/bin/python -m scripts.benchmarks.bench_ingest [--repeat 10] [--rounds 3] [--json out.json]
 """
 from __future__ import annotations
 
@@ -12,16 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from fixtures_formats import (  # noqa: E402
-    CJK_FONT, as_txt, build_docx, build_html, build_pdf, report_items,
-)
-from indexer.pipeline.clean import clean_blocks  # noqa: E402
-from indexer.pipeline.load import load_file  # noqa: E402
-from indexer.pipeline.load.legacy_format import find_soffice  # noqa: E402
-from indexer.pipeline.structure import build_paragraphs  # noqa: E402
+from indexer.pipeline.clean import clean_blocks
+from indexer.pipeline.load import load_file
+from indexer.pipeline.load.legacy_format import find_soffice
+from indexer.pipeline.structure import build_paragraphs
+from tests.fixtures_formats import CJK_FONT, as_txt, build_docx, build_html, build_pdf, report_items
 
 
 def build_all(folder: Path, repeat: int) -> dict[str, Path]:
