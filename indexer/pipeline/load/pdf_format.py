@@ -27,6 +27,15 @@ _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 def load(path: Path, rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
     check_header(rel_path, data)
+    if limits.pdf_memory_bytes <= 0:  # no cap wanted (or no fork, e.g. on Windows): read in this process
+        return read_pdf(rel_path, data, limits)
+    from indexer.pipeline.load.pdf_process import read_isolated  # imports this module in the worker
+
+    return read_isolated(rel_path, data, limits)
+
+
+def read_pdf(rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
+    """The PDF's text as blocks, read in this process; LoadError when it is not readable or passes a limit."""
     try:
         check_streams(data, limits.pdf_stream_bytes, limits.unpacked_bytes)
     except StreamTooLarge as exc:
