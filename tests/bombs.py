@@ -174,7 +174,7 @@ def many_pages_pdf(path: Path, pages: int = 200_000) -> Path:
 
 
 def form_repetition_pdf(path: Path, form_chars: int = 1000, repeats: int = 20_000) -> Path:
-    """A one-page PDF of ~6 KB that draws one small form (XObject) of `form_chars` characters `repeats` times,
+    """A one-page PDF of ~2 KB that draws one small form (XObject) of `form_chars` characters `repeats` times,
     each at its own place (PDFium drops repeats at one spot): 20 million characters once PDFium expands it.
     Every stream is small (no limit on inflated sizes catches it); the forms nest so the file stays tiny."""
     per_line = 100
