@@ -2,7 +2,8 @@
 
 One worker process per indexing process, started on the first PDF and reused; it forks a capped child per
 file. A file that passes the cap or the time limit fails alone, with a reason naming the setting; the indexer's
-own memory never holds PDFium's. Costs a few milliseconds per PDF, plus ~0.3 s once to start the worker.
+own memory never holds PDFium's. Costs ~6 ms of CPU per PDF, plus ~0.3 s once to start the worker
+(docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -55,10 +57,13 @@ def read_isolated(rel_path: str, data: bytes, limits: ReadLimits) -> RawDocument
             write_frame(worker.stdin.fileno(), request)
             frame = read_frame(worker.stdout.fileno(), time.monotonic() + limits.pdf_seconds + _SLACK_SECONDS)
         except (OSError, EOFError, TimeoutError) as exc:
-            _stop(worker)
+            _stop(worker, now=True)
             raise LoadError(rel_path, f"the PDF reader process failed ({type(exc).__name__}: {exc})") from exc
+        except BaseException:  # Ctrl-C while waiting: its late reply must not answer the next request
+            _stop(worker, now=True)
+            raise
         if frame is None:
-            _stop(worker)
+            _stop(worker, now=True)
             raise LoadError(rel_path, "the PDF reader process stopped unexpectedly")
     reply: Reply = pickle.loads(frame)
     log.debug("%s: read in a child process: %s in %.2f s, peak %d MB", rel_path, reply.kind, reply.seconds,
@@ -86,9 +91,10 @@ def _outcome(rel_path: str, reply: Reply, limits: ReadLimits) -> RawDocument:
 def _running_worker() -> subprocess.Popen:
     global _worker
     if _worker is None or _worker.poll() is not None:
-        # No preexec_fn: the indexer has threads (torch), so nothing but exec may run after its fork.
+        # No preexec_fn: the indexer has threads (torch), so nothing but exec may run after its fork. Its own
+        # session: Ctrl-C on the terminal is the indexer's to handle, and the worker's group can be killed whole.
         _worker = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   bufsize=0, close_fds=True)
+                                   bufsize=0, close_fds=True, start_new_session=True)
         log.debug("started the PDF reader process %d", _worker.pid)
     return _worker
 
@@ -100,15 +106,20 @@ def stop_worker() -> None:
             _stop(_worker)
 
 
-def _stop(worker: subprocess.Popen) -> None:
+def _stop(worker: subprocess.Popen, now: bool = False) -> None:
+    """Close the worker's input (it ends when idle); `now`, or if it is still busy after 5 s, kill it and the
+    child reading a file (its own process group)."""
     global _worker
     for stream in (worker.stdin, worker.stdout):
         if stream is not None:
             stream.close()
     try:
-        worker.wait(timeout=5)
-    except subprocess.TimeoutExpired:  # busy with a file: its child ends within its own time limit
-        worker.kill()
+        worker.wait(timeout=0 if now else 5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         worker.wait()
     if _worker is worker:
         _worker = None
