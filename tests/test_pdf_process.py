@@ -4,8 +4,11 @@ indexer stays small and the run goes on; the text read in the child is the text 
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -104,3 +107,48 @@ def test_the_text_read_in_the_child_is_the_text_read_in_process(tmp_path, column
     in_child = load_file(path, "r.pdf", 50 * MB)
     assert in_child == in_process == uncapped
     assert len(in_child.blocks) > 10
+
+
+def _children(pid: str = "self") -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def _pdf_reader_processes() -> list[int]:
+    """This process's children that are the PDF reader (Linux /proc)."""
+    pids = []
+    for pid in _children():
+        try:
+            if b"pdf_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(pid)
+        except FileNotFoundError:
+            pass
+    return pids
+
+
+@needs_font
+def test_a_killed_pdf_reader_fails_only_the_file_it_was_reading_and_is_restarted(tmp_path):
+    good = build_pdf(report_items(), tmp_path / "good.pdf")
+    load_file(good, "good.pdf", 50 * MB)
+    [worker] = _pdf_reader_processes()
+    os.kill(worker, signal.SIGKILL)  # idle: the next PDF starts a new one
+    assert load_file(good, "good.pdf", 50 * MB).blocks
+    [worker] = _pdf_reader_processes()
+    slow = many_chars_pdf(tmp_path / "slow.pdf", pages=5)
+    reading: list[int] = []
+
+    def kill_the_worker_alone() -> None:  # as the system's OOM killer would, mid-file
+        reading.extend(_children(str(worker)))
+        os.kill(worker, signal.SIGKILL)
+
+    threading.Timer(1.0, kill_the_worker_alone).start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(LoadError) as failed:
+            load_file(slow, "slow.pdf", 50 * MB)
+        assert str(failed.value) == "slow.pdf: the PDF reader process stopped unexpectedly"
+        assert time.perf_counter() - t0 < 5  # at once (the reading child holds no pipe to us), not after 180 s
+    finally:
+        for pid in reading:  # the orphaned reading child would end by itself, when done or at its CPU limit
+            os.kill(pid, signal.SIGKILL)
+    assert reading and load_file(good, "good.pdf", 50 * MB).blocks

@@ -51,24 +51,44 @@ def read_isolated(rel_path: str, data: bytes, limits: ReadLimits) -> RawDocument
     address space and `limits.pdf_seconds`; LoadError (naming the setting) when it passes either."""
     request = pickle.dumps((rel_path, data, limits), protocol=pickle.HIGHEST_PROTOCOL)
     with _lock:
-        worker = _running_worker()
-        assert worker.stdin is not None and worker.stdout is not None
         try:
-            write_frame(worker.stdin.fileno(), request)
+            worker = _send(request)
+            assert worker.stdout is not None
             frame = read_frame(worker.stdout.fileno(), time.monotonic() + limits.pdf_seconds + _SLACK_SECONDS)
         except (OSError, EOFError, TimeoutError) as exc:
-            _stop(worker, now=True)
+            _stop_now()
             raise LoadError(rel_path, f"the PDF reader process failed ({type(exc).__name__}: {exc})") from exc
         except BaseException:  # Ctrl-C while waiting: its late reply must not answer the next request
-            _stop(worker, now=True)
+            _stop_now()
             raise
         if frame is None:
-            _stop(worker, now=True)
+            _stop_now()
             raise LoadError(rel_path, "the PDF reader process stopped unexpectedly")
     reply: Reply = pickle.loads(frame)
     log.debug("%s: read in a child process: %s in %.2f s, peak %d MB", rel_path, reply.kind, reply.seconds,
               reply.peak_bytes >> 20)
     return _outcome(rel_path, reply, limits)
+
+
+def _send(request: bytes) -> subprocess.Popen:
+    """The running worker, `request` written to it; a worker that died since the last file (its input
+    closed) is replaced once: it had not seen this request."""
+    for attempt in range(2):
+        worker = _running_worker()
+        assert worker.stdin is not None
+        try:
+            write_frame(worker.stdin.fileno(), request)
+            return worker
+        except BrokenPipeError:
+            _stop(worker, now=True)
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _stop_now() -> None:
+    if _worker is not None:
+        _stop(_worker, now=True)
 
 
 def _outcome(rel_path: str, reply: Reply, limits: ReadLimits) -> RawDocument:

@@ -36,16 +36,19 @@ def main() -> None:
         if frame is None:  # the indexer is gone or done
             return
         rel_path, data, limits = pickle.loads(frame)
-        write_frame(replies, pickle.dumps(serve(rel_path, data, limits), protocol=pickle.HIGHEST_PROTOCOL))
+        reply = serve(rel_path, data, limits, (requests, replies))
+        write_frame(replies, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def serve(rel_path: str, data: bytes, limits: ReadLimits) -> Reply:
-    """Read one PDF in a capped child; the reply says what became of it."""
+def serve(rel_path: str, data: bytes, limits: ReadLimits, worker_fds: tuple[int, ...] = ()) -> Reply:
+    """Read one PDF in a capped child; the reply says what became of it. The child closes `worker_fds` (the
+    worker's pipes to the indexer): were the worker killed, they must not stay open in a child."""
     receive, send = os.pipe()
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
-        os.close(receive)
+        for fd in (receive, *worker_fds):
+            os.close(fd)
         _child(send, rel_path, data, limits)  # never returns
     os.close(send)
     try:
