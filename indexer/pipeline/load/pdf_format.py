@@ -17,6 +17,7 @@ from indexer.core.document import RawDocument, sha256_bytes
 from indexer.pipeline.load import DEFAULT_LIMITS, LoadError, ReadLimits
 from indexer.pipeline.load.pdf_layout import layout_blocks
 from indexer.pipeline.load.pdf_lines import Char, PageChars
+from indexer.pipeline.load.pdf_process import read_isolated
 from indexer.pipeline.load.pdf_streams import StreamTooLarge, check_streams
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,6 @@ def load(path: Path, rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LI
     check_header(rel_path, data)
     if limits.pdf_memory_bytes <= 0:  # no cap wanted (or no fork, e.g. on Windows): read in this process
         return read_pdf(rel_path, data, limits)
-    from indexer.pipeline.load.pdf_process import read_isolated  # imports this module in the worker
-
     return read_isolated(rel_path, data, limits)
 
 
