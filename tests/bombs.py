@@ -171,3 +171,26 @@ def many_pages_pdf(path: Path, pages: int = 200_000) -> Path:
     out += b"startxref\n%d\n%%%%EOF\n" % at
     path.write_bytes(bytes(out))
     return path
+
+
+def form_repetition_pdf(path: Path, form_chars: int = 1000, repeats: int = 20_000) -> Path:
+    """A one-page PDF of ~2 KB that draws one small form (XObject) of `form_chars` characters `repeats` times,
+    each at its own place (PDFium drops repeats at one spot): 20 million characters once PDFium expands it.
+    Every stream is small (no limit on inflated sizes catches it); the forms nest so the file stays tiny."""
+    per_line = 100
+    text = b"".join(b"BT /F1 6 Tf 0 %d Td (" % (-8 * k) + b"A" * per_line + b") Tj ET\n"
+                    for k in range(max(1, form_chars // per_line)))
+    inner = 100  # the middle form draws the text form this many times; the page draws the middle form
+    outer = max(1, repeats // inner)
+    middle = b"".join(b"q 1 0 0 1 %d %d cm /T Do Q\n" % (k % 10 * 3, -(k // 10) * 5) for k in range(inner))
+    page = b"".join(b"q 1 0 0 1 %d %d cm /M Do Q\n" % (20 + k % 20, 800 - k) for k in range(outer))
+    form = b"<</Type/XObject/Subtype/Form/BBox[-1000 -1000 2000 2000]/Resources<<%s>>>>"
+    return _write_pdf(path, [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</XObject<</M 5 0 R>>>>/Contents 4 0 R>>",
+        _stream(b"<<>>", page),
+        _stream(form % b"/XObject<</T 6 0 R>>", middle),
+        _stream(form % b"/Font<</F1 7 0 R>>", text),
+        _FONT,
+    ])

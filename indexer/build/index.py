@@ -301,7 +301,8 @@ class Index:
             try:
                 doc = parse_file(f.abs_path, f.rel_path, cfg.max_file_bytes, json.loads(ov) or None,
                                  max_chars=cfg.max_file_chars, max_paragraphs=cfg.max_file_paragraphs,
-                                 max_unpacked=cfg.max_unpacked_bytes)
+                                 max_unpacked=cfg.max_unpacked_bytes, pdf_memory=cfg.max_pdf_memory_bytes,
+                                 pdf_seconds=cfg.max_pdf_seconds)
                 chunks = chunk_paragraphs(doc.paragraphs, doc_id, self.config, doc_path=doc.path)
             except Exception as exc:  # LoadError says why; anything else is our bug, but only this file's
                 reason = exc.reason if isinstance(exc, LoadError) else f"internal error: {type(exc).__name__}: {exc}"

@@ -79,6 +79,10 @@ class Config:
     # Symlinks are followed inside the corpus folder only; true also follows links that lead out of it.
     follow_external_symlinks: bool = False
     user_dict: Path | None = None  # extra jieba words, one per line (word [freq] [tag])
+    # A PDF is read in a child process with this much address space and time (PDFium can expand a 2 KB file
+    # to gigabytes); past either, that file fails. 0 bytes reads PDFs in the indexing process, unbounded.
+    max_pdf_memory_bytes: int = 512 * 1024 * 1024
+    max_pdf_seconds: float = 120.0
 
     # Fusion
     rrf_k: int = 5  # small: the top of each list decides (measured, docs/evaluation.md)

@@ -26,12 +26,15 @@ _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 def parse_file(
     path: Path, rel_path: str, max_bytes: int, overrides: Mapping[str, str] | None = None,
     max_chars: int | None = None, max_paragraphs: int | None = None, max_unpacked: int | None = None,
+    pdf_memory: int | None = None, pdf_seconds: float | None = None,
 ) -> Document:
     """Read and structure one file; raise LoadError (naming the file) when it has no usable text, or more
     text than `max_chars` / `max_paragraphs` allow (a 50 MB text dump would embed for hours)."""
     limits = ReadLimits(unpacked_bytes=max_unpacked or DEFAULT_LIMITS.unpacked_bytes,
                         paragraphs=max_paragraphs or DEFAULT_LIMITS.paragraphs,
-                        chars=max_chars or DEFAULT_LIMITS.chars)
+                        chars=max_chars or DEFAULT_LIMITS.chars,
+                        pdf_memory_bytes=DEFAULT_LIMITS.pdf_memory_bytes if pdf_memory is None else pdf_memory,
+                        pdf_seconds=pdf_seconds or DEFAULT_LIMITS.pdf_seconds)
     raw = load_file(path, rel_path, max_bytes, limits)
     if max_chars is not None:
         chars = sum(len(b.text) for b in raw.blocks)

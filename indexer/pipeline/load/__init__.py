@@ -49,6 +49,11 @@ class ReadLimits:
     # One decoded PDF content stream (page, form, CMap): PDFium holds ~100 bytes per character it shows, so
     # 2 MiB of one-byte characters is ~200 MB. Real report pages are 10-100 KB; embedded fonts get unpacked_bytes.
     pdf_stream_bytes: int = 2 * 1024 * 1024
+    # A PDF is read in a child process capped at this much address space and time (max_pdf_memory_bytes,
+    # max_pdf_seconds): a form drawn thousands of times expands to gigabytes inside PDFium, out of reach of
+    # the counts above. 0 reads PDFs in this process, unbounded. A PDF just under max_file_chars needs ~460 MiB.
+    pdf_memory_bytes: int = 512 * 1024 * 1024
+    pdf_seconds: float = 120.0
 
 
 DEFAULT_LIMITS = ReadLimits()

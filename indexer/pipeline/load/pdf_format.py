@@ -17,6 +17,7 @@ from indexer.core.document import RawDocument, sha256_bytes
 from indexer.pipeline.load import DEFAULT_LIMITS, LoadError, ReadLimits
 from indexer.pipeline.load.pdf_layout import layout_blocks
 from indexer.pipeline.load.pdf_lines import Char, PageChars
+from indexer.pipeline.load.pdf_process import read_isolated
 from indexer.pipeline.load.pdf_streams import StreamTooLarge, check_streams
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,13 @@ _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 def load(path: Path, rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
     check_header(rel_path, data)
+    if limits.pdf_memory_bytes <= 0:  # no cap wanted (or no fork, e.g. on Windows): read in this process
+        return read_pdf(rel_path, data, limits)
+    return read_isolated(rel_path, data, limits)
+
+
+def read_pdf(rel_path: str, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
+    """The PDF's text as blocks, read in this process; LoadError when it is not readable or passes a limit."""
     try:
         check_streams(data, limits.pdf_stream_bytes, limits.unpacked_bytes)
     except StreamTooLarge as exc:
