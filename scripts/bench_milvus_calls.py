@@ -83,7 +83,7 @@ def main() -> None:
                 "by_method_per_query": {k: round(v / len(queries), 2) for k, v in by_method.items()}}
         local_engine = LocalEngine(Config(index_dir=index_dir))
         local = local_engine.open(local_engine.published())
-        with searcher._use() as snap:
+        with searcher.snapshot() as snap:
             values = snap.facet_values(Filters())
             vec = encoder.encode_query("法治政府建设")
             filtered = {}
