@@ -8,7 +8,7 @@ import re
 import pytest
 
 from indexer.core.filters import Filters
-from indexer.engines.factory import publish_to_engine
+from indexer.operations.publish import publish_to_engine
 from indexer.search.searcher import Searcher
 from indexer.search.types import QueryError, SearchRequest
 
