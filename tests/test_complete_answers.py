@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from indexer.core.analysis import normalize
 from indexer.build.index import Index
 from indexer.core.config import Config
+from indexer.core.filters import Filters
+from indexer.engines.local.engine import LocalSnapshot
 from indexer.storage.generations import GenerationStore
 from indexer.search.searcher import Searcher
 from indexer.search.types import SearchRequest
@@ -131,14 +133,13 @@ def test_the_full_text_top_k_is_the_head_of_the_full_ranking(corpus_index):
     from indexer.search.query import parse_query
 
     searcher, rows = corpus_index
-    with searcher._use() as snap:
-        if not hasattr(snap, "fulltext"):
+    with searcher.snapshot() as snap:
+        if not isinstance(snap, LocalSnapshot):
             pytest.skip("a local full-text backend only")
-        ft = snap.fulltext
         for _, sentence in random.Random(7).sample(_sentences(rows), 100):
             query = searcher.rewriter.keyword_query(parse_query(sentence))
-            top = [round(score, 6) for _, score in ft.search(query, 200)]
-            full = [round(score, 6) for _, score in ft.search(query, 100_000)][:200]
+            top = [round(score, 6) for _, score in snap.keyword(query, 200, Filters())]
+            full = [round(score, 6) for _, score in snap.keyword(query, 100_000, Filters())][:200]
             assert top == full, sentence
 
 

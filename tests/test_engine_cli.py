@@ -66,6 +66,20 @@ def test_show_by_path_and_by_id_on_milvus(milvus_env):
     assert missing.returncode == 2 and "no-such-report.txt" in missing.stderr and "Traceback" not in missing.stderr
 
 
+def test_stats_and_status_on_milvus(milvus_env):
+    stats = run(["stats", "--engine", "milvus", "--json"], milvus_env)
+    assert stats.returncode == 0 and "Traceback" not in stats.stderr, stats.stderr
+    figures = json.loads(stats.stdout)
+    assert figures["health"]["status"] == "ok" and figures["health"]["generation"].startswith("cli_")
+    assert figures["health"]["documents"] == 5 and figures["health"]["chunks"] > 0
+    assert sum(n for _, n in figures["facets"]["year"].items()) == figures["health"]["chunks"]
+    text = run(["stats", "--engine", "milvus"], milvus_env)
+    assert text.returncode == 0 and "documents 5, chunks" in text.stdout, text.stderr
+    status = run(["status", "--engine", "milvus"], milvus_env)
+    assert status.returncode == 0, status.stderr
+    assert "milvus " in status.stdout and "alias cli → cli_" in status.stdout and "documents 5" in status.stdout
+
+
 def test_unreachable_milvus_is_one_line_and_exit_2(milvus_env):
     uri = f"http://127.0.0.1:{_free_port()}"
     env = dict(milvus_env, REPORTSEARCH_MILVUS_URI=uri)

@@ -54,9 +54,8 @@ def test_passage_level_set_loads_with_kinds_and_its_corpus():
 def test_passage_with_source_spaces_matches_the_whitespace_normalised_chunk(searcher):
     ds = load_dataset(EVAL_SET)
     p08 = next(q for q in ds.queries if q.qid == "P08")
-    with searcher._use() as gen:
-        paths = {d.doc_id: d.path for d in gen.catalog.documents()}
-        chunks = [(paths[c.doc_id], c.text) for c in gen.catalog.iter_chunks()]
+    paths = {d.doc_id: d.path for d in searcher.documents()}
+    chunks = [(paths[c.doc_id], c.text) for c in searcher.all_chunks()]
     # The judged line "大铭乡现有行政执法人员 3 名及法治审核人员 1 名" keeps the source's spaces.
     spaced = next(j for j in p08.judgments if "执法人员" in j.unit and " " in j.unit)
     assert any(spaced.unit in q.units_of(path, text) for path, text in chunks for q in [p08])

@@ -40,14 +40,18 @@ def test_word_offsets_of_a_text_too_long_for_16_bits_are_not_stored() -> None:
     assert pack_word_offsets(default_analyzer().tokenize(long_text)) is None
 
 
-def test_in_memory_columns_give_the_catalog_s_facets_and_filters(searcher) -> None:
+def test_in_memory_columns_give_the_catalog_s_facets_and_filters(sample_index) -> None:
     import numpy as np
 
-    from indexer.storage.catalog import _filter_sql
+    from indexer.storage.catalog import Catalog, _filter_sql
     from indexer.core.filters import Filters
+    from indexer.engines.local.columns import ChunkColumns
+    from indexer.storage.generations import GenerationStore
+    from indexer.storage.layout import GenerationLayout
 
-    with searcher._use() as gen:
-        cols, cat = gen.columns, gen.catalog
+    cat = Catalog(GenerationLayout(GenerationStore(sample_index.index_dir).current_path()).catalog, readonly=True)
+    cols = ChunkColumns(cat)
+    try:
         all_ids = [c.chunk_id for c in cat.iter_chunks()]
         for ids in (all_ids, all_ids[::7], all_ids[:40] + all_ids[:10], [], [123, *all_ids[:3]]):
             assert cols.facet_counts(cols.positions(ids)) == cat.facet_values(ids=ids)
@@ -60,6 +64,8 @@ def test_in_memory_columns_give_the_catalog_s_facets_and_filters(searcher) -> No
             rows = cat.connect().execute(
                 f"SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id=c.doc_id WHERE {where}", params)
             assert np.array_equal(cols.filter_ids(filters), np.sort([r[0] for r in rows])), filters
+    finally:
+        cat.close()
 
 
 def _unit_vectors(rng, n: int, dim: int):

@@ -55,8 +55,8 @@ def test_documents_by_path_and_by_id(milvus_searcher, searcher):
 
 
 def test_closing_the_searcher_closes_the_milvus_client(milvus, encoder):
-    s = Searcher(milvus[1], encoder)
-    engine = s._current.engine
+    engine = MilvusEngine(milvus[0], collection="serve")
+    s = Searcher(milvus[1], encoder, engine)
     assert s.documents()
     s.close()
     with pytest.raises(Exception):
@@ -84,10 +84,10 @@ def test_filtered_semantic_search_returns_every_row_of_a_small_filtered_set(milv
 
 
 def test_a_hybrid_query_makes_few_calls_to_milvus(milvus, encoder):
-    s = Searcher(milvus[1], encoder)
+    engine = MilvusEngine(milvus[0], collection="serve")
+    engine.client = counting = CountingClient(engine.client)
+    s = Searcher(milvus[1], encoder, engine)
     try:
-        engine = s._current.engine
-        engine.client = counting = CountingClient(engine.client)
         req = SearchRequest(query="信访积案化解", mode="hybrid")
         s.search(req)  # opens the snapshot (resolves the alias, loads the pair, reads the settings row)
         counting.calls.clear()

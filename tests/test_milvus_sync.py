@@ -17,7 +17,7 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from indexer.build.index import Index  # noqa: E402
-from indexer.engines.factory import publish_run  # noqa: E402
+from indexer.operations.publish import publish_run  # noqa: E402
 from indexer.engines.milvus.connection import connect  # noqa: E402
 from indexer.engines.milvus.sync import sync  # noqa: E402
 from indexer.storage.generations import GenerationStore  # noqa: E402

@@ -13,6 +13,7 @@ from indexer.core.filters import Filters
 from indexer.storage.catalog import Catalog
 from indexer.cli import main
 from indexer.core.config import Config
+from indexer.engines.local.engine import LocalEngine
 from indexer.storage.generations import GenerationStore
 from indexer.storage.layout import GenerationLayout
 from indexer.search.searcher import Searcher
@@ -59,7 +60,7 @@ def test_unknown_is_a_facet_value_and_its_filter_returns_exactly_those_documents
             found = {h.path for h in response.hits}
             assert found and found <= expected
             assert searcher.facets(filters).get("place")  # facets under the filter answer too
-            paths_under_filter = {d.path for d in docs if d.doc_id in _doc_ids_passing(searcher, filters)}
+            paths_under_filter = {d.path for d in docs if d.doc_id in _doc_ids_passing(config, filters)}
             assert paths_under_filter == expected
     finally:
         searcher.close()
@@ -69,10 +70,15 @@ def test_unknown_is_a_facet_value_and_its_filter_returns_exactly_those_documents
     assert listed == no_place | no_year
 
 
-def _doc_ids_passing(searcher: Searcher, filters: Filters) -> set[str]:
-    with searcher._use() as snap:
+def _doc_ids_passing(config: Config, filters: Filters) -> set[str]:
+    """The documents whose chunks the local engine's in-memory columns pass (engines/local/columns.py)."""
+    engine = LocalEngine(config)
+    snap = engine.open(engine.published())
+    try:
         ids = snap.filter_ids(filters)
         return {f.doc_id for f in snap.facts([int(i) for i in ids]).values()}
+    finally:
+        snap.close()
 
 
 def test_unknown_ties_with_a_year_in_search_facets(build_index):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from indexer.core.filters import Filters
-from indexer.engines.factory import publish_to_engine
+from indexer.operations.publish import publish_to_engine
 from indexer.search.searcher import Searcher
 from indexer.search.types import QueryError, SearchRequest
 
@@ -39,8 +39,7 @@ def engine_searcher(request, sample_index, searcher, encoder, tmp_path_factory):
 
 
 def test_documents_have_the_expected_metadata(searcher):
-    with searcher._use() as gen:
-        docs = {d.path[:3]: d.meta for d in gen.catalog.documents()}
+    docs = {d.path[:3]: d.meta for d in searcher.documents()}
     expected = {
         "000": ("张茅乡", 2023, "", ""),
         "001": ("前营乡", 2023, "", ""),
@@ -81,9 +80,8 @@ def test_paraphrase_with_no_shared_word_finds_elder_fraud_paragraph(engine_searc
 
 
 def _all_chunk_texts(searcher) -> list[tuple[str, str]]:
-    with searcher._use() as gen:
-        docs = {d.doc_id: d.meta.place for d in gen.catalog.documents()}
-        return [(docs[c.doc_id], c.text) for c in gen.catalog.iter_chunks()]
+    docs = {d.doc_id: d.meta.place for d in searcher.documents()}
+    return [(docs[c.doc_id], c.text) for c in searcher.all_chunks()]
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])

@@ -67,14 +67,15 @@ def main(argv: Sequence[str] | None = None, plugins: Mapping[str, str] | None = 
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from indexer.build.index import Index
+    from indexer.operations.indexing import index
 
     config = _config(args, corpus_dir=args.corpus)
     if not Path(config.corpus_dir).is_dir():
         print(f"错误 error: corpus folder not found: {config.corpus_dir}", file=sys.stderr)
         return 2
     progress = False if args.no_progress else None
-    report = Index(config).build(full=args.full, dry_run=args.dry_run, progress=progress)
+    run = index(config, full=args.full, dry_run=args.dry_run, progress=progress)
+    report = run.report
     if args.dry_run:
         print("dry run — nothing changed / 试运行，未做任何更改")
         for label, items in (("new", report.added), ("changed", report.changed), ("deleted", report.deleted)):
@@ -90,15 +91,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         if report.error:
             print(f"错误 error: {report.error}", file=sys.stderr)
     else:
-        from indexer.engines.factory import publish_run
-
-        published = report.exit_code != 2
-        line = publish_run(config, report, full=args.full)  # the remote engine; the report then says how it went
-        print(report.summary())
-        if line:
-            print(line)
-        if published:
-            _print_scale_advice(Index(config).status())
+        print(report.summary())  # after the sync to the remote engine: the report says how that went too
+        for line in (run.engine_line, run.advice):
+            if line:
+                print(line)
     return report.exit_code
 
 
@@ -257,15 +253,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from indexer.build.index import Index
+    from indexer.operations.status import advice_for, status as index_status
 
-    from indexer.engines.factory import engine_status
-
-    config = _config(args)
-    status = Index(config).status()
-    remote = engine_status(config)
-    if remote is not None:
-        status["milvus"] = remote
+    status = index_status(_config(args))
+    remote = status.get("milvus")
     damaged = 2 if status.get("damaged") else 0  # scripts can test the index's health by the exit code
     if args.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
@@ -292,16 +283,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if remote is not None:
         print(f"milvus {remote['uri']}: alias {remote['alias']} → {remote['collection'] or '(nothing published)'}"
               + (f", documents {remote['documents']}, chunks {remote['chunks']}" if remote["collection"] else ""))
-    _print_scale_advice(status)
-    return damaged
-
-
-def _print_scale_advice(status: dict) -> None:
-    from indexer.storage.fulltext.factory import scale_advice
-
-    advice = scale_advice(status.get("fulltext_backend", ""), int(status.get("chunks") or 0))
+    advice = advice_for(status)
     if advice:
         print(advice)
+    return damaged
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -163,7 +163,7 @@ def _publish_to_engine(index_config: Config) -> Config:
     unless milvus_uri is set) and searched there, so both engines are judged on the same chunks."""
     if index_config.engine != "milvus":
         return index_config
-    from indexer.engines.factory import publish_to_engine
+    from indexer.operations.publish import publish_to_engine
 
     if index_config.milvus_uri == Config.milvus_uri:  # the default ./reportsearch.db would be the user's own
         index_config = dataclasses.replace(index_config, milvus_uri=str(Path(index_config.index_dir) / "milvus.db"))

@@ -1,7 +1,7 @@
 """Searcher: the one façade the CLI, web app, scripts and tests use to query the published index.
 
-Verbs only: search, document, find_document, documents, context, similar, facets, health, embed_query, close.
-It holds the embedding model for the life of the process and talks to the storage engine only through its
+Verbs only: search, document, find_document, documents, document_chunks, all_chunks, context, similar, facets,
+health, embed_query, snapshot, close. It holds the embedding model for the life of the process and talks to the storage engine only through its
 snapshots (indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is
 published (search/snapshots.py), while queries already running finish on the one they started with.
 """
@@ -75,8 +75,16 @@ class Searcher:
         return searcher
 
     def close(self) -> None:
+        """Release the snapshot and close the engine (a Milvus client's connection): the searcher is done."""
         self.sentences.close()
         self._current.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The current snapshot, for tools that need the engine's own lists (a keyword-only ranking, a chunk's
+        vector): only what engines/base.py `Snapshot` promises, on whichever engine is configured."""
+        with self._use() as snap:
+            yield snap
 
     @contextmanager
     def _use(self) -> Iterator[Snapshot]:
@@ -191,6 +199,17 @@ class Searcher:
         """Every document of the index, by path."""
         with self._use() as snap:
             return snap.document_list()
+
+    def document_chunks(self, doc_id: str) -> list[ChunkRow]:
+        """The chunks of one document, in reading order (paragraph, part); empty for an unknown id."""
+        with self._use() as snap:
+            return snap.document_chunks(doc_id)
+
+    def all_chunks(self) -> list[ChunkRow]:
+        """Every chunk of the index, by chunk id (one snapshot: no mix of two publications)."""
+        with self._use() as snap:
+            rows = [c for d in snap.document_list() for c in snap.document_chunks(d.doc_id)]
+        return sorted(rows, key=lambda c: c.chunk_id)
 
     def find_document(self, ref: str) -> DocumentView:
         """A document by id, else by path (exact, or the end of the path after a "/"); KeyError when none."""

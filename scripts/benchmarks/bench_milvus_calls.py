@@ -63,17 +63,16 @@ def main(argv: list[str] | None = None) -> None:
         # Filtered completeness: each engine's own snapshot, asked directly (the façade adds the floor).
         local_engine = open_engine(Config(index_dir=index_dir))
         local = local_engine.open(local_engine.published())
-        milvus = engine.open(engine.published())
-        values = searcher.facets(Filters())
-        vec = encoder.encode_query("法治政府建设")
-        filtered = {}
-        for field, top in (("year", None), ("place", 5)):
-            for value, n in values[field][:top]:
-                f = Filters(**{field: (int(value) if field == "year" else value,)})
-                filtered[f"{field}={value}"] = {"rows": n, "milvus": len(milvus.semantic(vec, 1000, f)),
-                                                "local": len(local.semantic(vec, 1000, f))}
-        out["filtered_semantic"] = filtered
-        milvus.close()
+        with searcher.snapshot() as snap:
+            values = snap.facet_values(Filters())
+            vec = encoder.encode_query("法治政府建设")
+            filtered = {}
+            for field, top in (("year", None), ("place", 5)):
+                for value, n in values[field][:top]:
+                    f = Filters(**{field: (int(value) if field == "year" else value,)})
+                    filtered[f"{field}={value}"] = {"rows": n, "milvus": len(snap.semantic(vec, 1000, f)),
+                                                    "local": len(local.semantic(vec, 1000, f))}
+            out["filtered_semantic"] = filtered
         local.close()
         local_engine.close()
         searcher.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import Config, Searcher, load_config
+from indexer import Config, Filters, Searcher, load_config
 from indexer.build.embedding_input import embedding_input, informative_title
 from indexer.evaluation.datasets import load_dataset
 from indexer.evaluation.indexes import prepare_index
@@ -80,9 +80,9 @@ def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:
     searcher = Searcher.open(cfg)
     cache = EmbeddingCache(cfg.embedding_cache, cache_key(cfg.model, cfg.encoder_backend))
     t0 = time.perf_counter()
-    with searcher._use() as gen:
-        docs = {d.doc_id: d for d in gen.catalog.documents()}
-        rows = list(gen.catalog.iter_chunks())
+    docs = {d.doc_id: d for d in searcher.documents()}
+    rows = searcher.all_chunks()
+    with searcher.snapshot() as snap:
         ids = np.array([r.chunk_id for r in rows], dtype=np.int64)
         info = {r.chunk_id: (docs[r.doc_id].path, r.text) for r in rows}
         texts: dict[str, list[str]] = {}
@@ -119,7 +119,7 @@ def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:
         qvecs = searcher.encoder.encode([p.semantic_text or q.text for p, q in zip(parsed, ds.queries)])
         runs = []
         for q, p, qv in zip(ds.queries, parsed, qvecs):
-            lists = {"keyword": gen.fulltext.search(p, limit=DEPTH)}
+            lists = {"keyword": snap.keyword(p, DEPTH, Filters())}
             for k, m in mats.items():
                 scores = m @ qv
                 top = np.argsort(-scores)[:DEPTH]
@@ -193,15 +193,15 @@ def cmd_kw(args) -> int:
         ds = load_dataset(root, corpus)
         cfg = prepare_index(ds, _config(), bench_dir=BENCH_DIR)
         searcher = Searcher.open(cfg)
-        with searcher._use() as gen:
-            docs = {d.doc_id: d for d in gen.catalog.documents()}
-            info = {r.chunk_id: (docs[r.doc_id].path, r.text) for r in gen.catalog.iter_chunks()}
+        docs = {d.doc_id: d for d in searcher.documents()}
+        info = {r.chunk_id: (docs[r.doc_id].path, r.text) for r in searcher.all_chunks()}
+        with searcher.snapshot() as snap:
             parsed = [parse_query(q.text) for q in ds.queries]
             rankers = {}
             for ctx in (0.3, 0.1, 0.0):
                 for bonus in (0.5, 0.0):
                     W.CONTEXT_BOOST, W.ALL_TERMS_BONUS = ctx, bonus
-                    lists = {q.qid: [c for c, _ in gen.fulltext.search(p, limit=DEPTH)] for q, p in zip(ds.queries, parsed)}
+                    lists = {q.qid: [c for c, _ in snap.keyword(p, DEPTH, Filters())] for q, p in zip(ds.queries, parsed)}
                     rankers[f"ctx {ctx} bonus {bonus}"] = lists
         searcher.close()
         out = LAB_DIR / f"{name}-kw.pickle"
