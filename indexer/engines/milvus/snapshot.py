@@ -34,10 +34,10 @@ from indexer.engines.milvus.recheck import matches, positive_words, squeeze
 from indexer.engines.milvus.sync import iterate, read_info
 from indexer.engines.milvus.tokens import query_tokens, words_of
 from indexer.pipeline.metadata import DocumentMeta
+from indexer.storage.fulltext.ranking import ALL_TERMS_BONUS
 
 log = logging.getLogger(__name__)
 
-ALL_TERMS_BONUS = 0.5  # as indexer/storage/fulltext/*: chunks matching every plain word get this share on top
 MAX_TOPK = 16384  # Milvus's limit on one search's result count
 EF_FLOOR = 64
 INFO_TTL_S = 10.0
