@@ -43,6 +43,7 @@ import numpy as np
 
 from indexer.core.analysis import get_analyzer
 from indexer.storage.catalog import Catalog, ChunkRow, DocRow
+from indexer.storage.layout import GenerationLayout
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import MilvusUnavailable, is_connection_error, reason_of
 from indexer.engines.milvus.tokens import text_tokens
@@ -125,9 +126,10 @@ class GenerationSource:
 
     def __init__(self, gen_path: Path, user_dict: Path | None = None):
         self.path = Path(gen_path)
-        self.catalog = Catalog(self.path / "catalog.sqlite")
+        files = GenerationLayout(self.path)
+        self.catalog = Catalog(files.catalog)
         self.info = self.catalog.info()
-        self.vectors = VectorIndex.load(self.path / "vectors.faiss")
+        self.vectors = VectorIndex.load(files.vectors)
         self.analyzer = get_analyzer(user_dict)
         self.docs = {d.doc_id: d for d in self.catalog.documents()}
         self._salt = f"{schema.SCHEMA_VERSION}|{self.info.get('analyzer', '')}"  # tokens depend on the analyzer
