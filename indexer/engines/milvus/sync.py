@@ -31,13 +31,14 @@ tests (indexer/build/write.py `checkpoint`).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -109,6 +110,23 @@ def _sha1(*parts: bytes | str) -> str:
         h.update(p.encode("utf-8") if isinstance(p, str) else p)
         h.update(b"\x00")
     return h.hexdigest()
+
+
+def _in_batches(write: Callable[[list[dict]], object], rows: Iterable[dict]) -> int:
+    """`write` the rows BATCH at a time (they are built as they are read: one batch of vectors in memory);
+    how many were written."""
+    batch: list[dict] = []
+    written = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            write(batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        write(batch)
+        written += len(batch)
+    return written
 
 
 def check_lengths(row: dict, limits: dict[str, int], path: str) -> None:
@@ -303,16 +321,7 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
     report = SyncReport(collection=chunks, full=True)
     try:
         checkpoint("milvus-chunks")
-        batch: list[dict] = []
-        for row in src.chunk_rows(want_chunks):
-            batch.append(row)
-            if len(batch) >= BATCH:
-                client.insert(chunks, batch)
-                report.chunks_upserted += len(batch)
-                batch = []
-        if batch:
-            client.insert(chunks, batch)
-            report.chunks_upserted += len(batch)
+        report.chunks_upserted += _in_batches(functools.partial(client.insert, chunks), src.chunk_rows(want_chunks))
         checkpoint("milvus-documents")
         for doc_id in src.docs:
             client.insert(docs, src.doc_rows(doc_id))
@@ -389,14 +398,7 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
         if rest:
             client.upsert(docs, rest)
     checkpoint("milvus-chunks")
-    batch: list[dict] = []
-    for row in src.chunk_rows(upsert_chunks):
-        batch.append(row)
-        if len(batch) >= BATCH:
-            client.upsert(chunks, batch)
-            batch = []
-    if batch:
-        client.upsert(chunks, batch)
+    _in_batches(functools.partial(client.upsert, chunks), src.chunk_rows(upsert_chunks))
     report.chunks_upserted = len(upsert_chunks)
     checkpoint("milvus-documents")
     for start in range(0, len(changed_docs), BATCH):  # each document's commit mark, after its chunks
