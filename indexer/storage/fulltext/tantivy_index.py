@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -32,7 +30,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from indexer.core.analysis import char_grams, get_analyzer, phrase_grams
-from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord, link_files
 from indexer.storage.fulltext import ranking
 from indexer.storage.fulltext.ranking import FILTER_FIELDS, ScoringReader
 from indexer.core.filters import Filters
@@ -101,15 +99,7 @@ class TantivyIndex(FullTextIndex):
         src, dst = Path(src), Path(dst)
         if not (src / ANALYZER_FILE).exists():
             raise FileNotFoundError(f"no full-text index in {src}")
-        dst.mkdir(parents=True, exist_ok=False)
-        for entry in os.scandir(src):
-            # Lock files are opened in place by a writer; never share them.
-            if not entry.is_file() or entry.name.endswith(".lock"):
-                continue
-            try:
-                os.link(entry.path, dst / entry.name)
-            except OSError:  # another file system, or links not supported
-                shutil.copy2(entry.path, dst / entry.name)
+        link_files(src, dst, lambda name: name.endswith(".lock"))  # lock files are opened in place by a writer
 
     @property
     def analyzer_config(self) -> AnalyzerConfig:

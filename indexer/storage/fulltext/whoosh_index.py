@@ -17,8 +17,6 @@ place, so `clone` never links it.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -33,7 +31,7 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from indexer.core.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
-from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
+from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord, link_files
 from indexer.storage.fulltext import ranking
 from indexer.storage.fulltext.ranking import FILTER_FIELDS, ScoringReader
 from indexer.core.filters import Filters
@@ -171,16 +169,8 @@ class WhooshIndex(FullTextIndex):
         src, dst = Path(src), Path(dst)
         if not whoosh_index.exists_in(str(src), indexname=INDEX_NAME):
             raise FileNotFoundError(f"no full-text index in {src}")
-        dst.mkdir(parents=True, exist_ok=False)
-        for entry in os.scandir(src):
-            name = entry.name
-            # Lock files are opened in place; "x.toc.<time>" are a crashed writer's temporary TOCs.
-            if not entry.is_file() or name.endswith("_LOCK") or ".toc." in name:
-                continue
-            try:
-                os.link(entry.path, dst / name)
-            except OSError:  # another file system, or links not supported
-                shutil.copy2(entry.path, dst / name)
+        # Lock files are opened in place; "x.toc.<time>" are a crashed writer's temporary TOCs.
+        link_files(src, dst, lambda name: name.endswith("_LOCK") or ".toc." in name)
 
     @property
     def analyzer_config(self) -> AnalyzerConfig:
