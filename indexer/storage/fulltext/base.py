@@ -53,6 +53,11 @@ class FullTextRecord:
     year: int | None = None
     kind: str = ""  # SectionKind value
 
+    @property
+    def context(self) -> str:
+        """What the `context` field holds (weighted below the text): the heading path and the title."""
+        return f"{self.heading_path}\n{self.title}"
+
     def filter_values(self) -> dict[str, str]:
         """The facet values as the index stores them for Filters: text; a document's missing value as UNKNOWN
         (未知), so `place=未知` finds the reports without a place."""

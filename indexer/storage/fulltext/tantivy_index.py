@@ -128,8 +128,7 @@ class TantivyIndex(FullTextIndex):
                 doc.add_unsigned("chunk_id", r.chunk_id)
                 doc.add_text("doc_id", r.doc_id)
                 doc.add_text("body", " ".join(t.text for t in analyzer.tokenize(r.text)))
-                context = f"{r.heading_path}\n{r.title}"
-                doc.add_text("context", " ".join(t.text for t in analyzer.tokenize(context)))
+                doc.add_text("context", " ".join(t.text for t in analyzer.tokenize(r.context)))
                 doc.add_text("grams", " ".join(char_grams(r.text)))
                 for name, value in r.filter_values().items():
                     doc.add_text(name, value)

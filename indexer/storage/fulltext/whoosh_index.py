@@ -206,7 +206,7 @@ class WhooshIndex(FullTextIndex):
                     doc_id=r.doc_id,
                     body=r.text,
                     grams=r.text,
-                    context=f"{r.heading_path}\n{r.title}",
+                    context=r.context,
                     **r.filter_values(),
                 )
                 n += 1
