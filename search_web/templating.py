@@ -8,13 +8,14 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.core.facets import FACET_FIELDS, FACET_LABELS
 from indexer.core.provenance import described
-from indexer.core.document import HEADING_SEPARATOR
+from indexer.core.document import HEADING_SEPARATOR, SectionKind
 from indexer.search.official import MATCH_TITLES, match_label
 from search_web import state
 from search_web.citation import cite, cite_paragraph, source_line
 from search_web.params import FILTER_FIELDS, MODE_LABELS, without_bad_characters
 
-KIND_CLASS = {"做法与成效": "practice", "存在问题": "problems", "下一步计划": "plans"}
+KIND_CLASS = {SectionKind.PRACTICE.value: "practice", SectionKind.PROBLEMS.value: "problems",
+              SectionKind.PLANS.value: "plans"}
 _STATE_KEYS = ("q", "mode", "group", *FILTER_FIELDS)  # what a search URL carries besides the page
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from indexer.storage.catalog import DocRow
 from indexer.build.report import RunReport
+from indexer.pipeline.load import unreadable
 from indexer.pipeline.scan import CorpusFile, ScanResult
 
 Alias = tuple[str, int, int]  # doc_id, size, mtime_ns
@@ -182,6 +183,6 @@ def _hash_files(files: list[CorpusFile], prev_docs: dict[str, DocRow], prev_alia
         try:
             hashed.append((f, sha256_file(f.abs_path)))
         except OSError as exc:
-            report.fail(f.rel_path, f"cannot read file: {exc.strerror or exc}", f.rel_path in prev_docs)
+            report.fail(f.rel_path, unreadable(exc), f.rel_path in prev_docs)
             failed_paths.add(f.rel_path)
     return hashed

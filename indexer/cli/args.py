@@ -8,7 +8,9 @@ import sys
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Mapping
 
+from indexer.core.document import SectionKind
 from indexer.core.facets import UNKNOWN
+from indexer.engines.factory import ENGINES
 from indexer.search.types import MODES
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (also REPORTSEARCH_CONFIG)")
     p.add_argument("--index-dir", dest="index_dir", help="index folder (default: index)")
     p.add_argument("--model", help="sentence-transformers model name or path (default: m3e-small)")
-    p.add_argument("--engine", choices=("local", "milvus"),
+    p.add_argument("--engine", choices=ENGINES,
                    help="storage engine (default: local; milvus uses milvus_uri / milvus_collection from the config)")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="more log lines on stderr (-v: progress, -vv: debug); search/show/stats are quiet otherwise")
@@ -42,7 +44,7 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year", action="append", default=[], type=_year,
                    help=f"only this report year ({UNKNOWN}: the reports whose year is not known)")
     p.add_argument("--kind", action="append", default=[],
-                   choices=["做法与成效", "存在问题", "下一步计划", "其他"], help="only this section kind")
+                   choices=[k.value for k in SectionKind], help="only this section kind")
 
 
 # Commands other packages add: entry-point name (the command) -> "module:register". setup.py declares the same

@@ -276,6 +276,17 @@ def tokenize(text: str) -> list[Token]:
     return default_analyzer().tokenize(text)
 
 
+def squeeze(text: str) -> str:
+    """The normalised letters, digits and ideographs of `text`, in order: what a quoted phrase is matched on
+    (punctuation and whitespace aside) by the grams field, the Milvus client-side check and highlighting."""
+    return "".join(c for c in normalize(text) if c.isalnum())
+
+
+def squeeze_offsets(text: str) -> list[int]:
+    """Where each character of `squeeze(text)` stands in `text` (normalisation keeps offsets)."""
+    return [i for i, c in enumerate(normalize(text)) if c.isalnum()]
+
+
 def char_grams(text: str) -> list[str]:
     """Overlapping character bigrams of the normalised letters/digits/ideographs of `text`, plus
     the last character alone, in order (punctuation and whitespace skipped).
@@ -284,7 +295,7 @@ def char_grams(text: str) -> list[str]:
     independent of how jieba happens to segment the surrounding text: a phrase of n >= 2 characters
     is its n-1 bigrams at consecutive positions; one character is any gram starting with it.
     """
-    chars = [c for c in normalize(text) if c.isalnum()]
+    chars = squeeze(text)
     if not chars:
         return []
     grams = [chars[i] + chars[i + 1] for i in range(len(chars) - 1)]
@@ -294,9 +305,9 @@ def char_grams(text: str) -> list[str]:
 
 def phrase_grams(phrase: str) -> list[str]:
     """The grams a phrase must match consecutively (for one character: that character alone)."""
-    chars = [c for c in normalize(phrase) if c.isalnum()]
+    chars = squeeze(phrase)
     if len(chars) < 2:
-        return chars
+        return list(chars)
     return [chars[i] + chars[i + 1] for i in range(len(chars) - 1)]
 
 

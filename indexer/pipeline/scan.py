@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.pipeline.load import is_supported
+from indexer.pipeline.load import is_supported, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _add_file(here: Path, name: str, root: Path, follow_external_symlinks: bool,
             target = path_text(os.readlink(path))
             result.skipped.append(FileFailure(rel, f"dangling symlink: its target {target} does not exist"))
         else:
-            result.failures.append(FileFailure(rel, f"cannot read file: {exc.strerror or exc}"))
+            result.failures.append(FileFailure(rel, unreadable(exc)))
         return
     if not follow_external_symlinks and path.is_symlink():
         target = os.path.realpath(path)

@@ -10,7 +10,7 @@ import html
 import re
 from typing import Iterator
 
-from indexer.core.analysis import Analyzer, default_analyzer, normalize, transparent
+from indexer.core.analysis import Analyzer, default_analyzer, normalize, squeeze, squeeze_offsets, transparent
 from indexer.core.querytree import ParsedQuery
 
 DEFAULT_MAX_MARKS = 50
@@ -104,17 +104,17 @@ def _block_tokens(analyzer: Analyzer, block: str) -> tuple[tuple[str, int, int],
 
 
 def _phrase_spans(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
-    # Search the letters/digits/ideographs only, then map back to offsets in the original text.
-    kept = [(i, c) for i, c in enumerate(normalize(text)) if c.isalnum()]
-    squeezed = "".join(c for _, c in kept)
+    # As the index matches a phrase: on the squeezed text (analysis.squeeze), mapped back to the text's offsets.
+    kept = squeeze_offsets(text)
+    squeezed = squeeze(text)
     spans = []
     for phrase in phrases:
-        needle = "".join(c for c in normalize(phrase) if c.isalnum())
+        needle = squeeze(phrase)
         if not needle:
             continue
         at = squeezed.find(needle)
         while at >= 0:
-            spans.append((kept[at][0], kept[at + len(needle) - 1][0] + 1))
+            spans.append((kept[at], kept[at + len(needle) - 1] + 1))
             at = squeezed.find(needle, at + 1)
     return spans
 

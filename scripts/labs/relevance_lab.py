@@ -186,7 +186,7 @@ def cmd_variants(args) -> int:
 
 def cmd_kw(args) -> int:
     """Keyword-side variants: the context field's weight and the all-words bonus (module constants)."""
-    import indexer.storage.fulltext.whoosh_index as W
+    import indexer.storage.fulltext.ranking as W  # every engine reads the weights from there when it builds a query
 
     for name in args.datasets:
         root, corpus = DATASETS[name]

@@ -2,46 +2,57 @@
 
 BM25 in Milvus is a ranked OR over tokens: it finds chunks holding any query word, never "all of these",
 "none of these" or "these characters in this order". The snapshot asks Milvus for the BM25 candidates of
-all positive words and keeps those for which `matches` holds. Semantics (the local backends' own):
-- Terms: any word (all with `require_all`) in the chunk's text or context words; `glued` strings match as
-  phrases; `lone` words never make a chunk match on their own.
-- Phrase: its letters/digits/ideographs, normalised, occur consecutively in the chunk text (punctuation and
-  whitespace skipped) — exactly the local grams field's rule.
-- AnyOf / Group / Boosted: OR / (all must, no must_not, any should when there is no must) / the child.
+all positive words and keeps those the query tree's test passes (`matcher`). What each node means is the
+local backends' own, written once for every engine (core/querytree.QueryReader); a phrase or glued string is
+matched on the chunk's squeezed text (`core.analysis.squeeze`), exactly the local grams field's rule.
 """
 from __future__ import annotations
 
-from indexer.core.analysis import normalize
-from indexer.core.querytree import AnyOf, Boosted, Group, Node, Phrase, Terms
+from typing import Callable
+
+from indexer.core.analysis import squeeze
+from indexer.core.querytree import AnyOf, Boosted, Group, Node, Phrase, QueryReader, Terms
+
+# Does a chunk match, given the words its tokens hold and its squeezed text (core.analysis.squeeze).
+Test = Callable[[set[str], str], bool]
 
 
-def squeeze(text: str) -> str:
-    """Normalised letters, digits and ideographs only, in order (what a phrase is matched against)."""
-    return "".join(c for c in normalize(text) if c.isalnum())
+class _Tests(QueryReader[Test]):
+    """The query tree as a test on one chunk (what each node means: core/querytree.QueryReader); scores and
+    weights play no part."""
+
+    def word(self, word: str) -> Test:
+        return lambda words, squeezed: word in words
+
+    def exact(self, text: str, boost: float) -> Test:
+        needle = squeeze(text)
+        return lambda words, squeezed: bool(needle) and needle in squeezed
+
+    def all_of(self, parts: list[Test]) -> Test:
+        return lambda words, squeezed: all(p(words, squeezed) for p in parts)
+
+    def any_of(self, parts: list[Test]) -> Test:
+        return lambda words, squeezed: any(p(words, squeezed) for p in parts)
+
+    def ranked_by(self, base: Test, extra: Test) -> Test:
+        return base
+
+    def boost(self, part: Test, factor: float) -> Test:
+        return part
+
+    def everything(self) -> Test:
+        return lambda words, squeezed: True
+
+    def nothing(self) -> Test:
+        return lambda words, squeezed: False
+
+    def excluding(self, base: Test, excluded: Test) -> Test:
+        return lambda words, squeezed: base(words, squeezed) and not excluded(words, squeezed)
 
 
-def matches(node: Node, words: set[str], squeezed: str) -> bool:
-    if isinstance(node, Terms):
-        hits = [w in words for w in node.words] + [bool(squeeze(g)) and squeeze(g) in squeezed for g in node.glued]
-        if not hits:
-            return False
-        return all(hits) if node.require_all else any(hits)
-    if isinstance(node, Phrase):
-        needle = squeeze(node.text)
-        return bool(needle) and needle in squeezed
-    if isinstance(node, AnyOf):
-        return any(matches(c, words, squeezed) for c in node.children)
-    if isinstance(node, Boosted):
-        return matches(node.child, words, squeezed)
-    if isinstance(node, Group):
-        if any(matches(c, words, squeezed) for c in node.must_not):
-            return False
-        if not all(matches(c, words, squeezed) for c in node.must):
-            return False
-        if node.should and not node.must:
-            return any(matches(c, words, squeezed) for c in node.should)
-        return True
-    raise TypeError(f"unknown query node {type(node).__name__}")
+def matcher(node: Node) -> Test:
+    """The test for `node`, built once per query and run on every candidate chunk."""
+    return _Tests().read(node)
 
 
 def positive_words(node: Node) -> list[str]:

@@ -23,21 +23,22 @@ import numpy as np
 from indexer.core.analysis import default_analyzer, pack_word_offsets
 from indexer.core.facets import UNKNOWN
 from indexer.core.filters import Filters
-from indexer.core.querytree import ParsedQuery, has_positive, is_strict
+from indexer.core.querytree import Node, ParsedQuery, Terms, has_positive, is_strict
 from indexer.storage.catalog import ChunkRow, DocRow
 from indexer.core.document import Paragraph, SectionKind
 from indexer.engines.base import ChunkFacts, FacetCounts, Ranked, count_facets
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import guarded
 from indexer.engines.milvus.expr import filter_expr, in_ints, in_strings
-from indexer.engines.milvus.recheck import matches, positive_words, squeeze
+from indexer.core.analysis import squeeze
+from indexer.engines.milvus.recheck import matcher, positive_words
 from indexer.engines.milvus.sync import iterate, read_info
 from indexer.engines.milvus.tokens import query_tokens, words_of
 from indexer.pipeline.metadata import DocumentMeta
+from indexer.storage.fulltext import ranking
 
 log = logging.getLogger(__name__)
 
-ALL_TERMS_BONUS = 0.5  # as indexer/storage/fulltext/*: chunks matching every plain word get this share on top
 MAX_TOPK = 16384  # Milvus's limit on one search's result count
 EF_FLOOR = 64
 INFO_TTL_S = 10.0
@@ -47,13 +48,9 @@ EXACT_ROWS = 2048
 COUNT_TTL_S = 60.0  # how long a filter's row count is trusted (it only picks the path, never the answer)
 
 
-def _plain_words(node) -> set[str]:
-    """The words of a ranked-OR query of two or more words (the local backends' "all words" bonus)."""
-    from indexer.core.querytree import Terms
-
-    if isinstance(node, Terms) and not node.require_all and len(node.words) > 1:
-        return set(node.words)
-    return set()
+def _plain_words(node: Node) -> set[str]:
+    """The words whose joint presence earns the all-words bonus, for a ranked-OR query (Terms.earns_bonus)."""
+    return set(node.words) if isinstance(node, Terms) and node.earns_bonus else set()
 
 
 def _none(v: int) -> int | None:
@@ -109,16 +106,17 @@ class MilvusSnapshot:
             filter=filter_expr(filters), output_fields=["tokens", "text"],
             search_params={"metric_type": "BM25"})[0]
         every = _plain_words(query.root)
+        test = matcher(query.root)
         out: Ranked = []
         for h in hits:
             e = h["entity"]
             held = words_of(e["tokens"])
-            if matches(query.root, held, squeeze(e["text"])):
+            if test(held, squeeze(e["text"])):
                 # Lite reports BM25 as a negative distance (more negative = better), servers as a positive
                 # score; the order is best-first either way and the façade only needs "higher is better".
                 score = abs(float(h["distance"]))
                 if every and every <= held:  # the local backends' bonus for matching every plain word
-                    score *= 1 + ALL_TERMS_BONUS
+                    score *= 1 + ranking.ALL_TERMS_BONUS
                 out.append((int(h["id"]), score))
         out.sort(key=lambda x: -x[1])
         return out[:limit]
@@ -129,9 +127,10 @@ class MilvusSnapshot:
         the collection; meant for Lite-sized corpora (issue 24)."""
         if not has_positive(query.root):
             return []
+        test = matcher(query.root)
         return [int(r["id"]) for r in iterate(self._client, self.chunks_collection, filter_expr(filters) or "id >= 0",
                                                ["id", "tokens", "text"])
-                if matches(query.root, words_of(r["tokens"]), squeeze(r["text"]))]
+                if test(words_of(r["tokens"]), squeeze(r["text"]))]
 
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked:

@@ -31,18 +31,20 @@ tests (indexer/build/write.py `checkpoint`).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from indexer.core.analysis import get_analyzer
 from indexer.storage.catalog import Catalog, ChunkRow, DocRow
+from indexer.storage.layout import GenerationLayout
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import MilvusUnavailable, is_connection_error, reason_of
 from indexer.engines.milvus.tokens import text_tokens
@@ -110,6 +112,23 @@ def _sha1(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+def _in_batches(write: Callable[[list[dict]], object], rows: Iterable[dict]) -> int:
+    """`write` the rows BATCH at a time (they are built as they are read: one batch of vectors in memory);
+    how many were written."""
+    batch: list[dict] = []
+    written = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            write(batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        write(batch)
+        written += len(batch)
+    return written
+
+
 def check_lengths(row: dict, limits: dict[str, int], path: str) -> None:
     """Raise FieldTooLong for the first VARCHAR of `row` over its limit in UTF-8 bytes."""
     for name, limit in limits.items():
@@ -125,9 +144,10 @@ class GenerationSource:
 
     def __init__(self, gen_path: Path, user_dict: Path | None = None):
         self.path = Path(gen_path)
-        self.catalog = Catalog(self.path / "catalog.sqlite")
+        files = GenerationLayout(self.path)
+        self.catalog = Catalog(files.catalog)
         self.info = self.catalog.info()
-        self.vectors = VectorIndex.load(self.path / "vectors.faiss")
+        self.vectors = VectorIndex.load(files.vectors)
         self.analyzer = get_analyzer(user_dict)
         self.docs = {d.doc_id: d for d in self.catalog.documents()}
         self._salt = f"{schema.SCHEMA_VERSION}|{self.info.get('analyzer', '')}"  # tokens depend on the analyzer
@@ -301,16 +321,7 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
     report = SyncReport(collection=chunks, full=True)
     try:
         checkpoint("milvus-chunks")
-        batch: list[dict] = []
-        for row in src.chunk_rows(want_chunks):
-            batch.append(row)
-            if len(batch) >= BATCH:
-                client.insert(chunks, batch)
-                report.chunks_upserted += len(batch)
-                batch = []
-        if batch:
-            client.insert(chunks, batch)
-            report.chunks_upserted += len(batch)
+        report.chunks_upserted += _in_batches(functools.partial(client.insert, chunks), src.chunk_rows(want_chunks))
         checkpoint("milvus-documents")
         for doc_id in src.docs:
             client.insert(docs, src.doc_rows(doc_id))
@@ -387,14 +398,7 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
         if rest:
             client.upsert(docs, rest)
     checkpoint("milvus-chunks")
-    batch: list[dict] = []
-    for row in src.chunk_rows(upsert_chunks):
-        batch.append(row)
-        if len(batch) >= BATCH:
-            client.upsert(chunks, batch)
-            batch = []
-    if batch:
-        client.upsert(chunks, batch)
+    _in_batches(functools.partial(client.upsert, chunks), src.chunk_rows(upsert_chunks))
     report.chunks_upserted = len(upsert_chunks)
     checkpoint("milvus-documents")
     for start in range(0, len(changed_docs), BATCH):  # each document's commit mark, after its chunks

@@ -68,6 +68,21 @@ class LoadError(Exception):
         self.reason = reason
 
 
+def size_problem(size: int, max_bytes: int) -> str | None:
+    """Why a file of `size` bytes is not read (empty, over `max_bytes`), or None: the one wording of these
+    reasons, which the run and the dry run's precheck both report."""
+    if size == 0:
+        return "empty file (0 bytes)"
+    if size > max_bytes:
+        return f"file too large ({size:,} bytes > limit {max_bytes:,})"
+    return None
+
+
+def unreadable(exc: OSError) -> str:
+    """The reason for a file the system would not let us read (scan, hashing, loading, the precheck)."""
+    return f"cannot read file: {exc.strerror or exc}"
+
+
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
@@ -91,20 +106,18 @@ def load_file(path: Path, rel_path: str, max_bytes: int, limits: ReadLimits = DE
     try:
         st = path.stat()
     except OSError as exc:
-        raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+        raise LoadError(rel_path, unreadable(exc)) from exc
     if stat.S_ISDIR(st.st_mode):
         raise LoadError(rel_path, "cannot read file: it is a folder")
     if not stat.S_ISREG(st.st_mode):  # reading a FIFO would block the run forever
         raise LoadError(rel_path, "not a regular file (FIFO, socket or device); not read")
-    size = st.st_size
-    if size == 0:
-        raise LoadError(rel_path, "empty file (0 bytes)")
-    if size > max_bytes:
-        raise LoadError(rel_path, f"file too large ({size:,} bytes > limit {max_bytes:,})")
+    problem = size_problem(st.st_size, max_bytes)
+    if problem:
+        raise LoadError(rel_path, problem)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LoadError(rel_path, f"cannot read file: {exc.strerror or exc}") from exc
+        raise LoadError(rel_path, unreadable(exc)) from exc
     module_name = _reader_module(suffix, data)
     try:
         module = importlib.import_module(f"indexer.pipeline.load.{module_name}")

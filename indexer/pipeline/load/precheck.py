@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.pipeline.load import WORD_MAGICS, LoadError
+from indexer.pipeline.load import WORD_MAGICS, LoadError, size_problem, unreadable
 
 _HEAD_BYTES = 2048
 
 
 def predict_failure(path: Path, rel_path: str, size: int, max_bytes: int) -> str | None:
     """The reason `path` will fail to load, when its size and first bytes already show it; else None."""
-    if size == 0:
-        return "empty file (0 bytes)"
-    if size > max_bytes:
-        return f"file too large ({size:,} bytes > limit {max_bytes:,})"
+    problem = size_problem(size, max_bytes)
+    if problem:
+        return problem
     try:
         with open(path, "rb") as fh:  # the scan passed regular files only: this never blocks
             head = fh.read(_HEAD_BYTES)
     except OSError as exc:
-        return f"cannot read file: {exc.strerror or exc}"
+        return unreadable(exc)
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
@@ -33,11 +32,11 @@ def predict_failure(path: Path, rel_path: str, size: int, max_bytes: int) -> str
             if not head.startswith(WORD_MAGICS):
                 return CORRUPT
         elif suffix == ".txt":
-            from indexer.pipeline.load.text import binary_signature
+            from indexer.pipeline.load.text import binary_signature, not_text
 
             kind = binary_signature(head)
             if kind:
-                return f"binary file, not text (looks like {kind})"
+                return not_text(f"looks like {kind}")
     except LoadError as exc:
         return exc.reason
     return None

@@ -48,6 +48,11 @@ def load(path: Path, rel_path: str, data: bytes, limits: object = None) -> RawDo
     return RawDocument(path=rel_path, fmt="txt", blocks=blocks, content_hash=sha256_bytes(data))
 
 
+def not_text(why: str) -> str:
+    """The reason for a .txt file that holds binary data (the loader and the dry run's precheck)."""
+    return f"binary file, not text ({why})"
+
+
 def decode_text(rel_path: str, data: bytes) -> str:
     """The file's text, or LoadError saying why it is not readable text."""
     for bom, encoding in _BOMS:
@@ -61,9 +66,9 @@ def decode_text(rel_path: str, data: bytes) -> str:
         return _checked(rel_path, data.decode(utf16), utf16)
     kind = binary_signature(data)
     if kind:
-        raise LoadError(rel_path, f"binary file, not text (looks like {kind})")
+        raise LoadError(rel_path, not_text(f"looks like {kind}"))
     if b"\x00" in data[:_SAMPLE_BYTES]:
-        raise LoadError(rel_path, "binary file, not text (contains NUL bytes)")
+        raise LoadError(rel_path, not_text("contains NUL bytes"))
     if not data.strip():
         return ""  # whitespace only: load() reports it as a file without text
     try:
@@ -134,7 +139,7 @@ def _checked(rel_path: str, text: str, encoding: str) -> str:
     if not text.strip():
         return ""  # only whitespace (str.strip also removes U+3000): load() says the file has no text
     if too_many_controls(text):
-        raise LoadError(rel_path, "binary file, not text (control characters)")
+        raise LoadError(rel_path, not_text("control characters"))
     if not plausible(text):
         raise LoadError(rel_path, f"cannot detect text encoding (not plausible as {encoding})")
     return text

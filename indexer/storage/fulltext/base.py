@@ -20,10 +20,12 @@ Contract
 """
 from __future__ import annotations
 
+import os
+import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from indexer.core.facets import DOC_FACET_FIELDS, FACET_FIELDS, UNKNOWN
 from indexer.core.filters import Filters
@@ -51,12 +53,31 @@ class FullTextRecord:
     year: int | None = None
     kind: str = ""  # SectionKind value
 
+    @property
+    def context(self) -> str:
+        """What the `context` field holds (weighted below the text): the heading path and the title."""
+        return f"{self.heading_path}\n{self.title}"
+
     def filter_values(self) -> dict[str, str]:
         """The facet values as the index stores them for Filters: text; a document's missing value as UNKNOWN
         (未知), so `place=未知` finds the reports without a place."""
         values = {name: getattr(self, name) for name in FACET_FIELDS}
         return {name: UNKNOWN if v is None or v == "" else str(v) for name, v in values.items()
                 if name in DOC_FACET_FIELDS or v not in (None, "")}
+
+
+def link_files(src: Path, dst: Path, private: Callable[[str], bool]) -> None:
+    """`clone`'s copy for a backend that never changes a file once written: `dst` (created; must not exist)
+    gets a hard link to every file of `src` (a copy where links are not possible), except the files
+    `private(name)` names -- the ones a writer opens in place, never to be shared."""
+    dst.mkdir(parents=True, exist_ok=False)
+    for entry in os.scandir(src):
+        if not entry.is_file() or private(entry.name):
+            continue
+        try:
+            os.link(entry.path, dst / entry.name)
+        except OSError:  # another file system, or links not supported
+            shutil.copy2(entry.path, dst / entry.name)
 
 
 class FullTextIndex(ABC):

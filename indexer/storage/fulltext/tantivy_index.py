@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -32,11 +30,11 @@ import tantivy
 from tantivy import Occur, Query
 
 from indexer.core.analysis import char_grams, get_analyzer, phrase_grams
-from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
-from indexer.storage.fulltext.ranking import (ALL_TERMS_BONUS, CONTEXT_BOOST, FILTER_FIELDS, GLUED_BOOST,
-                                      PHRASE_GRAMS_BOOST)
+from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord, link_files
+from indexer.storage.fulltext import ranking
+from indexer.storage.fulltext.ranking import FILTER_FIELDS, ScoringReader
 from indexer.core.filters import Filters
-from indexer.core.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.core.querytree import ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +99,7 @@ class TantivyIndex(FullTextIndex):
         src, dst = Path(src), Path(dst)
         if not (src / ANALYZER_FILE).exists():
             raise FileNotFoundError(f"no full-text index in {src}")
-        dst.mkdir(parents=True, exist_ok=False)
-        for entry in os.scandir(src):
-            # Lock files are opened in place by a writer; never share them.
-            if not entry.is_file() or entry.name.endswith(".lock"):
-                continue
-            try:
-                os.link(entry.path, dst / entry.name)
-            except OSError:  # another file system, or links not supported
-                shutil.copy2(entry.path, dst / entry.name)
+        link_files(src, dst, lambda name: name.endswith(".lock"))  # lock files are opened in place by a writer
 
     @property
     def analyzer_config(self) -> AnalyzerConfig:
@@ -138,8 +128,7 @@ class TantivyIndex(FullTextIndex):
                 doc.add_unsigned("chunk_id", r.chunk_id)
                 doc.add_text("doc_id", r.doc_id)
                 doc.add_text("body", " ".join(t.text for t in analyzer.tokenize(r.text)))
-                context = f"{r.heading_path}\n{r.title}"
-                doc.add_text("context", " ".join(t.text for t in analyzer.tokenize(context)))
+                doc.add_text("context", " ".join(t.text for t in analyzer.tokenize(r.context)))
                 doc.add_text("grams", " ".join(char_grams(r.text)))
                 for name, value in r.filter_values().items():
                     doc.add_text(name, value)
@@ -180,7 +169,7 @@ class TantivyIndex(FullTextIndex):
         return int(self._searcher.num_docs)
 
     def _query(self, query: ParsedQuery, filters: Filters) -> Query | None:
-        q = _Translator(self._schema).node(query.root)
+        q = _TantivyReader(self._schema).read(query.root)
         if q is None:
             return None
         fq = _filter_query(self._schema, filters)
@@ -214,7 +203,10 @@ class TantivyIndex(FullTextIndex):
 # ---------------------------------------------------------------- query translation
 
 
-class _Translator:
+class _TantivyReader(ScoringReader["Query | None"]):
+    """The query tree as a tantivy query (what each node means: core/querytree.QueryReader); None matches
+    nothing (tantivy has no empty query)."""
+
     def __init__(self, schema: tantivy.Schema):
         self.schema = schema
 
@@ -222,11 +214,10 @@ class _Translator:
         return Query.boolean_query([
             (Occur.Should, Query.term_query(self.schema, "body", word, index_option="freq")),
             (Occur.Should, Query.boost_query(
-                Query.term_query(self.schema, "context", word, index_option="freq"), CONTEXT_BOOST)),
+                Query.term_query(self.schema, "context", word, index_option="freq"), ranking.CONTEXT_BOOST)),
         ])
 
     def exact(self, text: str, boost: float) -> Query | None:
-        """Chunks whose text contains these characters consecutively (punctuation and spaces aside)."""
         grams = phrase_grams(text)
         if not grams:
             return None
@@ -238,60 +229,50 @@ class _Translator:
             exact = Query.regex_query(self.schema, "grams", re.escape(grams[0]) + ".?")
         return Query.boost_query(exact, boost)
 
-    def phrase(self, node: Phrase) -> Query | None:
-        """Required: the exact characters in the chunk text; ranked by the phrase's words."""
-        exact = self.exact(node.text, PHRASE_GRAMS_BOOST)
-        if exact is None:
-            return None
-        if not node.words:
-            return exact
-        return Query.boolean_query([(Occur.Must, exact), (Occur.Should, _or([self.word(w) for w in node.words]))])
+    def all_of(self, parts: list[Query | None]) -> Query | None:
+        return None if any(q is None for q in parts) else _and(parts)  # a required part matching nothing
 
-    def node(self, node: Node) -> Query | None:
-        if isinstance(node, Terms):
-            parts = [self.word(w) for w in node.words]
-            glued = [q for q in (self.exact(g, GLUED_BOOST) for g in node.glued) if q is not None]
-            if node.require_all:
-                if len(glued) < len(node.glued) or not (parts or glued):  # a required string matching nothing
-                    return None
-                base = _and(parts + glued)
-            elif not parts and not glued:
-                return None
-            elif len(parts) == 1 and not glued:
-                base = parts[0]
-            else:
-                # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
-                bonus = [Query.boost_query(_and(parts), ALL_TERMS_BONUS)] if len(parts) > 1 else []
-                base = _or(parts + glued + bonus)
-            if node.lone:  # score only: a lone character never makes a chunk match
-                base = Query.boolean_query([(Occur.Must, base), (Occur.Should, _or([self.word(w) for w in node.lone]))])
+    def any_of(self, parts: list[Query | None]) -> Query | None:
+        kept = [q for q in parts if q is not None]
+        return _or(kept) if kept else None
+
+    def ranked_by(self, base: Query | None, extra: Query | None) -> Query | None:
+        if base is None or extra is None:
             return base
-        if isinstance(node, Phrase):
-            return self.phrase(node)
-        if isinstance(node, AnyOf):
-            children = [c for c in (self.node(c) for c in node.children) if c is not None]
-            return _or(children) if children else None
-        if isinstance(node, Boosted):
-            child = self.node(node.child)
-            return None if child is None else Query.boost_query(child, node.boost)
-        if isinstance(node, Group):
-            must = [self.node(c) for c in node.must]
-            if any(m is None for m in must):  # a required part that can match nothing
-                return None
-            should = [s for s in (self.node(c) for c in node.should) if s is not None]
-            if node.should and not should and not must:
-                return None
-            clauses = [(Occur.Must, m) for m in must] + [(Occur.Should, s) for s in should]
-            if not clauses:
-                clauses = [(Occur.Must, Query.all_query())]
-            not_ = [q for q in (self.node(c) for c in node.must_not) if q is not None]
-            if not not_ and len(clauses) == 1 and clauses[0][0] in (Occur.Must, Occur.Should):
-                return clauses[0][1]
-            if not_ and not must and should:
-                # tantivy's Should-only clauses are optional once a MustNot is present: require one of them.
-                clauses = [(Occur.Must, _or(should))]
-            return Query.boolean_query(clauses + [(Occur.MustNot, q) for q in not_])
-        raise TypeError(f"unknown query node {node!r}")
+        return Query.boolean_query([(Occur.Must, base), (Occur.Should, extra)])
+
+    def boost(self, part: Query | None, factor: float) -> Query | None:
+        return None if part is None else Query.boost_query(part, factor)
+
+    def everything(self) -> Query:
+        return Query.all_query()
+
+    def nothing(self) -> None:
+        return None
+
+    def excluding(self, base: Query | None, excluded: Query | None) -> Query | None:
+        if base is None or excluded is None:
+            return base
+        return Query.boolean_query([(Occur.Must, base), (Occur.MustNot, excluded)])
+
+    def boolean(self, must: list[Query | None], should: list[Query | None],
+                must_not: list[Query | None]) -> Query | None:
+        # One flat boolean query (its clauses' scores add up, as in the Whoosh form), with tantivy's rules.
+        if any(m is None for m in must):  # a required part that can match nothing
+            return None
+        kept = [s for s in should if s is not None]
+        if should and not kept and not must:
+            return None
+        clauses = [(Occur.Must, m) for m in must] + [(Occur.Should, s) for s in kept]
+        if not clauses:
+            clauses = [(Occur.Must, Query.all_query())]
+        not_ = [q for q in must_not if q is not None]
+        if not not_ and len(clauses) == 1 and clauses[0][0] in (Occur.Must, Occur.Should):
+            return clauses[0][1]
+        if not_ and not must and kept:
+            # tantivy's Should-only clauses are optional once a MustNot is present: require one of them.
+            clauses = [(Occur.Must, _or(kept))]
+        return Query.boolean_query(clauses + [(Occur.MustNot, q) for q in not_])
 
 
 def _and(qs: list[Query]) -> Query:

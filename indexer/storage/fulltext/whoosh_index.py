@@ -17,8 +17,6 @@ place, so `clone` never links it.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -33,11 +31,11 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from indexer.core.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
-from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord
-from indexer.storage.fulltext.ranking import (ALL_TERMS_BONUS, CONTEXT_BOOST, FILTER_FIELDS, GLUED_BOOST,
-                                      PHRASE_GRAMS_BOOST)
+from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord, link_files
+from indexer.storage.fulltext import ranking
+from indexer.storage.fulltext.ranking import FILTER_FIELDS, ScoringReader
 from indexer.core.filters import Filters
-from indexer.core.querytree import AnyOf, Boosted, Group, Node, ParsedQuery, Phrase, Terms
+from indexer.core.querytree import Node, ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -171,16 +169,8 @@ class WhooshIndex(FullTextIndex):
         src, dst = Path(src), Path(dst)
         if not whoosh_index.exists_in(str(src), indexname=INDEX_NAME):
             raise FileNotFoundError(f"no full-text index in {src}")
-        dst.mkdir(parents=True, exist_ok=False)
-        for entry in os.scandir(src):
-            name = entry.name
-            # Lock files are opened in place; "x.toc.<time>" are a crashed writer's temporary TOCs.
-            if not entry.is_file() or name.endswith("_LOCK") or ".toc." in name:
-                continue
-            try:
-                os.link(entry.path, dst / name)
-            except OSError:  # another file system, or links not supported
-                shutil.copy2(entry.path, dst / name)
+        # Lock files are opened in place; "x.toc.<time>" are a crashed writer's temporary TOCs.
+        link_files(src, dst, lambda name: name.endswith("_LOCK") or ".toc." in name)
 
     @property
     def analyzer_config(self) -> AnalyzerConfig:
@@ -216,7 +206,7 @@ class WhooshIndex(FullTextIndex):
                     doc_id=r.doc_id,
                     body=r.text,
                     grams=r.text,
-                    context=f"{r.heading_path}\n{r.title}",
+                    context=r.context,
                     **r.filter_values(),
                 )
                 n += 1
@@ -298,69 +288,46 @@ class _Prefix(wq.Prefix):
         return _Or(qs, boost=self.boost).matcher(searcher, context)
 
 
-def _word(word: str) -> wq.Query:
-    return _Or([wq.Term("body", word), wq.Term("context", word, boost=CONTEXT_BOOST)])
+class _WhooshReader(ScoringReader[wq.Query]):
+    """The query tree as a Whoosh query (what each node means: core/querytree.QueryReader)."""
 
+    def word(self, word: str) -> wq.Query:
+        return _Or([wq.Term("body", word), wq.Term("context", word, boost=ranking.CONTEXT_BOOST)])
 
-def _exact(text: str, boost: float) -> wq.Query:
-    """Chunks whose text contains these characters consecutively (punctuation and spaces aside)."""
-    grams = phrase_grams(text)
-    if not grams:
+    def exact(self, text: str, boost: float) -> wq.Query:
+        grams = phrase_grams(text)
+        if not grams:
+            return wq.NullQuery
+        if len(grams) > 1:
+            return wq.Phrase("grams", grams, boost=boost)
+        if len(grams[0]) == 2:
+            return wq.Term("grams", grams[0], boost=boost)
+        return _Prefix("grams", grams[0], boost=boost)  # one character: any gram that starts with it
+
+    def all_of(self, parts: list[wq.Query]) -> wq.Query:
+        return _and(parts)
+
+    def any_of(self, parts: list[wq.Query]) -> wq.Query:
+        return _or(parts)
+
+    def ranked_by(self, base: wq.Query, extra: wq.Query) -> wq.Query:
+        return base if base is wq.NullQuery else wq.AndMaybe(base, extra)
+
+    def boost(self, part: wq.Query, factor: float) -> wq.Query:
+        return part.with_boost(part.boost * factor)  # a copy: NullQuery is shared
+
+    def everything(self) -> wq.Query:
+        return wq.Every()
+
+    def nothing(self) -> wq.Query:
         return wq.NullQuery
-    if len(grams) > 1:
-        return wq.Phrase("grams", grams, boost=boost)
-    if len(grams[0]) == 2:
-        return wq.Term("grams", grams[0], boost=boost)
-    return _Prefix("grams", grams[0], boost=boost)  # one character: any gram that starts with it
 
-
-def _phrase(node: Phrase) -> wq.Query:
-    """Required: the exact characters in the chunk text; ranked by the phrase's words."""
-    exact = _exact(node.text, PHRASE_GRAMS_BOOST)
-    if exact is wq.NullQuery:
-        return exact
-    if not node.words:
-        return exact
-    return wq.AndMaybe(exact, _or([_word(w) for w in node.words]))
+    def excluding(self, base: wq.Query, excluded: wq.Query) -> wq.Query:
+        return wq.AndNot(base, excluded)
 
 
 def _to_whoosh(node: Node) -> wq.Query:
-    if isinstance(node, Terms):
-        parts = [_word(w) for w in node.words]
-        glued = [_exact(g, GLUED_BOOST) for g in node.glued]
-        if node.require_all:
-            base = _and(parts + glued)
-        elif len(parts) == 1 and not glued:
-            base = parts[0]
-        else:
-            # Ranked OR: BM25 sums the matched words; matching all of them earns a bonus on top.
-            bonus = [wq.And(parts, boost=ALL_TERMS_BONUS)] if len(parts) > 1 else []
-            base = _or(parts + glued + bonus)
-        if node.lone:  # score only: a lone character never makes a chunk match
-            base = wq.AndMaybe(base, _or([_word(w) for w in node.lone]))
-        return base
-    if isinstance(node, Phrase):
-        return _phrase(node)
-    if isinstance(node, AnyOf):
-        return _Or([_to_whoosh(c) for c in node.children])
-    if isinstance(node, Boosted):
-        q = _to_whoosh(node.child)
-        return q.with_boost(q.boost * node.boost)  # a copy: NullQuery is shared
-    if isinstance(node, Group):
-        must = [_to_whoosh(c) for c in node.must]
-        should = [_to_whoosh(c) for c in node.should]
-        if must and should:
-            base: wq.Query = wq.AndMaybe(_and(must), _or(should))
-        elif must:
-            base = _and(must)
-        elif should:
-            base = _or(should)
-        else:
-            base = wq.Every()
-        if node.must_not:
-            base = wq.AndNot(base, _or([_to_whoosh(c) for c in node.must_not]))
-        return base
-    raise TypeError(f"unknown query node {node!r}")
+    return _WhooshReader().read(node)
 
 
 def _and(qs: list[wq.Query]) -> wq.Query:
