@@ -11,7 +11,6 @@ unchanged chunks, the real model embeds the changed ones.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import time
@@ -21,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import machine_info, write_json  # noqa: E402
 
 from indexer.build.index import Index  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
+from indexer.core.config import Config, EmbeddingSettings  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    config = dataclasses.replace(Config(), corpus_dir=args.corpus, index_dir=args.index_dir,
-                                 embedding_cache=args.embedding_cache)
+    config = Config(corpus_dir=args.corpus, index_dir=args.index_dir,
+                    embedding=EmbeddingSettings(cache=args.embedding_cache))
     target = sorted(args.corpus.rglob("*.txt"))[7]
     original = target.read_text(encoding="utf-8")
     index = Index(config)

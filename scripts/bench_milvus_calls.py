@@ -66,7 +66,7 @@ def main() -> None:
         client.close()
         config = Config(index_dir=index_dir).with_overrides({"engine": "milvus", "milvus_uri": db,
                                                              "milvus_collection": "bench"})
-        encoder = Encoder(config.model)
+        encoder = Encoder(config.embedding.model)
         engine = MilvusEngine(db, collection="bench")
         engine.client = counting = Counting(engine.client)
         searcher = Searcher(config, encoder, engine)

@@ -26,7 +26,7 @@ from bench_common import (  # noqa: E402
     read_jsonl, read_qrels, write_json,
 )
 
-from indexer.core.config import Config, load_config  # noqa: E402
+from indexer.core.config import Config, EmbeddingSettings, IndexSettings, load_config  # noqa: E402
 from indexer.core.filters import Filters  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
 from indexer.search.types import SearchRequest  # noqa: E402
@@ -123,7 +123,7 @@ def stard_small_config(backend: str) -> Config:
     from indexer.evaluation.indexes import prepare_index
 
     dataset = load_dataset(STARD / "small")
-    config = dataclasses.replace(Config(), embedding_cache=SHARED_CACHE, fulltext_backend=backend)
+    config = Config(embedding=EmbeddingSettings(cache=SHARED_CACHE), index=IndexSettings(fulltext=backend))
     t0 = time.perf_counter()
     config = prepare_index(dataset, config, bench_dir=BENCH_DIR / "perf" / f"stard-{backend}")
     print(f"STARD small index ready in {time.perf_counter() - t0:.1f} s: {config.index_dir}")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from indexer.build.index import Index  # noqa: E402
 from indexer.pipeline.clean import clean_blocks  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
+from indexer.core.config import Config, EmbeddingSettings  # noqa: E402
 from indexer.pipeline.load.text import load as load_text  # noqa: E402
 from indexer.pipeline.structure import build_paragraphs  # noqa: E402
 
@@ -104,7 +104,7 @@ def main() -> int:
     corpus = work / "corpus"
     write_corpus(corpus, args.reports)
     cache = Path(args.cache) if args.cache else work / "embeddings.sqlite"
-    config = Config(corpus_dir=corpus, index_dir=work / "index", embedding_cache=cache)
+    config = Config(corpus_dir=corpus, index_dir=work / "index", embedding=EmbeddingSettings(cache=cache))
     index = Index(config)
     print(f"synthetic corpus: {args.reports} reports in {corpus}; embedding cache {cache}", flush=True)
 
@@ -116,8 +116,8 @@ def main() -> int:
     target.write_text(text.replace(first.group(1), first.group(1) + "同时新增了一项便民举措。"), encoding="utf-8")
     results.append(timed_run(index, "one-changed-file run"))
 
-    summary = {"reports": args.reports, "model": config.model, "runs": results, "peak_rss_mb": round(peak_rss_mb()),
-               "cold_cache": not args.cache}
+    summary = {"reports": args.reports, "model": config.embedding.model, "runs": results,
+               "peak_rss_mb": round(peak_rss_mb()), "cold_cache": not args.cache}
     print(f"peak RSS {summary['peak_rss_mb']} MB", flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

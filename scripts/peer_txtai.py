@@ -40,7 +40,7 @@ from bench_query import QUERIES, stard_small_config, timed_search  # noqa: E402
 
 from indexer.build.index import Index, embedding_context, embedding_input  # noqa: E402
 from indexer.storage.catalog import Catalog  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
+from indexer.core.config import Config, EmbeddingSettings  # noqa: E402
 from indexer.evaluation.datasets import corpus_documents  # noqa: E402
 from indexer.storage.generations import GenerationStore  # noqa: E402
 from indexer.search.searcher import Searcher  # noqa: E402
@@ -73,7 +73,7 @@ def cold_index_times(n_chunks: int, encoder: Encoder) -> dict:
             break
     scratch = PERF / "cold-ours"
     shutil.rmtree(scratch, ignore_errors=True)
-    config = dataclasses.replace(Config(), index_dir=scratch / "index", embedding_cache=scratch / "empty-cache.sqlite")
+    config = Config(index_dir=scratch / "index", embedding=EmbeddingSettings(cache=scratch / "empty-cache.sqlite"))
     encoder.encode(["预热"])  # model loaded before timing, as for txtai below
     t0 = time.perf_counter()
     report = Index(config, encoder).build_documents(docs, progress=False)
@@ -171,7 +171,7 @@ def main() -> None:
         return
 
     config = stard_small_config("tantivy")
-    encoder = Encoder(config.model, config.embed_batch_size)
+    encoder = Encoder(config.embedding.model, config.embedding.batch_size)
     out: dict = {"machine": machine_info(), "command": " ".join(sys.argv)}
     if not args.skip_cold:
         out["cold_index"] = cold_index_times(args.cold_chunks, encoder)
@@ -180,7 +180,7 @@ def main() -> None:
     chunks = our_chunks(config)
     passage_of = {cid: pid for cid, pid, _, _ in chunks}
     emb_input = {text: ei for _, _, text, ei in chunks}
-    cache = EmbeddingCache(SHARED_CACHE, config.model)
+    cache = EmbeddingCache(SHARED_CACHE, config.embedding.model)
     counts = {"cached": 0, "encoded": 0}
 
     def transform(texts: list[str]) -> np.ndarray:

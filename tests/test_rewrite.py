@@ -2,11 +2,10 @@
 official terms at a lower weight, constrained queries left exactly as typed; real backends, real sample index."""
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
-from indexer.core.config import Config
+from indexer.core.config import Config, RewriteSettings
 from indexer.storage.fulltext.base import FullTextRecord
 from indexer.storage.fulltext.factory import BACKENDS, backend_class
 from indexer.core.querytree import Boosted, Group, Terms
@@ -135,11 +134,12 @@ def test_a_question_quoting_an_everyday_word_for_emphasis_is_expanded():
 
 def test_switched_off_by_config():
     parsed = parse_query("上访老案子有哪些做法")
-    off = QueryRewriter.from_config(Config(strip_scaffolding=False, expand_colloquial=False))
+    off = QueryRewriter.from_config(Config(rewrite=RewriteSettings(strip_scaffolding=False, expand_colloquial=False)))
     assert off.keyword_query(parsed) is parsed
     default = QueryRewriter.from_config(Config())  # expansion on, stripping off (measured: no gain anywhere)
     assert default.expand and not default.strip
-    only_strip = QueryRewriter.from_config(Config(strip_scaffolding=True, expand_colloquial=False))
+    only_strip = QueryRewriter.from_config(Config(rewrite=RewriteSettings(strip_scaffolding=True,
+                                                                          expand_colloquial=False)))
     assert isinstance(only_strip.keyword_query(parsed).root, Terms)
 
 
@@ -178,7 +178,7 @@ def test_everyday_question_finds_the_official_passage_only_with_the_lexicon(samp
     request = SearchRequest("上访老案子怎么处理", mode="keyword", size=5, collapse_duplicates=False)
     with_lexicon = searcher.search(request)
     assert any("信访积案" in h.text for h in with_lexicon.hits[:3])
-    plain = Searcher.open(dataclasses.replace(sample_index, expand_colloquial=False), encoder)
+    plain = Searcher.open(sample_index.with_overrides({"rewrite.expand_colloquial": False}), encoder)
     try:
         without = plain.search(request)
         assert not any("信访积案" in h.text for h in without.hits)

@@ -1,4 +1,4 @@
-"""The engine a configuration asks for (`Config.engine`)."""
+"""The engine a configuration asks for (`Config.engine.name`)."""
 from __future__ import annotations
 
 import logging
@@ -21,15 +21,15 @@ def open_engine(config: Config):
 
     Raises ValueError for an unknown `engine` (naming the setting) and, for Milvus, MilvusUnavailable (one line
     naming the URI) when the server cannot be reached."""
-    if config.engine == "milvus":
+    if config.engine.name == "milvus":
         from indexer.engines.milvus import MilvusEngine
 
-        return MilvusEngine(config.milvus_uri, config.milvus_token, config.milvus_collection)
-    if config.engine == "local":
+        return MilvusEngine(config.engine.milvus.uri, config.engine.milvus.token, config.engine.milvus.collection)
+    if config.engine.name == "local":
         from indexer.engines.local.engine import LocalEngine
 
         return LocalEngine(config)
-    raise ValueError(f"unknown setting engine = {config.engine!r}; choose one of {', '.join(ENGINES)}")
+    raise ValueError(f"unknown setting engine = {config.engine.name!r}; choose one of {', '.join(ENGINES)}")
 
 
 def publish_to_engine(config: Config, full: bool = False) -> str | None:
@@ -40,7 +40,7 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
     swapped. Returns a one-line summary, or None for the local engine. A Milvus that cannot be reached raises
     MilvusUnavailable naming the URI (a full rebuild has then published nothing), a value too long for its
     field FieldTooLong (a ValueError naming the file and field)."""
-    if config.engine != "milvus":
+    if config.engine.name != "milvus":
         return None
     from indexer.engines.milvus.connection import connect
     from indexer.engines.milvus.sync import sync
@@ -49,14 +49,15 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
     gen = GenerationStore(config.index_dir).current_path_or_none()
     if gen is None:
         return "milvus: nothing published locally yet, nothing to sync"
-    client = connect(config.milvus_uri, config.milvus_token)
+    client = connect(config.engine.milvus.uri, config.engine.milvus.token)
     try:
-        r = sync(client, gen, config.milvus_collection, full=full, user_dict=config.user_dict, uri=config.milvus_uri)
+        r = sync(client, gen, config.engine.milvus.collection, full=full, user_dict=config.analysis.user_dict,
+                 uri=config.engine.milvus.uri)
     finally:
         client.close()
     kind = "full rebuild, alias swapped" if r.full else "incremental" + (", unchanged" if r.unchanged else "")
     dropped = f", dropped {len(r.dropped)} old/orphaned collections" if r.dropped else ""
-    return (f"milvus {config.milvus_uri} → {r.collection} ({kind}): chunks +{r.chunks_upserted} "
+    return (f"milvus {config.engine.milvus.uri} → {r.collection} ({kind}): chunks +{r.chunks_upserted} "
             f"-{r.chunks_deleted}, documents +{r.docs_upserted} -{r.docs_deleted}{dropped}, {r.seconds:.1f} s")
 
 
@@ -70,11 +71,11 @@ def publish_run(config: Config, report: "RunReport", full: bool = False) -> str 
     from indexer.storage.generations import GenerationStore, LockHeld
     from indexer.build.report import EXIT_RUN_FAILED, write_report
 
-    if config.engine == "local" or report.exit_code == EXIT_RUN_FAILED:  # nothing new to sync
+    if config.engine.name == "local" or report.exit_code == EXIT_RUN_FAILED:  # nothing new to sync
         return None
     store = GenerationStore(config.index_dir)
     settled = (report.status, report.exit_code, report.error)
-    where = f"{config.engine} at {config.milvus_uri}"
+    where = f"{config.engine.name} at {config.engine.milvus.uri}"
     local = f"local generation {report.generation or store.current_name()} published"
     report.status, report.exit_code = "failed", EXIT_RUN_FAILED
     report.error = f"{local}; {where} not brought up to date (the sync did not finish); the next run does it"
@@ -100,7 +101,7 @@ def publish_run(config: Config, report: "RunReport", full: bool = False) -> str 
 def engine_status(config: Config) -> dict | None:
     """What `status` reports about a remote engine (None for the local one): the collection the alias points
     at and its counts. MilvusUnavailable (one line, naming the URI) when it cannot be reached."""
-    if config.engine != "milvus":
+    if config.engine.name != "milvus":
         return None
     from indexer.engines.base import IndexNotFound
 
@@ -110,9 +111,10 @@ def engine_status(config: Config) -> dict | None:
         snap = engine.open(name)
         documents, chunks = snap.counts()
         snap.close()
-        return {"uri": config.milvus_uri, "alias": config.milvus_collection, "collection": name,
+        return {"uri": config.engine.milvus.uri, "alias": config.engine.milvus.collection, "collection": name,
                 "documents": documents, "chunks": chunks}
     except IndexNotFound as exc:
-        return {"uri": config.milvus_uri, "alias": config.milvus_collection, "collection": None, "error": str(exc)}
+        return {"uri": config.engine.milvus.uri, "alias": config.engine.milvus.collection, "collection": None,
+                "error": str(exc)}
     finally:
         engine.close()

@@ -4,7 +4,7 @@ Researchers ask in everyday words (上访的老案子怎么处理); reports use 
 only sees shared words, so for the full-text retriever a plain query is rewritten as
   (the user's words [without scaffolding])  OR  expansion_weight × (official terms from the 口语→公文 lexicon)
 - scaffolding (有哪些做法, 是怎么安排的, 的做法 …) carries no topic; stripping it is optional
-  (Config.strip_scaffolding, off by default: the parser already drops 怎么/如何/哪些 as function words, and
+  (Config.rewrite.strip_scaffolding, off by default: the parser already drops 怎么/如何/哪些 as function words, and
   dropping the rest gained nothing on any evaluation set, docs/evaluation.md);
 - expansions are extra optional clauses at a lower weight: a chunk that uses the user's own words still
   ranks first, one that only uses the official term is now found at all.
@@ -132,12 +132,13 @@ class QueryRewriter:
 
     @classmethod
     def from_config(cls, config) -> "QueryRewriter":
-        expand = config.expand_colloquial
+        expand = config.rewrite.expand_colloquial
         rules = read_lexicon(COLLOQUIAL_LEXICON) if expand else []
         if expand:
             log.info("query expansion: %d rules from %s", len(rules), COLLOQUIAL_LEXICON)
-        return cls(rules, strip=config.strip_scaffolding, expand=expand, weight=config.expansion_weight,
-                   clause_weight=config.clause_weight)
+        settings = config.rewrite
+        return cls(rules, strip=settings.strip_scaffolding, expand=expand, weight=settings.expansion_weight,
+                   clause_weight=settings.clause_weight)
 
     @property
     def active(self) -> bool:

@@ -18,14 +18,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from indexer.core.config import Config
+from indexer.core.config import IndexSettings
 
 log = logging.getLogger(__name__)
 
 BROAD_FILTER = 0.3  # filters keeping at least this share of the vectors are applied after the search
 HNSW_EF_CONSTRUCTION = 80
 # The graph's defaults are the configuration's (one home: indexer/core/config.py); callers normally pass the config.
-HNSW_M, HNSW_EF_SEARCH, MAX_STALE = Config.hnsw_m, Config.hnsw_ef_search, Config.hnsw_max_stale
+HNSW_M, HNSW_EF_SEARCH, MAX_STALE = IndexSettings.hnsw_m, IndexSettings.hnsw_ef_search, IndexSettings.hnsw_max_stale
 SUBSET_BLOCK = 4096  # stored vectors scored per step of an exact search over a filter's vectors
 
 # One query vector is searched on one OpenMP thread: with both cores busy (other requests, a build), FAISS's
