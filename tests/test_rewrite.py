@@ -191,3 +191,19 @@ def test_everyday_question_finds_the_official_passage_only_with_the_lexicon(samp
     # A quoted everyday word means exactly that word: no official passage is slipped in.
     quoted = searcher.search(SearchRequest('"上访"', mode="keyword", size=10, collapse_duplicates=False))
     assert all("上访" in h.text for h in quoted.hits)
+
+
+def test_expansion_and_clause_limits_are_settings():
+    """rewrite.max_expansion_terms and rewrite.min_clause_chars come from the config, not module constants."""
+    text = "上访老案子有哪些做法"
+    assert len(QueryRewriter.from_config(Config()).expansions(text)) >= 2
+    one = QueryRewriter.from_config(Config().with_overrides({"rewrite.max_expansion_terms": 1}))
+    assert one.expansions(text) == QueryRewriter.from_config(Config()).expansions(text)[:1]
+
+    statement = parse_query("全镇共接待群众来访，均已妥善处理完毕")
+    default = QueryRewriter.from_config(Config()).clauses(statement)
+    assert default is not None and set(default.child.glued) == {"全镇共接待群众来访", "均已妥善处理完毕"}
+    longer = QueryRewriter.from_config(Config().with_overrides({"rewrite.min_clause_chars": 9})).clauses(statement)
+    assert longer is not None and longer.child.glued == ("全镇共接待群众来访",)
+    shortest = Config().with_overrides({"rewrite.min_clause_chars": 100})
+    assert QueryRewriter.from_config(shortest).clauses(statement) is None

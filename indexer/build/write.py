@@ -148,7 +148,8 @@ class GenerationWriter:
         previous = GenerationLayout(prev_dir).vectors if prev_dir is not None and "vectors" not in damaged else None
         index, report.vector_index = VectorIndex.build_from(
             previous, ids, vecs, vecs.shape[1] if len(vecs) else self._encoder().dim,
-            cfg.index.ann_threshold, cfg.index.hnsw_m, cfg.index.hnsw_ef_search, cfg.index.hnsw_max_stale)
+            cfg.index.ann_threshold, cfg.index.hnsw_m, cfg.index.hnsw_ef_search, cfg.index.hnsw_max_stale,
+            cfg.index.hnsw_ef_construction)
         # float32 vectors and int64 ids (a graph needs more, the sentence vectors come on top: raised later)
         self.expected_bytes = tree_size(target.root) + vecs.nbytes + 8 * len(ids)
         index.save(target.vectors)

@@ -90,6 +90,7 @@ class IndexSettings:
     ann_threshold: int = 50_000
     hnsw_m: int = 32
     hnsw_ef_search: int = 400
+    hnsw_ef_construction: int = 80  # build-time breadth of the HNSW graph
     # An incremental run adds its chunks to the previous HNSW graph; removed chunks stay in it as stale
     # entries (never shown) until they are this share of the graph, then it is rebuilt.
     hnsw_max_stale: float = 0.1
@@ -122,6 +123,9 @@ class RetrievalSettings:
     """What each retriever contributes, and which semantic hits are noise (indexer/search/retrieve.py, floor.py)."""
 
     candidates: int = 200  # how many hits each retriever contributes to fusion
+    # A query with a constraint (quoted phrase, AND, NOT) lets semantics only re-rank keyword matches: this
+    # many of them are fetched.
+    strict_candidates: int = 1000
     # Relevance floor of the semantic side: a hit without a literal match whose cosine similarity to the
     # query is below it is not shown (0 = off). Nearest neighbours always exist; below this they are noise.
     # Calibrated on every evaluation set with scripts/calibrate_floor.py (docs/evaluation.md).
@@ -190,9 +194,12 @@ class RewriteSettings:
     strip_scaffolding: bool = False  # measured neutral to slightly worse on every set: off (docs/evaluation.md)
     expand_colloquial: bool = True
     expansion_weight: float = 0.7  # 0.3–1.0 measured on every set: 0.7 best below the typed words
-    # A pasted statement's clauses (runs of at least 6 letters between punctuation) as exact strings at this
-    # weight, so the paragraph holding the sentence ranks above those that only share its words (issue 24).
+    max_expansion_terms: int = 12  # a query that fires many rules is drifting: keep the first (file order) terms
+    # A pasted statement's clauses (runs of at least min_clause_chars letters between punctuation) as exact
+    # strings at this weight, so the paragraph holding the sentence ranks above those that only share its words
+    # (issue 24). Shorter runs (同时, 一是) are no evidence of the sentence.
     clause_weight: float = 2.0
+    min_clause_chars: int = 6
 
 
 @dataclass(frozen=True)

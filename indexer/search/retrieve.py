@@ -27,8 +27,6 @@ from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import QueryKind, fusion_plan, is_statement, query_kind, sentence_like
 from indexer.search.sentences import SentenceReranker
 
-STRICT_CANDIDATES = 1000
-
 
 @dataclass
 class Retrieval:
@@ -65,7 +63,7 @@ class Retriever:
         strict = is_strict(parsed.root)  # quoted phrases / AND / NOT: every hit must satisfy them
         # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
         # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
-        limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
+        limit = self.config.retrieval.strict_candidates if strict and mode != "keyword" else n
         expanded = self.rewriter.keyword_query(parsed) if mode != "semantic" else parsed
         keyword = snap.keyword(expanded, limit, filters)
         literal_q = literal_query(parsed)
