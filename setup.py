@@ -18,7 +18,7 @@ setup(
         "sentence-transformers>=5,<7",
         "faiss-cpu>=1.8,<2",
         "whoosh-reloaded>=2.7.5,<3",
-        "tantivy>=0.27,<1",  # optional faster full-text backend (Config.fulltext_backend = "tantivy")
+        "tantivy>=0.27,<1",  # optional faster full-text backend (Config.index.fulltext = "tantivy")
         "jieba>=0.42.1",
         "numpy>=1.26",
         "charset-normalizer>=3",

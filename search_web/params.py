@@ -63,7 +63,7 @@ def parse_query(args: MultiDict, config: Config, *, required: bool) -> str:
     query = check_text("q", args.get("q") or "").strip()
     if not query and required:
         raise QueryError("q", "请输入检索词。")
-    check_query(query, config.max_query_chars)
+    check_query(query, config.retrieval.max_query_chars)
     return query
 
 

@@ -80,7 +80,7 @@ def typed_query(req) -> str:
     (too long, too deeply nested), so the user can shorten it instead of typing it again."""
     if req is not None and req.query:
         return req.query
-    limit = 4 * state.config().max_query_chars  # enough to see what was wrong, without echoing megabytes
+    limit = 4 * state.config().retrieval.max_query_chars  # enough to see what was wrong, without echoing megabytes
     return without_bad_characters(request.args.get("q", "")[:limit])  # the rest as typed, to fix and resend
 
 
@@ -103,7 +103,7 @@ def init_app(app: Flask) -> None:
         HEADING_SEPARATOR=HEADING_SEPARATOR,
         # A global, not a context processor: macros imported without context (the search form) see
         # globals only, and the box rendered maxlength="" before.
-        max_query_chars=app.extensions[state.CONFIG_KEY].max_query_chars,
+        max_query_chars=app.extensions[state.CONFIG_KEY].retrieval.max_query_chars,
         typed_query=typed_query,
         match_label=match_label,
         facet_split=facet_split,

@@ -13,7 +13,7 @@ import pytest
 
 from indexer.build.index import Index
 from indexer.build.report import RunReport
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings
 from indexer.search.searcher import Searcher
 from indexer.storage.vectors import Encoder
 
@@ -42,7 +42,7 @@ def embedding_cache(tmp_path_factory) -> Path:
 def sample_index(tmp_path_factory, encoder, embedding_cache) -> Config:
     """A published index of the five sample reports."""
     config = Config(corpus_dir=SAMPLE_CORPUS, index_dir=tmp_path_factory.mktemp("sample-index"),
-                    embedding_cache=embedding_cache)
+                    embedding=EmbeddingSettings(cache=embedding_cache))
     report = Index(config, encoder).build(progress=False)
     assert report.exit_code == 0, report.summary()
     return config
@@ -71,7 +71,8 @@ def build_index(tmp_path, encoder, embedding_cache) -> Callable[..., tuple[Confi
                 path.write_bytes(content)
             else:
                 path.write_text(content, encoding="utf-8")
-        config = Config(corpus_dir=corpus, index_dir=index_dir, embedding_cache=embedding_cache).with_overrides(settings)
+        config = Config(corpus_dir=corpus, index_dir=index_dir,
+                        embedding=EmbeddingSettings(cache=embedding_cache)).with_overrides(settings)
         report = Index(config, encoder).build(full=full, progress=False)
         return config, report
 

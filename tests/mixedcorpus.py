@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.build.index import Index
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings
 from indexer.search.searcher import Searcher
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +27,8 @@ def build_mixed(tmp_path_factory, encoder, embedding_cache) -> tuple[Config, Sea
         shutil.copy(path, corpus / path.name)
     for name in TOWNSHIP_FILES:
         shutil.copy(TOWNSHIPS / name, corpus / f"t{name}")
-    config = Config(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("mixed-index"), embedding_cache=embedding_cache)
+    config = Config(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("mixed-index"),
+                    embedding=EmbeddingSettings(cache=embedding_cache))
     report = Index(config, encoder).build(progress=False)
     assert report.exit_code == 0, report.summary()
     return config, Searcher.open(config, encoder)

@@ -55,7 +55,7 @@ def test_long_paragraphs_split_at_sentence_ends_within_limit():
         assert [c.part for c in parts] == list(range(len(parts)))
         assert "".join(c.text for c in parts) == paragraphs[index]  # nothing lost or repeated
         for c in parts:
-            assert len(c.text) <= CONFIG.max_chunk_chars
+            assert len(c.text) <= CONFIG.analysis.max_chunk_chars
             assert c.text[-1] in "。！？；"
 
 
@@ -126,7 +126,7 @@ def test_headings_only_document_yields_no_chunks():
 
 
 def test_smaller_limit_is_honoured():
-    config = Config(max_chunk_chars=120, min_chunk_chars=20)
+    config = Config().with_overrides({"analysis.max_chunk_chars": 120, "analysis.min_chunk_chars": 20})
     for c in sample_chunks("003_82ca6d383a15eea9.txt", config):
         assert len(c.text) <= 120
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from indexer.core.analysis import normalize
 from indexer.build.index import Index
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings, IndexSettings
 from indexer.core.filters import Filters
 from indexer.engines.local.engine import LocalSnapshot
 from indexer.storage.generations import GenerationStore
@@ -49,7 +49,8 @@ def corpus_index(request, tmp_path_factory, encoder, embedding_cache):
     shutil.copytree(TOWNSHIPS, corpus / "townships")
     milvus = request.param == "milvus-lite"
     config = Config(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("complete-index"),
-                    embedding_cache=embedding_cache, fulltext_backend="whoosh" if milvus else request.param)
+                    embedding=EmbeddingSettings(cache=embedding_cache),
+                    index=IndexSettings(fulltext="whoosh" if milvus else request.param))
     report = Index(config, encoder).build(progress=False)
     assert report.exit_code == 0, report.summary()
     catalog = GenerationStore(config.index_dir).current_path() / "catalog.sqlite"

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from indexer.build.index import Index
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings
 from indexer.core.faults import describe_fault, fault_errno
 from indexer.storage.generations import GenerationStore
 from tests.conftest import SAMPLE_CORPUS
@@ -38,7 +38,8 @@ def test_disk_full_during_the_sentence_vector_write_is_one_line_with_an_estimate
     whole = GenerationStore(config.index_dir).current_path()
     size = sum(p.stat().st_size for p in whole.rglob("*") if p.is_file())
     sentences = (whole / SENTENCES).stat().st_size
-    first = Config(corpus_dir=build_index.corpus, index_dir=small_tmpfs / "index", embedding_cache=embedding_cache)
+    first = Config(corpus_dir=build_index.corpus, index_dir=small_tmpfs / "index",
+                   embedding=EmbeddingSettings(cache=embedding_cache))
     # A first build, paused just before it writes the sentence vectors; then the disk keeps only room for
     # half of them.
     proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(build_index.corpus), "--no-progress"],

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from indexer.build.index import Index
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings
 from indexer.storage.generations import GenerationStore
 from indexer.storage.layout import GenerationLayout
 from indexer.search.searcher import Searcher
@@ -22,7 +22,7 @@ ELDER_FRAUD = "防养老诈骗工作自开展以来"  # 张茅乡's paragraph, a
 @pytest.fixture(scope="module")
 def int8_index(tmp_path_factory, embedding_cache) -> Config:
     config = Config(corpus_dir=SAMPLE_CORPUS, index_dir=tmp_path_factory.mktemp("int8-index"),
-                    embedding_cache=embedding_cache, encoder_backend="torch-int8")
+                    embedding=EmbeddingSettings(cache=embedding_cache, backend="torch-int8"))
     report = Index(config).build(progress=False)
     assert report.exit_code == 0, report.summary()
     return config
@@ -111,4 +111,4 @@ def test_unknown_query_precision_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="query_precision"):
         Encoder("m3e-small", query_precision="fp8")
     with pytest.raises(ValueError, match="query_precision"):
-        Searcher.open(Config(query_precision="half"))
+        Searcher.open(Config(embedding=EmbeddingSettings(query_precision="half")))

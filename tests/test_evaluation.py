@@ -89,7 +89,7 @@ def tiny_id_set(tmp_path: Path) -> Path:
 def test_id_level_set_is_indexed_once_and_scored_per_passage(tiny_id_set, tmp_path, encoder, embedding_cache):
     ds = load_dataset(tiny_id_set)
     assert ds.kind == "id" and [len(q.judgments) for q in ds.queries] == [1, 1, 1]  # duplicate qrels line once
-    base = Config(embedding_cache=embedding_cache, max_chunk_chars=120)
+    base = Config().with_overrides({"embedding.cache": embedding_cache, "analysis.max_chunk_chars": 120})
     config = prepare_index(ds, base, encoder, bench_dir=tmp_path / "bench")
     searcher = Searcher.open(config, encoder)
     try:
@@ -109,7 +109,7 @@ def test_id_level_set_is_indexed_once_and_scored_per_passage(tiny_id_set, tmp_pa
     again = prepare_index(ds, base, encoder, bench_dir=tmp_path / "bench")
     assert again.index_dir == config.index_dir and (again.index_dir / "CURRENT").read_text() == generation
     # Other content settings get their own index.
-    other = prepare_index(ds, Config(embedding_cache=embedding_cache, max_chunk_chars=200), encoder,
+    other = prepare_index(ds, base.with_overrides({"analysis.max_chunk_chars": 200}), encoder,
                           bench_dir=tmp_path / "bench")
     assert other.index_dir != config.index_dir
 
@@ -123,7 +123,7 @@ def test_id_level_passages_are_indexed_as_a_users_folder_of_files(tiny_id_set, t
     """`reportsearch eval` on corpus.jsonl writes each passage as a file (title, blank line, article) and indexes
     that folder through the whole pipeline: the same figures as a folder a user wrote, titles read from the files."""
     ds = load_dataset(tiny_id_set)
-    base = Config(embedding_cache=embedding_cache, max_chunk_chars=120)
+    base = Config().with_overrides({"embedding.cache": embedding_cache, "analysis.max_chunk_chars": 120})
     config = prepare_index(ds, base, encoder, bench_dir=tmp_path / "bench")
     written = config.corpus_dir / "D1.txt"
     assert written.read_text(encoding="utf-8") == (
@@ -213,8 +213,9 @@ def test_a_report_title_that_only_names_place_year_and_kind_is_not_embedded():
 def test_what_is_embedded_is_part_of_the_evaluation_index_key():
     from indexer.evaluation.indexes import settings_key
 
-    keys = {settings_key(Config(embed_context=c)) for c in ("informative-title", "title+headings", "headings")}
-    keys.add(settings_key(Config(embed_with_context=False)))
+    keys = {settings_key(Config().with_overrides({"embedding.context": c}))
+            for c in ("informative-title", "title+headings", "headings")}
+    keys.add(settings_key(Config().with_overrides({"embedding.with_context": False})))
     assert len(keys) == 4
     with pytest.raises(ValueError, match="embed_context"):
-        settings_key(Config(embed_context="everything"))
+        settings_key(Config().with_overrides({"embedding.context": "everything"}))

@@ -2,7 +2,6 @@
 rank alike. (The behavioural checks of one index run on each backend in tests/test_fulltext.py.)"""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -52,21 +51,21 @@ def test_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path
 
 def test_factory_opens_an_index_with_the_backend_that_wrote_it(tmp_path: Path) -> None:
     for name in BACKENDS:
-        ix = create_fulltext(tmp_path / name, dataclasses.replace(Config(), fulltext_backend=name))
+        ix = create_fulltext(tmp_path / name, Config().with_overrides({"index.fulltext": name}))
         ix.add([base.record(7, "002", "化解信访积案")])
         ix.commit()
         ix.close()
     for name in BACKENDS:
         other = next(b for b in BACKENDS if b != name)
         assert detect_backend(tmp_path / name) == name
-        ix = open_fulltext(tmp_path / name, dataclasses.replace(Config(), fulltext_backend=other))
+        ix = open_fulltext(tmp_path / name, Config().with_overrides({"index.fulltext": other}))
         try:
             assert isinstance(ix, backend_class(name))
             assert [c for c, _ in ix.search(parse_query("信访"), 5)] == [7]
         finally:
             ix.close()
     with pytest.raises(ValueError):
-        create_fulltext(tmp_path / "x", dataclasses.replace(Config(), fulltext_backend="lucene"))
+        create_fulltext(tmp_path / "x", Config().with_overrides({"index.fulltext": "lucene"}))
 
 
 def test_backends_agree_on_the_best_hits(tmp_path: Path) -> None:

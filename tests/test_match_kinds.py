@@ -114,7 +114,7 @@ def test_the_cli_names_the_match_kind(mixed, monkeypatch, capsys):
 
     config, _ = mixed
     monkeypatch.setenv("REPORTSEARCH_INDEX_DIR", str(config.index_dir))
-    monkeypatch.setenv("REPORTSEARCH_EMBEDDING_CACHE", str(config.embedding_cache))
+    monkeypatch.setenv("REPORTSEARCH_EMBEDDING_CACHE", str(config.embedding.cache))
     assert cli.main(["search", EVERYDAY, "--mode", "keyword"]) == 0
     out = capsys.readouterr().out
     assert "按公文用语匹配" in out and "〔按公文用语匹配：信访" in out and "意思相近" not in out

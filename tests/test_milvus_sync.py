@@ -62,8 +62,9 @@ def _change(corpus: Path) -> None:
 
 def _kill_at(stage: str, config, corpus: Path, full: bool) -> None:
     env = dict(os.environ, REPORTSEARCH_PAUSE_AT=stage, REPORTSEARCH_INDEX_DIR=str(config.index_dir),
-               REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding_cache), REPORTSEARCH_MILVUS_URI=config.milvus_uri,
-               REPORTSEARCH_MILVUS_COLLECTION=config.milvus_collection, PYTHONPATH=str(REPO))
+               REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding.cache),
+               REPORTSEARCH_MILVUS_URI=config.engine.milvus.uri,
+               REPORTSEARCH_MILVUS_COLLECTION=config.engine.milvus.collection, PYTHONPATH=str(REPO))
     args = [sys.executable, "-m", "indexer.cli", "index", str(corpus), "--engine", "milvus", "--no-progress"]
     proc = subprocess.Popen(args + (["--full"] if full else []), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)

@@ -26,7 +26,8 @@ def _corpus(tmp_path, n: int = 2):
 
 
 def test_a_dry_run_changes_nothing_and_a_run_publishes_what_status_reports(tmp_path, encoder, embedding_cache):
-    config = Config(corpus_dir=_corpus(tmp_path), index_dir=tmp_path / "index", embedding_cache=embedding_cache)
+    config = Config(corpus_dir=_corpus(tmp_path), index_dir=tmp_path / "index").with_overrides(
+        {"embedding.cache": embedding_cache})
     dry = index(config, dry_run=True, progress=False, encoder=encoder)
     assert len(dry.report.added) == 2 and dry.engine_line is None and dry.advice is None
     assert status(config)["generation"] is None  # nothing published, nothing written
@@ -42,8 +43,8 @@ def test_an_unreachable_milvus_fails_the_run_with_the_local_generation_published
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         uri = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once the socket is closed
-    config = Config(corpus_dir=_corpus(tmp_path, 1), index_dir=tmp_path / "index", embedding_cache=embedding_cache,
-                    engine="milvus", milvus_uri=uri)
+    config = Config(corpus_dir=_corpus(tmp_path, 1), index_dir=tmp_path / "index").with_overrides(
+        {"embedding.cache": embedding_cache, "engine.name": "milvus", "engine.milvus.uri": uri})
     run = index(config, progress=False, encoder=encoder)
     assert run.report.exit_code == 2 and run.engine_line is None
     assert "local generation" in run.report.error and uri in run.report.error

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.build.index import Index
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings
 from indexer.core.document import Chunk, Document, DocumentMeta, SectionKind
 from indexer.storage.catalog import Catalog
 from indexer.storage.dedup import contains_sentence, duplicate_groups, matched_sentence
@@ -40,7 +40,7 @@ def townships_eval(tmp_path_factory, encoder, embedding_cache):
     if not (TOWNSHIPS / "queries.tsv").exists():
         pytest.fail(f"{TOWNSHIPS} not found (the shared evaluation sets sit beside the checkout)")
     config = Config(corpus_dir=TOWNSHIPS / "corpus", index_dir=tmp_path_factory.mktemp("townships-index"),
-                    embedding_cache=embedding_cache)
+                    embedding=EmbeddingSettings(cache=embedding_cache))
     report = Index(config, encoder).build(progress=False)
     assert report.exit_code == 0, report.summary()
     searcher = Searcher.open(config, encoder)

@@ -223,7 +223,7 @@ def test_a_run_killed_at_any_stage_leaves_the_published_index_serving(build_inde
     published = store.current_name()
     (build_index.corpus / "c.txt").write_text(report("柳林乡", FRAUD), encoding="utf-8")
     (build_index.corpus / "a.txt").write_text(report("石门乡", BENCH.replace("板凳", "长凳")), encoding="utf-8")
-    env = dict(os.environ, REPORTSEARCH_PAUSE_AT=stage, REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding_cache))
+    env = dict(os.environ, REPORTSEARCH_PAUSE_AT=stage, REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding.cache))
     proc = subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", "index", str(build_index.corpus), "--index-dir", str(config.index_dir),
          "--no-progress"],

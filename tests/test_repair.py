@@ -21,7 +21,7 @@ import pytest
 
 from indexer.build.index import Index
 from indexer.storage.catalog import Catalog
-from indexer.core.config import Config
+from indexer.core.config import Config, EmbeddingSettings
 from indexer.storage.generations import GenerationStore
 from indexer.search.searcher import IndexNotFound, Searcher
 from indexer.search.types import SearchRequest
@@ -74,7 +74,7 @@ def state(config) -> tuple[int, int, set[int]]:
 
 
 def fresh_state(corpus: Path, tmp_path: Path, embedding_cache: Path) -> tuple[int, int, set[int]]:
-    config = Config(corpus_dir=corpus, index_dir=tmp_path / "fresh", embedding_cache=embedding_cache)
+    config = Config(corpus_dir=corpus, index_dir=tmp_path / "fresh", embedding=EmbeddingSettings(cache=embedding_cache))
     assert Index(config, _ENCODER[0]).build(progress=False).exit_code == 0
     return state(config)
 
@@ -109,7 +109,7 @@ def cli(args: list[str], env: dict | None = None, drop_dac: bool = False, timeou
 
 def env_for(config) -> dict:
     return dict(os.environ, REPORTSEARCH_INDEX_DIR=str(config.index_dir),
-                REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding_cache))
+                REPORTSEARCH_EMBEDDING_CACHE=str(config.embedding.cache))
 
 
 needs_setpriv = pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None,
@@ -245,7 +245,8 @@ def test_a_full_disk_exits_2_with_one_line_and_leaves_nothing_behind(build_index
     build_index({**FILES, **more})
     for name in more:
         (build_index.corpus / name).unlink()
-    config = Config(corpus_dir=build_index.corpus, index_dir=small_tmpfs / "index", embedding_cache=embedding_cache)
+    config = Config(corpus_dir=build_index.corpus, index_dir=small_tmpfs / "index",
+                    embedding=EmbeddingSettings(cache=embedding_cache))
     assert Index(config, _ENCODER[0]).build(progress=False).exit_code == 0
     published = GenerationStore(config.index_dir).current_name()
     # Room for what is there plus a little: the next generation (three times the text) cannot fit.
@@ -272,7 +273,8 @@ def test_a_full_disk_exits_2_with_one_line_and_leaves_nothing_behind(build_index
 
 
 def test_a_read_only_index_folder_exits_2_naming_the_path(build_index, small_tmpfs, embedding_cache):
-    config = Config(corpus_dir=build_index.corpus, index_dir=small_tmpfs / "index", embedding_cache=embedding_cache)
+    config = Config(corpus_dir=build_index.corpus, index_dir=small_tmpfs / "index",
+                    embedding=EmbeddingSettings(cache=embedding_cache))
     build_index(FILES)
     assert Index(config, _ENCODER[0]).build(progress=False).exit_code == 0
     (build_index.corpus / "d.txt").write_text(report("桃源镇", LAWYER.replace("青山镇", "桃源镇")), encoding="utf-8")

@@ -68,7 +68,7 @@ def test_comparison_page_and_both_exports_list_all_three_places(client):
 
 def test_cli_search_counts_the_three_paragraphs(sample_index):
     env = dict(os.environ, REPORTSEARCH_INDEX_DIR=str(sample_index.index_dir),
-               REPORTSEARCH_EMBEDDING_CACHE=str(sample_index.embedding_cache))
+               REPORTSEARCH_EMBEDDING_CACHE=str(sample_index.embedding.cache))
     done = subprocess.run([sys.executable, "-m", "indexer.cli", "search", '"矛盾不上交"', "--mode", "keyword"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -84,7 +84,7 @@ def test_an_off_topic_query_does_not_claim_the_corpus(searcher):
         r = searcher.search(SearchRequest(OFF_TOPIC, mode=mode, size=100))
         assert r.total < chunks // 4, (mode, r.total)  # it claimed all 73 paragraphs before
         assert r.literal_total == 0 and all(h.match == "semantic" for h in r.hits)
-        floor = searcher.config.semantic_floor
+        floor = searcher.config.retrieval.semantic_floor
         assert all(h.semantic_score >= floor for h in r.hits)
 
 
@@ -95,7 +95,7 @@ def test_counts_split_literal_and_nearest_meaning_hits(searcher, mode):
     literal = [h for h in r.hits if h.match == "literal"]
     assert 0 < r.literal_total == len(literal) < r.total
     assert all("<mark>" in h.highlighted for h in literal)
-    floor = searcher.config.semantic_floor
+    floor = searcher.config.retrieval.semantic_floor
     assert floor > 0 and all(h.semantic_score >= floor for h in r.hits if h.match == "semantic")
 
 
@@ -117,11 +117,9 @@ def test_no_literal_match_says_so(client):
 
 
 def test_the_floor_is_a_setting(sample_index, encoder):
-    from dataclasses import replace
-
     from indexer.search.searcher import Searcher
 
-    off = Searcher.open(replace(sample_index, semantic_floor=0.0), encoder)
+    off = Searcher.open(sample_index.with_overrides({"retrieval.semantic_floor": 0.0}), encoder)
     try:
         assert off.search(SearchRequest(OFF_TOPIC)).total == off.health()["chunks"]  # every neighbour
     finally:

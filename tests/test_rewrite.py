@@ -2,11 +2,10 @@
 official terms at a lower weight, constrained queries left exactly as typed; real backends, real sample index."""
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
-from indexer.core.config import Config
+from indexer.core.config import Config, RewriteSettings
 from indexer.storage.fulltext.base import FullTextRecord
 from indexer.storage.fulltext.factory import BACKENDS, backend_class
 from indexer.core.querytree import Boosted, Group, Terms
@@ -135,11 +134,12 @@ def test_a_question_quoting_an_everyday_word_for_emphasis_is_expanded():
 
 def test_switched_off_by_config():
     parsed = parse_query("上访老案子有哪些做法")
-    off = QueryRewriter.from_config(Config(strip_scaffolding=False, expand_colloquial=False))
+    off = QueryRewriter.from_config(Config(rewrite=RewriteSettings(strip_scaffolding=False, expand_colloquial=False)))
     assert off.keyword_query(parsed) is parsed
     default = QueryRewriter.from_config(Config())  # expansion on, stripping off (measured: no gain anywhere)
     assert default.expand and not default.strip
-    only_strip = QueryRewriter.from_config(Config(strip_scaffolding=True, expand_colloquial=False))
+    only_strip = QueryRewriter.from_config(Config(rewrite=RewriteSettings(strip_scaffolding=True,
+                                                                          expand_colloquial=False)))
     assert isinstance(only_strip.keyword_query(parsed).root, Terms)
 
 
@@ -178,7 +178,7 @@ def test_everyday_question_finds_the_official_passage_only_with_the_lexicon(samp
     request = SearchRequest("上访老案子怎么处理", mode="keyword", size=5, collapse_duplicates=False)
     with_lexicon = searcher.search(request)
     assert any("信访积案" in h.text for h in with_lexicon.hits[:3])
-    plain = Searcher.open(dataclasses.replace(sample_index, expand_colloquial=False), encoder)
+    plain = Searcher.open(sample_index.with_overrides({"rewrite.expand_colloquial": False}), encoder)
     try:
         without = plain.search(request)
         assert not any("信访积案" in h.text for h in without.hits)
@@ -191,3 +191,19 @@ def test_everyday_question_finds_the_official_passage_only_with_the_lexicon(samp
     # A quoted everyday word means exactly that word: no official passage is slipped in.
     quoted = searcher.search(SearchRequest('"上访"', mode="keyword", size=10, collapse_duplicates=False))
     assert all("上访" in h.text for h in quoted.hits)
+
+
+def test_expansion_and_clause_limits_are_settings():
+    """rewrite.max_expansion_terms and rewrite.min_clause_chars come from the config, not module constants."""
+    text = "上访老案子有哪些做法"
+    assert len(QueryRewriter.from_config(Config()).expansions(text)) >= 2
+    one = QueryRewriter.from_config(Config().with_overrides({"rewrite.max_expansion_terms": 1}))
+    assert one.expansions(text) == QueryRewriter.from_config(Config()).expansions(text)[:1]
+
+    statement = parse_query("全镇共接待群众来访，均已妥善处理完毕")
+    default = QueryRewriter.from_config(Config()).clauses(statement)
+    assert default is not None and set(default.child.glued) == {"全镇共接待群众来访", "均已妥善处理完毕"}
+    longer = QueryRewriter.from_config(Config().with_overrides({"rewrite.min_clause_chars": 9})).clauses(statement)
+    assert longer is not None and longer.child.glued == ("全镇共接待群众来访",)
+    shortest = Config().with_overrides({"rewrite.min_clause_chars": 100})
+    assert QueryRewriter.from_config(shortest).clauses(statement) is None

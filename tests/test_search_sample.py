@@ -2,7 +2,6 @@
 local one (Whoosh + FAISS + catalog) and Milvus (Lite file, the sample generation published to it)."""
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -30,8 +29,8 @@ def engine_searcher(request, sample_index, searcher, encoder, tmp_path_factory):
     if request.param == "local":
         yield searcher
         return
-    config = dataclasses.replace(sample_index, engine="milvus", milvus_collection="sample",
-                                 milvus_uri=str(tmp_path_factory.mktemp("milvus") / "sample.db"))
+    config = sample_index.with_overrides({"engine.name": "milvus", "engine.milvus.collection": "sample",
+                                          "engine.milvus.uri": str(tmp_path_factory.mktemp("milvus") / "sample.db")})
     assert "full rebuild" in publish_to_engine(config, full=True)
     s = Searcher.open(config, encoder)
     yield s

@@ -3,7 +3,6 @@ sentence of a long paragraph finds that paragraph by its best sentence, which th
 dilutes; the build stores every chunk's sentence vectors so a query encodes nothing but itself."""
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -45,10 +44,10 @@ def test_best_sentence_beats_the_diluted_paragraph_and_reorders_the_list(encoder
 
 def test_an_unknown_stage_is_a_clear_error():
     with pytest.raises(ValueError, match="sentence_rerank"):
-        SentenceReranker.from_config(dataclasses.replace(Config(), sentence_rerank="sentences"), lambda t: None)
+        SentenceReranker.from_config(Config().with_overrides({"sentences.rerank": "sentences"}), lambda t: None)
     with pytest.raises(ValueError, match="sentence_weight"):
-        SentenceReranker.from_config(dataclasses.replace(Config(), sentence_weight=1.5), lambda t: None)
-    off = SentenceReranker.from_config(dataclasses.replace(Config(), sentence_rerank="off"), lambda t: None)
+        SentenceReranker.from_config(Config().with_overrides({"sentences.weight": 1.5}), lambda t: None)
+    off = SentenceReranker.from_config(Config().with_overrides({"sentences.rerank": "off"}), lambda t: None)
     assert off.fallback is None and not off.active  # off: no cache opened, nothing re-scored
 
 

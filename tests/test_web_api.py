@@ -121,9 +121,9 @@ def test_bad_search_parameters_are_400_naming_the_parameter(client, query_string
 
 
 def test_overlong_query_is_rejected_with_the_limit(client, sample_index):
-    too_long = "法治" * sample_index.max_query_chars
+    too_long = "法治" * sample_index.retrieval.max_query_chars
     message = assert_error(client, f"/api/search?q={quote(too_long)}", 400, "q")
-    assert str(sample_index.max_query_chars) in message
+    assert str(sample_index.retrieval.max_query_chars) in message
 
 
 @pytest.mark.parametrize(

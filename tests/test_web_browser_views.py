@@ -103,7 +103,7 @@ def test_document_view_in_hybrid_mode_marks_the_literal_hits_only(page, server):
 
 def test_document_view_without_a_literal_match_marks_the_closest_few(page, server):
     doc_id = api(server, f"/api/search?q={quote(QUERY)}")["hits"][0]["doc_id"]
-    # Nothing in the corpus is near 量子计算机 (below Config.semantic_floor): nothing is marked or claimed.
+    # Nothing in the corpus is near 量子计算机 (below Config.retrieval.semantic_floor): nothing is marked or claimed.
     page.goto(f"{server.url}/doc/{doc_id}?q={quote('量子计算机')}")
     assert page.locator(".para.is-hit").count() == 0
     assert "没有命中" in page.inner_text(".hits-panel") and "意思最接近" not in page.inner_text(".hits-panel")
@@ -148,7 +148,7 @@ def test_copy_a_similar_passage(page, server):
 
 # -- point 12: the limit reaches the box ---------------------------------------------------------------
 def test_search_box_stops_at_the_limit_and_keeps_an_overlong_query(page, server, sample_index):
-    limit = sample_index.max_query_chars
+    limit = sample_index.retrieval.max_query_chars
     page.goto(server.url + "/")
     assert page.get_attribute("input[name=q]", "maxlength") == str(limit)
     page.locator("input[name=q]").press_sequentially("法" * (limit + 5), delay=0)

@@ -99,7 +99,7 @@ def test_a_100kb_query_gets_a_json_error_from_the_real_server(sample_index, sear
         assert failed.value.code == 400
         assert failed.value.headers.get_content_type() == "application/json"
         error = json.loads(failed.value.read())["error"]
-        assert error["param"] == "q" and str(sample_index.max_query_chars) in error["message"]
+        assert error["param"] == "q" and str(sample_index.retrieval.max_query_chars) in error["message"]
         # the page answers with its own message, the text back in the box (cut to a sane length)
         with pytest.raises(urllib.error.HTTPError) as failed:
             urllib.request.urlopen(f"{server.url}/?q={query}", timeout=60)
@@ -112,8 +112,8 @@ def test_a_100kb_query_gets_a_json_error_from_the_real_server(sample_index, sear
 def test_search_box_carries_the_configured_limit_and_keeps_a_rejected_query(client, sample_index):
     for url in ("/", f"/?q={quote(QUERY)}", "/compare", f"/compare?q={quote(QUERY)}"):
         html = client.get(url).get_data(as_text=True)
-        assert f'maxlength="{sample_index.max_query_chars}"' in html, url
-    too_long = "依法行政" * (sample_index.max_query_chars // 4 + 1)
+        assert f'maxlength="{sample_index.retrieval.max_query_chars}"' in html, url
+    too_long = "依法行政" * (sample_index.retrieval.max_query_chars // 4 + 1)
     for url in (f"/?q={quote(too_long)}", f"/compare?q={quote(too_long)}"):
         response = client.get(url)
         html = response.get_data(as_text=True)

@@ -35,11 +35,12 @@ EMBED_CONTEXTS = ("title+headings", "informative-title", "headings")
 
 def embedding_context(config: Config) -> str:
     """What is put before a chunk's text for the model: "none" or one of EMBED_CONTEXTS."""
-    if not config.embed_with_context:
+    if not config.embedding.with_context:
         return "none"
-    if config.embed_context not in EMBED_CONTEXTS:
-        raise ValueError(f"embed_context: unknown value {config.embed_context!r}; choose from {', '.join(EMBED_CONTEXTS)}")
-    return config.embed_context
+    if config.embedding.context not in EMBED_CONTEXTS:
+        raise ValueError(f"embed_context: unknown value {config.embedding.context!r}; "
+                         f"choose from {', '.join(EMBED_CONTEXTS)}")
+    return config.embedding.context
 
 
 def context_signature(config: Config) -> bool | str:

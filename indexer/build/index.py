@@ -47,7 +47,7 @@ class Index:
         self._encoder = encoder
         self._building: tuple[str, Path] | None = None
         self.writer = GenerationWriter(config, lambda: self.encoder)
-        analysis.configure(config.user_dict)  # index and queries must tokenize with the same dictionary
+        analysis.configure(config.analysis.user_dict)  # index and queries must tokenize with the same dictionary
 
     @property
     def encoder(self) -> Encoder:
@@ -152,7 +152,7 @@ class Index:
             except BaseException:
                 self.store.discard(name, build_dir)
                 raise
-            self.store.prune(self.config.keep_generations)
+            self.store.prune(self.config.index.keep_generations)
         report.status, report.finished = "ok", now()
         report.timings["total"] = time.perf_counter() - t0
         return report
@@ -160,7 +160,7 @@ class Index:
     def status(self) -> dict:
         """Published generation, when it was built, counts, last run's result, failing files, and the damage
         the integrity check finds (`damaged`: one line per problem; `repair`: the command that fixes it)."""
-        published = check_published(self.store, self.config.verify_index_checksums)
+        published = check_published(self.store, self.config.index.verify_checksums)
         out: dict = {"index_dir": str(self.store.index_dir), "generation": published.name}
         if published.damage:
             out["damaged"] = [str(d) for d in published.damage]
@@ -188,7 +188,7 @@ class Index:
         t0 = time.perf_counter()
         if not dry_run:
             self.store.remove_debris()
-        scan = scan_corpus(corpus, self.config.follow_external_symlinks)
+        scan = scan_corpus(corpus, self.config.ingest.follow_external_symlinks)
         report.skipped.extend({"path": s.path, "reason": s.reason} for s in scan.skipped)
         overrides, sidecar_problems = _load_sidecars(corpus)
         for path, reason in sidecar_problems:
@@ -239,12 +239,12 @@ class Index:
         """Whether the generation stores sentence vectors exactly when sentence matching is on (turning the
         setting on or off publishes a new generation, from the embedding cache, without re-reading files)."""
         stored = GenerationLayout(generation).sentence_vectors.exists()
-        return stored == (self.config.sentence_rerank != "off")
+        return stored == (self.config.sentences.rerank != "off")
 
     def _check_published(self, report: RunReport, distrust_published: bool):
         """The published generation and the damage found in it (said in the report as a repair)."""
         t_check = time.perf_counter()
-        published = check_published(self.store, self.config.verify_index_checksums)
+        published = check_published(self.store, self.config.index.verify_checksums)
         report.timings["check"] = time.perf_counter() - t_check
         report.previous_generation = published.name or report.previous_generation
         if distrust_published and published.path is not None:
@@ -260,7 +260,7 @@ class Index:
         checkpoint("publish")
         self.store.publish(name, build_dir, before_swap=lambda: checkpoint("swap"))
         self._building = None
-        self.store.prune(self.config.keep_generations)
+        self.store.prune(self.config.index.keep_generations)
         report.settle()
         report.timings["total"] = time.perf_counter() - t0
 
@@ -269,7 +269,7 @@ class Index:
         known = {f["path"] for f in report.failures}
         failed: dict[str, tuple[str, str]] = {}
         for f, doc_id, _digest, _ov in plan.to_parse:
-            reason = predict_failure(f.abs_path, f.rel_path, f.size, self.config.max_file_bytes)
+            reason = predict_failure(f.abs_path, f.rel_path, f.size, self.config.ingest.max_file_bytes)
             if reason and f.rel_path not in known:
                 report.fail(f.rel_path, reason, f.rel_path in report.changed)
                 failed[doc_id] = (f.rel_path, reason)
@@ -284,9 +284,10 @@ class Index:
     def _incompatible(self, prev: Catalog) -> bool:
         info = prev.info()
         # A catalog from before the analyzer signature existed has none: its words are re-cut once.
-        return (info.get("model") != self.config.model or info.get("chunking") != chunk_config_signature(self.config)
+        return (info.get("model") != self.config.embedding.model
+                or info.get("chunking") != chunk_config_signature(self.config)
                 or info.get("analyzer") != analyzer_signature(self.config)
-                or info.get("encoder_backend", "torch") != self.config.encoder_backend)
+                or info.get("encoder_backend", "torch") != self.config.embedding.backend)
 
     def _parse(self, plan: Plan, prev: Catalog | None, report: RunReport, progress: bool = False) -> list[Parsed]:
         """Read and chunk each new or changed file; a file that fails is reported, never the whole run."""
@@ -299,10 +300,10 @@ class Index:
             bar(0, f.rel_path)  # on a terminal the bar names the file being read: a slow one is seen at once
             t_file = time.perf_counter()
             try:
-                doc = parse_file(f.abs_path, f.rel_path, cfg.max_file_bytes, json.loads(ov) or None,
-                                 max_chars=cfg.max_file_chars, max_paragraphs=cfg.max_file_paragraphs,
-                                 max_unpacked=cfg.max_unpacked_bytes, pdf_memory=cfg.max_pdf_memory_bytes,
-                                 pdf_seconds=cfg.max_pdf_seconds)
+                doc = parse_file(f.abs_path, f.rel_path, cfg.ingest.max_file_bytes, json.loads(ov) or None,
+                                 max_chars=cfg.ingest.max_file_chars, max_paragraphs=cfg.ingest.max_file_paragraphs,
+                                 max_unpacked=cfg.ingest.max_unpacked_bytes,
+                                 pdf_memory=cfg.ingest.max_pdf_memory_bytes, pdf_seconds=cfg.ingest.max_pdf_seconds)
                 chunks = chunk_paragraphs(doc.paragraphs, doc_id, self.config, doc_path=doc.path)
             except Exception as exc:  # LoadError says why; anything else is our bug, but only this file's
                 reason = exc.reason if isinstance(exc, LoadError) else f"internal error: {type(exc).__name__}: {exc}"

@@ -47,12 +47,12 @@ def checkpoint(stage: str) -> None:
 
 
 def chunk_config_signature(config: Config) -> str:
-    return json.dumps({"max": config.max_chunk_chars, "min": config.min_chunk_chars, "ctx": context_signature(config),
-                       "pipeline": PIPELINE_VERSION})
+    return json.dumps({"max": config.analysis.max_chunk_chars, "min": config.analysis.min_chunk_chars,
+                       "ctx": context_signature(config), "pipeline": PIPELINE_VERSION})
 
 
 def analyzer_signature(config: Config) -> str:
-    return analysis.signature(config.user_dict)
+    return analysis.signature(config.analysis.user_dict)
 
 
 class GenerationWriter:
@@ -138,12 +138,13 @@ class GenerationWriter:
         previous = GenerationLayout(prev_dir).vectors if prev_dir is not None and "vectors" not in damaged else None
         index, report.vector_index = VectorIndex.build_from(
             previous, ids, vecs, vecs.shape[1] if len(vecs) else self._encoder().dim,
-            cfg.ann_threshold, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.hnsw_max_stale)
+            cfg.index.ann_threshold, cfg.index.hnsw_m, cfg.index.hnsw_ef_search, cfg.index.hnsw_max_stale,
+            cfg.index.hnsw_ef_construction)
         # float32 vectors and int64 ids (a graph needs more, the sentence vectors come on top: raised later)
         self.expected_bytes = tree_size(target.root) + vecs.nbytes + 8 * len(ids)
         index.save(target.vectors)
         report.timings["faiss"] = time.perf_counter() - t3
-        if cfg.sentence_rerank != "off":
+        if cfg.sentences.rerank != "off":
             t4 = time.perf_counter()
             checkpoint("sentences")
             self._write_sentence_vectors(catalog, target, report, progress)
@@ -180,8 +181,8 @@ class GenerationWriter:
         report.chunks = catalog.chunk_count()
         catalog.set_durable(True)  # this commit flushes every earlier unsynced write of the file
         catalog.set_info({
-            "generation": report.generation, "built_at": now(), "model": cfg.model,
-            "encoder_backend": cfg.encoder_backend,
+            "generation": report.generation, "built_at": now(), "model": cfg.embedding.model,
+            "encoder_backend": cfg.embedding.backend,
             "dim": index.dim, "chunking": chunk_config_signature(cfg), "analyzer": analyzer_signature(cfg),
             "documents": report.documents,
             "chunks": report.chunks, "corpus": str(Path(cfg.corpus_dir).resolve()),
@@ -206,7 +207,7 @@ class GenerationWriter:
         """One row per text, from the embedding cache or encoded (and cached, per batch) when missing; and
         how many came from the cache and how many were encoded."""
         cache_path = embedding_cache_path(self.config)
-        cache = EmbeddingCache(cache_path, cache_key(self.config.model, self.config.encoder_backend))
+        cache = EmbeddingCache(cache_path, cache_key(self.config.embedding.model, self.config.embedding.backend))
         try:
             found = cache.get_many(texts)
             missing = [i for i in range(len(texts)) if i not in found]
@@ -229,7 +230,7 @@ class GenerationWriter:
 
     def _embed_missing(self, cache: EmbeddingCache, texts: list[str], missing: list[int], files: list[str] | None,
                        vecs: np.ndarray, progress: bool, label: str) -> None:
-        step = max(self.config.embed_batch_size * 8, 256)
+        step = max(self.config.embedding.batch_size * 8, 256)
         bar = progress_bar(len(missing), label, progress)
         for start in range(0, len(missing), step):
             batch = missing[start : start + step]

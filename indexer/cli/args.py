@@ -133,7 +133,8 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     p.add_argument("--worst", type=int, default=5, help="show the N worst queries per mode")
     p.add_argument("--queries", help="only these query ids (file, one per line, or a comma list)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a setting for this run, e.g. --set rrf_k=20 (repeatable)")
+                   help="override a setting for this run, e.g. --set fusion.rrf_k=20 (or the flat name: "
+                        "--set rrf_k=20; docs/configuration.md; repeatable)")
     p.add_argument("--bench-dir", dest="bench_dir", help="where evaluation indexes are cached (default: .bench)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached evaluation index")
     p.add_argument("--baseline", action="store_true",

@@ -262,7 +262,7 @@ def get_analyzer(user_dict: Path | None = None, subwords: bool = True) -> Analyz
 
 
 def configure(user_dict: Path | None) -> None:
-    """Set the user dictionary used by `default_analyzer()` (call once at start-up with Config.user_dict)."""
+    """Set the user dictionary used by `default_analyzer()` (call once at start-up with Config.analysis.user_dict)."""
     global _default_user_dict
     _default_user_dict = Path(user_dict) if user_dict else None
 

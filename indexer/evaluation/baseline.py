@@ -51,7 +51,7 @@ def units(dataset: Dataset, config: Config) -> list[Unit]:
     out: list[Unit] = []
     for f in scan_corpus(dataset.corpus_dir).files:
         try:
-            doc = parse_file(f.abs_path, f.rel_path, config.max_file_bytes)
+            doc = parse_file(f.abs_path, f.rel_path, config.ingest.max_file_bytes)
         except LoadError as exc:
             log.warning("baseline skips %s: %s", f.rel_path, exc)
             continue
@@ -117,8 +117,8 @@ def evaluate_baseline(dataset: Dataset, config: Config, encoder: Encoder | None 
     """The naive pipeline's metrics, in the same shape as `run.evaluate`'s."""
     paras = units(dataset, config)
     bm25 = BM25([u.text for u in paras])
-    encoder = encoder or Encoder(config.model, config.embed_batch_size)
-    cache = config.embedding_cache or Path(".bench") / "embeddings.sqlite"
+    encoder = encoder or Encoder(config.embedding.model, config.embedding.batch_size)
+    cache = config.embedding.cache or Path(".bench") / "embeddings.sqlite"
     matrix = _embed([u.text for u in paras], encoder, cache)
     result = EvalResult(dataset)
     for mode in modes:

@@ -35,13 +35,13 @@ def settings_key(config: Config) -> str:
     """A short hash of the settings that shape an index's content."""
     # Dictionaries and the analyzer change tokens; dedup.py changes the boilerplate groups stored at build.
     dicts = [*LEXICON_FILES, Path(analysis.__file__), Path(dedup.__file__)]
-    dicts += [Path(config.user_dict)] if config.user_dict else []
+    dicts += [Path(config.analysis.user_dict)] if config.analysis.user_dict else []
     data = {
-        "model": config.model, "max": config.max_chunk_chars, "min": config.min_chunk_chars,
+        "model": config.embedding.model,
+        "max": config.analysis.max_chunk_chars, "min": config.analysis.min_chunk_chars,
         "ctx": context_signature(config), "pipeline": PIPELINE_VERSION,
-        "sentences": config.sentence_rerank != "off",  # sentence vectors stored by the build
-        # Backends other engineers may add settings for: part of the key when present.
-        "backends": [getattr(config, name, None) for name in ("fulltext_backend", "encoder_backend")],
+        "sentences": config.sentences.rerank != "off",  # sentence vectors stored by the build
+        "backends": [config.index.fulltext, config.embedding.backend],
         "dicts": [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in dicts if p.exists()],
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
@@ -59,8 +59,8 @@ def prepare_index(dataset: Dataset, config: Config, encoder: Encoder | None = No
                   bench_dir: Path = BENCH_DIR, rebuild: bool = False) -> Config:
     """Return a config whose index_dir holds a published index of the dataset's corpus (built if needed)."""
     bench_dir = Path(bench_dir)
-    if config.embedding_cache is None:
-        config = dataclasses.replace(config, embedding_cache=bench_dir / "embeddings.sqlite")
+    if config.embedding.cache is None:
+        config = config.with_overrides({"embedding.cache": bench_dir / "embeddings.sqlite"})
     corpus_dir = dataset.corpus_dir
     if dataset.kind == "id" and corpus_dir is None:
         digest = corpus_hash(dataset.root)

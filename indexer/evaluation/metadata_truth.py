@@ -96,7 +96,7 @@ def evaluate(truth_path: Path, corpus: Path, config: Config) -> MetadataReport:
     for name in sorted(truth):
         path = corpus / name
         try:
-            meta = parse_file(path, name, config.max_file_bytes).meta
+            meta = parse_file(path, name, config.ingest.max_file_bytes).meta
         except (LoadError, OSError) as exc:
             unreadable.append((name, str(exc)))
             meta = DocumentMeta()

@@ -7,7 +7,6 @@ the copies it lists in `shared_with`, which the ranking evaluated here places ri
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -15,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
-from indexer.core.config import Config
+from indexer.core.config import Config, MilvusSettings
 from indexer.evaluation.datasets import Dataset, DatasetError, Query, load_dataset, passage_id
 from indexer.evaluation.metrics import METRICS, score_query
 from indexer.evaluation.results import EvalResult, QueryResult, RankedUnit
@@ -120,8 +119,8 @@ def write_trec(result: EvalResult, prefix: str) -> list[Path]:
 def to_json(result: EvalResult, config: Config, index_dir: Path) -> dict:
     return {
         "dataset": str(result.dataset.root), "format": result.dataset.kind, "index": str(index_dir),
-        "settings": {k: str(getattr(config, k)) if isinstance(getattr(config, k), Path) else getattr(config, k)
-                     for k in _FUSION_SETTINGS if hasattr(config, k)},
+        "settings": {k: str(config.value(k)) if isinstance(config.value(k), Path) else config.value(k)
+                     for k in _FUSION_SETTINGS},
         "metrics": result.table(),
         "queries": {mode: [{"qid": r.qid, "kind": r.kind, **r.metrics, "first_relevant": r.first_relevant}
                            for r in rows] for mode, rows in result.results.items()},
@@ -161,12 +160,12 @@ def read_query_ids(value: str) -> set[str]:
 def _publish_to_engine(index_config: Config) -> Config:
     """`--set engine=milvus`: the cached local evaluation index is published to Milvus (a Lite file beside it
     unless milvus_uri is set) and searched there, so both engines are judged on the same chunks."""
-    if index_config.engine != "milvus":
+    if index_config.engine.name != "milvus":
         return index_config
     from indexer.operations.publish import publish_to_engine
 
-    if index_config.milvus_uri == Config.milvus_uri:  # the default ./reportsearch.db would be the user's own
-        index_config = dataclasses.replace(index_config, milvus_uri=str(Path(index_config.index_dir) / "milvus.db"))
+    if index_config.engine.milvus.uri == MilvusSettings.uri:  # the default ./reportsearch.db would be the user's own
+        index_config = index_config.with_overrides({"engine.milvus.uri": Path(index_config.index_dir) / "milvus.db"})
     log.info("%s", publish_to_engine(index_config, full=True))
     return index_config
 
@@ -208,12 +207,11 @@ def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None)
 
 def _run_baseline(args: argparse.Namespace, config: Config, dataset: Dataset, modes: list[str], bench_dir: Path,
                   out: TextIO) -> int:
-    import dataclasses
 
     from indexer.evaluation.baseline import evaluate_baseline
 
-    if config.embedding_cache is None:
-        config = dataclasses.replace(config, embedding_cache=bench_dir / "embeddings.sqlite")
+    if config.embedding.cache is None:
+        config = config.with_overrides({"embedding.cache": bench_dir / "embeddings.sqlite"})
     try:
         result = evaluate_baseline(dataset, config, modes=modes)
     except ValueError as exc:
@@ -229,7 +227,7 @@ def _run_baseline(args: argparse.Namespace, config: Config, dataset: Dataset, mo
 
 
 def apply_sets(config: Config, sets: Iterable[str]) -> Config:
-    """`--set key=value` overrides (same names as the config file)."""
+    """`--set key=value` overrides: a setting's dotted name (`fusion.rrf_k`) or its flat name (`rrf_k`)."""
     overrides = {}
     for item in sets:
         key, sep, value = item.partition("=")

@@ -22,7 +22,7 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
     swapped. Returns a one-line summary, or None for the local engine. A Milvus that cannot be reached raises
     MilvusUnavailable naming the URI (a full rebuild has then published nothing), a value too long for its
     field FieldTooLong (a ValueError naming the file and field)."""
-    if config.engine != "milvus":
+    if config.engine.name != "milvus":
         return None
     from indexer.engines.milvus.connection import connect
     from indexer.engines.milvus.sync import sync
@@ -30,14 +30,14 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
     gen = GenerationStore(config.index_dir).current_path_or_none()
     if gen is None:
         return "milvus: nothing published locally yet, nothing to sync"
-    client = connect(config.milvus_uri, config.milvus_token)
+    client = connect(config.engine.milvus.uri, config.engine.milvus.token)
     try:
-        r = sync(client, gen, config.milvus_collection, full=full, user_dict=config.user_dict, uri=config.milvus_uri)
+        r = sync(client, gen, config.engine.milvus.collection, full=full, user_dict=config.analysis.user_dict, uri=config.engine.milvus.uri)
     finally:
         client.close()
     kind = "full rebuild, alias swapped" if r.full else "incremental" + (", unchanged" if r.unchanged else "")
     dropped = f", dropped {len(r.dropped)} old/orphaned collections" if r.dropped else ""
-    return (f"milvus {config.milvus_uri} → {r.collection} ({kind}): chunks +{r.chunks_upserted} "
+    return (f"milvus {config.engine.milvus.uri} → {r.collection} ({kind}): chunks +{r.chunks_upserted} "
             f"-{r.chunks_deleted}, documents +{r.docs_upserted} -{r.docs_deleted}{dropped}, {r.seconds:.1f} s")
 
 
@@ -48,11 +48,11 @@ def publish_run(config: Config, report: "RunReport", full: bool = False) -> str 
     killed during the sync never leaves a report — or `status` — saying ok; a finished sync restores the
     local run's status and exit code. A failed sync is exit 2 with the local generation named as published.
     The report is updated in place (the caller prints it). Returns the engine's summary line, or None."""
-    if config.engine == "local" or report.exit_code == EXIT_RUN_FAILED:  # nothing new to sync
+    if config.engine.name == "local" or report.exit_code == EXIT_RUN_FAILED:  # nothing new to sync
         return None
     store = GenerationStore(config.index_dir)
     settled = (report.status, report.exit_code, report.error)
-    where = f"{config.engine} at {config.milvus_uri}"
+    where = f"{config.engine.name} at {config.engine.milvus.uri}"
     local = f"local generation {report.generation or store.current_name()} published"
     report.status, report.exit_code = "failed", EXIT_RUN_FAILED
     report.error = f"{local}; {where} not brought up to date (the sync did not finish); the next run does it"

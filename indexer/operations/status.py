@@ -12,7 +12,7 @@ from indexer.storage.fulltext.factory import scale_advice
 def engine_status(config: Config) -> dict | None:
     """What `status` reports about a remote engine (None for the local one): the collection the alias points
     at and its counts. MilvusUnavailable (one line, naming the URI) when it cannot be reached."""
-    if config.engine != "milvus":
+    if config.engine.name != "milvus":
         return None
     engine = open_engine(config)
     try:
@@ -20,10 +20,10 @@ def engine_status(config: Config) -> dict | None:
         snap = engine.open(name)
         documents, chunks = snap.counts()
         snap.close()
-        return {"uri": config.milvus_uri, "alias": config.milvus_collection, "collection": name,
+        return {"uri": config.engine.milvus.uri, "alias": config.engine.milvus.collection, "collection": name,
                 "documents": documents, "chunks": chunks}
     except IndexNotFound as exc:
-        return {"uri": config.milvus_uri, "alias": config.milvus_collection, "collection": None, "error": str(exc)}
+        return {"uri": config.engine.milvus.uri, "alias": config.engine.milvus.collection, "collection": None, "error": str(exc)}
     finally:
         engine.close()
 

@@ -48,7 +48,7 @@ def chunk_paragraphs(
     for paragraph in paragraphs:
         if paragraph.is_heading or not paragraph.text.strip():
             continue
-        parts = split_text(paragraph.text, config.max_chunk_chars, config.min_chunk_chars)
+        parts = split_text(paragraph.text, config.analysis.max_chunk_chars, config.analysis.min_chunk_chars)
         for part_no, text in enumerate(parts):
             chunks.append(Chunk(
                 chunk_id=stable_chunk_id(doc_key, text, seen[text]),

@@ -1,6 +1,6 @@
 """Rank fusion of the keyword and semantic lists.
 
-Two methods, chosen by `Config.fusion` (measurements in docs/evaluation.md):
+Two methods, chosen by `Config.fusion.method` (measurements in docs/evaluation.md):
 - "rrf": weighted reciprocal rank fusion, score(d) = Σ_r w_r / (k + rank_r(d)). Rank-based, so BM25
   scores and cosines need no common scale.
 - "convex": each list's scores normalised (min-max or z-score) and combined as Σ_r w_r · norm_r(d); a
@@ -8,7 +8,7 @@ Two methods, chosen by `Config.fusion` (measurements in docs/evaluation.md):
   is, which ranks throw away: a BM25 list with one exact-term hit far ahead stays far ahead.
 The weights come from the query (see routing), so keyword lookups lean lexical and questions semantic.
 
-Confidence (`Config.fusion_confidence`, γ): with z-scores, each list's weight is also scaled by its top
+Confidence (`Config.fusion.confidence`, γ): with z-scores, each list's weight is also scaled by its top
 hit's z-score to the power γ. A list whose best hit stands far above the rest of its candidates (BM25 with
 one chunk holding all the rare words; a cosine clearly above the crowd) leads; a flat list (the embedding
 model finding everything about equally similar) gives way. Chosen by leave-one-set-out cross-validation

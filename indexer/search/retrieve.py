@@ -1,10 +1,10 @@
 """One query's candidates from a snapshot: keyword and semantic lists fused by the query's plan
 (search/routing.py) for the ranking, and the exact sets that completeness rests on.
 
-Ranking is top k (`Config.candidates` per side); which paragraphs are results is not: every paragraph that
+Ranking is top k (`Config.retrieval.candidates` per side); which paragraphs are results is not: every paragraph that
 matches the query as typed (search/literal.py, asked of the engine exactly: `Snapshot.matching`) is a
 result, and so is every one holding an official term the expansion added (named on the hit). A hit only
-near in meaning is one when its cosine passes `Config.semantic_floor`; those come from the semantic top k,
+near in meaning is one when its cosine passes `Config.retrieval.semantic_floor`; those come from the semantic top k,
 so their number is an estimate. Hits of the ranking query that are none of these (律师 alone for 公职律师, a
 heading naming the word) are not results of a lookup; for a query in the user's own words they stay, counted
 like near-meaning hits."""
@@ -26,8 +26,6 @@ from indexer.search.literal import exact, literal_query, term_query
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import QueryKind, fusion_plan, is_statement, query_kind, sentence_like
 from indexer.search.sentences import SentenceReranker
-
-STRICT_CANDIDATES = 1000
 
 
 @dataclass
@@ -58,14 +56,14 @@ class Retriever:
     def __init__(self, config: Config, rewriter: QueryRewriter, embed: Callable[[str], np.ndarray],
                  sentences: SentenceReranker):
         self.config, self.rewriter, self.embed = config, rewriter, embed
-        self.sentences = sentences  # optional sentence-level re-scoring (config.sentence_rerank)
+        self.sentences = sentences  # optional sentence-level re-scoring (config.sentences.rerank)
 
     def retrieve(self, snap: Snapshot, parsed: ParsedQuery, mode: str, filters: Filters) -> Retrieval:
-        n = self.config.candidates
+        n = self.config.retrieval.candidates
         strict = is_strict(parsed.root)  # quoted phrases / AND / NOT: every hit must satisfy them
         # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
         # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
-        limit = STRICT_CANDIDATES if strict and mode != "keyword" else n
+        limit = self.config.retrieval.strict_candidates if strict and mode != "keyword" else n
         expanded = self.rewriter.keyword_query(parsed) if mode != "semantic" else parsed
         keyword = snap.keyword(expanded, limit, filters)
         literal_q = literal_query(parsed)
@@ -144,9 +142,9 @@ class Retriever:
         text = parsed.semantic_text.strip()
         if not text:
             return [], {}
-        ranked = snap.semantic(self.embed(text), self.config.candidates, filters, within)
+        ranked = snap.semantic(self.embed(text), self.config.retrieval.candidates, filters, within)
         near = dict(ranked)
         if not sentence_like(parsed):
             return ranked, near
-        weight = self.config.statement_sentence_weight if is_statement(parsed) else self.config.sentence_weight
+        weight = self.config.sentences.statement_weight if is_statement(parsed) else self.config.sentences.weight
         return self.sentences.semantic(ranked, self.embed(text), snap, weight), near

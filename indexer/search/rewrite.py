@@ -4,7 +4,7 @@ Researchers ask in everyday words (上访的老案子怎么处理); reports use 
 only sees shared words, so for the full-text retriever a plain query is rewritten as
   (the user's words [without scaffolding])  OR  expansion_weight × (official terms from the 口语→公文 lexicon)
 - scaffolding (有哪些做法, 是怎么安排的, 的做法 …) carries no topic; stripping it is optional
-  (Config.strip_scaffolding, off by default: the parser already drops 怎么/如何/哪些 as function words, and
+  (Config.rewrite.strip_scaffolding, off by default: the parser already drops 怎么/如何/哪些 as function words, and
   dropping the rest gained nothing on any evaluation set, docs/evaluation.md);
 - expansions are extra optional clauses at a lower weight: a chunk that uses the user's own words still
   ranks first, one that only uses the official term is now found at all.
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from indexer.core.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
+from indexer.core.config import RewriteSettings
 from indexer.core.querytree import Boosted, Group, Node, ParsedQuery, Terms
 from indexer.search.query import QUOTES_AS_EMPHASIS, parse_query
 from indexer.search.routing import QueryKind, is_statement, query_kind
@@ -29,8 +30,6 @@ from indexer.search.types import QueryError
 log = logging.getLogger(__name__)
 
 COLLOQUIAL_LEXICON = LEXICON_DIR / "colloquial.txt"
-MAX_EXPANSION_TERMS = 12  # a query that fires many rules is drifting: keep the first (file order) terms
-MIN_CLAUSE_CHARS = 6  # shorter runs between punctuation (同时, 一是) are no evidence of the sentence
 _CLAUSE = re.compile(r"[^\W_]+")  # a run of letters, digits and ideographs
 
 # Question and request scaffolding, longest forms first. Replaced by a space so that the words on either
@@ -116,7 +115,8 @@ class QueryRewriter:
     """Rewrites plain queries for the keyword retriever (see the module docstring). Thread-safe."""
 
     def __init__(self, rules: Iterable[Rule] = (), strip: bool = False, expand: bool = True,
-                 weight: float = 0.7, max_terms: int = MAX_EXPANSION_TERMS, clause_weight: float = 0.0):
+                 weight: float = 0.7, max_terms: int = RewriteSettings.max_expansion_terms,
+                 clause_weight: float = 0.0, min_clause_chars: int = RewriteSettings.min_clause_chars):
         self.rules = list(rules)
         # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
         self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
@@ -129,15 +129,18 @@ class QueryRewriter:
         self.weight = weight
         self.max_terms = max_terms
         self.clause_weight = clause_weight
+        self.min_clause_chars = min_clause_chars
 
     @classmethod
     def from_config(cls, config) -> "QueryRewriter":
-        expand = config.expand_colloquial
+        expand = config.rewrite.expand_colloquial
         rules = read_lexicon(COLLOQUIAL_LEXICON) if expand else []
         if expand:
             log.info("query expansion: %d rules from %s", len(rules), COLLOQUIAL_LEXICON)
-        return cls(rules, strip=config.strip_scaffolding, expand=expand, weight=config.expansion_weight,
-                   clause_weight=config.clause_weight)
+        settings = config.rewrite
+        return cls(rules, strip=settings.strip_scaffolding, expand=expand, weight=settings.expansion_weight,
+                   max_terms=settings.max_expansion_terms, clause_weight=settings.clause_weight,
+                   min_clause_chars=settings.min_clause_chars)
 
     @property
     def active(self) -> bool:
@@ -149,7 +152,7 @@ class QueryRewriter:
         if self.clause_weight <= 0 or not is_statement(parsed):
             return None
         runs = [m.group(0) for m in _CLAUSE.finditer(normalize(parsed.text))]
-        runs = list(dict.fromkeys(r for r in runs if len(r) >= MIN_CLAUSE_CHARS))
+        runs = list(dict.fromkeys(r for r in runs if len(r) >= self.min_clause_chars))
         return Boosted(Terms((), glued=tuple(runs)), self.clause_weight) if runs else None
 
     def expansions(self, text: str, lookup: bool = False) -> list[str]:

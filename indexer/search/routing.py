@@ -80,14 +80,12 @@ def sentence_like(parsed: ParsedQuery) -> bool:
 def fusion_plan(parsed: ParsedQuery, config: Config, expanded: bool = False) -> FusionPlan:
     """The fusion method and weights for this query, from the settings for its kind. `expanded`: the
     keyword side runs with official terms added for the user's everyday words (search/rewrite.py)."""
-    c = config
+    c = config.fusion
     if not c.route_queries:
-        return FusionPlan(None, c.fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm,
-                          c.fusion_confidence)
+        return FusionPlan(None, c.method, c.keyword_weight, c.semantic_weight, c.rrf_k, c.norm, c.confidence)
     kind = query_kind(parsed)
     if kind is QueryKind.LOOKUP:
-        return FusionPlan(kind, c.lookup_fusion, c.lookup_keyword_weight, c.lookup_semantic_weight, c.rrf_k,
-                          c.fusion_norm)
+        return FusionPlan(kind, c.lookup_method, c.lookup_keyword_weight, c.lookup_semantic_weight, c.rrf_k, c.norm)
     if kind is QueryKind.NATURAL:
         if expanded:
             kw, sem = c.expanded_keyword_weight, c.expanded_semantic_weight
@@ -95,5 +93,5 @@ def fusion_plan(parsed: ParsedQuery, config: Config, expanded: bool = False) -> 
             kw, sem = c.statement_keyword_weight, c.statement_semantic_weight
         else:
             kw, sem = c.natural_keyword_weight, c.natural_semantic_weight
-        return FusionPlan(kind, c.fusion, kw, sem, c.rrf_k, c.fusion_norm, c.fusion_confidence)
-    return FusionPlan(kind, c.mixed_fusion, c.keyword_weight, c.semantic_weight, c.rrf_k, c.fusion_norm)
+        return FusionPlan(kind, c.method, kw, sem, c.rrf_k, c.norm, c.confidence)
+    return FusionPlan(kind, c.mixed_method, c.keyword_weight, c.semantic_weight, c.rrf_k, c.norm)

@@ -49,10 +49,10 @@ log = logging.getLogger(__name__)
 
 class Searcher:
     def __init__(self, config: Config, encoder: Encoder | None = None, engine: Engine | None = None):
-        from indexer.engines.factory import open_engine  # local unless config.engine says otherwise
+        from indexer.engines.factory import open_engine  # local unless config.engine.name says otherwise
 
         self.config = config
-        analysis.configure(config.user_dict)  # queries must tokenize like the index did
+        analysis.configure(config.analysis.user_dict)  # queries must tokenize like the index did
         self.encoder = encoder or Encoder.from_config(config)
         self._current = CurrentSnapshot(engine or open_engine(config))
         self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
@@ -104,7 +104,7 @@ class Searcher:
     # -- search ----------------------------------------------------------------------------------
     def _validate(self, req: SearchRequest) -> None:
         check_mode(req.mode)
-        check_query(req.query, self.config.max_query_chars)
+        check_query(req.query, self.config.retrieval.max_query_chars)
         check_range("size", req.size, 1, MAX_PAGE_SIZE)
         check_range("page", req.page, 1, MAX_PAGE)
 

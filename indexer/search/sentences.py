@@ -87,16 +87,16 @@ class SentenceReranker:
 
     @classmethod
     def from_config(cls, config, encode: Callable[[list[str]], np.ndarray]) -> "SentenceReranker":
-        stage = config.sentence_rerank
+        stage = config.sentences.rerank
         if stage not in SENTENCE_RERANK_STAGES:
             raise ValueError(f"setting sentence_rerank: {stage!r} is not one of {', '.join(SENTENCE_RERANK_STAGES)}")
         for name in ("sentence_weight", "statement_sentence_weight"):
-            if not 0 <= getattr(config, name) <= 1:
-                raise ValueError(f"setting {name}: {getattr(config, name)} is not between 0 and 1")
+            if not 0 <= config.value(name) <= 1:
+                raise ValueError(f"setting {name}: {config.value(name)} is not between 0 and 1")
         fallback = None
         if stage != "off":
             fallback = EncodedSentences(encode, _cache(config))
-        return cls(stage, config.sentence_candidates, fallback)
+        return cls(stage, config.sentences.candidates, fallback)
 
     @property
     def active(self) -> bool:
@@ -141,7 +141,7 @@ def _cache(config):
     from indexer.storage.vectors.encoder import cache_key
 
     try:
-        return EmbeddingCache(embedding_cache_path(config), cache_key(config.model, config.encoder_backend))
+        return EmbeddingCache(embedding_cache_path(config), cache_key(config.embedding.model, config.embedding.backend))
     except Exception as exc:  # a read-only or missing folder: the fallback still works, from memory
         log.warning("embedding cache unavailable for sentence vectors (%s): encoding without it", exc)
         return None

@@ -11,7 +11,6 @@ the full small/ corpus (fewer distractors).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import random
 import shutil
@@ -25,6 +24,7 @@ from indexer.storage.vectors import Encoder
 from scripts.benchmarks.common import (
     BENCH_DIR, SHARED_CACHE, STARD, machine_info, ndcg_at_k, read_jsonl, read_qrels, write_json,
 )
+from indexer.core.config import EmbeddingSettings
 
 BACKENDS = ("torch", "torch-int8")
 
@@ -76,7 +76,7 @@ def main() -> None:
     for b in BACKENDS:
         index_dir = BENCH_DIR / "perf" / f"encoder-{b}-{len(docs)}"
         shutil.rmtree(index_dir, ignore_errors=True)
-        config = dataclasses.replace(Config(), index_dir=index_dir, embedding_cache=SHARED_CACHE, encoder_backend=b)
+        config = Config(index_dir=index_dir, embedding=EmbeddingSettings(cache=SHARED_CACHE, backend=b))
         t0 = time.perf_counter()
         report = Index(config, encoders[b]).build_documents(docs, progress=False)
         build_s = time.perf_counter() - t0

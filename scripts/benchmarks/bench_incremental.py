@@ -11,7 +11,6 @@ unchanged chunks, the real model embeds the changed ones.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from indexer import Config, Index
 from scripts.benchmarks.common import machine_info, write_json
+from indexer.core.config import EmbeddingSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    config = dataclasses.replace(Config(), corpus_dir=args.corpus, index_dir=args.index_dir,
-                                 embedding_cache=args.embedding_cache)
+    config = Config(corpus_dir=args.corpus, index_dir=args.index_dir,
+                    embedding=EmbeddingSettings(cache=args.embedding_cache))
     target = sorted(args.corpus.rglob("*.txt"))[7]
     original = target.read_text(encoding="utf-8")
     index = Index(config)

@@ -20,7 +20,6 @@ first build.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import hashlib
 import logging
@@ -42,6 +41,7 @@ from scripts.benchmarks.common import (
     BENCH_DIR, SHARED_CACHE, RssSampler, machine_info, make_corpus, peak_rss_mb, write_json,
 )
 
+from indexer.core.config import EmbeddingSettings, IndexSettings
 PERF_DIR = BENCH_DIR / "perf"
 
 
@@ -87,7 +87,7 @@ def embedding_inputs(folder: Path, config: Config, limit: int) -> tuple[list[str
     sentences: list[str] = []
     for path in files[::step]:
         rel = path.relative_to(folder).as_posix()
-        doc = parse_file(path, rel, config.max_file_bytes)
+        doc = parse_file(path, rel, config.ingest.max_file_bytes)
         chunks = chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel)
         texts += [embedding_input(doc.meta, c.heading_path, c.text, embedding_context(config)) for c in chunks]
         sentences += [s for c in chunks for s in chunk_sentences(c.text)]
@@ -111,9 +111,9 @@ def build_once(n: int, backend: str, corpus: Path, encoder: Encoder, raw: dict) 
     shutil.rmtree(index_dir, ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{private_cache}{suffix}").unlink(missing_ok=True)
-    config = dataclasses.replace(Config(), corpus_dir=corpus, index_dir=index_dir, embedding_cache=private_cache,
-                                 fulltext_backend=backend)
-    replay = ReplayEncoder(encoder, SHARED_CACHE, config.model)
+    config = Config(corpus_dir=corpus, index_dir=index_dir, embedding=EmbeddingSettings(cache=private_cache),
+                    index=IndexSettings(fulltext=backend))
+    replay = ReplayEncoder(encoder, SHARED_CACHE, config.embedding.model)
     gc.collect()
     with RssSampler() as rss:
         t0 = time.perf_counter()
@@ -175,7 +175,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     backends = args.backend or ["tantivy"]
     config = Config()
-    encoder = Encoder(config.model, config.embed_batch_size)
+    encoder = Encoder(config.embedding.model, config.embedding.batch_size)
     out = {"machine": machine_info(), "command": " ".join(sys.argv), "runs": []}
     for n in args.n:
         corpus = BENCH_DIR / f"corpus-{n}"
@@ -184,7 +184,7 @@ def main() -> None:
         raw = raw_embedding(encoder, sample)
         print(f"\nN={n}: raw embedding {raw['texts']} texts in {raw['seconds']} s = {raw['chunks_per_s']} chunks/s"
               f" (mean {raw['mean_chars']} chars); load average {machine_info()['load_avg']}")
-        if config.sentence_rerank != "off":
+        if config.sentences.rerank != "off":
             raw_s = raw_embedding(encoder, sentence_sample)
             raw["s_per_sentence"], raw["sentence_sample"] = raw_s["s_per_chunk"], raw_s
             print(f"  sentences: {raw_s['texts']} in {raw_s['seconds']} s = {raw_s['chunks_per_s']} /s"

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     with milvus_lite_copy(args.generation) as (db, _, _):
         config = Config(index_dir=index_dir).with_overrides({"engine": "milvus", "milvus_uri": db,
                                                              "milvus_collection": "bench"})
-        encoder = Encoder(config.model)
+        encoder = Encoder(config.embedding.model)
         engine = open_engine(config)
         engine.client = counting = Counting(engine.client)
         searcher = Searcher(config, encoder, engine)

@@ -23,7 +23,7 @@ def corpus_texts(folder: Path, config: Config) -> list[str]:
     texts = []
     for path in sorted(folder.rglob("*.txt")):
         rel = path.relative_to(folder).as_posix()
-        doc = parse_file(path, rel, config.max_file_bytes)
+        doc = parse_file(path, rel, config.ingest.max_file_bytes)
         for c in chunk_paragraphs(doc.paragraphs, rel, config, doc_path=rel):
             texts.append(embedding_input(doc.meta, c.heading_path, c.text, embedding_context(config)))
     return texts
@@ -36,8 +36,8 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = Config()
-    encoder = Encoder(config.model, config.embed_batch_size)
-    cache = EmbeddingCache(args.cache, config.model)
+    encoder = Encoder(config.embedding.model, config.embedding.batch_size)
+    cache = EmbeddingCache(args.cache, config.embedding.model)
     for n in args.n:
         folder = BENCH_DIR / f"corpus-{n}"
         make_corpus(n, folder, config)

@@ -13,7 +13,6 @@ re-fuses them under every setting of the grid, so a whole grid costs one pass of
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import pickle
@@ -44,8 +43,8 @@ BENCH_DIR = REPO / ".bench"
 
 def _config() -> Config:
     config = load_config()
-    if config.embedding_cache is None:
-        config = dataclasses.replace(config, embedding_cache=BENCH_DIR / "embeddings.sqlite")
+    if config.embedding.cache is None:
+        config = config.with_overrides({"embedding.cache": BENCH_DIR / "embeddings.sqlite"})
     return config
 
 
@@ -119,7 +118,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     cfg = prepare_index(ds, _config(), bench_dir=BENCH_DIR)
     # The retrieved lists depend only on the index and the depth: keep them for the next grid.
-    cached = BENCH_DIR / f"sweep-{cfg.index_dir.name}-{len(ds.queries)}q-{args.depth}-c{cfg.candidates}.pickle"
+    candidates = cfg.retrieval.candidates
+    cached = BENCH_DIR / f"sweep-{cfg.index_dir.name}-{len(ds.queries)}q-{args.depth}-c{candidates}.pickle"
     if cached.exists():
         runs = pickle.loads(cached.read_bytes())
     else:

@@ -26,6 +26,7 @@ from scripts.benchmarks.common import (
     read_jsonl, read_qrels, write_json,
 )
 
+from indexer.core.config import EmbeddingSettings, IndexSettings
 QUERIES = {
     "short": ["信访", "调解", "行政复议", "合同", "普法", "执法", "消防", "土地"],
     "common": ["工作", "法治", "人民", "规定", "政府", "管理"],
@@ -118,7 +119,7 @@ def stard_small_config(backend: str) -> Config:
     from indexer.evaluation.indexes import prepare_index
 
     dataset = load_dataset(STARD / "small")
-    config = dataclasses.replace(Config(), embedding_cache=SHARED_CACHE, fulltext_backend=backend)
+    config = Config(embedding=EmbeddingSettings(cache=SHARED_CACHE), index=IndexSettings(fulltext=backend))
     t0 = time.perf_counter()
     config = prepare_index(dataset, config, bench_dir=BENCH_DIR / "perf" / f"stard-{backend}")
     print(f"STARD small index ready in {time.perf_counter() - t0:.1f} s: {config.index_dir}")

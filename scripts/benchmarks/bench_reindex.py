@@ -27,6 +27,7 @@ from indexer.pipeline.load.text import load as load_text
 from indexer.pipeline.structure import build_paragraphs
 from scripts import REPO
 from scripts.benchmarks.common import peak_rss_mb
+from indexer.core.config import EmbeddingSettings
 
 SAMPLE = REPO / "corpora" / "fazhi-2023"
 PLACES = ["城关镇", "杜关镇", "洛村镇", "交口乡", "菜园乡", "大营镇", "原店镇", "张湾乡", "宫前乡", "店子乡",
@@ -96,7 +97,7 @@ def main() -> int:
     corpus = work / "corpus"
     write_corpus(corpus, args.reports)
     cache = Path(args.cache) if args.cache else work / "embeddings.sqlite"
-    config = Config(corpus_dir=corpus, index_dir=work / "index", embedding_cache=cache)
+    config = Config(corpus_dir=corpus, index_dir=work / "index", embedding=EmbeddingSettings(cache=cache))
     index = Index(config)
     print(f"synthetic corpus: {args.reports} reports in {corpus}; embedding cache {cache}", flush=True)
 
@@ -108,8 +109,8 @@ def main() -> int:
     target.write_text(text.replace(first.group(1), first.group(1) + "同时新增了一项便民举措。"), encoding="utf-8")
     results.append(timed_run(index, "one-changed-file run"))
 
-    summary = {"reports": args.reports, "model": config.model, "runs": results, "peak_rss_mb": round(peak_rss_mb()),
-               "cold_cache": not args.cache}
+    summary = {"reports": args.reports, "model": config.embedding.model, "runs": results,
+               "peak_rss_mb": round(peak_rss_mb()), "cold_cache": not args.cache}
     print(f"peak RSS {summary['peak_rss_mb']} MB", flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

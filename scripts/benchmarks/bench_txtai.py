@@ -42,6 +42,7 @@ from scripts.benchmarks.common import (
     BENCH_DIR, SHARED_CACHE, STARD, RssSampler, current_rss_mb, machine_info, ndcg_at_k, percentiles,
     read_jsonl, read_qrels, write_json,
 )
+from indexer.core.config import EmbeddingSettings
 
 PERF = BENCH_DIR / "perf"
 
@@ -69,7 +70,7 @@ def cold_index_times(n_chunks: int, encoder: Encoder) -> dict:
             break
     scratch = PERF / "cold-ours"
     shutil.rmtree(scratch, ignore_errors=True)
-    config = dataclasses.replace(Config(), index_dir=scratch / "index", embedding_cache=scratch / "empty-cache.sqlite")
+    config = Config(index_dir=scratch / "index", embedding=EmbeddingSettings(cache=scratch / "empty-cache.sqlite"))
     encoder.encode(["预热"])  # model loaded before timing, as for txtai below
     t0 = time.perf_counter()
     report = Index(config, encoder).build_documents(docs, progress=False)
@@ -167,7 +168,7 @@ def main() -> None:
         return
 
     config = stard_small_config("tantivy")
-    encoder = Encoder(config.model, config.embed_batch_size)
+    encoder = Encoder(config.embedding.model, config.embedding.batch_size)
     out: dict = {"machine": machine_info(), "command": " ".join(sys.argv)}
     if not args.skip_cold:
         out["cold_index"] = cold_index_times(args.cold_chunks, encoder)
@@ -176,7 +177,7 @@ def main() -> None:
     chunks = our_chunks(config)
     passage_of = {cid: pid for cid, pid, _, _ in chunks}
     emb_input = {text: ei for _, _, text, ei in chunks}
-    cache = EmbeddingCache(SHARED_CACHE, config.model)
+    cache = EmbeddingCache(SHARED_CACHE, config.embedding.model)
     counts = {"cached": 0, "encoded": 0}
 
     def transform(texts: list[str]) -> np.ndarray:

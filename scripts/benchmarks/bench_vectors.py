@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     vecs = np.vstack(parts)
     n, dim = vecs.shape
     questions = [json.loads(line)["text"] for line in (STARD / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
-    queries = Encoder(Config().model).encode(questions[: args.queries]).astype(np.float32)
+    queries = Encoder(Config().embedding.model).encode(questions[: args.queries]).astype(np.float32)
     k = 200  # the Searcher's candidates per side
 
     flat = faiss.IndexFlatIP(dim)
@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config()
     faiss.omp_set_num_threads(faiss.omp_get_max_threads())
     t0 = time.perf_counter()
-    ann = VectorIndex.build(np.arange(n, dtype=np.int64), vecs, dim, ann_threshold=1, hnsw_m=cfg.hnsw_m,
-                            hnsw_ef_search=cfg.hnsw_ef_search)
+    ann = VectorIndex.build(np.arange(n, dtype=np.int64), vecs, dim, ann_threshold=1, hnsw_m=cfg.index.hnsw_m,
+                            hnsw_ef_search=cfg.index.hnsw_ef_search)
     build_s = time.perf_counter() - t0
     ann_stats, ann_found = timed(lambda q, k: [c for c, _ in ann.search(q, k)], queries, k)
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "exact_float32": exact_stats,
         "exact_float16": {**half_stats, "recall@10": recall(half_found, exact, 10), "recall@100": recall(half_found, exact, 100)},
         "hnsw": {**ann_stats, "recall@10": recall(ann_found, exact, 10), "recall@100": recall(ann_found, exact, 100),
-                 "build_s": round(build_s, 1), "m": cfg.hnsw_m, "ef_search": cfg.hnsw_ef_search},
+                 "build_s": round(build_s, 1), "m": cfg.index.hnsw_m, "ef_search": cfg.index.hnsw_ef_search},
     }
     print(f"{n} vectors, {len(queries)} queries, one thread, k={k}")
     for name in ("exact_float32", "exact_float16", "hnsw"):

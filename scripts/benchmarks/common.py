@@ -68,7 +68,7 @@ def split_title(title: str) -> tuple[str, str]:
 
 
 def _chunks_of(text: str, config: Config) -> int:
-    return len(split_text(text, config.max_chunk_chars, config.min_chunk_chars))
+    return len(split_text(text, config.analysis.max_chunk_chars, config.analysis.min_chunk_chars))
 
 
 def file_chunks(path: Path, rel: str, config: Config) -> int:
@@ -77,7 +77,7 @@ def file_chunks(path: Path, rel: str, config: Config) -> int:
     from indexer.pipeline.ingest import parse_file
 
     try:
-        doc = parse_file(path, rel, config.max_file_bytes)
+        doc = parse_file(path, rel, config.ingest.max_file_bytes)
     except Exception as exc:  # noqa: BLE001 - a file our parser rejects (or crashes on) is left out
         print(f"leaving out {rel}: {type(exc).__name__}: {exc}", file=sys.stderr)
         path.unlink()

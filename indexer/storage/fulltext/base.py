@@ -14,7 +14,7 @@ Contract
   files where the backend allows (hard links).  Writing to `dst` never changes what `src` answers,
   so a new generation can be built from the previous one while the old one is being searched.
 - The analyzer used by the query side (`indexer.core.analysis.default_analyzer()`, configured
-  from `Config.user_dict`) must be the one the index was built with: after a change of the user
+  from `Config.analysis.user_dict`) must be the one the index was built with: after a change of the user
   dictionary, rebuild the index from scratch (`AnalyzerConfig` is recorded in the index; see
   `FullTextIndex.analyzer_config`).
 """
@@ -34,7 +34,7 @@ from indexer.core.querytree import ParsedQuery
 
 @dataclass(frozen=True)
 class AnalyzerConfig:
-    user_dict: Path | None = None  # Config.user_dict
+    user_dict: Path | None = None  # Config.analysis.user_dict
     subwords: bool = True  # index dictionary sub-words of long words at the long word's position
 
 

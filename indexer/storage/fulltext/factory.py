@@ -1,4 +1,4 @@
-"""Choose the full-text backend: `Config.fulltext_backend` for a new index; an existing index is opened (and
+"""Choose the full-text backend: `Config.index.fulltext` for a new index; an existing index is opened (and
 cloned) with the backend whose files it holds, so changing the setting never misreads an old generation."""
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def detect_backend(directory: Path) -> str:
 
 
 def create_fulltext(directory: Path, config: Config) -> FullTextIndex:
-    return backend_class(config.fulltext_backend).create(directory, AnalyzerConfig(user_dict=config.user_dict))
+    return backend_class(config.index.fulltext).create(directory, AnalyzerConfig(user_dict=config.analysis.user_dict))
 
 
 def open_fulltext(directory: Path, config: Config) -> FullTextIndex:

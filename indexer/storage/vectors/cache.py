@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 def embedding_cache_path(config: Config) -> Path:
     """Where the embedding cache lives: `embedding_cache`, or beside the generations of the index."""
-    return Path(config.embedding_cache or Path(config.index_dir) / "embeddings.sqlite")
+    return Path(config.embedding.cache or Path(config.index_dir) / "embeddings.sqlite")
 
 
 def text_key(text: str) -> bytes:

@@ -124,8 +124,8 @@ class Encoder:
     @classmethod
     def from_config(cls, config: "Config", model: str | None = None) -> "Encoder":
         """The encoder a Config asks for (`model` overrides its model: an index built with another one)."""
-        return cls(model or config.model, config.embed_batch_size, config.encoder_backend, config.device,
-                   config.query_precision)
+        e = config.embedding
+        return cls(model or e.model, e.batch_size, e.backend, e.device, e.query_precision)
 
     def _load(self, device: str, **model_kwargs):
         from sentence_transformers import SentenceTransformer  # heavy import: only when needed

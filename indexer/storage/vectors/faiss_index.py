@@ -18,14 +18,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from indexer.core.config import Config
+from indexer.core.config import IndexSettings
 
 log = logging.getLogger(__name__)
 
 BROAD_FILTER = 0.3  # filters keeping at least this share of the vectors are applied after the search
-HNSW_EF_CONSTRUCTION = 80
 # The graph's defaults are the configuration's (one home: indexer/core/config.py); callers normally pass the config.
-HNSW_M, HNSW_EF_SEARCH, MAX_STALE = Config.hnsw_m, Config.hnsw_ef_search, Config.hnsw_max_stale
+HNSW_M, HNSW_EF_SEARCH, MAX_STALE = IndexSettings.hnsw_m, IndexSettings.hnsw_ef_search, IndexSettings.hnsw_max_stale
+HNSW_EF_CONSTRUCTION = IndexSettings.hnsw_ef_construction
 SUBSET_BLOCK = 4096  # stored vectors scored per step of an exact search over a filter's vectors
 
 # One query vector is searched on one OpenMP thread: with both cores busy (other requests, a build), FAISS's
@@ -60,7 +60,8 @@ class VectorIndex:
 
     @classmethod
     def build(cls, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int, hnsw_m: int = HNSW_M,
-              hnsw_ef_search: int = HNSW_EF_SEARCH) -> "VectorIndex":
+              hnsw_ef_search: int = HNSW_EF_SEARCH,
+              hnsw_ef_construction: int = HNSW_EF_CONSTRUCTION) -> "VectorIndex":
         _set_threads(single=False)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32).reshape(-1, dim)
@@ -68,7 +69,7 @@ class VectorIndex:
             # float32 storage: an exact search over a filter's vectors reads them in place (float16 would
             # save 100 MB at 100k, but numpy converts it at ~5 ns a value: 33 ms for a 12% filter).
             inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            inner.hnsw.efConstruction = hnsw_ef_construction
             inner.hnsw.efSearch = hnsw_ef_search
             log.info("building HNSW index over %d vectors", len(ids))
         else:
@@ -81,7 +82,8 @@ class VectorIndex:
     @classmethod
     def build_from(cls, previous: Path | None, ids: np.ndarray, vecs: np.ndarray, dim: int, ann_threshold: int,
                    hnsw_m: int = HNSW_M, hnsw_ef_search: int = HNSW_EF_SEARCH,
-                   max_stale: float = MAX_STALE) -> tuple["VectorIndex", str]:
+                   max_stale: float = MAX_STALE,
+                   hnsw_ef_construction: int = HNSW_EF_CONSTRUCTION) -> tuple["VectorIndex", str]:
         """The index for a new generation: the previous generation's HNSW graph extended with the new
         vectors when that is safe, else a fresh build. Returns (index, "extended" | "built").
 
@@ -98,7 +100,7 @@ class VectorIndex:
                 old = None
             if old is not None and old._extend(ids, vecs, dim, hnsw_m, hnsw_ef_search, max_stale):
                 return old, "extended"
-        return cls.build(ids, vecs, dim, ann_threshold, hnsw_m, hnsw_ef_search), "built"
+        return cls.build(ids, vecs, dim, ann_threshold, hnsw_m, hnsw_ef_search, hnsw_ef_construction), "built"
 
     def _extend(self, ids: np.ndarray, vecs: np.ndarray, dim: int, hnsw_m: int, hnsw_ef_search: int,
                 max_stale: float) -> bool:
