@@ -8,6 +8,7 @@ import pytest
 
 import test_fulltext as base
 from indexer.core.config import Config
+from indexer.storage.fulltext.base import FullTextRecord
 from indexer.storage.fulltext.factory import BACKENDS, backend_class, clone_fulltext, create_fulltext, detect_backend, open_fulltext
 from indexer.search.query import parse_query
 
@@ -78,3 +79,30 @@ def test_backends_agree_on_the_best_hits(tmp_path: Path) -> None:
     finally:
         for ix in built.values():
             ix.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_ranking_settings_reach_the_backend(tmp_path: Path, backend: str) -> None:
+    """[ranking] is configuration, not a module to patch: a word only in the heading scores by context_boost,
+    and all_terms_bonus lifts the chunk holding every word -- on each backend, through open_fulltext."""
+    ix = backend_class(backend).create(tmp_path / "ix")
+    ix.add([FullTextRecord(chunk_id=1, doc_id="a", text="组织调解员上门调解邻里纠纷", title="",
+                           heading_path="人民调解", place="张茅乡", year=2023),
+            FullTextRecord(chunk_id=2, doc_id="b", text="化解信访积案十二件", title="", heading_path="",
+                           place="大铭乡", year=2023),
+            FullTextRecord(chunk_id=3, doc_id="c", text="信访事项按期办结", title="", heading_path="",
+                           place="青原镇", year=2023)])
+    ix.commit()
+    ix.close()
+
+    def scores(query: str, **ranking: float) -> dict[int, float]:
+        ix = open_fulltext(tmp_path / "ix", Config().with_overrides({f"ranking.{k}": v for k, v in ranking.items()}))
+        try:
+            return dict(ix.search(parse_query(query), 50))
+        finally:
+            ix.close()
+
+    heading = scores("人民", context_boost=0.1), scores("人民", context_boost=0.9)  # 人民 only in chunk 1's heading
+    assert 0 < heading[0][1] < heading[1][1]
+    plain, bonus = scores("化解 信访", all_terms_bonus=0.0), scores("化解 信访", all_terms_bonus=1.0)
+    assert bonus[2] > plain[2] and bonus[3] == pytest.approx(plain[3])  # only chunk 2 holds both words

@@ -207,6 +207,19 @@ class RewriteSettings:
 
 
 @dataclass(frozen=True)
+class RankingSettings:
+    """How the full-text side scores (every engine reads these: indexer/storage/fulltext/ranking.py)."""
+
+    context_boost: float = 0.3  # a word in the headings/title counts less than one in the text itself
+    all_terms_bonus: float = 0.5  # chunks matching every plain word get this share of their score on top
+    # The exact-phrase match decides *whether*; the words mostly decide the rank.
+    phrase_boost: float = field(default=0.2, metadata=_flat("phrase_grams_boost"))
+    # Weight of the exact string around a lone character (城关乡 for 城关 + 乡): it stands in for the lone
+    # character, and puts chunks with the whole string above those with 城关 alone.
+    glued_boost: float = 0.5
+
+
+@dataclass(frozen=True)
 class Config:
     corpus_dir: Path = Path("corpora")
     index_dir: Path = Path("index")
@@ -221,6 +234,7 @@ class Config:
     fusion: FusionSettings = field(default_factory=FusionSettings)
     sentences: SentenceSettings = field(default_factory=SentenceSettings)
     rewrite: RewriteSettings = field(default_factory=RewriteSettings)
+    ranking: RankingSettings = field(default_factory=RankingSettings)
 
     def __post_init__(self) -> None:
         # `Config(engine="milvus")` would silently replace a whole section by a string (and every
@@ -274,16 +288,11 @@ class Setting:
 
 def _walk(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field]]:
     for f in fields(cls):
-        kind = _SECTION_TYPES.get(str(f.type))
-        if kind is not None:
+        kind = f.default_factory  # a section is a field whose default is made by a settings dataclass
+        if dataclasses.is_dataclass(kind):
             yield from _walk(kind, f"{prefix}{f.name}.")
         else:
             yield prefix + f.name, f
-
-
-_SECTION_TYPES: dict[str, type] = {c.__name__: c for c in (
-    IngestSettings, AnalysisSettings, EmbeddingSettings, IndexSettings, EngineSettings, MilvusSettings,
-    RetrievalSettings, FusionSettings, SentenceSettings, RewriteSettings)}
 
 
 def _default(f: dataclasses.Field) -> Any:

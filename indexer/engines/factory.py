@@ -15,7 +15,8 @@ def open_engine(config: Config):
     if config.engine.name == "milvus":
         from indexer.engines.milvus import MilvusEngine
 
-        return MilvusEngine(config.engine.milvus.uri, config.engine.milvus.token, config.engine.milvus.collection)
+        return MilvusEngine(config.engine.milvus.uri, config.engine.milvus.token, config.engine.milvus.collection,
+                            weights=config.ranking)
     if config.engine.name == "local":
         from indexer.engines.local.engine import LocalEngine
 

@@ -184,9 +184,7 @@ def cmd_variants(args) -> int:
 
 
 def cmd_kw(args) -> int:
-    """Keyword-side variants: the context field's weight and the all-words bonus (module constants)."""
-    import indexer.storage.fulltext.ranking as W  # every engine reads the weights from there when it builds a query
-
+    """Keyword-side variants: the context field's weight and the all-words bonus (the [ranking] settings)."""
     for name in args.datasets:
         root, corpus = DATASETS[name]
         ds = load_dataset(root, corpus)
@@ -194,14 +192,16 @@ def cmd_kw(args) -> int:
         searcher = Searcher.open(cfg)
         docs = {d.doc_id: d for d in searcher.documents()}
         info = {r.chunk_id: (docs[r.doc_id].path, r.text) for r in searcher.all_chunks()}
-        with searcher.snapshot() as snap:
-            parsed = [parse_query(q.text) for q in ds.queries]
-            rankers = {}
-            for ctx in (0.3, 0.1, 0.0):
-                for bonus in (0.5, 0.0):
-                    W.CONTEXT_BOOST, W.ALL_TERMS_BONUS = ctx, bonus
+        parsed = [parse_query(q.text) for q in ds.queries]
+        rankers = {}
+        for ctx in (0.3, 0.1, 0.0):
+            for bonus in (0.5, 0.0):
+                variant = Searcher(cfg.with_overrides({"ranking.context_boost": ctx, "ranking.all_terms_bonus": bonus}),
+                                   searcher.encoder)
+                with variant.snapshot() as snap:
                     lists = {q.qid: [c for c, _ in snap.keyword(p, DEPTH, Filters())] for q, p in zip(ds.queries, parsed)}
-                    rankers[f"ctx {ctx} bonus {bonus}"] = lists
+                variant.close()
+                rankers[f"ctx {ctx} bonus {bonus}"] = lists
         searcher.close()
         out = LAB_DIR / f"{name}-kw.pickle"
         out.write_bytes(pickle.dumps({"dataset": ds, "info": info, "runs": [

@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 
+from indexer.core.config import RankingSettings
 from indexer.engines.base import IndexNotFound
 from indexer.engines.milvus.connection import MilvusUnavailable, connect, is_connection_error, reason_of
 from indexer.engines.milvus.snapshot import MilvusSnapshot
@@ -24,7 +25,9 @@ class NothingPublished(IndexNotFound):
 
 
 class MilvusEngine:
-    def __init__(self, uri: str, token: str = "", collection: str = "reportsearch", alias_ttl: float = ALIAS_TTL_S):
+    def __init__(self, uri: str, token: str = "", collection: str = "reportsearch", alias_ttl: float = ALIAS_TTL_S,
+                 weights: RankingSettings = RankingSettings()):
+        self.weights = weights
         self.uri = uri
         self.collection = collection
         self.alias_ttl = alias_ttl
@@ -68,7 +71,7 @@ class MilvusEngine:
             raise NothingPublished(f"collection {name or self.collection} is not published in Milvus at {self.uri}"
                                    " (run: reportsearch index --engine milvus)")
         chunks, docs, info = current
-        return MilvusSnapshot(self.client, chunks, docs, info, self.uri)
+        return MilvusSnapshot(self.client, chunks, docs, info, self.uri, self.weights)
 
     def close(self) -> None:
         self.client.close()

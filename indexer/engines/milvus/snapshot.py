@@ -35,7 +35,7 @@ from indexer.engines.milvus.recheck import matcher, positive_words
 from indexer.engines.milvus.sync import iterate, read_info
 from indexer.engines.milvus.tokens import query_tokens, words_of
 from indexer.pipeline.metadata import DocumentMeta
-from indexer.storage.fulltext import ranking
+from indexer.core.config import RankingSettings
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,10 @@ def _doc_row(rec: dict) -> DocRow:
 
 
 class MilvusSnapshot:
-    def __init__(self, client, chunks: str, docs: str, info: dict[str, str], uri: str = ""):
+    def __init__(self, client, chunks: str, docs: str, info: dict[str, str], uri: str = "",
+                 weights: RankingSettings = RankingSettings()):
         self._client = client
+        self.weights = weights  # the all-words bonus the local backends give (storage/fulltext/ranking.py)
         self.uri = uri
         self.chunks_collection = chunks
         self.docs_collection = docs
@@ -116,7 +118,7 @@ class MilvusSnapshot:
                 # score; the order is best-first either way and the façade only needs "higher is better".
                 score = abs(float(h["distance"]))
                 if every and every <= held:  # the local backends' bonus for matching every plain word
-                    score *= 1 + ranking.ALL_TERMS_BONUS
+                    score *= 1 + self.weights.all_terms_bonus
                 out.append((int(h["id"]), score))
         out.sort(key=lambda x: -x[1])
         return out[:limit]

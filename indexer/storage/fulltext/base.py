@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from indexer.core.config import RankingSettings
 from indexer.core.facets import DOC_FACET_FIELDS, FACET_FIELDS, UNKNOWN
 from indexer.core.filters import Filters
 from indexer.core.querytree import ParsedQuery
@@ -81,7 +82,9 @@ def link_files(src: Path, dst: Path, private: Callable[[str], bool]) -> None:
 
 
 class FullTextIndex(ABC):
-    """A keyword (BM25) index of chunks."""
+    """A keyword (BM25) index of chunks. `weights` score its queries (open_fulltext sets the configured ones)."""
+
+    weights: RankingSettings = RankingSettings()
 
     @classmethod
     @abstractmethod

@@ -39,7 +39,9 @@ def create_fulltext(directory: Path, config: Config) -> FullTextIndex:
 
 
 def open_fulltext(directory: Path, config: Config) -> FullTextIndex:
-    return backend_class(detect_backend(directory)).open(directory)
+    index = backend_class(detect_backend(directory)).open(directory)
+    index.weights = config.ranking
+    return index
 
 
 def clone_fulltext(src: Path, dst: Path) -> None:

@@ -2,7 +2,7 @@
 
 Same fields, query semantics and weights (ranking.py) as the Whoosh backend (whoosh_index.py), so the two
 rank alike:
-- `body` (chunk text) and `context` (heading path + title, weighted CONTEXT_BOOST) hold *our* jieba tokens,
+- `body` (chunk text) and `context` (heading path + title, weighted `ranking.context_boost`) hold *our* jieba tokens,
   joined by spaces and split again by tantivy's whitespace tokenizer: index and query see exactly the words
   of indexer.core.analysis.  Phrases never use word positions here (the grams field decides them), so
   these fields keep term frequencies only (smaller, faster).
@@ -31,8 +31,8 @@ from tantivy import Occur, Query
 
 from indexer.core.analysis import char_grams, get_analyzer, phrase_grams
 from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord, link_files
-from indexer.storage.fulltext import ranking
 from indexer.storage.fulltext.ranking import FILTER_FIELDS, ScoringReader
+from indexer.core.config import RankingSettings
 from indexer.core.filters import Filters
 from indexer.core.querytree import ParsedQuery
 
@@ -169,7 +169,7 @@ class TantivyIndex(FullTextIndex):
         return int(self._searcher.num_docs)
 
     def _query(self, query: ParsedQuery, filters: Filters) -> Query | None:
-        q = _TantivyReader(self._schema).read(query.root)
+        q = _TantivyReader(self._schema, self.weights).read(query.root)
         if q is None:
             return None
         fq = _filter_query(self._schema, filters)
@@ -207,14 +207,15 @@ class _TantivyReader(ScoringReader["Query | None"]):
     """The query tree as a tantivy query (what each node means: core/querytree.QueryReader); None matches
     nothing (tantivy has no empty query)."""
 
-    def __init__(self, schema: tantivy.Schema):
+    def __init__(self, schema: tantivy.Schema, weights: RankingSettings):
+        super().__init__(weights)
         self.schema = schema
 
     def word(self, word: str) -> Query:
         return Query.boolean_query([
             (Occur.Should, Query.term_query(self.schema, "body", word, index_option="freq")),
             (Occur.Should, Query.boost_query(
-                Query.term_query(self.schema, "context", word, index_option="freq"), ranking.CONTEXT_BOOST)),
+                Query.term_query(self.schema, "context", word, index_option="freq"), self.weights.context_boost)),
         ])
 
     def exact(self, text: str, boost: float) -> Query | None:

@@ -32,10 +32,9 @@ from whoosh.scoring import BM25F
 
 from indexer.core.analysis import Analyzer, char_grams, get_analyzer, phrase_grams
 from indexer.storage.fulltext.base import AnalyzerConfig, FullTextIndex, FullTextRecord, link_files
-from indexer.storage.fulltext import ranking
 from indexer.storage.fulltext.ranking import FILTER_FIELDS, ScoringReader
 from indexer.core.filters import Filters
-from indexer.core.querytree import Node, ParsedQuery
+from indexer.core.querytree import ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -250,14 +249,14 @@ class WhooshIndex(FullTextIndex):
         if limit <= 0:
             return []
         ts = self._searcher()
-        q = _to_whoosh(query.root)
+        q = _WhooshReader(self.weights).read(query.root)
         results = ts.searcher.search(q, limit=limit, filter=_filter_query(filters))
         ids = ts.ids
         return [(int(ids[docnum]), float(score)) for score, docnum in results.top_n]
 
     def match_ids(self, query: ParsedQuery, filters: Filters = Filters()) -> list[int]:
         ts = self._searcher()
-        results = ts.searcher.search(_to_whoosh(query.root), limit=None, filter=_filter_query(filters), scored=False)
+        results = ts.searcher.search(_WhooshReader(self.weights).read(query.root), limit=None, filter=_filter_query(filters), scored=False)
         ids = ts.ids
         return [int(ids[docnum]) for docnum in results.docs()]
 
@@ -292,7 +291,7 @@ class _WhooshReader(ScoringReader[wq.Query]):
     """The query tree as a Whoosh query (what each node means: core/querytree.QueryReader)."""
 
     def word(self, word: str) -> wq.Query:
-        return _Or([wq.Term("body", word), wq.Term("context", word, boost=ranking.CONTEXT_BOOST)])
+        return _Or([wq.Term("body", word), wq.Term("context", word, boost=self.weights.context_boost)])
 
     def exact(self, text: str, boost: float) -> wq.Query:
         grams = phrase_grams(text)
@@ -324,10 +323,6 @@ class _WhooshReader(ScoringReader[wq.Query]):
 
     def excluding(self, base: wq.Query, excluded: wq.Query) -> wq.Query:
         return wq.AndNot(base, excluded)
-
-
-def _to_whoosh(node: Node) -> wq.Query:
-    return _WhooshReader().read(node)
 
 
 def _and(qs: list[wq.Query]) -> wq.Query:
