@@ -23,6 +23,36 @@ TOWNSHIPS_CORPUS = REPO.parent / "shared" / "eval-townships" / "corpus"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
 
+# -- tiers: each folder under tests/ is one tier (the markers are registered in pytest.ini) ---------------------
+TESTS = Path(__file__).resolve().parent
+# Fixtures that load the embedding model or a browser: a test asking for one cannot be in the quick tier.
+HEAVY_FIXTURES = ("encoder", "browser")
+
+
+def _tiers(config: pytest.Config) -> set[str]:
+    return {line.split(":", 1)[0].strip() for line in config.getini("markers")}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its folder's tier, unless it carries another tier's marker itself (a test that
+    builds an index among the quick parsing tests of its subject). A test file outside a tier folder, or a
+    quick test that loads the model or a browser, is an error: `make test-quick` must stay quick."""
+    tiers = _tiers(config)
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder not in tiers:
+            raise pytest.UsageError(f"{item.nodeid}: a test file lives in one of the tier folders tests/"
+                                    f"{{{','.join(sorted(tiers))}}}/ (pytest.ini lists what each holds)")
+        if not any(m.name in tiers for m in item.iter_markers()):
+            item.add_marker(folder)
+        quick = item.get_closest_marker("quick") is not None
+        if quick and folder != "quick":  # `make test-quick` collects tests/quick/ alone
+            raise pytest.UsageError(f"{item.nodeid}: a quick test lives in tests/quick/")
+        heavy = [f for f in HEAVY_FIXTURES if f in item.fixturenames]
+        if quick and heavy:
+            raise pytest.UsageError(f"{item.nodeid}: uses {', '.join(heavy)}, so it is not quick: mark it with "
+                                    f"its tier (@pytest.mark.index / search / web / browser) or move it")
+
 
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
@@ -104,15 +134,37 @@ def server(sample_index, searcher):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright (the browser test modules skip when either is missing)."""
+    """Debian's Chromium driven by Playwright (`make system-deps` installs it; without it the test fails
+    saying so: deselect the tier with -m "not browser" on a machine without a browser)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS
+    from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS, chromium_available
 
+    if not chromium_available():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (make system-deps)")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# -- Debian packages `make system-deps` installs: a test that needs a missing one fails naming it -------------
+@pytest.fixture(scope="session")
+def cjk_font() -> Path:
+    from tests.fixtures_formats import require_cjk_font
+
+    return require_cjk_font()
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    from indexer.pipeline.load.legacy_format import find_soffice
+
+    found = find_soffice()
+    if found is None:
+        pytest.fail("LibreOffice is missing: .doc/.wps files convert through it (libreoffice-writer-nogui, "
+                    "make system-deps)")
+    return found
 
 
 # -- two fresh builds of eval-townships + the samples under different hash seeds (reproducibility, metadata) --
