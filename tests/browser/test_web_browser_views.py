@@ -1,5 +1,5 @@
 """The document view, copying with citation, and the phone layout in a real Chromium (issue 11, points 6, 7,
-8, 12 and 17): Playwright against the app under waitress, as tests/test_web_browser.py does."""
+8, 12 and 17): Playwright against the app under waitress, as tests/browser/test_web_browser.py does."""
 from __future__ import annotations
 
 import json

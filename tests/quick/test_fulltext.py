@@ -270,7 +270,7 @@ def test_delete_and_replace(tmp_path: Path, backend: str) -> None:
 
 
 def test_whoosh_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path: Path) -> None:
-    # Whoosh's own files (segments); tests/test_fulltext_backends.py checks every backend through the factory.
+    # Whoosh's own files (segments); tests/quick/test_fulltext_backends.py checks every backend through the factory.
     old_dir, new_dir = tmp_path / "gen1", tmp_path / "gen2"
     build(old_dir).close()
     old = WhooshIndex.open(old_dir)

@@ -1,5 +1,5 @@
 """What holds across the full-text backends: the factory's copies and choice of backend, and that the backends
-rank alike. (The behavioural checks of one index run on each backend in tests/test_fulltext.py.)"""
+rank alike. (The behavioural checks of one index run on each backend in tests/quick/test_fulltext.py.)"""
 from __future__ import annotations
 
 import dataclasses

@@ -1,5 +1,5 @@
 """How both full-text backends rank and filter: one definition, because ranking parity between Whoosh and
-tantivy is a contract (tests/test_fulltext_backends.py runs the same assertions on both).
+tantivy is a contract (tests/quick/test_fulltext_backends.py runs the same assertions on both).
 
 A backend imports these names into its own module (`from indexer.storage.fulltext.ranking import ...`), so a lab
 script can still try other values on one backend by assigning the module attribute."""
