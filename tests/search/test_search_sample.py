@@ -24,7 +24,7 @@ def top_texts(response, n: int) -> list[str]:
     return [h.text for h in response.hits[:n]]
 
 
-@pytest.fixture(scope="module", params=["local", "milvus"])
+@pytest.fixture(scope="module", params=["local", pytest.param("milvus", marks=pytest.mark.milvus)])
 def engine_searcher(request, sample_index, searcher, encoder, tmp_path_factory):
     """The same acceptance tests through the same façade, on each engine."""
     if request.param == "local":
@@ -120,8 +120,12 @@ def test_hits_carry_heading_path_position_and_ranks(engine_searcher):
     hit = next(h for h in r.hits if XINQIAO in h.text)
     assert hit.heading_path and all(hit.heading_path)
     assert hit.paragraph_index > 0
-    assert hit.keyword_rank is not None or hit.semantic_rank is not None
     assert hit.path.startswith("002_")
+    # Found by its words and by its meaning; each rank it carries is its place in that retriever's own list.
+    assert hit.keyword_rank is not None and hit.semantic_rank is not None
+    for mode, rank in (("keyword", hit.keyword_rank), ("semantic", hit.semantic_rank)):
+        alone = search(engine_searcher, "信访积案化解做法", mode=mode, size=rank, collapse_duplicates=False)
+        assert alone.hits[rank - 1].chunk_id == hit.chunk_id, (mode, rank, [h.chunk_id for h in alone.hits])
 
 
 def test_no_chunk_keeps_conversion_artifacts(searcher):
