@@ -167,11 +167,12 @@ def soffice() -> str:
     return found
 
 
-# -- two fresh builds of eval-townships + the samples under different hash seeds (reproducibility, metadata) --
+# -- fresh builds of eval-townships + the samples, in their own interpreters (metadata, reproducibility, and
+# the big index the complete-answer tests search) ----------------------------------------------------------
 def _seeded_build(corpus: Path, index_dir: Path, cache: Path, seed: str) -> Path:
-    """A fresh build in its own interpreter under this PYTHONHASHSEED (set iteration order differs)."""
-    env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(cache),
-               REPORTSEARCH_SENTENCE_RERANK="off")
+    """A fresh build with the default settings in its own interpreter under this PYTHONHASHSEED (set
+    iteration order differs)."""
+    env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(cache))
     done = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(corpus), "--index-dir", str(index_dir),
                            "--no-progress", "-q"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -179,14 +180,25 @@ def _seeded_build(corpus: Path, index_dir: Path, cache: Path, seed: str) -> Path
 
 
 @pytest.fixture(scope="session")
-def seeded_builds(tmp_path_factory, embedding_cache) -> tuple[Path, Path]:
-    """Index folders of two fresh builds (PYTHONHASHSEED 1 and 2) of ../shared/eval-townships/corpus +
-    corpora/fazhi-2023; the second embeds nothing (shared embedding cache)."""
+def townships_corpus(tmp_path_factory) -> Path:
+    """A folder holding ../shared/eval-townships/corpus (eval-townships/) and corpora/fazhi-2023 (fazhi-2023/)."""
     if not TOWNSHIPS_CORPUS.is_dir():
         pytest.fail(f"{TOWNSHIPS_CORPUS} is missing: these tests need ../shared/eval-townships beside the checkout")
-    root = tmp_path_factory.mktemp("seeded")
-    corpus = root / "corpus"
+    corpus = tmp_path_factory.mktemp("townships") / "corpus"
     shutil.copytree(TOWNSHIPS_CORPUS, corpus / "eval-townships")
     shutil.copytree(SAMPLE_CORPUS, corpus / "fazhi-2023")
-    return (_seeded_build(corpus, root / "seed-1", embedding_cache, "1"),
-            _seeded_build(corpus, root / "seed-2", embedding_cache, "2"))
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def townships_index(townships_corpus, embedding_cache) -> Path:
+    """Index folder of a fresh build of townships_corpus under PYTHONHASHSEED 1, default settings. Built once
+    for every test that needs the 123-report index (builds of it are the suite's most expensive step)."""
+    return _seeded_build(townships_corpus, townships_corpus.parent / "seed-1", embedding_cache, "1")
+
+
+@pytest.fixture(scope="session")
+def seeded_builds(townships_corpus, townships_index, embedding_cache) -> tuple[Path, Path]:
+    """Index folders of two fresh builds of townships_corpus under PYTHONHASHSEED 1 and 2; the second embeds
+    nothing (shared embedding cache)."""
+    return townships_index, _seeded_build(townships_corpus, townships_corpus.parent / "seed-2", embedding_cache, "2")
