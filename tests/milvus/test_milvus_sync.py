@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from indexer.build.index import Index  # noqa: E402
+from indexer.core.config import Config  # noqa: E402
 from indexer.engines.factory import publish_run  # noqa: E402
 from indexer.engines.milvus.connection import connect  # noqa: E402
 from indexer.engines.milvus.sync import sync  # noqa: E402
@@ -45,16 +46,56 @@ def _corpus(build_index, server, base):
     return milvus_config(config, server, base)
 
 
-def _change(corpus: Path) -> None:
-    """A sidecar renaming a report's place, a renamed file, an edited one, a deleted one and a new one."""
-    (corpus / "meta.csv").write_text(f"file,title,place,region,level,year,date\n{NAMES[0]},,改名乡,,乡,2020,\n",
-                                     encoding="utf-8")
-    (corpus / "sub").mkdir()
-    (corpus / NAMES[1]).rename(corpus / "sub" / ("renamed-" + NAMES[1]))
-    text = (corpus / NAMES[2]).read_text(encoding="utf-8")
-    (corpus / NAMES[2]).write_text(text.replace("。", "。新增一句测试文字，法治宣传继续推进。", 1), encoding="utf-8")
-    (corpus / NAMES[3]).unlink()
-    (corpus / "zz-new.txt").write_text(NEW_REPORT, encoding="utf-8")
+def _changed_files() -> dict[str, str]:
+    """The sample with a sidecar renaming a report's place, a renamed file, an edited one, a deleted one and
+    a new one."""
+    files = {n: (SAMPLE / n).read_text(encoding="utf-8") for n in NAMES}
+    files["meta.csv"] = f"file,title,place,region,level,year,date\n{NAMES[0]},,改名乡,,乡,2020,\n"
+    files["sub/renamed-" + NAMES[1]] = files.pop(NAMES[1])
+    files[NAMES[2]] = files[NAMES[2]].replace("。", "。新增一句测试文字，法治宣传继续推进。", 1)
+    del files[NAMES[3]]
+    files["zz-new.txt"] = NEW_REPORT
+    return files
+
+
+def _make_corpus(corpus: Path, files: dict[str, str]) -> None:
+    """Turn the corpus folder into exactly `files` (unchanged files are left untouched)."""
+    for path in sorted(corpus.rglob("*"), reverse=True):
+        rel = path.relative_to(corpus).as_posix()
+        if path.is_file() and rel not in files:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    for rel, text in files.items():
+        path = corpus / rel
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def killed_runs(tmp_path_factory, encoder, embedding_cache, server):
+    """change() -> (config, corpus): one local index of the sample synced to alias "kill", shared by the
+    kill matrix. Each call switches the corpus between the sample and _changed_files() (renames, edits,
+    deletions and additions either way) from a state where Milvus equals the local generation."""
+    root = tmp_path_factory.mktemp("kill")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    originals = {n: (SAMPLE / n).read_text(encoding="utf-8") for n in NAMES}
+    _make_corpus(corpus, originals)
+    config = milvus_config(Config(corpus_dir=corpus, index_dir=root / "index", embedding_cache=embedding_cache),
+                           server, "kill")
+    report, line = _run(None, encoder, config)
+    assert report.exit_code == 0 and "full rebuild" in line
+    assert_equals_local(config, server, "kill")
+    changed = [False]
+
+    def change():
+        changed[0] = not changed[0]
+        _make_corpus(corpus, _changed_files() if changed[0] else originals)
+        return config, corpus
+
+    return change
 
 
 def _kill_at(stage: str, config, corpus: Path, full: bool) -> None:
@@ -82,22 +123,16 @@ def _kill_at(stage: str, config, corpus: Path, full: bool) -> None:
 @pytest.mark.parametrize("stage,full", [("milvus-chunks", False), ("milvus-documents", False),
                                         ("milvus-drop", False), ("milvus-chunks", True), ("milvus-alias", True),
                                         ("milvus-drop", True)])
-def test_a_sync_killed_at_any_stage_is_repaired_by_the_next_plain_run(build_index, encoder, server, stage, full):
-    base = f"k_{stage.split('-')[1]}_{'full' if full else 'inc'}"
-    config = _corpus(build_index, server, base)
-    report, line = _run(build_index, encoder, config)
-    assert report.exit_code == 0 and "full rebuild" in line
-    assert_equals_local(config, server, base)
-
-    _change(build_index.corpus)
-    _kill_at(stage, config, build_index.corpus, full)
+def test_a_sync_killed_at_any_stage_is_repaired_by_the_next_plain_run(killed_runs, encoder, server, stage, full):
+    config, corpus = killed_runs()  # Milvus equals the local generation; the corpus has just changed
+    _kill_at(stage, config, corpus, full)
     last = Index(config).status()["last_run"]
     assert last["status"] != "ok" and last["exit_code"] == 2 and "not brought up to date" in last["error"]
 
-    report, line = _run(build_index, encoder, config)  # one plain run
+    report, line = _run(None, encoder, config)  # one plain run
     assert report.exit_code == 0 and report.status == "ok", report.summary()
     assert Index(config).status()["last_run"]["status"] == "ok"
-    assert_equals_local(config, server, base)
+    assert_equals_local(config, server, "kill")
 
 
 def test_a_title_too_long_in_utf8_bytes_fails_the_run_in_one_line(build_index, encoder, server):
