@@ -6,8 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -169,36 +170,79 @@ def soffice() -> str:
 
 # -- fresh builds of eval-townships + the samples, in their own interpreters (metadata, reproducibility, and
 # the big index the complete-answer tests search) ----------------------------------------------------------
-def _seeded_build(corpus: Path, index_dir: Path, cache: Path, seed: str) -> Path:
-    """A fresh build with the default settings in its own interpreter under this PYTHONHASHSEED (set
-    iteration order differs)."""
-    env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(cache))
-    done = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(corpus), "--index-dir", str(index_dir),
-                           "--no-progress", "-q"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return index_dir
+class TownshipsBuilds:
+    """Two fresh builds of ../shared/eval-townships/corpus + corpora/fazhi-2023 with the default settings, each
+    in its own interpreter under PYTHONHASHSEED 1, then 2 (set iteration order differs). They run one after
+    the other in a background thread from the start of the session, so the second core builds while the
+    first runs the tests before their first user. Their embedding cache is their own (the second build
+    embeds nothing); nothing else writes it until both are done."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.corpus = root / "corpus"
+        self.cache = root / "embeddings.sqlite"
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._running: list[subprocess.Popen] = []
+        shutil.copytree(TOWNSHIPS_CORPUS, self.corpus / "eval-townships")
+        shutil.copytree(SAMPLE_CORPUS, self.corpus / "fazhi-2023")
+        self._builds = [self._pool.submit(self._build, seed) for seed in ("1", "2")]
+
+    def _build(self, seed: str) -> Path:
+        index_dir = self.root / f"seed-{seed}"
+        env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(self.cache))
+        proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(self.corpus), "--index-dir",
+                                 str(index_dir), "--no-progress", "-q"], cwd=REPO, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._running.append(proc)
+        output, _ = proc.communicate(timeout=1800)
+        assert proc.returncode == 0, output
+        return index_dir
+
+    def index(self, seed: int) -> Path:
+        """The index folder of the build under this seed, once it is done."""
+        return self._builds[seed - 1].result()
+
+    def finished_cache(self) -> Path:
+        """The builds' embedding cache, once both are done (it holds every text of the corpus)."""
+        for build in self._builds:
+            build.result()
+        return self.cache
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in self._running:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _townships_builds(request, tmp_path_factory) -> Iterator[TownshipsBuilds | None]:
+    """Starts TownshipsBuilds at the start of the session when a collected test needs them."""
+    needed = any("townships_builds" in item.fixturenames for item in request.session.items)
+    if not needed or not TOWNSHIPS_CORPUS.is_dir():  # missing: townships_builds fails naming it
+        yield None
+        return
+    builds = TownshipsBuilds(tmp_path_factory.mktemp("townships"))
+    yield builds
+    builds.stop()
 
 
 @pytest.fixture(scope="session")
-def townships_corpus(tmp_path_factory) -> Path:
-    """A folder holding ../shared/eval-townships/corpus (eval-townships/) and corpora/fazhi-2023 (fazhi-2023/)."""
-    if not TOWNSHIPS_CORPUS.is_dir():
+def townships_builds(_townships_builds) -> TownshipsBuilds:
+    if _townships_builds is None:
         pytest.fail(f"{TOWNSHIPS_CORPUS} is missing: these tests need ../shared/eval-townships beside the checkout")
-    corpus = tmp_path_factory.mktemp("townships") / "corpus"
-    shutil.copytree(TOWNSHIPS_CORPUS, corpus / "eval-townships")
-    shutil.copytree(SAMPLE_CORPUS, corpus / "fazhi-2023")
-    return corpus
+    return _townships_builds
 
 
 @pytest.fixture(scope="session")
-def townships_index(townships_corpus, embedding_cache) -> Path:
-    """Index folder of a fresh build of townships_corpus under PYTHONHASHSEED 1, default settings. Built once
-    for every test that needs the 123-report index (builds of it are the suite's most expensive step)."""
-    return _seeded_build(townships_corpus, townships_corpus.parent / "seed-1", embedding_cache, "1")
+def townships_index(townships_builds) -> Path:
+    """Index folder of the PYTHONHASHSEED 1 build: the 123-report index several tiers search (its builds are
+    the suite's most expensive step, so it is built once)."""
+    return townships_builds.index(1)
 
 
 @pytest.fixture(scope="session")
-def seeded_builds(townships_corpus, townships_index, embedding_cache) -> tuple[Path, Path]:
-    """Index folders of two fresh builds of townships_corpus under PYTHONHASHSEED 1 and 2; the second embeds
-    nothing (shared embedding cache)."""
-    return townships_index, _seeded_build(townships_corpus, townships_corpus.parent / "seed-2", embedding_cache, "2")
+def seeded_builds(townships_builds) -> tuple[Path, Path]:
+    """Index folders of the builds under PYTHONHASHSEED 1 and 2."""
+    return townships_builds.index(1), townships_builds.index(2)

@@ -33,7 +33,7 @@ def squeeze(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(request, tmp_path_factory, encoder, embedding_cache, townships_corpus):
+def built(tmp_path_factory, encoder, townships_builds):
     """build(backend) -> (config, chunk rows): the sample + eval-townships corpus indexed on that full-text
     backend, once, on first use. Whoosh (the default) is the session's townships_index; the Milvus Lite case
     syncs that same index."""
@@ -41,11 +41,12 @@ def built(request, tmp_path_factory, encoder, embedding_cache, townships_corpus)
 
     def build(backend: str) -> tuple[Config, list]:
         if backend not in done:
+            cache = townships_builds.finished_cache()  # every text of the corpus is embedded there
             if backend == "whoosh":
-                config = Config(index_dir=request.getfixturevalue("townships_index"), embedding_cache=embedding_cache)
+                config = Config(index_dir=townships_builds.index(1), embedding_cache=cache)
             else:
-                config = Config(corpus_dir=townships_corpus, index_dir=tmp_path_factory.mktemp("complete-index"),
-                                embedding_cache=embedding_cache, fulltext_backend=backend)
+                config = Config(corpus_dir=townships_builds.corpus, embedding_cache=cache, fulltext_backend=backend,
+                                index_dir=tmp_path_factory.mktemp("complete-index"))
                 report = Index(config, encoder).build(progress=False)
                 assert report.exit_code == 0, report.summary()
             catalog = GenerationStore(config.index_dir).current_path() / "catalog.sqlite"
