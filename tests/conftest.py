@@ -26,8 +26,9 @@ logging.getLogger("jieba").setLevel(logging.WARNING)
 
 # -- tiers: each folder under tests/ is one tier (the markers are registered in pytest.ini) ---------------------
 TESTS = Path(__file__).resolve().parent
-# Fixtures that load the embedding model or a browser: a test asking for one cannot be in the quick tier.
-HEAVY_FIXTURES = ("encoder", "browser")
+# Fixtures that load the embedding model, a browser or build the townships corpus: a test asking for one
+# cannot be in the quick tier.
+HEAVY_FIXTURES = ("encoder", "browser", "townships_builds")
 
 
 def _tiers(config: pytest.Config) -> set[str]:
