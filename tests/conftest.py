@@ -6,8 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -23,6 +24,37 @@ EVAL_SET = REPO / "corpora" / "eval"
 TOWNSHIPS_CORPUS = REPO.parent / "shared" / "eval-townships" / "corpus"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
+
+# -- tiers: each folder under tests/ is one tier (the markers are registered in pytest.ini) ---------------------
+TESTS = Path(__file__).resolve().parent
+# Fixtures that load the embedding model, a browser or build the townships corpus: a test asking for one
+# cannot be in the quick tier.
+HEAVY_FIXTURES = ("encoder", "browser", "townships_builds")
+
+
+def _tiers(config: pytest.Config) -> set[str]:
+    return {line.split(":", 1)[0].strip() for line in config.getini("markers")}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its folder's tier, unless it carries another tier's marker itself (a test that
+    builds an index among the quick parsing tests of its subject). A test file outside a tier folder, or a
+    quick test that loads the model or a browser, is an error: `make test-quick` must stay quick."""
+    tiers = _tiers(config)
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder not in tiers:
+            raise pytest.UsageError(f"{item.nodeid}: a test file lives in one of the tier folders tests/"
+                                    f"{{{','.join(sorted(tiers))}}}/ (pytest.ini lists what each holds)")
+        if not any(m.name in tiers for m in item.iter_markers()):
+            item.add_marker(folder)
+        quick = item.get_closest_marker("quick") is not None
+        if quick and folder != "quick":  # `make test-quick` collects tests/quick/ alone
+            raise pytest.UsageError(f"{item.nodeid}: a quick test lives in tests/quick/")
+        heavy = [f for f in HEAVY_FIXTURES if f in item.fixturenames]
+        if quick and heavy:
+            raise pytest.UsageError(f"{item.nodeid}: uses {', '.join(heavy)}, so it is not quick: mark it with "
+                                    f"its tier (@pytest.mark.index / search / web / browser) or move it")
 
 
 @pytest.fixture(scope="session")
@@ -106,37 +138,114 @@ def server(sample_index, searcher):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright (the browser test modules skip when either is missing)."""
+    """Debian's Chromium driven by Playwright (`make system-deps` installs it; without it the test fails
+    saying so: deselect the tier with -m "not browser" on a machine without a browser)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS
+    from tests.webfixtures import CHROMIUM, CHROMIUM_ARGS, chromium_available
 
+    if not chromium_available():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (make system-deps)")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
 
-# -- two fresh builds of eval-townships + the samples under different hash seeds (reproducibility, metadata) --
-def _seeded_build(corpus: Path, index_dir: Path, cache: Path, seed: str) -> Path:
-    """A fresh build in its own interpreter under this PYTHONHASHSEED (set iteration order differs)."""
-    env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(cache),
-               REPORTSEARCH_SENTENCE_RERANK="off")
-    done = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(corpus), "--index-dir", str(index_dir),
-                           "--no-progress", "-q"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return index_dir
+# -- Debian packages `make system-deps` installs: a test that needs a missing one fails naming it -------------
+@pytest.fixture(scope="session")
+def cjk_font() -> Path:
+    from tests.fixtures_formats import require_cjk_font
+
+    return require_cjk_font()
 
 
 @pytest.fixture(scope="session")
-def seeded_builds(tmp_path_factory, embedding_cache) -> tuple[Path, Path]:
-    """Index folders of two fresh builds (PYTHONHASHSEED 1 and 2) of ../shared/eval-townships/corpus +
-    corpora/fazhi-2023; the second embeds nothing (shared embedding cache)."""
-    if not TOWNSHIPS_CORPUS.is_dir():
+def soffice() -> str:
+    from indexer.pipeline.load.legacy_format import find_soffice
+
+    found = find_soffice()
+    if found is None:
+        pytest.fail("LibreOffice is missing: .doc/.wps files convert through it (libreoffice-writer-nogui, "
+                    "make system-deps)")
+    return found
+
+
+# -- fresh builds of eval-townships + the samples, in their own interpreters (metadata, reproducibility, and
+# the big index the complete-answer tests search) ----------------------------------------------------------
+class TownshipsBuilds:
+    """Two fresh builds of ../shared/eval-townships/corpus + corpora/fazhi-2023 with the default settings, each
+    in its own interpreter under PYTHONHASHSEED 1, then 2 (set iteration order differs). They run one after
+    the other in a background thread from the start of the session, so the second core builds while the
+    first runs the tests before their first user. Their embedding cache is their own (the second build
+    embeds nothing); nothing else writes it until both are done."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.corpus = root / "corpus"
+        self.cache = root / "embeddings.sqlite"
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._running: list[subprocess.Popen] = []
+        shutil.copytree(TOWNSHIPS_CORPUS, self.corpus / "eval-townships")
+        shutil.copytree(SAMPLE_CORPUS, self.corpus / "fazhi-2023")
+        self._builds = [self._pool.submit(self._build, seed) for seed in ("1", "2")]
+
+    def _build(self, seed: str) -> Path:
+        index_dir = self.root / f"seed-{seed}"
+        env = dict(os.environ, PYTHONHASHSEED=seed, REPORTSEARCH_EMBEDDING_CACHE=str(self.cache))
+        proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(self.corpus), "--index-dir",
+                                 str(index_dir), "--no-progress", "-q"], cwd=REPO, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._running.append(proc)
+        output, _ = proc.communicate(timeout=1800)
+        assert proc.returncode == 0, output
+        return index_dir
+
+    def index(self, seed: int) -> Path:
+        """The index folder of the build under this seed, once it is done."""
+        return self._builds[seed - 1].result()
+
+    def finished_cache(self) -> Path:
+        """The builds' embedding cache, once both are done (it holds every text of the corpus)."""
+        for build in self._builds:
+            build.result()
+        return self.cache
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in self._running:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _townships_builds(request, tmp_path_factory) -> Iterator[TownshipsBuilds | None]:
+    """Starts TownshipsBuilds at the start of the session when a collected test needs them."""
+    needed = any("townships_builds" in item.fixturenames for item in request.session.items)
+    if not needed or not TOWNSHIPS_CORPUS.is_dir():  # missing: townships_builds fails naming it
+        yield None
+        return
+    builds = TownshipsBuilds(tmp_path_factory.mktemp("townships"))
+    yield builds
+    builds.stop()
+
+
+@pytest.fixture(scope="session")
+def townships_builds(_townships_builds) -> TownshipsBuilds:
+    if _townships_builds is None:
         pytest.fail(f"{TOWNSHIPS_CORPUS} is missing: these tests need ../shared/eval-townships beside the checkout")
-    root = tmp_path_factory.mktemp("seeded")
-    corpus = root / "corpus"
-    shutil.copytree(TOWNSHIPS_CORPUS, corpus / "eval-townships")
-    shutil.copytree(SAMPLE_CORPUS, corpus / "fazhi-2023")
-    return (_seeded_build(corpus, root / "seed-1", embedding_cache, "1"),
-            _seeded_build(corpus, root / "seed-2", embedding_cache, "2"))
+    return _townships_builds
+
+
+@pytest.fixture(scope="session")
+def townships_index(townships_builds) -> Path:
+    """Index folder of the PYTHONHASHSEED 1 build: the 123-report index several tiers search (its builds are
+    the suite's most expensive step, so it is built once)."""
+    return townships_builds.index(1)
+
+
+@pytest.fixture(scope="session")
+def seeded_builds(townships_builds) -> tuple[Path, Path]:
+    """Index folders of the builds under PYTHONHASHSEED 1 and 2."""
+    return townships_builds.index(1), townships_builds.index(2)

@@ -8,12 +8,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO / "corpora" / "fazhi-2023"
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # Debian fonts-wqy-zenhei (TrueType outlines)
 
 Item = tuple[str, str]
+
 _H1 = re.compile(r"^[一二三四五六七八九十]+、")
+
+
+def require_cjk_font() -> Path:
+    """The font test PDFs are written in; without it a test that needs one fails saying what to install."""
+    if not CJK_FONT.exists():
+        pytest.fail(f"{CJK_FONT} is missing: test PDFs need Debian's fonts-wqy-zenhei (make system-deps)")
+    return CJK_FONT
 
 
 def report_items(name: str = "002_8be8c960c0460749.txt") -> list[Item]:
@@ -98,6 +108,7 @@ def build_pdf(items: list[Item], path: Path, *, columns: int = 1, running_header
     and "- n -" page numbers: what Word's "save as PDF" makes of a township report."""
     from fpdf import FPDF
 
+    require_cjk_font()
     pdf = FPDF(unit="pt", format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_font("cjk", fname=str(CJK_FONT))

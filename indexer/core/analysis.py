@@ -3,7 +3,7 @@
 One `Analyzer` per dictionary configuration is loaded per process (jieba takes about a second) and
 shared by indexing, query parsing and highlighting, so all three see the same words.
 
-Decisions (see tests/test_analysis.py):
+Decisions (see tests/quick/test_analysis.py):
 - jieba runs without HMM: new-word guessing depends on the surrounding text, which would make a
   phrase segment differently inside a paragraph than alone in a query.  Unknown words fall apart
   into single characters, consistently on both sides, so phrases with them still match.

@@ -9,7 +9,7 @@ from indexer.core.facets import FACET_FIELDS
 @dataclass(frozen=True)
 class Filters:
     """Each list is OR-ed within itself; different fields are AND-ed. Empty means no restriction.
-    The fields are exactly `facets.FACET_FIELDS` (tests/test_architecture.py checks it)."""
+    The fields are exactly `facets.FACET_FIELDS` (tests/quick/test_architecture.py checks it)."""
 
     place: tuple[str, ...] = ()
     level: tuple[str, ...] = ()

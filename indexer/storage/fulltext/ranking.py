@@ -1,5 +1,5 @@
 """How every engine ranks and filters: one definition, because ranking parity between Whoosh and tantivy is a
-contract (tests/test_fulltext_backends.py runs the same assertions on both) and Milvus adds the same all-words
+contract (tests/quick/test_fulltext_backends.py runs the same assertions on both) and Milvus adds the same all-words
 bonus.
 
 The weights are settings (`[ranking]`, core/config.RankingSettings): an index or a Milvus snapshot is opened

@@ -11,7 +11,7 @@ key with a column, so a hit's id is read from the column without loading stored 
 Files: Whoosh only ever creates new files (segments with random names, a new `_MAIN_<n>.toc` written
 under a temporary name and renamed) and deletes old ones; deletions are recorded in the new TOC.
 So a hard-linked copy of a committed index can be written to without touching the original
-(`clone`, tested in tests/test_fulltext.py).  The lock file is the one file opened for writing in
+(`clone`, tested in tests/quick/test_fulltext.py).  The lock file is the one file opened for writing in
 place, so `clone` never links it.
 """
 from __future__ import annotations

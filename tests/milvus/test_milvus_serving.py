@@ -1,0 +1,156 @@
+"""The Searcher façade and the web app on Milvus (a Milvus Lite server in its own process): documents by path
+and by id, the health's build time after an incremental sync, exact filtered semantic search, the number of
+calls a hybrid query makes, and a Milvus that goes down mid-service: 503 with a Chinese message, one log line
+a minute, back to 200 when it returns."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import subprocess
+import time
+
+import pytest
+
+from indexer.core.filters import Filters  # noqa: E402
+from indexer.engines.local.engine import LocalEngine  # noqa: E402
+from indexer.engines.milvus import MilvusEngine  # noqa: E402
+from indexer.engines.milvus import snapshot as snapshot_module  # noqa: E402
+from indexer.engines.milvus.connection import connect  # noqa: E402
+from indexer.engines.milvus.sync import sync  # noqa: E402
+from indexer.storage.generations import GenerationStore  # noqa: E402
+from indexer.search.searcher import Searcher  # noqa: E402
+from indexer.search.types import SearchRequest  # noqa: E402
+from tests.milvusfixtures import CountingClient, lite_binary, lite_server, milvus_config, stop  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def milvus(sample_index, tmp_path_factory):
+    """(uri, milvus config) with the sample generation synced under alias `serve`."""
+    with lite_server(tmp_path_factory.mktemp("milvus-serving")) as (uri, _):
+        client = connect(uri)
+        sync(client, GenerationStore(sample_index.index_dir).current_path(), base="serve")
+        client.close()
+        yield uri, milvus_config(sample_index, uri, "serve")
+
+
+@pytest.fixture(scope="module")
+def milvus_searcher(milvus, encoder):
+    s = Searcher.open(milvus[1], encoder)
+    yield s
+    s.close()
+
+
+def test_documents_by_path_and_by_id(milvus_searcher, searcher):
+    docs = milvus_searcher.documents()
+    assert docs == searcher.documents() and len(docs) == 5
+    doc = docs[2]
+    by_id = milvus_searcher.find_document(doc.doc_id)
+    assert by_id == searcher.find_document(doc.doc_id) and by_id.path == doc.path
+    assert milvus_searcher.find_document(doc.path) == by_id
+    with pytest.raises(KeyError):
+        milvus_searcher.find_document("no-such-report.txt")
+
+
+def test_closing_the_searcher_closes_the_milvus_client(milvus, encoder):
+    engine = MilvusEngine(milvus[0], collection="serve")
+    s = Searcher(milvus[1], encoder, engine)
+    assert s.documents()
+    s.close()
+    with pytest.raises(Exception):
+        engine.client.list_collections()  # the connection is gone, not leaked
+
+
+def test_filtered_semantic_search_returns_every_row_of_a_small_filtered_set(milvus, sample_index, encoder):
+    engine = MilvusEngine(milvus[0], collection="serve")
+    local_engine = LocalEngine(sample_index)
+    local = local_engine.open(local_engine.published())
+    try:
+        snap = engine.open()
+        vec = encoder.encode(["法治政府建设"])[0]
+        values = snap.facet_values(Filters())
+        filters = [Filters(place=(p,)) for p, _ in values["place"]] + [Filters(year=(int(y),)) for y, _ in values["year"]]
+        for f in filters:
+            rows = len(local.semantic(vec, 10_000, f))
+            for limit in sorted({max(1, rows // 2), rows, 2 * rows, 1000}):
+                got, want = snap.semantic(vec, limit, f), local.semantic(vec, limit, f)
+                assert len(got) == min(limit, rows) and [c for c, _ in got] == [c for c, _ in want], (f, limit)
+                assert [round(s, 4) for _, s in got] == [round(s, 4) for _, s in want]
+    finally:
+        local.close()
+        engine.close()
+
+
+def test_a_hybrid_query_makes_few_calls_to_milvus(milvus, encoder):
+    engine = MilvusEngine(milvus[0], collection="serve")
+    engine.client = counting = CountingClient(engine.client)
+    s = Searcher(milvus[1], encoder, engine)
+    try:
+        req = SearchRequest(query="信访积案化解", mode="hybrid")
+        s.search(req)  # opens the snapshot (resolves the alias, loads the pair, reads the settings row)
+        counting.calls.clear()
+        s.search(dataclasses.replace(req, query="矛盾纠纷多元化解"))
+        print("calls per hybrid query:", counting.total(), counting.calls)
+        # main re-resolved the alias (describe_alias, 2 load_collection, the settings row) on every query
+        assert not {"describe_alias", "load_collection"} & counting.calls.keys(), counting.calls
+        assert counting.total() <= 12, counting.calls
+    finally:
+        s.close()
+
+
+def test_health_built_at_follows_an_incremental_sync(build_index, encoder, milvus, monkeypatch):
+    uri = milvus[0]
+    files = {"a.txt": "石门乡2023年法治政府建设年度报告\n一、主要做法\n推行板凳调解，化解矛盾纠纷。\n"}
+    config, _ = build_index(files)
+    client = connect(uri)
+    sync(client, GenerationStore(config.index_dir).current_path(), base="health")
+    s = Searcher(milvus_config(config, uri, "health"), encoder)
+    try:
+        first = s.health()["built_at"]
+        time.sleep(1.1)  # built_at has one-second resolution
+        config, _ = build_index({"b.txt": files["a.txt"].replace("石门乡", "青山镇")})
+        report = sync(client, GenerationStore(config.index_dir).current_path(), base="health")
+        assert not report.full
+        monkeypatch.setattr(snapshot_module, "INFO_TTL_S", 0.0)
+        health = s.health()
+        assert health["built_at"] != first and health["documents"] == 2
+    finally:
+        s.close()
+        client.close()
+
+
+def test_milvus_down_is_503_with_one_log_line_a_minute_and_recovers(sample_index, encoder, tmp_path, caplog):
+    from search_web import create_app
+
+    data = tmp_path / "srv"
+    with lite_server(data) as (uri, proc):
+        client = connect(uri)
+        sync(client, GenerationStore(sample_index.index_dir).current_path(), base="down")
+        client.close()
+        config = milvus_config(sample_index, uri, "down")
+        searcher = Searcher.open(config, encoder)
+        app = create_app(config, searcher)
+        web = app.test_client()
+        assert web.get("/api/search?q=法治").status_code == 200
+        stop(proc)  # Milvus goes away under the running app
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            for path in ["/api/search?q=法治", "/api/health", "/?q=法治", "/api/search?q=信访"] * 3:
+                r = web.get(path)
+                assert r.status_code == 503, (path, r.status_code)
+                assert "检索服务暂时不可用" in r.get_data(as_text=True)
+        errors = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+        assert len(errors) == 1 and uri in errors[0].getMessage() and errors[0].exc_info is None, \
+            [rec.getMessage() for rec in errors]
+
+        port = uri.rsplit(":", 1)[1]
+        again = subprocess.Popen([lite_binary(), "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", port],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.time() + 60
+            while web.get("/api/search?q=法治").status_code != 200:
+                assert time.time() < deadline, "never recovered"
+                time.sleep(1)
+        finally:
+            searcher.close()
+            stop(again)
+
