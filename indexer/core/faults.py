@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import sqlite3
 from pathlib import Path
 
@@ -151,7 +152,23 @@ def pause_if_asked(stage: str) -> None:
     """Wait at `stage` when REPORTSEARCH_PAUSE_AT names it, until SIGUSR1 or PAUSE_SECONDS (see above)."""
     if os.environ.get(PAUSE_AT_ENV) != stage:
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # before the line a test waits for
+    if threading.current_thread() is not threading.main_thread():
+        _pause_by_mask(stage)
+        return
+    # A handler, not a blocked signal: the kernel may hand a process-wide SIGUSR1 to any thread (FAISS's and
+    # torch's workers too), and one that has it unblocked would die of it; a handler runs whichever got it.
+    resumed = threading.Event()
+    previous = signal.signal(signal.SIGUSR1, lambda *_: resumed.set())  # before the line a test waits for
+    log.warning("pausing at stage %s (%s; SIGUSR1 resumes)", stage, PAUSE_AT_ENV)
+    try:
+        resumed.wait(PAUSE_SECONDS)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def _pause_by_mask(stage: str) -> None:
+    """The pause outside the main thread (where no handler can be set): SIGUSR1 blocked here and awaited."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     log.warning("pausing at stage %s (%s; SIGUSR1 resumes)", stage, PAUSE_AT_ENV)
     try:
         signal.sigtimedwait({signal.SIGUSR1}, PAUSE_SECONDS)

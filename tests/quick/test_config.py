@@ -11,7 +11,7 @@ from indexer.core.config import Config, load_config
 from indexer.cli.commands import main
 from indexer.evaluation.run import apply_sets
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_precedence_defaults_file_environment_flags(tmp_path):
