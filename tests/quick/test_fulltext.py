@@ -269,38 +269,6 @@ def test_delete_and_replace(tmp_path: Path, backend: str) -> None:
         reopened.close()
 
 
-def test_whoosh_hard_linked_copy_can_be_modified_without_touching_the_original(tmp_path: Path) -> None:
-    # Whoosh's own files (segments); tests/quick/test_fulltext_backends.py checks every backend through the factory.
-    old_dir, new_dir = tmp_path / "gen1", tmp_path / "gen2"
-    build(old_dir).close()
-    old = WhooshIndex.open(old_dir)
-    queries = ['"化解信访积案"', "小事不出村", "法律顾问 -律师", "信访积案化解做法"]
-    before = {q: old.search(parse_query(q), 50) for q in queries}
-    old_files = {p.name: (p.stat().st_ino, p.read_bytes()) for p in old_dir.iterdir()}
-
-    WhooshIndex.clone(old_dir, new_dir)
-    shared = [n for n in old_files if (new_dir / n).exists() and (new_dir / n).stat().st_ino == old_files[n][0]]
-    assert any(n.endswith(".seg") for n in shared)  # really hard links, not copies
-
-    new = WhooshIndex.open(new_dir)
-    new.delete(containing("化解信访积案"))
-    new.add([record(1, "000", "化解信访积案的新办法")])
-    new.commit()
-    new.add([record(2, "001", "第二次提交也只写新文件")])
-    new.commit()
-    assert [c for c, _ in new.search(parse_query('"化解信访积案"'), 50)] == [1]
-    new.close()
-
-    for name, (ino, data) in old_files.items():
-        path = old_dir / name
-        assert path.stat().st_ino == ino and path.read_bytes() == data, name
-    assert {q: old.search(parse_query(q), 50) for q in queries} == before
-    old.close()
-    reopened = WhooshIndex.open(old_dir)
-    assert {q: reopened.search(parse_query(q), 50) for q in queries} == before
-    reopened.close()
-
-
 def test_common_word_returns_the_best_matches_first(index: FullTextIndex) -> None:
     # 工作 is in a large share of all lines: the top hits must be lines that really contain it, and
     # a small limit must give the head of the full ranking (no pruning changes the top results).
