@@ -147,6 +147,11 @@ class Config:
 
     # Search limits
     max_query_chars: int = 500
+    # Searcher.figures (issue 30): measures of the matching paragraphs grouped by meaning, at most this many
+    # distinct ones (the most frequent; the rest stay ungrouped, and the response says so): average-linkage
+    # clustering is quadratic per merge.
+    figure_group_measures: int = 300
+    figure_group_threshold: float = 0.90  # pipeline/figures/grouping.py DEFAULT_THRESHOLD, judged on 114 measures
 
     @classmethod
     def field_names(cls) -> set[str]:
