@@ -50,6 +50,7 @@ class FigureHit:
     path: str
     chunk_id: int
     paragraph_index: int
+    heading_path: tuple[str, ...]
     measure: str  # as the paragraph words it
     group: str  # the measure's group: its most frequent member ("" for a figure without a measure)
     value: float
@@ -87,6 +88,16 @@ class FiguresResponse:
 
     def __post_init__(self) -> None:
         self.total = len(self.rows)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def value_text(value: float, value_high: float | None = None) -> str:
+    """A figure's value as the CLI and the CSV write it: 156, 262000, 98.5, 5-10 (a range)."""
+    def plain(v: float) -> str:
+        return f"{v:.6f}".rstrip("0").rstrip(".")
+    return plain(value) if value_high is None else f"{plain(value)}-{plain(value_high)}"
 
 
 def check_figures_request(req: FiguresRequest, max_query_chars: int) -> None:
@@ -128,7 +139,8 @@ def figure_rows(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[FigureHi
         m = doc.meta
         rows.extend(FigureHit(
             place=m.place, year=m.year, level=m.level, region=m.region, title=m.title, doc_id=doc.doc_id,
-            path=doc.path, chunk_id=cid, paragraph_index=chunk.paragraph_index, measure=f.measure, group="",
+            path=doc.path, chunk_id=cid, paragraph_index=chunk.paragraph_index, heading_path=chunk.heading_path,
+            measure=f.measure, group="",
             value=f.value, value_high=f.value_high, unit=f.unit, qualifier=f.qualifier, as_written=f.as_written,
             sentence=chunk.text[f.sentence_start:f.sentence_end], sentence_start=f.sentence_start,
             sentence_end=f.sentence_end, start=f.start, end=f.end,
