@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 from indexer.pipeline.figures import EXTRACTOR_VERSION, extract_figures
+from indexer.search.figures import FiguresRequest
+from indexer.search.searcher import Searcher
 from indexer.storage.catalog import Catalog
 from indexer.storage.generations import GenerationStore
 
@@ -74,7 +76,7 @@ def test_build_stores_each_chunks_figures_and_keeps_them_in_step_with_the_report
     assert stored(config) == {"a.txt": expected(A_2024)}
 
 
-def test_a_catalog_from_before_figures_is_filled_by_the_next_run_and_read_meanwhile(build_index) -> None:
+def test_a_catalog_from_before_figures_is_filled_by_the_next_run_and_read_meanwhile(build_index, encoder) -> None:
     config, _ = build_index({"a.txt": A_2023})
     path = GenerationStore(config.index_dir).current_path() / "catalog.sqlite"
     with sqlite3.connect(path) as conn:  # what a generation published before this feature looks like
@@ -86,7 +88,17 @@ def test_a_catalog_from_before_figures_is_filled_by_the_next_run_and_read_meanwh
         assert cat.figures(ids) is None  # the reader then derives them from the text (engines/local)
     finally:
         cat.close()
-    config, report = build_index({"b.txt": B_2023})
+    searcher = Searcher.open(config, encoder)
+    try:
+        rows = searcher.figures(FiguresRequest("法治")).rows
+    finally:
+        searcher.close()
+    lines = "\n".join(line for line in A_2023.splitlines() if "法治" in line)  # the first is the title
+    assert [(r.sentence, r.as_written, r.value, r.qualifier, r.unit, r.measure) for r in rows] == expected(lines)
+    assert len(rows) == 2
+    # (the catalog was edited after publishing: its checksum no longer matches, which would force a rebuild)
+    config, report = build_index({"b.txt": B_2023}, verify_index_checksums=False)
+    assert not report.repairs and report.unchanged == 1, report.repairs  # an incremental run on the old catalog
     assert report.figures_scanned == report.chunks  # every chunk: the old catalog had no figures stored
     assert stored(config) == {"a.txt": expected(A_2023), "b.txt": expected(B_2023)}
 
@@ -97,6 +109,7 @@ def test_a_new_extractor_version_extracts_every_chunk_again(build_index) -> None
     with sqlite3.connect(path) as conn:  # as if written by an older version of the rules
         conn.execute("UPDATE figure_scans SET extractor = ?", (EXTRACTOR_VERSION + "-old",))
         conn.execute("DELETE FROM figures")
-    config, report = build_index({"b.txt": B_2023})
+    config, report = build_index({"b.txt": B_2023}, verify_index_checksums=False)
+    assert not report.repairs and report.unchanged == 1, report.repairs
     assert report.figures_scanned == report.chunks
     assert stored(config) == {"a.txt": expected(A_2023), "b.txt": expected(B_2023)}
