@@ -89,8 +89,12 @@ class FiguresResponse:
     def __post_init__(self) -> None:
         self.total = len(self.rows)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    def to_dict(self, start: int = 0, stop: int | None = None) -> dict:
+        """As JSON-ready values, with the rows[start:stop] only (a page: converting every row costs)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("rows", "groups")}
+        data["rows"] = [dataclasses.asdict(r) for r in self.rows[start:stop]]
+        data["groups"] = [dataclasses.asdict(g) for g in self.groups]
+        return data
 
 
 def value_text(value: float, value_high: float | None = None) -> str:
@@ -126,7 +130,7 @@ class MeasureEncoder:
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
 
-def figure_rows(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[FigureHit]]:
+def matching_figures(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[FigureHit]]:
     """(matching paragraphs, every figure in them) in reading order: place, year, document, paragraph."""
     ids = snap.matching(literal_query(parse_query(req.query)), req.filters)
     chunks = snap.chunks(ids)

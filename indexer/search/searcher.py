@@ -26,7 +26,7 @@ from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.figures import (
-    FiguresRequest, FiguresResponse, MeasureEncoder, active_filters, check_figures_request, figure_rows, grouped,
+    FiguresRequest, FiguresResponse, MeasureEncoder, active_filters, check_figures_request, grouped, matching_figures,
     sorted_rows,
 )
 from indexer.search.fuse import Fused
@@ -194,7 +194,7 @@ class Searcher:
         t0 = time.perf_counter()
         check_figures_request(req, self.config.max_query_chars)
         with self._use() as snap:
-            paragraphs, rows = figure_rows(snap, req)
+            paragraphs, rows = matching_figures(snap, req)
             generation = snap.name
         rows, groups, note = grouped(rows, self._measures, self.config.figure_group_measures,
                                      self.config.figure_group_threshold)

@@ -41,15 +41,17 @@ def figures():
     size = parse_int(request.args, "size", DEFAULT_SIZE, 1, MAX_SIZE)
     response = state.searcher().figures(req)
     if fmt == "csv":
-        disposition = f"attachment; filename=\"figures.csv\"; filename*=UTF-8''{quote(export.figures_filename(req.query))}"
+        name = quote(export.figures_filename(req.query))
+        disposition = f"attachment; filename=\"figures.csv\"; filename*=UTF-8''{name}"
         return Response(export.figures_csv(req, response), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
-    data = response.to_dict()
     start = (page - 1) * size
-    data.update(page=page, size=size, rows=data["rows"][start:start + size])
+    data = response.to_dict(start, start + size)
+    data.update(page=page, size=size)
     for out, row in zip(data["rows"], response.rows[start:start + size]):
         out["citation"] = cite(Passage(row.sentence, row.title, row.place, row.year, row.path, list(row.heading_path)))
-        out["link"] = url_for("pages.document", doc_id=row.doc_id, chunk=row.chunk_id, q=req.query) + f"#c-{row.chunk_id}"
+        out["link"] = (url_for("pages.document", doc_id=row.doc_id, chunk=row.chunk_id, q=req.query)
+                       + f"#c-{row.chunk_id}")  # the document view, at the figure's paragraph
     return jsonify(data)
 
 
