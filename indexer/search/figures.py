@@ -112,22 +112,29 @@ def check_figures_request(req: FiguresRequest, max_query_chars: int) -> None:
         raise QueryError("sort", f"排序只能是 {' / '.join(FIGURE_SORTS)}。")
 
 
-class MeasureEncoder:
-    """encode(measures) -> L2-normalised rows, each measure encoded once per process (they repeat across
-    queries: 调解矛盾纠纷 is in most reports)."""
+class MeasureGrouper:
+    """Groups of measures by meaning (pipeline/figures/grouping.py) for the figures table. Each measure is
+    encoded once per process and each set of measures grouped once: they repeat across queries (调解矛盾纠纷 is
+    in most reports) and a popular query's set repeats exactly."""
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], size: int = 20000):
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], threshold: float, size: int = 20000):
         self._encode = encode
-        self._cache: LruCache[str, np.ndarray] = LruCache(size)
+        self.threshold = threshold
+        self._vectors: LruCache[str, np.ndarray] = LruCache(size)
+        self._groups: LruCache[tuple[str, ...], list[list[str]]] = LruCache(256)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        found = {t: v for t in texts if (v := self._cache.get(t)) is not None}
+        """L2-normalised rows, one per text (the `TextEncoder` grouping.py asks for)."""
+        found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             for t, v in zip(missing, np.asarray(self._encode(missing), dtype=np.float32)):
-                self._cache.put(t, v)
+                self._vectors.put(t, v)
                 found[t] = v
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    def groups(self, measures: Sequence[str]) -> list[list[str]]:
+        return self._groups.get_or_make(tuple(measures), lambda key: group_measures(key, self, self.threshold))
 
 
 def matching_figures(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[FigureHit]]:
@@ -154,13 +161,13 @@ def matching_figures(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[Fig
     return len(ids), rows
 
 
-def grouped(rows: list[FigureHit], encoder: MeasureEncoder, limit: int,
-            threshold: float) -> tuple[list[FigureHit], list[MeasureGroup], str | None]:
+def grouped(rows: list[FigureHit], grouper: MeasureGrouper,
+            limit: int) -> tuple[list[FigureHit], list[MeasureGroup], str | None]:
     """Rows with their measure's group; the groups, most rows first; a note when some measures were left
     ungrouped (more than `limit` distinct ones: only the most frequent are clustered)."""
     counts = Counter(r.measure for r in rows if r.measure)
     frequent = [m for m, _ in sorted(counts.items(), key=lambda mn: (-mn[1], mn[0]))]
-    clustered = group_measures(frequent[:limit], encoder, threshold) + [[m] for m in frequent[limit:]]
+    clustered = grouper.groups(frequent[:limit]) + [[m] for m in frequent[limit:]]
     label_of: dict[str, str] = {}
     groups = []
     for members in clustered:

@@ -26,7 +26,7 @@ from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.figures import (
-    FiguresRequest, FiguresResponse, MeasureEncoder, active_filters, check_figures_request, grouped, matching_figures,
+    FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request, grouped, matching_figures,
     sorted_rows,
 )
 from indexer.search.fuse import Fused
@@ -64,7 +64,7 @@ class Searcher:
         self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
         self._damage = DamageCheck()
-        self._measures = MeasureEncoder(lambda texts: self.encoder.encode(texts))
+        self._measures = MeasureGrouper(lambda texts: self.encoder.encode(texts), config.figure_group_threshold)
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
@@ -196,8 +196,7 @@ class Searcher:
         with self._use() as snap:
             paragraphs, rows = matching_figures(snap, req)
             generation = snap.name
-        rows, groups, note = grouped(rows, self._measures, self.config.figure_group_measures,
-                                     self.config.figure_group_threshold)
+        rows, groups, note = grouped(rows, self._measures, self.config.figure_group_measures)
         return FiguresResponse(
             query=req.query, filters=active_filters(req.filters), sort=req.sort, descending=req.descending,
             paragraphs=paragraphs, rows=sorted_rows(rows, req.sort, req.descending), groups=groups,
