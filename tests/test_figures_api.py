@@ -147,3 +147,23 @@ def test_cli_filters_and_refuses_a_bad_request(sample_index) -> None:
     assert bad.returncode == 2 and "(q)" in bad.stderr
     bad = cli([QUERY, "--year", "20x3"], sample_index.index_dir)
     assert bad.returncode == 2 and "year" in bad.stderr
+
+
+# -- fuzzing, with the strategies of tests/test_web_fuzz.py: never a 5xx nor a logged traceback ----------------
+from hypothesis import given, strategies as st  # noqa: E402
+
+from tests.test_web_fuzz import FUZZ, check, encode, numbers, params, queries, raw_bytes  # noqa: E402
+
+FIGURE_PARAMS = ["q", "place", "level", "region", "year", "kind", "sort", "desc", "format", "page", "size"]
+
+
+@FUZZ
+@given(q=queries, extra=params, raw=raw_bytes, name=st.sampled_from(FIGURE_PARAMS), number=numbers,
+       int_param=st.sampled_from(["page", "size", "year"]), fmt=st.sampled_from(["json", "csv"]))
+def test_api_figures_takes_any_parameters(client, caplog, q, extra, raw, name, number, int_param, fmt) -> None:
+    caplog.set_level("ERROR")
+    check(client, "/api/figures?" + encode([("q", q), ("format", fmt), *extra]))
+    check(client, f"/api/figures?q=x&{name}={raw}")
+    check(client, f"/api/figures?q=x&{int_param}={quote(number, safe='')}")
+    check(client, f"/api/figures?q={quote(QUERY)}&sort={raw}&desc={raw}&format={raw}")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.records[:3]
