@@ -13,10 +13,11 @@ from docx.shared import Mm, Pt, RGBColor
 
 from indexer.core.facets import FACET_FIELDS, FACET_LABELS
 from indexer.core.document import HEADING_SEPARATOR
+from indexer.search.figures import FiguresRequest, FiguresResponse, value_text
 from indexer.search.highlight import segments
 from indexer.search.official import match_label
 from indexer.search.types import SearchRequest, SearchResponse
-from search_web.citation import cite, source_line
+from search_web.citation import Passage, cite, source_line
 from search_web.params import MODE_LABELS
 
 # One header row, so Excel/WPS sort and filter it as it opens; every row names the query it answers (the
@@ -79,6 +80,38 @@ def comparison_csv(req: SearchRequest, response: SearchResponse) -> bytes:
         )])
     if not response.hits:  # still say what was asked
         writer.writerow([_csv_cell(v) for v in ("", "", "", "", "", "", "", "", NO_HITS, "", *query)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# The figures table (/api/figures?format=csv): one row per figure, each naming the query and filters it answers.
+FIGURES_CSV_COLUMNS = (FACET_LABELS["place"], FACET_LABELS["region"], FACET_LABELS["level"], FACET_LABELS["year"],
+                       "指标", "指标组", "数值", "单位", "限定", "原文数字", "句子", "引用", "报告标题", "文档", "段落编号",
+                       "检索词", "筛选条件", "排序")
+FIGURE_SORT_LABELS = {"place": "地点", "year": "年份", "value": "数值", "measure": "指标"}
+NO_FIGURES = "（含检索词的段落中没有数字）"
+
+
+def figures_filename(query: str) -> str:
+    stem = _UNSAFE_FILENAME.sub("_", query).strip("_")[:30] or "检索"
+    return f"数据_{stem}.csv"
+
+
+def figures_csv(req: FiguresRequest, response: FiguresResponse) -> bytes:
+    """Every row of the figures table (not one page), UTF-8 with BOM like the comparison export."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(FIGURES_CSV_COLUMNS)
+    order = FIGURE_SORT_LABELS[req.sort] + ("（降序）" if req.descending else "")
+    query = (req.query, describe_filters(req) or "（无）", order)
+    for r in response.rows:
+        citation = cite(Passage(r.sentence, r.title, r.place, r.year, r.path, list(r.heading_path)))
+        writer.writerow([_csv_cell(v) for v in (
+            r.place, r.region, r.level, r.year or "", r.measure, r.group, value_text(r.value, r.value_high), r.unit,
+            r.qualifier, r.as_written, r.sentence, citation, r.title, r.doc_id, r.chunk_id, *query,
+        )])
+    if not response.rows:
+        writer.writerow([_csv_cell(v) for v in ("", "", "", "", "", "", "", "", "", "", NO_FIGURES, "", "", "", "",
+                                                *query)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

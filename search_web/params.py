@@ -11,6 +11,7 @@ from indexer.core.facets import FACET_FIELDS, TEXT_FACET_FIELDS, UNKNOWN
 from indexer.core.config import Config
 from indexer.core.document import SectionKind
 from indexer.core.filters import Filters
+from indexer.search.figures import FIGURE_SORTS, FiguresRequest
 from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range, range_message
 from indexer.search.types import MODES, QueryError, SearchRequest
 
@@ -138,6 +139,22 @@ def parse_search(args: MultiDict, config: Config, *, required: bool = True, size
     )
 
 
+def parse_figures(args: MultiDict, config: Config) -> FiguresRequest:
+    """/api/figures: the search's query and filters, and the table's order."""
+    sort = (args.get("sort") or "place").strip()
+    if sort not in FIGURE_SORTS:
+        raise QueryError("sort", f"排序只能是 {' / '.join(FIGURE_SORTS)}，收到“{shown(sort)}”。")
+    return FiguresRequest(query=parse_query(args, config, required=True), filters=parse_filters(args), sort=sort,
+                          descending=parse_bool(args, "desc"))
+
+
+def parse_format(args: MultiDict, formats: tuple[str, ...]) -> str:
+    value = (args.get("format") or formats[0]).strip()
+    if value not in formats:
+        raise QueryError("format", f"参数 format 只能是 {' / '.join(formats)}，收到“{shown(value)}”。")
+    return value
+
+
 def schema_limits(max_query_chars: int) -> dict[str, dict[str, dict]]:
     """The bounds this module enforces, per query parameter, as JSON-schema keywords: the served OpenAPI
     document takes them from here, so the spec cannot promise what the server refuses.
@@ -154,4 +171,5 @@ def schema_limits(max_query_chars: int) -> dict[str, dict[str, dict]]:
         **{name: filter_values for name in TEXT_FACET_FIELDS},
         "kind": {"schema": {"maxItems": MAX_FILTER_VALUES}, "items": {"enum": list(KINDS)}},
         "mode": {"schema": {"enum": list(MODES)}},
+        "sort": {"schema": {"enum": list(FIGURE_SORTS)}},
     }

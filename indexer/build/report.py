@@ -51,6 +51,7 @@ class RunReport:
     embedding_cache_hits: int = 0
     sentences: int = 0  # sentence vectors stored (0: sentence matching off)
     sentences_embedded: int = 0  # of which newly encoded
+    figures_scanned: int = 0  # chunks whose figures were extracted in this run (new chunks; all after an upgrade)
     vector_index: str = ""  # "built" anew, or "extended" (the previous generation's graph plus new chunks)
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""

@@ -13,6 +13,7 @@ import numpy as np
 
 from indexer.core import analysis
 from indexer.storage.catalog import Catalog, ChunkRow
+from indexer.storage.catalog_rows import figure_rows
 from indexer.core.config import Config
 from indexer.storage.dedup import duplicate_groups
 from indexer.core.document import Chunk, Document, DocumentMeta
@@ -20,6 +21,7 @@ from indexer.build.embedding_input import context_signature, embedding_context, 
 from indexer.core.faults import pause_if_asked, tree_size
 from indexer.storage.fulltext.base import FullTextIndex as FullText, FullTextRecord
 from indexer.storage.fulltext.factory import clone_fulltext, create_fulltext, open_fulltext
+from indexer.pipeline.figures import EXTRACTOR_VERSION
 from indexer.pipeline.ingest import PIPELINE_VERSION
 from indexer.storage.layout import GenerationLayout
 from indexer.build.plan import Plan
@@ -80,6 +82,10 @@ class GenerationWriter:
             records = _apply(catalog, fulltext, plan, parsed, report)
             report.timings["catalog"] = time.perf_counter() - t0
             self._write_fulltext(catalog, fulltext, records, refill, plan, report)
+            t_fig = time.perf_counter()
+            checkpoint("figures")
+            report.figures_scanned = store_figures(catalog)
+            report.timings["figures"] = time.perf_counter() - t_fig
             index = self._write_vectors(catalog, target, prev_dir, report, progress, damaged)
             self._finish(catalog, index, report)
         finally:
@@ -273,6 +279,19 @@ def _store_word_offsets(catalog: Catalog) -> None:
     analyzer = analysis.default_analyzer()
     for rows in catalog.chunks_without_word_offsets():
         catalog.put_word_offsets((cid, analysis.pack_word_offsets(analyzer.tokenize(text))) for cid, text in rows)
+
+
+def store_figures(catalog: Catalog) -> int:
+    """Extract and store the figures of every chunk that has none stored yet (the new and changed documents'
+    chunks; every chunk of a catalog written before figures were stored, or by another extractor version);
+    the stored ones of unchanged chunks are carried over with the catalog. Returns the chunks scanned."""
+    catalog.drop_orphan_figures()
+    scanned = 0
+    for rows in catalog.chunks_without_figures(EXTRACTOR_VERSION):
+        catalog.put_figures([cid for cid, _ in rows], (f for cid, text in rows for f in figure_rows(cid, text)),
+                            EXTRACTOR_VERSION)
+        scanned += len(rows)
+    return scanned
 
 
 def records_of(doc_id: str, meta: DocumentMeta, chunks: list[Chunk] | list[ChunkRow]) -> list[FullTextRecord]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Mapping
 from indexer.core.document import SectionKind
 from indexer.core.facets import UNKNOWN
 from indexer.engines.factory import ENGINES
+from indexer.search.figures import FIGURE_SORTS
 from indexer.search.types import MODES
 
 if TYPE_CHECKING:
@@ -106,6 +107,16 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     p.add_argument("--json", action="store_true", help="JSON output (stable, see README)")
     p.add_argument("--batch", help="file of queries (one per line, or qid<TAB>query); writes JSON lines")
     p.add_argument("--all-copies", action="store_true", help="do not collapse identical boilerplate paragraphs")
+    _add_filters(p)
+    _add_common(p)
+
+    p = sub.add_parser("figures", help="the figures (numbers) of every paragraph containing the query: place × year ×"
+                                       " measure × value")
+    p.add_argument("query", help="what the paragraphs must contain, e.g. 信访积案")
+    p.add_argument("--sort", choices=FIGURE_SORTS, default="place",
+                   help="order of the rows (default place; ties keep place, year, reading order)")
+    p.add_argument("--desc", action="store_true", help="descending order")
+    p.add_argument("--json", action="store_true", help="JSON output: every row and the measure groups")
     _add_filters(p)
     _add_common(p)
 

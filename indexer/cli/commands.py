@@ -1,4 +1,4 @@
-"""`reportsearch` command line: index, search, show, stats, status, eval -- and the commands other packages
+"""`reportsearch` command line: index, search, figures, show, stats, status, eval -- and the commands other packages
 add through the `reportsearch.commands` entry points (the web package's `serve`)."""
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _config(args: argparse.Namespace, **extra) -> Config:
 
 # Commands whose output is the answer itself: their progress lines (model loading, jieba) would only
 # clutter the terminal, so they log warnings and errors unless asked with -v.
-_QUIET_COMMANDS = {"search", "show", "stats", "eval-metadata"}
+_QUIET_COMMANDS = {"search", "figures", "show", "stats", "eval-metadata"}
 _LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 
 
@@ -140,6 +140,52 @@ def cmd_search(args: argparse.Namespace) -> int:
     else:
         print(format_response(response))
     return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from indexer.search.figures import FiguresRequest
+    from indexer.search.searcher import IndexNotFound
+
+    try:
+        searcher = _open_searcher(args)
+    except IndexNotFound as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        response = searcher.figures(FiguresRequest(args.query, _filters(args), args.sort, args.desc))
+    except QueryError as exc:
+        print(f"错误 error ({exc.param}): {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        searcher.close()
+    if args.json:
+        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_figures(response))
+    return 0
+
+
+FIGURE_COLUMNS = ("地点", "年份", "指标组", "指标", "数值", "单位", "限定", "原文", "句子")
+
+
+def format_figures(r) -> str:
+    """The figures table for a terminal or a spreadsheet: the measure groups, then one tab-separated row per
+    figure (values written as the CSV export writes them)."""
+    from indexer.search.figures import value_text
+
+    lines = [f"含“{r.query}”的段落 {r.paragraphs} 个，其中数字 {r.total} 个（用时 {r.took_ms:.0f} 毫秒）"]
+    merged = [g for g in r.groups if len(g.measures) > 1]
+    if merged:
+        lines.append("同义指标合并为一组（指标组）：")
+        lines.extend(f"  {g.label}：{' / '.join(g.measures)}（{g.rows} 个）" for g in merged)
+    if r.note:
+        lines.append(f"提示：{r.note}")
+    lines.append("\t".join(FIGURE_COLUMNS))
+    for f in r.rows:
+        lines.append("\t".join(str(v) for v in (
+            f.place or UNKNOWN, f.year or UNKNOWN, f.group, f.measure, value_text(f.value, f.value_high), f.unit,
+            f.qualifier, f.as_written, f.sentence)))
+    return "\n".join(lines)
 
 
 def _batch(searcher, path: str, request) -> int:
@@ -309,7 +355,7 @@ def cmd_eval_metadata(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "index": cmd_index, "search": cmd_search, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
+    "index": cmd_index, "search": cmd_search, "figures": cmd_figures, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
     "eval": cmd_eval, "eval-metadata": cmd_eval_metadata,
 }
 

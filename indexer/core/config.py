@@ -220,6 +220,17 @@ class RankingSettings:
 
 
 @dataclass(frozen=True)
+class FiguresSettings:
+    """The figures of matching paragraphs (indexer/search/figures.py, issue 30)."""
+
+    # Measures of the matching paragraphs grouped by meaning, at most this many distinct ones (the most
+    # frequent; the rest stay ungrouped, and the response says so): average-linkage clustering is quadratic.
+    group_measures: int = field(default=300, metadata=_flat("figure_group_measures"))
+    # pipeline/figures/grouping.py DEFAULT_THRESHOLD, judged on 114 measures
+    group_threshold: float = field(default=0.90, metadata=_flat("figure_group_threshold"))
+
+
+@dataclass(frozen=True)
 class Config:
     corpus_dir: Path = Path("corpora")
     index_dir: Path = Path("index")
@@ -235,6 +246,7 @@ class Config:
     sentences: SentenceSettings = field(default_factory=SentenceSettings)
     rewrite: RewriteSettings = field(default_factory=RewriteSettings)
     ranking: RankingSettings = field(default_factory=RankingSettings)
+    figures: FiguresSettings = field(default_factory=FiguresSettings)
 
     def __post_init__(self) -> None:
         # `Config(engine="milvus")` would silently replace a whole section by a string (and every

@@ -1,7 +1,7 @@
 """Searcher: the one façade the CLI, web app, scripts and tests use to query the published index.
 
-Verbs only: search, document, find_document, documents, document_chunks, all_chunks, context, similar, facets,
-health, embed_query, snapshot, close. It holds the embedding model for the life of the process and talks to the storage engine only through its
+Verbs only: search, figures, document, find_document, documents, document_chunks, all_chunks, context, similar,
+facets, health, embed_query, snapshot, close. It holds the embedding model for the life of the process and talks to the storage engine only through its
 snapshots (indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is
 published (search/snapshots.py), while queries already running finish on the one they started with.
 """
@@ -25,6 +25,10 @@ from indexer.engines.base import Engine, IndexDamaged, IndexNotFound, Snapshot
 from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
+from indexer.search.figures import (
+    FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request, grouped, matching_figures,
+    sorted_rows,
+)
 from indexer.search.fuse import Fused
 from indexer.search.highlight import MARK_OFFICIAL, has_real_match, hit_marks
 from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_query, check_range
@@ -60,6 +64,7 @@ class Searcher:
         self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
         self._damage = DamageCheck()
+        self._measures = MeasureGrouper(lambda texts: self.encoder.encode(texts), config.figures.group_threshold)
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
@@ -181,6 +186,22 @@ class Searcher:
             without = self._retriever.retrieve(snap, parsed, req.mode, dataclasses.replace(req.filters, **{name: ()}))
             out.update(snap.facet_counts(list(without.ids()), [name], copies_once))
         return {name: out[name] for name in FACETS}
+
+    # -- figures -------------------------------------------------------------------------------
+    def figures(self, req: FiguresRequest) -> FiguresResponse:
+        """Every figure in every paragraph that contains the query (with the search's filters), measures grouped
+        by meaning (search/figures.py)."""
+        t0 = time.perf_counter()
+        check_figures_request(req, self.config.retrieval.max_query_chars)
+        with self._use() as snap:
+            paragraphs, rows = matching_figures(snap, req)
+            generation = snap.name
+        rows, groups, note = grouped(rows, self._measures, self.config.figures.group_measures)
+        return FiguresResponse(
+            query=req.query, filters=active_filters(req.filters), sort=req.sort, descending=req.descending,
+            paragraphs=paragraphs, rows=sorted_rows(rows, req.sort, req.descending), groups=groups,
+            generation=generation, took_ms=round((time.perf_counter() - t0) * 1000, 2), note=note,
+        )
 
     # -- documents, context, similar, facets, health -------------------------------------------
     def document(self, doc_id: str) -> DocumentView:

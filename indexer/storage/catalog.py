@@ -5,6 +5,7 @@ from here. A published generation is never written again, so readers open it imm
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -17,7 +18,7 @@ from indexer.core.document import Chunk, Document, Paragraph, SectionKind
 from indexer.core.facets import UNKNOWN
 from indexer.core.filters import Filters
 from indexer.storage.catalog_rows import (  # noqa: F401  (rows re-exported)
-    DOC_COLUMNS, SCHEMA, ChunkRow, DocRow, chunk_row, doc_row, encode_provenance,
+    DOC_COLUMNS, FIGURE_COLUMNS, SCHEMA, ChunkRow, DocRow, FigureRow, chunk_row, doc_row, encode_provenance,
 )
 
 T = TypeVar("T")
@@ -193,6 +194,7 @@ class Catalog:
         with self.connect() as conn:
             ids = [r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
             conn.executemany("DELETE FROM word_offsets WHERE chunk_id=?", [(i,) for i in ids])
+            _delete_figures(conn, ids)
             conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             conn.execute("DELETE FROM aliases WHERE doc_id=?", (doc_id,))
             conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
@@ -229,6 +231,7 @@ class Catalog:
             old = {r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
             new = {c.chunk_id for c in chunks}
             conn.executemany("DELETE FROM word_offsets WHERE chunk_id=?", [(i,) for i in old - new])
+            _delete_figures(conn, old - new)
             conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             conn.executemany(
                 "INSERT INTO chunks(chunk_id, doc_id, paragraph_index, part, text, heading_path, section_kind)"
@@ -310,6 +313,49 @@ class Catalog:
                 raise
         return out
 
+    # -- figures (pipeline/figures: stored per chunk by the build, read by Searcher.figures) ----------------
+    def chunks_without_figures(self, extractor: str, batch: int = 2000) -> Iterator[list[tuple[int, str]]]:
+        """(chunk_id, text) of chunks whose figures are not stored yet, or were found by another extractor
+        version, in batches. Chunk text never changes under an id, so stored figures stay valid otherwise."""
+        cur = self.connect().execute(
+            "SELECT c.chunk_id, c.text FROM chunks c LEFT JOIN figure_scans s ON s.chunk_id = c.chunk_id"
+            " WHERE s.chunk_id IS NULL OR s.extractor <> ? ORDER BY c.chunk_id", (extractor,)
+        )
+        while rows := cur.fetchmany(batch):
+            yield rows
+
+    def put_figures(self, scanned: Sequence[int], figures: Iterable[FigureRow], extractor: str) -> None:
+        """Make `figures` the stored figures of the `scanned` chunks (a chunk without any is stored as scanned)."""
+        with self.connect() as conn:
+            _delete_figures(conn, scanned)
+            conn.executemany(f"INSERT INTO figures({FIGURE_COLUMNS}) VALUES({','.join('?' * 12)})",
+                             [dataclasses.astuple(f) for f in figures])
+            conn.executemany("INSERT INTO figure_scans(chunk_id, extractor) VALUES(?, ?)",
+                             [(int(i), extractor) for i in scanned])
+
+    def drop_orphan_figures(self) -> None:
+        """Figures of chunks that are gone (removed by a path that does not know about figures)."""
+        with self.connect() as conn:
+            conn.execute("DELETE FROM figures WHERE chunk_id NOT IN (SELECT chunk_id FROM chunks)")
+            conn.execute("DELETE FROM figure_scans WHERE chunk_id NOT IN (SELECT chunk_id FROM chunks)")
+
+    def figures(self, ids: Iterable[int]) -> dict[int, list[FigureRow]] | None:
+        """chunk_id -> its figures in text order, for the given chunks that have any; None for a catalog
+        written before figures were stored (the reader then extracts them itself)."""
+        out: dict[int, list[FigureRow]] = {}
+        try:
+            for batch in _batches(sorted({int(i) for i in ids}), 500):
+                for r in self.connect().execute(
+                    f"SELECT {FIGURE_COLUMNS} FROM figures WHERE chunk_id IN ({','.join('?' * len(batch))})"
+                    " ORDER BY chunk_id, seq", batch,
+                ):
+                    out.setdefault(r[0], []).append(FigureRow(*r))
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            return None
+        return out
+
     def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
         """group -> [(chunk_id, doc_id)] for the given duplicate groups."""
         out: dict[int, list[tuple[int, str]]] = {}
@@ -380,6 +426,12 @@ def _filter_sql(filters: Filters) -> tuple[str, list]:
             clauses.append("(" + " OR ".join(alternatives) + ")")
             params.extend(known)
     return " AND ".join(clauses), params
+
+
+def _delete_figures(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    keys = [(int(i),) for i in ids]
+    conn.executemany("DELETE FROM figures WHERE chunk_id=?", keys)
+    conn.executemany("DELETE FROM figure_scans WHERE chunk_id=?", keys)
 
 
 def _batches(items: list, size: int) -> Iterator[list]:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from indexer.core.document import DocumentMeta
+from indexer.pipeline.figures import extract_figures
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -47,6 +48,23 @@ CREATE TABLE IF NOT EXISTS word_offsets (     -- the analyzer's word/sub-word of
     chunk_id INTEGER PRIMARY KEY,
     offsets BLOB                               -- uint16 pairs (analysis.pack_word_offsets); NULL: too long
 );
+CREATE TABLE IF NOT EXISTS figures (          -- each chunk's quantified claims (pipeline/figures)
+    chunk_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,                      -- order in the chunk's text
+    as_written TEXT NOT NULL,                  -- the numeral as written: 2万余, 十余, 98
+    value REAL NOT NULL,
+    value_high REAL,                           -- upper end of a range
+    qualifier TEXT NOT NULL,                   -- '' exact, 余 多 近 约 以上 超过 以下 左右 不足 range
+    unit TEXT NOT NULL,
+    measure TEXT NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL,                    -- of as_written in the chunk's text
+    sentence_start INTEGER NOT NULL, sentence_end INTEGER NOT NULL,  -- of its sentence
+    PRIMARY KEY (chunk_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS figure_scans (     -- chunks whose figures are stored (none found is stored too)
+    chunk_id INTEGER PRIMARY KEY,
+    extractor TEXT NOT NULL                    -- pipeline/figures EXTRACTOR_VERSION that found them
+);
 """
 
 @dataclass(frozen=True)
@@ -71,6 +89,35 @@ class ChunkRow:
     heading_path: tuple[str, ...]
     section_kind: str
     dup_group: int | None
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One stored figure of a chunk (offsets into the chunk's text)."""
+
+    chunk_id: int
+    seq: int
+    as_written: str
+    value: float
+    value_high: float | None
+    qualifier: str
+    unit: str
+    measure: str
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+
+
+def figure_rows(chunk_id: int, text: str) -> list[FigureRow]:
+    """The figures of one chunk's text, as stored (the build) or derived where none are stored (Milvus, a
+    catalog written before figures were): the same rows either way."""
+    return [FigureRow(chunk_id, seq, f.as_written, f.value, f.value_high, f.qualifier, f.unit, f.measure, f.start,
+                      f.end, f.sentence_start, f.sentence_end) for seq, f in enumerate(extract_figures(text))]
+
+
+FIGURE_COLUMNS = ("chunk_id, seq, as_written, value, value_high, qualifier, unit, measure, start, end,"
+                  " sentence_start, sentence_end")
 
 
 # The documents' columns a DocRow is made of, in doc_row's order.

@@ -216,7 +216,7 @@ def test_concurrent_searches_during_three_publishes_never_fail_and_stay_consiste
                 assert set(chunk_ids) <= ids, f"an answer labelled {gen} holds chunks of another generation"
 
 
-@pytest.mark.parametrize("stage", ["parse", "fulltext", "embed", "faiss", "publish"])
+@pytest.mark.parametrize("stage", ["parse", "fulltext", "figures", "embed", "faiss", "publish"])
 def test_a_run_killed_at_any_stage_leaves_the_published_index_serving(build_index, stage):
     config, _ = build_index({"a.txt": report("石门乡", BENCH), "b.txt": report("青山镇", LAWYER)})
     store = GenerationStore(config.index_dir)

@@ -61,7 +61,7 @@ def test_two_builds_under_different_hash_seeds_give_identical_catalogs(two_catal
     one, two = two_catalogs
     assert _rows(one, "documents", ["doc_id", "path"]), "the corpus was indexed"
     problems: list[str] = []
-    for table in ("documents", "chunks", "aliases", "minhash", "word_offsets"):
+    for table in ("documents", "chunks", "aliases", "minhash", "word_offsets", "figures", "figure_scans"):
         columns = [c for c in _columns(one, table) if c not in _WHEN.get(table, set()) and c not in METADATA]
         problems += _differences(one, two, table, columns)
     info = [r for r in _rows(one, "info", ["key", "value"]) if r[0] not in _INFO_WHEN]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from indexer.build.index import Index  # noqa: E402
-from indexer.core.config import Config  # noqa: E402
+from indexer.core.config import Config, EmbeddingSettings  # noqa: E402
 from indexer.operations.publish import publish_run  # noqa: E402
 from indexer.engines.milvus.connection import connect  # noqa: E402
 from indexer.engines.milvus.sync import sync  # noqa: E402
@@ -83,7 +83,8 @@ def killed_runs(tmp_path_factory, encoder, embedding_cache, server):
     corpus.mkdir()
     originals = {n: (SAMPLE / n).read_text(encoding="utf-8") for n in NAMES}
     _make_corpus(corpus, originals)
-    config = milvus_config(Config(corpus_dir=corpus, index_dir=root / "index", embedding_cache=embedding_cache),
+    config = milvus_config(Config(corpus_dir=corpus, index_dir=root / "index",
+                                  embedding=EmbeddingSettings(cache=embedding_cache)),
                            server, "kill")
     report, line = _run(None, encoder, config)
     assert report.exit_code == 0 and "full rebuild" in line

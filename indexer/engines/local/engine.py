@@ -16,6 +16,7 @@ from indexer.core.filters import Filters
 from indexer.core.lru import LruCache
 from indexer.core.querytree import ParsedQuery
 from indexer.storage.catalog import Catalog, ChunkRow, DocRow
+from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.config import Config
 from indexer.core.document import Paragraph
 from indexer.engines.base import ChunkFacts, FacetCounts, IndexDamaged, IndexNotFound, Ranked
@@ -94,6 +95,14 @@ class LocalSnapshot:
 
     def word_offsets(self, ids: Iterable[int]) -> dict[int, bytes]:
         return self.catalog.word_offsets(ids)
+
+    def figures(self, ids: Iterable[int]) -> dict[int, list[FigureRow]]:
+        ids = list(ids)
+        stored = self.catalog.figures(ids)
+        if stored is None:  # a generation written before figures were stored: derived from the text
+            return {cid: rows for cid, row in self.catalog.chunks_by_id(ids).items()
+                    if (rows := figure_rows(cid, row.text))}
+        return stored
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
         return self.catalog.documents_by_id(doc_ids)

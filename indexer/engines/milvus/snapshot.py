@@ -25,6 +25,7 @@ from indexer.core.facets import UNKNOWN
 from indexer.core.filters import Filters
 from indexer.core.querytree import Node, ParsedQuery, Terms, has_positive, is_strict
 from indexer.storage.catalog import ChunkRow, DocRow
+from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.document import Paragraph, SectionKind
 from indexer.engines.base import ChunkFacts, FacetCounts, Ranked, count_facets
 from indexer.engines.milvus import schema
@@ -207,6 +208,10 @@ class MilvusSnapshot:
 
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
         return {int(r["id"]): _chunk_row(r) for r in self._rows(ids, schema.CHUNK_FIELDS)}
+
+    def figures(self, ids: Iterable[int]) -> dict[int, list[FigureRow]]:
+        # Derived, not stored: the same extractor over the same text gives the rows the local catalog stores.
+        return {cid: rows for cid, row in self.chunks(ids).items() if (rows := figure_rows(cid, row.text))}
 
     def word_offsets(self, ids: Iterable[int]) -> dict[int, bytes]:
         # Derived, not stored: Milvus has no blob type and the analyzer is the one the tokens came from.

@@ -23,6 +23,9 @@ _NOT_A_COUNT_BEFORE = set("第首前每届")
 SLOGANS = ("两个确立", "两个维护", "四个意识", "四个自信", "两个务必", "三个务必", "两个结合", "三项制度",
            "两个率先", "两个毫不动摇", "四个全面", "五位一体", "两个一百年", "三个代表", "八项规定")
 _RANGE_JOIN = "-—–~～至到"
+# Stored with each chunk's figures in the catalog: when the rules change, bump it and the next indexing run
+# extracts every chunk again (and nothing else: chunks, full text and vectors stay).
+EXTRACTOR_VERSION = "1"
 _PLENARY = re.compile(rf"(?:、[{CHINESE_DIGITS}\d]+次)*(?:全会|全体会议)")
 
 
@@ -39,6 +42,8 @@ class Figure:
     start: int
     end: int
     value_high: float | None = None  # upper end of a range (qualifier "range")
+    sentence_start: int = 0  # where `sentence` lies in the paragraph
+    sentence_end: int = 0
 
 
 @dataclass
@@ -161,9 +166,9 @@ def extract_figures(paragraph_text: str) -> list[Figure]:
         next_start = candidates[i + 1].qualifier_start if i + 1 < len(candidates) else len(text)
         measure, consumed = measure_phrase(text, marks, c.qualifier_start, c.unit_end, previous_end, next_start,
                                            previous_measure, previous_unit_end)
-        sentence = text[marks.last_before("sentence", c.start) + 1:min(marks.first_from("sentence", c.end) + 1,
-                                                                          len(text))]
-        figures.append(Figure(c.as_written, c.value, c.qualifier, c.unit, measure, sentence, c.start, c.end,
-                              c.value_high))
+        s_start = marks.last_before("sentence", c.start) + 1
+        s_end = min(marks.first_from("sentence", c.end) + 1, len(text))
+        figures.append(Figure(c.as_written, c.value, c.qualifier, c.unit, measure, text[s_start:s_end], c.start,
+                              c.end, c.value_high, s_start, s_end))
         previous_end, previous_measure, previous_unit_end = consumed, measure, c.unit_end
     return figures

@@ -1,0 +1,201 @@
+"""The figures of the paragraphs matching a query (issue 30): place × year × measure × value, each with its
+document, chunk and sentence; the `Searcher.figures` verb, behind the web's /api/figures and `reportsearch figures`.
+
+Which paragraphs: every one that contains what the user typed (search/literal.py, asked of the engine exactly:
+`Snapshot.matching`), with the search's filters; not the ranking's top k, nor hits only near in meaning, so the
+table is complete and each row can be checked by reading its sentence. Every figure of those paragraphs is a row
+(stored by the build, pipeline/figures). Measures that are the same thing in different words are grouped
+(pipeline/figures/grouping.py, with the embedding model); each row names its group, so the grouping is shown.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from indexer.core.facets import FACET_FIELDS
+from indexer.core.filters import Filters
+from indexer.core.lru import LruCache
+from indexer.engines.base import Snapshot
+from indexer.pipeline.figures.grouping import group_measures
+from indexer.search.limits import check_query
+from indexer.search.literal import literal_query
+from indexer.search.query import parse_query
+from indexer.search.types import QueryError
+
+FIGURE_SORTS = ("place", "year", "value", "measure")
+
+
+@dataclass(frozen=True)
+class FiguresRequest:
+    query: str
+    filters: Filters = Filters()
+    sort: str = "place"  # one of FIGURE_SORTS; ties stay in place, year, reading order
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class FigureHit:
+    """One figure: where it was said (place, year, document, chunk, sentence) and what it says."""
+
+    place: str
+    year: int | None
+    level: str
+    region: str
+    title: str
+    doc_id: str
+    path: str
+    chunk_id: int
+    paragraph_index: int
+    heading_path: tuple[str, ...]
+    measure: str  # as the paragraph words it
+    group: str  # the measure's group: its most frequent member ("" for a figure without a measure)
+    value: float
+    value_high: float | None  # upper end of a range
+    unit: str
+    qualifier: str
+    as_written: str
+    sentence: str
+    sentence_start: int  # offsets in the chunk's text: the sentence, and the number as written
+    sentence_end: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class MeasureGroup:
+    label: str  # the member with most rows
+    measures: list[str]  # every wording in the group, most rows first
+    rows: int
+
+
+@dataclass
+class FiguresResponse:
+    query: str
+    filters: dict[str, list]  # the active filters, by field
+    sort: str
+    descending: bool
+    paragraphs: int  # matching paragraphs (chunks), with or without figures
+    rows: list[FigureHit]
+    groups: list[MeasureGroup]  # most rows first
+    generation: str
+    took_ms: float = 0.0
+    note: str | None = None  # e.g. that only the most frequent measures were grouped
+    total: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.total = len(self.rows)
+
+    def to_dict(self, start: int = 0, stop: int | None = None) -> dict:
+        """As JSON-ready values, with the rows[start:stop] only (a page: converting every row costs)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("rows", "groups")}
+        data["rows"] = [dataclasses.asdict(r) for r in self.rows[start:stop]]
+        data["groups"] = [dataclasses.asdict(g) for g in self.groups]
+        return data
+
+
+def value_text(value: float, value_high: float | None = None) -> str:
+    """A figure's value as the CLI and the CSV write it: 156, 262000, 98.5, 5-10 (a range)."""
+    def plain(v: float) -> str:
+        return f"{v:.6f}".rstrip("0").rstrip(".")
+    return plain(value) if value_high is None else f"{plain(value)}-{plain(value_high)}"
+
+
+def check_figures_request(req: FiguresRequest, max_query_chars: int) -> None:
+    check_query(req.query, max_query_chars)
+    if not req.query.strip():
+        raise QueryError("q", "请输入检索词：数据表列出含有检索词的段落中的数字。")
+    if req.sort not in FIGURE_SORTS:
+        raise QueryError("sort", f"排序只能是 {' / '.join(FIGURE_SORTS)}。")
+
+
+class MeasureGrouper:
+    """Groups of measures by meaning (pipeline/figures/grouping.py) for the figures table. Each measure is
+    encoded once per process and each set of measures grouped once: they repeat across queries (调解矛盾纠纷 is
+    in most reports) and a popular query's set repeats exactly."""
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], threshold: float, size: int = 20000):
+        self._encode = encode
+        self.threshold = threshold
+        self._vectors: LruCache[str, np.ndarray] = LruCache(size)
+        self._groups: LruCache[tuple[str, ...], list[list[str]]] = LruCache(256)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised rows, one per text (the `TextEncoder` grouping.py asks for)."""
+        found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            for t, v in zip(missing, np.asarray(self._encode(missing), dtype=np.float32)):
+                self._vectors.put(t, v)
+                found[t] = v
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    def groups(self, measures: Sequence[str]) -> list[list[str]]:
+        return self._groups.get_or_make(tuple(measures), lambda key: group_measures(key, self, self.threshold))
+
+
+def matching_figures(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[FigureHit]]:
+    """(matching paragraphs, every figure in them) in reading order: place, year, document, paragraph."""
+    ids = snap.matching(literal_query(parse_query(req.query)), req.filters)
+    chunks = snap.chunks(ids)
+    docs = snap.documents({c.doc_id for c in chunks.values()})
+    figures = snap.figures(chunks)
+    rows: list[FigureHit] = []
+    for cid, figs in figures.items():
+        chunk = chunks[cid]
+        doc = docs[chunk.doc_id]
+        m = doc.meta
+        rows.extend(FigureHit(
+            place=m.place, year=m.year, level=m.level, region=m.region, title=m.title, doc_id=doc.doc_id,
+            path=doc.path, chunk_id=cid, paragraph_index=chunk.paragraph_index, heading_path=chunk.heading_path,
+            measure=f.measure, group="",
+            value=f.value, value_high=f.value_high, unit=f.unit, qualifier=f.qualifier, as_written=f.as_written,
+            sentence=chunk.text[f.sentence_start:f.sentence_end], sentence_start=f.sentence_start,
+            sentence_end=f.sentence_end, start=f.start, end=f.end,
+        ) for f in figs)
+    order = {cid: (c.paragraph_index, c.part) for cid, c in chunks.items()}
+    rows.sort(key=lambda r: (r.place, _year_key(r.year), r.path, order[r.chunk_id], r.start))
+    return len(ids), rows
+
+
+def grouped(rows: list[FigureHit], grouper: MeasureGrouper,
+            limit: int) -> tuple[list[FigureHit], list[MeasureGroup], str | None]:
+    """Rows with their measure's group; the groups, most rows first; a note when some measures were left
+    ungrouped (more than `limit` distinct ones: only the most frequent are clustered)."""
+    counts = Counter(r.measure for r in rows if r.measure)
+    frequent = [m for m, _ in sorted(counts.items(), key=lambda mn: (-mn[1], mn[0]))]
+    clustered = grouper.groups(frequent[:limit]) + [[m] for m in frequent[limit:]]
+    label_of: dict[str, str] = {}
+    groups = []
+    for members in clustered:
+        members = sorted(members, key=lambda m: (-counts[m], m))
+        for m in members:
+            label_of[m] = members[0]
+        groups.append(MeasureGroup(members[0], members, sum(counts[m] for m in members)))
+    groups.sort(key=lambda g: (-g.rows, g.label))
+    note = None
+    if len(frequent) > limit:
+        note = f"共 {len(frequent)} 种指标，只合并了出现最多的 {limit} 种；其余各自成组。"
+    return [dataclasses.replace(r, group=label_of.get(r.measure, "")) for r in rows], groups, note
+
+
+def sorted_rows(rows: list[FigureHit], sort: str, descending: bool) -> list[FigureHit]:
+    """Rows by the chosen column; ties keep the reading order they come in (the sort is stable)."""
+    key: Callable[[FigureHit], tuple] = {
+        "place": lambda r: (r.place,),
+        "year": lambda r: _year_key(r.year),
+        "value": lambda r: (r.value,),
+        "measure": lambda r: (r.group, r.measure),
+    }[sort]
+    return sorted(rows, key=key, reverse=descending)
+
+
+def active_filters(filters: Filters) -> dict[str, list]:
+    return {name: list(getattr(filters, name)) for name in FACET_FIELDS if getattr(filters, name)}
+
+
+def _year_key(year: int | None) -> tuple[bool, int]:
+    return (year is None, year or 0)  # a report whose year nobody could tell comes last
