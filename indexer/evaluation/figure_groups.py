@@ -9,11 +9,31 @@ between the halves. Loads the embedding model, so it sits with the apps (scripts
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
-from indexer.pipeline.figures.grouping import DEFAULT_THRESHOLD, measure_pairs, group_measures, pair_score, read_groups
+from indexer.evaluation.metrics import MatchCounts
+from indexer.pipeline.figures.grouping import DEFAULT_THRESHOLD, group_measures, read_groups
 from indexer.storage.vectors.encoder import Encoder
+
+
+@dataclass
+class PairScore(MatchCounts):
+    """Pairs of measures put in one group, against the judged groups' pairs."""
+
+    measures: int = 0
+
+
+def measure_pairs(groups: Sequence[Sequence[str]]) -> set[frozenset[str]]:
+    return {frozenset(p) for g in groups for p in itertools.combinations(g, 2)}
+
+
+def pair_score(predicted: Sequence[Sequence[str]], truth: Sequence[Sequence[str]]) -> PairScore:
+    p, t = measure_pairs(predicted), measure_pairs(truth)
+    return PairScore(truth=len(t), predicted=len(p), matched=len(p & t), measures=sum(len(g) for g in truth))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, truth in splits.items():
             predicted = group_measures([m for g in truth for m in g], encoder, threshold)
             s = pair_score(predicted, truth)
-            print(f"| {name} | {threshold:.2f} | {s.measures} | {s.true_pairs} | {s.predicted_pairs} | "
-                  f"{s.matched_pairs} | {s.precision:.3f} | {s.recall:.3f} |")
+            print(f"| {name} | {threshold:.2f} | {s.measures} | {s.truth} | {s.predicted} | "
+                  f"{s.matched} | {s.precision:.3f} | {s.recall:.3f} |")
             if args.errors and name == "all":
                 p, t = measure_pairs(predicted), measure_pairs(truth)
                 for pair in sorted(p - t, key=sorted):

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.evaluation.metrics import MatchCounts
 from indexer.pipeline.figures.extract import Figure, extract_figures
 
 log = logging.getLogger(__name__)
@@ -46,25 +47,14 @@ class TruthRow:
 
 
 @dataclass
-class Score:
+class Score(MatchCounts):
     files: int = 0
-    truth: int = 0
-    predicted: int = 0
-    matched: int = 0
     qualifier_ok: int = 0
     measure_exact: int = 0
     measure_overlap: int = 0
     missed: list[TruthRow] = field(default_factory=list)
     spurious: list[tuple[str, int, Figure]] = field(default_factory=list)
     wrong: list[tuple[TruthRow, Figure]] = field(default_factory=list)  # matched, qualifier or measure differs
-
-    @property
-    def precision(self) -> float:
-        return self.matched / self.predicted if self.predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.matched / self.truth if self.truth else 1.0
 
     def rate(self, n: int) -> float:
         return n / self.matched if self.matched else 0.0

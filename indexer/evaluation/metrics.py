@@ -75,3 +75,20 @@ def score_ranking(ds, q, ranking: Sequence[int], info: Mapping[int, tuple[str, s
         if len(matches) >= 100:
             break
     return score_query(matches, {j.unit: j.grade for j in q.judgments})
+
+
+@dataclass
+class MatchCounts:
+    """Predictions against a truth: how many of each, and how many agree (an empty side scores 1.0)."""
+
+    truth: int = 0
+    predicted: int = 0
+    matched: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.truth if self.truth else 1.0

@@ -10,7 +10,8 @@ import pytest
 
 from indexer.pipeline.figures import Figure, extract_figures, group_measures
 from indexer.evaluation.figures import default_roots, main as evaluate_main, read_truth, score
-from indexer.pipeline.figures.grouping import different, kind, pair_score, read_groups
+from indexer.evaluation.figure_groups import pair_score
+from indexer.pipeline.figures.grouping import different, kind, read_groups
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "figures"
 

@@ -17,7 +17,6 @@ import itertools
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -114,31 +113,6 @@ def group_measures(measures: Sequence[str], encoder: TextEncoder,
     vectors = np.asarray(encoder.encode(distinct), dtype=np.float32)
     groups = cluster(similarity(distinct, vectors), threshold)
     return sorted(([distinct[i] for i in g] for g in groups), key=lambda g: distinct.index(g[0]))
-
-
-@dataclass(frozen=True)
-class PairScore:
-    measures: int
-    true_pairs: int
-    predicted_pairs: int
-    matched_pairs: int
-
-    @property
-    def precision(self) -> float:
-        return self.matched_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.matched_pairs / self.true_pairs if self.true_pairs else 1.0
-
-
-def measure_pairs(groups: Sequence[Sequence[str]]) -> set[frozenset[str]]:
-    return {frozenset(p) for g in groups for p in itertools.combinations(g, 2)}
-
-
-def pair_score(predicted: Sequence[Sequence[str]], truth: Sequence[Sequence[str]]) -> PairScore:
-    p, t = measure_pairs(predicted), measure_pairs(truth)
-    return PairScore(sum(len(g) for g in truth), len(t), len(p), len(p & t))
 
 
 def read_groups(path: Path) -> dict[str, list[str]]:
