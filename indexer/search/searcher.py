@@ -123,12 +123,16 @@ class Searcher:
             fold = _fold(req, cand, literal, matched)
             shown_all = fold(matched)  # the same hits as the ranked list's, in another order
             start = (req.page - 1) * req.size
-            head = _ranked_head(found, cand, fold, min(start + req.size, len(shown_all)))
+            need = min(start + req.size, len(shown_all)) if start < len(shown_all) else 0  # past the end: none
+            head = _ranked_head(found, cand, fold, need)
             page = fold(head)[start : start + req.size]
             official = official_matches(page, cand)  # the page's official-term hits, with where their terms are
             shown_official = {f.chunk_id: f.official for f in shown_all if f.official}
-            pool = lambda: _ranked_head(found, cand, lambda fs: [f for f in fs if f.chunk_id in literal],  # noqa: E731
-                                        SENTENCE_MARK_DEPTH)
+
+            def pool() -> list[Fused]:  # the ranked results as far as their first literal matches the
+                return _ranked_head(found, cand, lambda fs: [f for f in fs if f.chunk_id in literal],
+                                    SENTENCE_MARK_DEPTH)  # stock-sentence check reads (asked only then)
+
             hits = self._page_hits(req, parsed, cand, page, pool, literal, official)
             literal_total = sum(1 for f in shown_all if f.chunk_id in literal)
             return SearchResponse(
