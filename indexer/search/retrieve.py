@@ -44,14 +44,19 @@ class Retrieval:
     # the first n literal matches outside `fused` in keyword order (all of them for None)
     _rank_literal: Callable[[int | None], list[int]] = field(repr=False, default=lambda n: [])
     _heads: dict[int | None, list[Fused]] = field(default_factory=dict, repr=False)
+    _out: tuple[list[int], list[int]] | None = field(default=None, repr=False)
+    _unranked: list[Fused] | None = field(default=None, repr=False)
 
     def ids(self) -> set[int]:
         """Every result (unordered): cheap, for counts and facets."""
         return {f.chunk_id for f in self.fused} | self.literal | set(self.official)
 
     def _outside(self) -> tuple[list[int], list[int]]:
-        inside = {f.chunk_id for f in self.fused}
-        return sorted(self.literal - inside), sorted(set(self.official) - inside)
+        """The tail's literal and official matches, by chunk id (computed once)."""
+        if self._out is None:
+            inside = {f.chunk_id for f in self.fused}
+            self._out = sorted(self.literal - inside), sorted(set(self.official) - inside)
+        return self._out
 
     def tail_size(self) -> int:
         literal, official = self._outside()
@@ -61,8 +66,10 @@ class Retrieval:
         """Every result, in the order of `ranked()` except among the tail's literal matches (by chunk id
         there): the same one hit per boilerplate group or place is literal, official or near as in
         `ranked()`, so totals and facet counts computed from it are the ranked list's."""
-        literal, official = self._outside()
-        return self.fused + self._tail(literal, official)
+        if self._unranked is None:
+            literal, official = self._outside()
+            self._unranked = self.fused + self._tail(literal, official)
+        return self._unranked
 
     def head(self, tail: int | None) -> list[Fused]:
         """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of
@@ -74,7 +81,8 @@ class Retrieval:
             ranked = self._rank_literal(tail) if literal and tail != 0 else []
             if tail is not None:
                 ranked = ranked[:tail]
-            self._heads[tail] = self.fused + self._tail(ranked, official)[: None if tail is None else tail]
+            ids = [*ranked, *official][: None if tail is None else tail]
+            self._heads[tail] = self.fused + self._tail(ids, [])
         return self._heads[tail]
 
     def ranked(self) -> list[Fused]:
