@@ -88,14 +88,20 @@ def one_copy_per_group(fused: list[Fused], cand: Candidates) -> list[Fused]:
     return out
 
 
-def best_per_place(fused: list[Fused], cand: Candidates, literal: set[int] = frozenset()) -> list[Fused]:
+def best_per_place(fused: list[Fused], cand: Candidates, literal: set[int] = frozenset(),
+                   literal_places: set[str] | None = None) -> list[Fused]:
     """One hit per place (a document without a known place counts as its own place): its best-ranked literal
     match where it has one (every place with one is listed: `fused` holds every literal match), else its
-    best-ranked hit (an official term, or near in meaning); in the order of the chosen hits."""
-    best: dict[str, tuple[int, Fused]] = {}
-    for i, f in enumerate(fused):
+    best-ranked hit (an official term, or near in meaning); in the order of the chosen hits.
+    `literal_places` (the places with a literal match among all results) makes it a fold of a prefix of the
+    results: the places it lists are then the first of those the whole list gives, in the same order."""
+    if literal_places is None:
+        literal_places = {cand.place_key(f.chunk_id) for f in fused if f.chunk_id in literal}
+    seen: set[str] = set()
+    out = []
+    for f in fused:
         key = cand.place_key(f.chunk_id)
-        held = best.get(key)
-        if held is None or (f.chunk_id in literal and held[1].chunk_id not in literal):
-            best[key] = (i, f)
-    return [f for _, f in sorted(best.values(), key=lambda item: item[0])]
+        if key not in seen and (f.chunk_id in literal or key not in literal_places):
+            seen.add(key)
+            out.append(f)
+    return out

@@ -30,26 +30,65 @@ from indexer.search.sentences import SentenceReranker
 
 @dataclass
 class Retrieval:
-    """A query's results: `fused` ranked (top k of each side), then the exact matches outside it."""
+    """A query's results: `fused` ranked (top k of each side), then the exact matches outside it (the tail):
+    the literal ones by their keyword score, then the official-term ones by chunk id. Ranking the tail costs
+    a keyword search over every literal match, so it is ranked only as deep as a caller asks (`head`);
+    counts need no ranking (`unranked`)."""
 
     fused: list[Fused]  # ranked candidates that are results, best first
     literal: set[int]  # every paragraph matching the query as typed (exact)
     official: dict[int, tuple[str, ...]]  # every other paragraph holding an added official term: which ones
     near: set[int]  # neither: near in meaning, or a ranked keyword hit of a longer query (top k: an estimate)
-    _rest: Callable[[], list[int]] = field(repr=False, default=lambda: [])
-    _ranked: list[Fused] | None = field(default=None, repr=False)
+    # the first n literal matches outside `fused` in keyword order (all of them for None)
+    _rank_literal: Callable[[int | None], list[int]] = field(repr=False, default=lambda n: [])
+    _heads: dict[int | None, list[Fused]] = field(default_factory=dict, repr=False)
+    _out: tuple[list[int], list[int]] | None = field(default=None, repr=False)
+    _unranked: list[Fused] | None = field(default=None, repr=False)
 
     def ids(self) -> set[int]:
         """Every result (unordered): cheap, for counts and facets."""
         return {f.chunk_id for f in self.fused} | self.literal | set(self.official)
 
+    def _outside(self) -> tuple[list[int], list[int]]:
+        """The tail's literal and official matches, by chunk id (computed once)."""
+        if self._out is None:
+            inside = {f.chunk_id for f in self.fused}
+            self._out = sorted(self.literal - inside), sorted(set(self.official) - inside)
+        return self._out
+
+    def tail_size(self) -> int:
+        literal, official = self._outside()
+        return len(literal) + len(official)
+
+    def unranked(self) -> list[Fused]:
+        """Every result, in the order of `ranked()` except among the tail's literal matches (by chunk id
+        there): the same one hit per boilerplate group or place is literal, official or near as in
+        `ranked()`, so totals and facet counts computed from it are the ranked list's."""
+        if self._unranked is None:
+            literal, official = self._outside()
+            self._unranked = self.fused + self._tail(literal, official)
+        return self._unranked
+
+    def head(self, tail: int | None) -> list[Fused]:
+        """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of
+        `ranked()`."""
+        if tail is not None and tail >= self.tail_size():
+            tail = None
+        if tail not in self._heads:
+            literal, official = self._outside()
+            ranked = self._rank_literal(tail) if literal and tail != 0 else []
+            if tail is not None:
+                ranked = ranked[:tail]
+            ids = [*ranked, *official][: None if tail is None else tail]
+            self._heads[tail] = self.fused + self._tail(ids, [])
+        return self._heads[tail]
+
     def ranked(self) -> list[Fused]:
         """Every result in order: the fused top k, then the other exact matches by their keyword score."""
-        if self._ranked is None:
-            seen = {f.chunk_id for f in self.fused}
-            tail = [Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in self._rest() if cid not in seen]
-            self._ranked = self.fused + tail
-        return self._ranked
+        return self.head(None)
+
+    def _tail(self, literal: list[int], official: list[int]) -> list[Fused]:
+        return [Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in [*literal, *official]]
 
 
 class Retriever:
@@ -102,15 +141,14 @@ class Retriever:
         for f in fused:
             f.official = official.get(f.chunk_id, ())
 
-        def rest() -> list[int]:
-            """The exact matches outside the fused list, best keyword score first."""
+        def rank_literal(n: int | None) -> list[int]:
+            """The first n literal matches outside the fused list (all for None), best keyword score first:
+            a top k of the full ranking is its head (test_the_full_text_top_k_is_the_head_of_the_full_ranking)."""
             inside = {f.chunk_id for f in fused}
-            if not (matched - inside):
-                return []
-            ranked = [cid for cid, _ in snap.keyword(literal_q, len(literal), filters)] if literal - inside else []
-            return ranked + sorted(set(official) - inside)
+            depth = len(literal) if n is None else min(len(literal), n + len(literal & inside))
+            return [cid for cid, _ in snap.keyword(literal_q, depth, filters) if cid not in inside]
 
-        return Retrieval(fused, literal, official, near, rest)
+        return Retrieval(fused, literal, official, near, rank_literal)
 
     def _verbatim_first(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
                         fused: list[Fused]) -> list[Fused]:

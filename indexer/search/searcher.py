@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -35,10 +35,10 @@ from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_que
 from indexer.search.official import OfficialMatch, no_literal_note, official_matches
 from indexer.search.query import parse_query
 from indexer.search.sentences import SentenceReranker
-from indexer.search.retrieve import Retriever
+from indexer.search.retrieve import Retrieval, Retriever
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import sentence_like
-from indexer.search.shared import list_group_members, shared_sentences
+from indexer.search.shared import SENTENCE_MARK_DEPTH, list_group_members, shared_sentences
 from indexer.search.snapshots import CurrentSnapshot
 from indexer.search.types import (
     MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC, ContextView, DocumentView, Hit, ParagraphView, SearchRequest,
@@ -120,33 +120,37 @@ class Searcher:
         with self._use() as snap:
             found = self._retriever.retrieve(snap, parsed, req.mode, req.filters)
             literal = found.literal
-            ranked = found.ranked()
-            cand = Candidates(snap, parsed, ranked)
-            matched = [f for f in ranked if f.chunk_id in cand.facts]  # every result, before copies are folded
+            every = found.unranked()  # counts and facets need no ranking of the tail
+            cand = Candidates(snap, parsed, every)
+            matched = [f for f in every if f.chunk_id in cand.facts]  # every result, before copies are folded
             # A per-place view never folds a place's paragraph into another place's copy of it.
             facets = self._facets(snap, parsed, req, matched, req.collapse_duplicates and not req.group_by_place)
-            if req.group_by_place:
-                shown = best_per_place(matched, cand, literal)
-            elif req.collapse_duplicates:
-                shown = one_copy_per_group(matched, cand)
-            else:
-                shown = matched
+            fold = _fold(req, cand, literal, matched)
+            shown_all = fold(matched)  # the same hits as the ranked list's, in another order
             start = (req.page - 1) * req.size
-            page = shown[start : start + req.size]
+            need = min(start + req.size, len(shown_all)) if start < len(shown_all) else 0  # past the end: none
+            head = _ranked_head(found, cand, fold, need)
+            page = fold(head)[start : start + req.size]
             official = official_matches(page, cand)  # the page's official-term hits, with where their terms are
-            shown_official = {f.chunk_id: f.official for f in shown if f.official}
-            hits = self._page_hits(req, parsed, cand, page, matched, literal, official)
-            literal_total = sum(1 for f in shown if f.chunk_id in literal)
+            shown_official = {f.chunk_id: f.official for f in shown_all if f.official}
+
+            def pool() -> list[Fused]:  # the ranked results as far as their first literal matches the
+                return _ranked_head(found, cand, lambda fs: [f for f in fs if f.chunk_id in literal],
+                                    SENTENCE_MARK_DEPTH)  # stock-sentence check reads (asked only then)
+
+            hits = self._page_hits(req, parsed, cand, page, pool, literal, official)
+            literal_total = sum(1 for f in shown_all if f.chunk_id in literal)
             return SearchResponse(
-                query=req.query, mode=req.mode, total=len(shown), hits=hits, facets=facets,
+                query=req.query, mode=req.mode, total=len(shown_all), hits=hits, facets=facets,
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
-                generation=snap.name, message=_notes(req, parsed, len(shown), literal_total, shown_official),
+                generation=snap.name, message=_notes(req, parsed, len(shown_all), literal_total, shown_official),
                 literal_total=literal_total, official_total=len(shown_official),
-                total_estimated=any(f.chunk_id in found.near for f in shown),
+                total_estimated=any(f.chunk_id in found.near for f in shown_all),
             )
 
     def _page_hits(self, req: SearchRequest, parsed: ParsedQuery, cand: Candidates, page: list[Fused],
-                   matched: list[Fused], literal: set[int], official: dict[int, OfficialMatch]) -> list[Hit]:
+                   matched: Callable[[], list[Fused]], literal: set[int],
+                   official: dict[int, OfficialMatch]) -> list[Hit]:
         """The shown page's hits: rows, literal matches, and who else has the paragraph or its sentence."""
         cand.load(f.chunk_id for f in page)
         cand.load_docs(cand.doc_id(f.chunk_id) for f in page)
@@ -301,6 +305,33 @@ class Searcher:
         if damage:
             out.update(status="damaged", damaged=damage, repair=IndexDamaged(damage).repair)
         return out
+
+
+def _fold(req: SearchRequest, cand: Candidates, literal: set[int],
+          every: list[Fused]) -> Callable[[list[Fused]], list[Fused]]:
+    """The view's fold of a result list (one hit per place, one copy per boilerplate group, or none). Applied
+    to a prefix of the ranked list it gives a prefix of the fold of the whole list; applied to
+    `Retrieval.unranked()` the same number of hits of each kind."""
+    if req.group_by_place:
+        places = {cand.place_key(f.chunk_id) for f in every if f.chunk_id in literal}  # places with a literal hit
+        return lambda fs: best_per_place(fs, cand, literal, places)
+    if req.collapse_duplicates:
+        return lambda fs: one_copy_per_group(fs, cand)
+    return lambda fs: fs
+
+
+def _ranked_head(found: Retrieval, cand: Candidates, fold: Callable[[list[Fused]], list[Fused]],
+                 need: int) -> list[Fused]:
+    """The shortest prefix of the ranked results (of those the snapshot has) tried, ranking the tail deeper
+    each time, whose fold holds `need` hits; the whole list when it has fewer."""
+    tail = 0
+    while True:
+        head = [f for f in found.head(tail) if f.chunk_id in cand.facts]
+        if len(fold(head)) >= need or tail is None:
+            return head
+        tail = max(64, 4 * tail, need) if tail < found.tail_size() else None
+        if tail is not None and tail >= found.tail_size():
+            tail = None
 
 
 def _notes(req: SearchRequest, parsed: ParsedQuery, total: int, literal_total: int,

@@ -2,6 +2,8 @@
 paragraphs carry the sentence where the query matched (a stock phrase). Only marks: nothing is hidden."""
 from __future__ import annotations
 
+from typing import Callable
+
 from indexer.storage.dedup import MatchedSentence, SentencePool, matched_sentence
 from indexer.search.candidates import Candidates
 from indexer.search.fuse import Fused
@@ -28,11 +30,12 @@ def list_group_members(page: list[Fused], cand: Candidates, shared: dict[int, li
         listed[:0] = group
 
 
-def shared_sentences(page: list[Fused], spans: dict[int, list[tuple[int, int]]], matched: list[Fused],
-                     cand: Candidates, literal: set[int],
+def shared_sentences(page: list[Fused], spans: dict[int, list[tuple[int, int]]],
+                     matched: Callable[[], list[Fused]], cand: Candidates, literal: set[int],
                      shared: dict[int, list[SharedWith]]) -> dict[int, SharedSentence]:
     """Mark the shown hits whose literal matches lie in one sentence that paragraphs of other reports
-    among the query's top literal hits also carry (dedup.contains_sentence)."""
+    among the query's top literal hits also carry (dedup.contains_sentence). `matched()`: the ranked results,
+    at least as far as their first SENTENCE_MARK_DEPTH literal matches (asked only when needed)."""
     if not (cand.parsed.terms or cand.parsed.phrases):
         return {}
     found: dict[int, MatchedSentence] = {}
@@ -43,7 +46,7 @@ def shared_sentences(page: list[Fused], spans: dict[int, list[tuple[int, int]]],
                 found[f.chunk_id] = sentence
     if not found:
         return {}
-    pool = [f.chunk_id for f in matched if f.chunk_id in literal][:SENTENCE_MARK_DEPTH]
+    pool = [f.chunk_id for f in matched() if f.chunk_id in literal][:SENTENCE_MARK_DEPTH]
     cand.load(pool, offsets=False)
     texts = SentencePool({cid: cand.rows[cid].text for cid in pool})
     rank = {cid: i for i, cid in enumerate(pool)}
