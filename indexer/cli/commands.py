@@ -112,16 +112,10 @@ def _open_searcher(args: argparse.Namespace, *, queries: bool = True):
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from indexer.search.searcher import IndexNotFound
-
     if not args.query and not args.batch:
         print("错误 error: give a QUERY or --batch FILE", file=sys.stderr)
         return 2
-    try:
-        searcher = _open_searcher(args)
-    except IndexNotFound as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
-        return 2
+    searcher = _open_searcher(args)  # no index: main() says so (IndexUnavailable), exit 2
     filters = _filters(args)
 
     def request(query: str) -> SearchRequest:
@@ -144,13 +138,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from indexer.search.figures import FiguresRequest
-    from indexer.search.searcher import IndexNotFound
 
-    try:
-        searcher = _open_searcher(args)
-    except IndexNotFound as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
-        return 2
+    searcher = _open_searcher(args)  # no index: main() says so (IndexUnavailable), exit 2
     try:
         response = searcher.figures(FiguresRequest(args.query, _filters(args), args.sort, args.desc))
     except QueryError as exc:
