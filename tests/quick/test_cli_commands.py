@@ -2,6 +2,8 @@
 `reportsearch.commands` entry point, and the library's CLI works (and says what is missing) without it."""
 from __future__ import annotations
 
+import pytest
+
 import ast
 import subprocess
 import sys
@@ -46,3 +48,10 @@ def test_library_commands_never_import_the_web_package(tmp_path: Path) -> None:
     helped = subprocess.run([sys.executable, "-m", "indexer.cli", "--help"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert "serve" in helped.stdout  # listed for users all the same
+
+
+@pytest.mark.parametrize("command", ["search", "figures", "show"])
+def test_a_command_without_an_index_says_what_to_run_and_exits_2(tmp_path, capsys, command) -> None:
+    argv = [command, "法治" if command != "show" else "a.txt", "--index-dir", str(tmp_path / "none")]
+    assert cli.main(argv) == 2
+    assert "run `reportsearch index` first" in capsys.readouterr().err
