@@ -2,12 +2,12 @@
 `reportsearch.commands` entry point, and the library's CLI works (and says what is missing) without it."""
 from __future__ import annotations
 
-import pytest
-
 import ast
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from indexer.cli import commands as cli
 
