@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None, plugins: Mapping[str, str] | None = 
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
         return args.run(args, _config(args))
+    except QueryError as exc:  # a request the user can fix (a ValueError too, so first): name the parameter
+        print(f"错误 error ({exc.param}): {exc.message}", file=sys.stderr)
+        return 2
     except ValueError as exc:  # bad settings
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2
@@ -124,11 +127,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if args.batch:
         return _batch(searcher, args.batch, request)
-    try:
-        response = searcher.search(request(args.query))
-    except QueryError as exc:
-        print(f"错误 error ({exc.param}): {exc.message}", file=sys.stderr)
-        return 2
+    response = searcher.search(request(args.query))  # a QueryError: main() names the parameter, exit 2
     if args.json:
         print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -142,9 +141,6 @@ def cmd_figures(args: argparse.Namespace) -> int:
     searcher = _open_searcher(args)  # no index: main() says so (IndexUnavailable), exit 2
     try:
         response = searcher.figures(FiguresRequest(args.query, _filters(args), args.sort, args.desc))
-    except QueryError as exc:
-        print(f"错误 error ({exc.param}): {exc.message}", file=sys.stderr)
-        return 2
     finally:
         searcher.close()
     if args.json:
