@@ -23,6 +23,7 @@ setup(
         "numpy>=1.26",
         "charset-normalizer>=3",
         "python-docx>=1.1",
+        "openpyxl>=3.1,<4",  # xlsx export of the 数据 (figures) view
         "pypdfium2>=4",
         "beautifulsoup4>=4.12",
         "lxml>=5",
