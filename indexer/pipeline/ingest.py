@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
+from indexer.pipeline.articles import join_articles
 from indexer.pipeline.clean import clean_blocks, clean_text
 from indexer.core.document import Block, Document, DocumentMeta, Paragraph
 from indexer.pipeline.lines import TITLE_LEVEL
@@ -17,8 +18,8 @@ from indexer.pipeline.title import find_title
 log = logging.getLogger(__name__)
 
 # Bump when cleaning/structure/metadata/chunking change output, so every document is re-parsed once.
-PIPELINE_VERSION = "3"  # 2: HTML titles from the article headline (issue 11); 3: gazetteer places, provenance
-# (issue 25) and plain-text titles (issue 31)
+PIPELINE_VERSION = "4"  # 2: HTML titles from the article headline (issue 11); 3: gazetteer places, provenance
+# (issue 25) and plain-text titles (issue 31); 4: a statute article's lines are one paragraph (issue 31)
 
 _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 
@@ -41,7 +42,7 @@ def parse_file(
         if chars > max_chars:
             raise LoadError(rel_path, f"too much text: {chars:,} characters > limit {max_chars:,} "
                                       "(setting max_file_chars)")
-    blocks = clean_blocks(raw.blocks)
+    blocks = join_articles(clean_blocks(raw.blocks))
     paragraphs = build_paragraphs(blocks)
     if max_paragraphs is not None and len(paragraphs) > max_paragraphs:
         raise LoadError(rel_path, f"too many paragraphs: {len(paragraphs):,} > limit {max_paragraphs:,} "

@@ -112,13 +112,14 @@ def test_an_article_after_its_title_is_text_even_when_it_opens_like_a_numbered_h
         ("中华人民共和国动物防疫法第四十二条", True), ("二、三类动物疫病呈暴发性流行时，按照一类动物疫病处理。", False)]
 
 
-def test_list_items_of_an_article_ending_in_a_semicolon_are_text_not_headings(tmp_path):
+def test_list_items_of_an_article_are_text_of_that_article_not_headings(tmp_path):
     doc = parse_text(tmp_path, "中华人民共和国公司法第一百八十二条\n\n有下列情形之一的，可以请求人民法院解散公司：\n"
                                "（一）公司持续两年以上无法召开股东会，公司经营管理发生严重困难的；\n（二）其他情形。\n")
-    assert [p.is_heading for p in doc.paragraphs] == [True, False, False, False]
+    assert [p.is_heading for p in doc.paragraphs] == [True, False]
     items = "（一）申请人的姓名；\n（二）申请的事项；\n（三）申请的年、月、日。\n"
     doc = parse_text(tmp_path, "某某条例第十条\n\n申请书应当载明下列事项：\n" + items + "申请人应当如实填写。\n")
     assert not any(p.is_heading for p in doc.paragraphs[1:]), "a list of items is text"
+    assert doc.paragraphs[1].text == "申请书应当载明下列事项：" + items.replace("\n", "") + "申请人应当如实填写。"
 
 
 def test_first_line_of_a_hard_wrapped_paragraph_is_not_a_title(tmp_path):
