@@ -47,8 +47,9 @@ demo: index
 serve: install
 	$(BIN)/reportsearch serve --host $(HOST) --port $(PORT)
 
+# --durations: every run names its slowest tests, so the suite's time budget (~10 min on 2 cores) is watched.
 test: install system-deps
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=25 tests
 
 # The tiers are pytest markers, one per folder of tests/ (pytest.ini lists them): -m index, -m "not browser"...
 test-quick: install system-deps
