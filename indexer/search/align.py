@@ -130,13 +130,18 @@ def _interleave(pairs: list[Pair], dropped: list[Pair]) -> list[Pair]:
     return result
 
 
+MIN_SAME_CHARS = 3  # a shorter run in common between changes is chance (份, 14), not kept wording
+
+
 def diff(earlier: str, later: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
     """Both texts as segments (text, changed): what the later year reworded, added or dropped, by character."""
     matcher = difflib.SequenceMatcher(None, earlier, later, autojunk=False)
     left: list[tuple[str, bool]] = []
     right: list[tuple[str, bool]] = []
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
-        same = op == "equal"
+    ops = matcher.get_opcodes()
+    for k, (op, a0, a1, b0, b1) in enumerate(ops):
+        inner = 0 < k < len(ops) - 1
+        same = op == "equal" and not (inner and a1 - a0 < MIN_SAME_CHARS)
         if a1 > a0:
             _append(left, earlier[a0:a1], not same)
         if b1 > b0:

@@ -227,7 +227,8 @@ class Searcher:
             docs = place_reports(snap, req.place)
             chosen, note = chosen_reports(docs, req.years, req.place)
             scope = scope_ids(snap, req.query, req.place)
-            comparisons = [compare(snap, a, b, self._text_vectors, threshold, scope)
+            comparisons = [compare(snap, a, b, self._text_vectors, threshold, scope,
+                                   self.config.figures.group_threshold)
                            for a, b in zip(chosen, chosen[1:])]
             reports = place_view(snap, req.place).reports
             generation = snap.name

@@ -185,15 +185,17 @@ def chosen_reports(docs: list[DocRow], years: Sequence[int], place: str) -> tupl
 
 
 def compare(snap: Snapshot, earlier: DocRow, later: DocRow, encode: Callable[[list[str]], np.ndarray],
-            threshold: float, scope: set[int] | None, weights: AlignWeights = AlignWeights()) -> YearComparison:
-    """The aligned rows of two reports; `scope`: only rows with a chunk among these ids (None: every row)."""
+            threshold: float, scope: set[int] | None, measure_threshold: float,
+            weights: AlignWeights = AlignWeights()) -> YearComparison:
+    """The aligned rows of two reports; `scope`: only rows with a chunk among these ids (None: every row);
+    two figures' measures whose vectors' cosine reaches `measure_threshold` count the same thing."""
     left, right = ReportSide(snap, earlier, encode), ReportSide(snap, later, encode)
     pairs = align(left.align_paragraphs, right.align_paragraphs, threshold, weights)
     rows: list[YearRow] = []
     for p in pairs:
         if scope is not None and not (left.in_scope(p.earlier, scope) or right.in_scope(p.later, scope)):
             continue
-        rows.append(_row(p, left, right))
+        rows.append(_row(p, left, right, lambda a, b: _alike(a, b, encode, measure_threshold)))
     counts = {label: sum(r.label == label for r in rows) for label in LABELS}
     return YearComparison(earlier=report_ref(snap, earlier), later=report_ref(snap, later), rows=rows, counts=counts,
                           figures=[f for r in rows for f in r.figures])
@@ -245,17 +247,31 @@ class ReportSide:
         return out
 
 
-def _row(p: Pair, left: ReportSide, right: ReportSide) -> YearRow:
+def _alike(a: str, b: str, encode: Callable[[list[str]], np.ndarray], threshold: float) -> float:
+    """How alike two measures are (0 when not alike enough): worded alike, or alike in meaning (the figures
+    view's grouping threshold: 法律顾问审查合同 / 审理各类合同文件)."""
+    if a == b:
+        return 1.0
+    worded = dice(bigrams(a), bigrams(b))
+    if worded >= MIN_MEASURE_DICE:
+        return worded
+    va, vb = encode([a, b])
+    meaning = float(np.dot(va, vb))
+    return meaning if meaning >= threshold else 0.0
+
+
+def _row(p: Pair, left: ReportSide, right: ReportSide, alike: Callable[[str, str], float]) -> YearRow:
     if p.label == CONTINUED:
         a, b = diff(left.paragraphs[p.earlier].text, right.paragraphs[p.later].text)
         return YearRow(CONTINUED, p.score, left.side(p.earlier, a), right.side(p.later, b),
-                       figure_changes(left, right, p.earlier, p.later))
+                       figure_changes(left, right, p.earlier, p.later, alike))
     if p.label == NEW:
         return YearRow(NEW, p.score, None, right.side(p.later), [])
     return YearRow(DROPPED, p.score, left.side(p.earlier), None, [])
 
 
-def figure_changes(left: ReportSide, right: ReportSide, earlier: int, later: int) -> list[FigureChange]:
+def figure_changes(left: ReportSide, right: ReportSide, earlier: int, later: int,
+                   alike: Callable[[str, str], float]) -> list[FigureChange]:
     """The figures of two continued paragraphs that count the same thing: same unit and measures worded alike,
     paired one to one, most alike first."""
     before, after = left.paragraph_figures(earlier), right.paragraph_figures(later)
@@ -264,9 +280,9 @@ def figure_changes(left: ReportSide, right: ReportSide, earlier: int, later: int
         for j, (fl, _, _) in enumerate(after):
             if fe.unit != fl.unit or not fe.measure or not fl.measure:
                 continue
-            alike = 1.0 if fe.measure == fl.measure else dice(bigrams(fe.measure), bigrams(fl.measure))
-            if alike >= MIN_MEASURE_DICE:
-                candidates.append((-alike, j, i))
+            score = alike(fe.measure, fl.measure)
+            if score > 0:
+                candidates.append((-score, j, i))
     used_e: set[int] = set()
     used_l: set[int] = set()
     chosen = []
