@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
 TRUTH = REPO / "tests" / "data" / "alignment" / "truth.tsv"
+FIGURE_TRUTH = TRUTH.with_name("figure_pairs.tsv")
 CORPUS = REPO / "corpora" / "years"
 _SPACE = re.compile(r"\s+")
 
@@ -153,6 +154,37 @@ class PairData:
         return s
 
 
+@dataclass
+class FigureScore:
+    truth: int = 0  # figure pairs judged (figure_pairs.tsv)
+    found: int = 0  # pairs the comparison shows
+    right: int = 0  # … that are judged pairs
+    missed: list[str] = field(default_factory=list)
+    spurious: list[str] = field(default_factory=list)
+
+
+def figure_score(searcher: Searcher, pairs: list[PairData], path: Path = FIGURE_TRUTH) -> FigureScore:
+    """The figures across the years of each truth pair (`Searcher.years`) against figure_pairs.tsv, matched on
+    both figures as written (number, 余/多, unit)."""
+    from collections import Counter
+
+    from indexer.search.years import YearsRequest
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        judged = Counter((r["earlier_file"], r["later_file"], r["earlier_as_written"], r["later_as_written"])
+                         for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    shown: Counter = Counter()
+    for p in pairs:
+        e, l = p.left.doc.meta, p.right.doc.meta
+        response = searcher.years(YearsRequest(l.place, (e.year, l.year)))
+        for f in response.comparisons[0].figures:
+            shown[(p.truth.earlier, p.truth.later, f.earlier + f.unit, f.later + f.unit)] += 1
+    s = FigureScore(truth=sum(judged.values()), found=sum(shown.values()), right=sum((judged & shown).values()))
+    s.missed = [" ".join(k) for k in (judged - shown).elements()]
+    s.spurious = [" ".join(k) for k in (shown - judged).elements()]
+    return s
+
+
 def evaluate(pairs: list[PairData], threshold: float) -> tuple[Score, list[tuple[PairData, Score]]]:
     total, each = Score(), []
     for p in pairs:
@@ -219,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{t:.2f} {a:.3f}" for t, a in sweep if round(t * 100) % 2 == 0))
             print(f"chosen on the development pairs: {threshold:.2f}\n")
         print(report(pairs, dev_names, threshold, args.errors))
+        if args.threshold is None or args.threshold == config.figures.align_threshold:
+            f = figure_score(searcher, pairs)
+            print(f"\nfigures across the years (figure_pairs.tsv): {f.right} of {f.truth} judged pairs shown, "
+                  f"{f.found - f.right} shown that are not judged pairs")
+            if args.errors:
+                print("\n".join(["missed:", *f.missed, "not judged:", *f.spurious]))
     finally:
         searcher.close()
     return 0

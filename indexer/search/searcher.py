@@ -239,8 +239,11 @@ class Searcher:
         )
 
     def _text_vectors(self, texts: list[str]) -> np.ndarray:
-        """Vectors of texts the index stores none for (heading lines), each encoded once per process."""
-        return self._measures.encode(texts)
+        """Vectors of the few short texts the index stores none for (a heading with no paragraph under it, a
+        figure's measure), through the query encoder: loaded at start and cached, where a batch encode would
+        load the full model on a serving process's first comparison (~1 s)."""
+        dim = len(self.embed_query("")) if not texts else 0
+        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, dim), dtype=np.float32)
 
     # -- documents, context, similar, facets, health -------------------------------------------
     def document(self, doc_id: str) -> DocumentView:

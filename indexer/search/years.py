@@ -191,14 +191,25 @@ def compare(snap: Snapshot, earlier: DocRow, later: DocRow, encode: Callable[[li
     two figures' measures whose vectors' cosine reaches `measure_threshold` count the same thing."""
     left, right = ReportSide(snap, earlier, encode), ReportSide(snap, later, encode)
     pairs = align(left.align_paragraphs, right.align_paragraphs, threshold, weights)
+    used: set[tuple[str, int, int]] = set()
     rows: list[YearRow] = []
+
+    def alike(a: str, b: str) -> float:
+        return _alike(a, b, encode, measure_threshold)
+
     for p in pairs:
         if scope is not None and not (left.in_scope(p.earlier, scope) or right.in_scope(p.later, scope)):
             continue
-        rows.append(_row(p, left, right, lambda a, b: _alike(a, b, encode, measure_threshold)))
+        rows.append(_row(p, left, right, alike, used))
+    # Then the same measure anywhere else in the two reports (a paragraph split or merged, a topic moved).
+    # Only measures alike in meaning (the figures view's grouping threshold): 第一产业产值 / 第二产业产值 are
+    # worded alike but count different things, and outside a continued paragraph nothing else tells them apart.
+    elsewhere = figure_changes(left.all_figures(scope), right.all_figures(scope),
+                               lambda a, b: _meaning_alike(a, b, encode, measure_threshold), used)
+    figures = sorted([f for r in rows for f in r.figures] + elsewhere, key=lambda f: (f.later_paragraph, f.earlier_paragraph))
     counts = {label: sum(r.label == label for r in rows) for label in LABELS}
     return YearComparison(earlier=report_ref(snap, earlier), later=report_ref(snap, later), rows=rows, counts=counts,
-                          figures=[f for r in rows for f in r.figures])
+                          figures=figures)
 
 
 class ReportSide:
@@ -218,7 +229,16 @@ class ReportSide:
             if found:
                 mean = np.mean(np.stack(found), axis=0)
                 vectors[index] = mean / (np.linalg.norm(mean) or 1.0)
-        missing = [i for i in self.paragraphs if i not in vectors]  # heading lines: no chunk, no stored vector
+        # A heading line has no chunk, hence no stored vector: it takes the mean of the paragraphs under it
+        # (what the section is about, with no model call); only a heading with nothing under it is encoded.
+        for i, p in self.paragraphs.items():
+            if i not in vectors and p.is_heading:
+                under = [vectors[k] for k, q in self.paragraphs.items()
+                         if k > i and k in vectors and p.text in q.heading_path]
+                if under:
+                    mean = np.mean(np.stack(under), axis=0)
+                    vectors[i] = mean / (np.linalg.norm(mean) or 1.0)
+        missing = [i for i in self.paragraphs if i not in vectors]
         if missing:
             for i, v in zip(missing, encode([self.paragraphs[i].text for i in missing])):
                 vectors[i] = np.asarray(v, dtype=np.float32)
@@ -238,66 +258,75 @@ class ReportSide:
                     chunk_ids=[c.chunk_id for c in self.chunks.get(index, [])],
                     segments=segments if segments is not None else [(p.text, False)])
 
-    def paragraph_figures(self, index: int) -> list[tuple[object, int, str]]:
-        """(figure, chunk id, sentence) of a paragraph, in text order."""
+    def paragraph_figures(self, index: int) -> list[tuple]:
+        """(figure, chunk id, sentence, paragraph index) of a paragraph, in text order."""
         out = []
         for c in self.chunks.get(index, []):
             for f in self.figures.get(c.chunk_id, []):
-                out.append((f, c.chunk_id, c.text[f.sentence_start:f.sentence_end]))
+                out.append((f, c.chunk_id, c.text[f.sentence_start:f.sentence_end], index))
         return out
+
+    def all_figures(self, scope: set[int] | None) -> list[tuple]:
+        return [f for index in sorted(self.chunks) if scope is None or self.in_scope(index, scope)
+                for f in self.paragraph_figures(index)]
 
 
 def _alike(a: str, b: str, encode: Callable[[list[str]], np.ndarray], threshold: float) -> float:
     """How alike two measures are (0 when not alike enough): worded alike, or alike in meaning (the figures
-    view's grouping threshold: 法律顾问审查合同 / 审理各类合同文件)."""
+    view's grouping threshold: 开展第一议题学习 / 开展“第一议题”学习)."""
+    worded = dice(bigrams(a), bigrams(b))
+    return worded if worded >= MIN_MEASURE_DICE else _meaning_alike(a, b, encode, threshold)
+
+
+def _meaning_alike(a: str, b: str, encode: Callable[[list[str]], np.ndarray], threshold: float) -> float:
     if a == b:
         return 1.0
-    worded = dice(bigrams(a), bigrams(b))
-    if worded >= MIN_MEASURE_DICE:
-        return worded
     va, vb = encode([a, b])
     meaning = float(np.dot(va, vb))
     return meaning if meaning >= threshold else 0.0
 
 
-def _row(p: Pair, left: ReportSide, right: ReportSide, alike: Callable[[str, str], float]) -> YearRow:
+def _row(p: Pair, left: ReportSide, right: ReportSide, alike: Callable[[str, str], float],
+         used: set[tuple[str, int, int]]) -> YearRow:
     if p.label == CONTINUED:
         a, b = diff(left.paragraphs[p.earlier].text, right.paragraphs[p.later].text)
         return YearRow(CONTINUED, p.score, left.side(p.earlier, a), right.side(p.later, b),
-                       figure_changes(left, right, p.earlier, p.later, alike))
+                       figure_changes(left.paragraph_figures(p.earlier), right.paragraph_figures(p.later), alike, used))
     if p.label == NEW:
         return YearRow(NEW, p.score, None, right.side(p.later), [])
     return YearRow(DROPPED, p.score, left.side(p.earlier), None, [])
 
 
-def figure_changes(left: ReportSide, right: ReportSide, earlier: int, later: int,
-                   alike: Callable[[str, str], float]) -> list[FigureChange]:
-    """The figures of two continued paragraphs that count the same thing: same unit and measures worded alike,
-    paired one to one, most alike first."""
-    before, after = left.paragraph_figures(earlier), right.paragraph_figures(later)
+Located = tuple  # (figure row, chunk id, sentence, paragraph index)
+
+
+def figure_changes(before: list[Located], after: list[Located], alike: Callable[[str, str], float],
+                   used: set[tuple[str, int, int]]) -> list[FigureChange]:
+    """The figures that count the same thing in both lists: same unit and measures alike, paired one to one,
+    most alike first; figures already in `used` ("e"/"l", chunk, seq) are skipped and the chosen added."""
     candidates = []
-    for i, (fe, _, _) in enumerate(before):
-        for j, (fl, _, _) in enumerate(after):
-            if fe.unit != fl.unit or not fe.measure or not fl.measure:
+    for i, (fe, ce, _, _) in enumerate(before):
+        if ("e", ce, fe.seq) in used or not fe.measure:
+            continue
+        for j, (fl, cl, _, _) in enumerate(after):
+            if ("l", cl, fl.seq) in used or fe.unit != fl.unit or not fl.measure:
                 continue
             score = alike(fe.measure, fl.measure)
             if score > 0:
                 candidates.append((-score, j, i))
-    used_e: set[int] = set()
-    used_l: set[int] = set()
     chosen = []
     for _, j, i in sorted(candidates):
-        if i in used_e or j in used_l:
+        (fe, ce, _, _), (fl, cl, _, _) = before[i], after[j]
+        if ("e", ce, fe.seq) in used or ("l", cl, fl.seq) in used:
             continue
-        used_e.add(i)
-        used_l.add(j)
+        used.update({("e", ce, fe.seq), ("l", cl, fl.seq)})
         chosen.append((j, i))
     out = []
     for j, i in sorted(chosen):
-        (fe, ce, se), (fl, cl, sl) = before[i], after[j]
+        (fe, ce, se, pe), (fl, cl, sl, pl) = before[i], after[j]
         out.append(FigureChange(
             measure=fl.measure, earlier_measure=fe.measure, unit=fl.unit, earlier=fe.as_written, later=fl.as_written,
-            earlier_value=fe.value, later_value=fl.value, earlier_paragraph=earlier, later_paragraph=later,
+            earlier_value=fe.value, later_value=fl.value, earlier_paragraph=pe, later_paragraph=pl,
             earlier_sentence=se, later_sentence=sl, earlier_chunk=ce, later_chunk=cl,
         ))
     return out
