@@ -239,11 +239,14 @@ class Searcher:
         )
 
     def _text_vectors(self, texts: list[str]) -> np.ndarray:
-        """Vectors of the few short texts the index stores none for (a heading with no paragraph under it, a
-        figure's measure), through the query encoder: loaded at start and cached, where a batch encode would
-        load the full model on a serving process's first comparison (~1 s)."""
-        dim = len(self.embed_query("")) if not texts else 0
-        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, dim), dtype=np.float32)
+        """Vectors of the short texts the index stores none for (a heading with no paragraph under it, figures'
+        measures): the query encoder (loaded at start; a batch encode would load the full model on a serving
+        process's first comparison, ~1 s), the missing ones in one batch, cached with the queries."""
+        missing = [t for t in dict.fromkeys(texts) if self._qcache.get(t) is None]
+        if missing:
+            for text, vector in zip(missing, self.encoder.encode_queries(missing)):
+                self._qcache.put(text, vector)
+        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     # -- documents, context, similar, facets, health -------------------------------------------
     def document(self, doc_id: str) -> DocumentView:

@@ -193,6 +193,9 @@ def compare(snap: Snapshot, earlier: DocRow, later: DocRow, encode: Callable[[li
     pairs = align(left.align_paragraphs, right.align_paragraphs, threshold, weights)
     used: set[tuple[str, int, int]] = set()
     rows: list[YearRow] = []
+    before, after = left.all_figures(scope), right.all_figures(scope)
+    units = {f[0].unit for f in before} & {f[0].unit for f in after}
+    encode(sorted({f[0].measure for f in before + after if f[0].unit in units and f[0].measure}))  # one batch
 
     def alike(a: str, b: str) -> float:
         return _alike(a, b, encode, measure_threshold)
@@ -204,7 +207,7 @@ def compare(snap: Snapshot, earlier: DocRow, later: DocRow, encode: Callable[[li
     # Then the same measure anywhere else in the two reports (a paragraph split or merged, a topic moved).
     # Only measures alike in meaning (the figures view's grouping threshold): 第一产业产值 / 第二产业产值 are
     # worded alike but count different things, and outside a continued paragraph nothing else tells them apart.
-    elsewhere = figure_changes(left.all_figures(scope), right.all_figures(scope),
+    elsewhere = figure_changes(before, after,
                                lambda a, b: _meaning_alike(a, b, encode, measure_threshold), used)
     figures = sorted([f for r in rows for f in r.figures] + elsewhere, key=lambda f: (f.later_paragraph, f.earlier_paragraph))
     counts = {label: sum(r.label == label for r in rows) for label in LABELS}
