@@ -2,7 +2,9 @@
 /api/place/<name>/years (JSON), all over `Searcher.place` / `Searcher.years`."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+import dataclasses
+
+from flask import Blueprint, jsonify, render_template, request, url_for
 
 from indexer.search.types import QueryError
 from indexer.search.years import PlaceView, YearsRequest, YearsResponse
@@ -65,7 +67,9 @@ def years(name: str):
         req, response = _years(name)
     except QueryError as exc:
         return render_template("years.html", view=view, req=None, response=None, error=exc), 400
-    return render_template("years.html", view=view, req=req, response=response, error=None)
+    state_args = {"from": response.years[0], "to": response.years[-1], "q": req.query or None}
+    exports = {fmt: url_for(f"years.years_{fmt}", name=view.place, **state_args) for fmt in ("csv", "docx")}
+    return render_template("years.html", view=view, req=req, response=response, error=None, exports=exports)
 
 
 @bp.get("/place/<name>/years/export.csv")
@@ -83,8 +87,6 @@ def years_docx(name: str):
 
 @api_bp.get("/place/<name>")
 def api_place(name: str):
-    import dataclasses
-
     return jsonify(dataclasses.asdict(_place_view(_place(name))))
 
 

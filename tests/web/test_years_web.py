@@ -84,6 +84,9 @@ def test_hostile_input_is_refused_naming_the_parameter(years_client, url, status
 
 
 def test_pages_and_exports_answer_bad_input_with_chinese_4xx(years_client):
+    odd = years_client.get(f"/place/{quote(PLACE)}/years?from=2024&to=2025&name=x&q=")  # unknown keys are ignored
+    assert odd.status_code == 200 and f'href="/place/{quote(PLACE)}/years/export.csv?from=2024&amp;to=2025"' in \
+        odd.get_data(as_text=True)
     missing = years_client.get(f"/place/{quote('没有这个镇')}")
     assert missing.status_code == 404 and "没有这个镇" in missing.get_data(as_text=True)
     bad = years_client.get(f"/place/{quote(PLACE)}/years?from=2024&to=2024")
