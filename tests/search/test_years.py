@@ -1,5 +1,5 @@
-"""A place's years side by side (issue 30 point 3): the alignment's accuracy against the hand-judged truth, and
-what `Searcher.years` / `reportsearch years` answer over corpora/years."""
+"""A place's years side by side (issue 30 point 3): what `Searcher.years` / `reportsearch years` answer over
+corpora/years (the alignment's accuracy: tests/index/test_years_alignment.py)."""
 from __future__ import annotations
 
 import json
@@ -7,26 +7,9 @@ import json
 import pytest
 
 from indexer.cli.commands import main
-from indexer.evaluation.alignment import PairData, evaluate, read_truth, split
 from indexer.search.align import CONTINUED, DROPPED, NEW
 from indexer.search.types import QueryError
 from indexer.search.years import YearsRequest
-
-
-@pytest.fixture(scope="module")
-def truth_pairs(years_searcher):
-    return [PairData(years_searcher, t) for t in read_truth()]
-
-
-def test_alignment_labels_at_least_90_percent_of_the_judged_paragraphs(years_searcher, truth_pairs):
-    threshold = years_searcher.config.figures.align_threshold
-    total, each = evaluate(truth_pairs, threshold)
-    assert total.rows == 132  # every row of truth.tsv was scored
-    assert total.accuracy >= 0.90, "\n".join(total.errors)
-    assert total.clear_accuracy >= 0.90
-    dev_names = {(t.earlier, t.later) for t in split(read_truth())[0]}
-    dev, _ = evaluate([p for p in truth_pairs if (p.truth.earlier, p.truth.later) in dev_names], threshold)
-    assert dev.accuracy >= 0.95  # the threshold was chosen on these pairs
 
 
 def test_continued_paragraphs_show_both_texts_the_changed_words_and_the_figures(years_searcher):
