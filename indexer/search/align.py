@@ -132,7 +132,8 @@ def align(earlier: Sequence[AlignParagraph], later: Sequence[AlignParagraph], th
     matrix = scores(earlier, later, weights)
     kept: dict[int, tuple[int, float]] = {}  # later position -> (earlier position, score)
     if matrix.size:
-        rows, cols = linear_sum_assignment(matrix, maximize=True)
+        # pairs below the threshold can never be kept: they must not pull a keepable pair apart either
+        rows, cols = linear_sum_assignment(np.where(matrix >= threshold, matrix, 0.0), maximize=True)
         kept = {int(j): (int(i), float(matrix[i, j])) for i, j in zip(rows, cols) if matrix[i, j] >= threshold}
     paired_earlier = {i for i, _ in kept.values()}
     out: list[Pair] = []
