@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = REPO / "corpora" / "fazhi-2023"
 EVAL_SET = REPO / "corpora" / "eval"
 TOWNSHIPS_CORPUS = REPO.parent / "shared" / "eval-townships" / "corpus"
+YEARS_CORPUS = REPO / "corpora" / "years"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
 
@@ -83,6 +84,23 @@ def sample_index(tmp_path_factory, encoder, embedding_cache) -> Config:
 @pytest.fixture(scope="session")
 def searcher(sample_index, encoder) -> Searcher:
     s = Searcher.open(sample_index, encoder)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def years_index(tmp_path_factory, encoder, embedding_cache) -> Config:
+    """A published index of corpora/years (29 reports, 12 places over 2-4 years: 历年对比, issue 30)."""
+    config = Config(corpus_dir=YEARS_CORPUS, index_dir=tmp_path_factory.mktemp("years-index"),
+                    embedding=EmbeddingSettings(cache=embedding_cache))
+    report = Index(config, encoder).build(progress=False)
+    assert report.exit_code == 0, report.summary()
+    return config
+
+
+@pytest.fixture(scope="session")
+def years_searcher(years_index, encoder) -> Searcher:
+    s = Searcher.open(years_index, encoder)
     yield s
     s.close()
 

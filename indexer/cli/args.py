@@ -120,6 +120,17 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     _add_filters(p)
     _add_common(p)
 
+    p = sub.add_parser("years", help="a place's reports of two (or more) years side by side: each paragraph 新增 / 延续 /"
+                                     " 未再提及, the changed words and the figures across the years")
+    p.add_argument("place", help="the place as the index names it, e.g. 鹤龙街道")
+    p.add_argument("--from", dest="year_from", type=int, help="the earlier year (default: the place's last two years)")
+    p.add_argument("--to", dest="year_to", type=int, help="the later year")
+    p.add_argument("--year", dest="years", action="append", type=int, default=[],
+                   help="compare these years (repeatable; instead of --from/--to)")
+    p.add_argument("--query", default="", help="only paragraphs containing this, e.g. 信访")
+    p.add_argument("--json", action="store_true", help="JSON output: every row, its diff segments and figures")
+    _add_common(p)
+
     p = sub.add_parser("show", help="print a cleaned document with its headings and metadata")
     p.add_argument("doc", help="document id or path (relative to the corpus)")
     p.add_argument("--json", action="store_true")

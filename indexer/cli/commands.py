@@ -30,7 +30,7 @@ def _config(args: argparse.Namespace, **extra) -> Config:
 
 # Commands whose output is the answer itself: their progress lines (model loading, jieba) would only
 # clutter the terminal, so they log warnings and errors unless asked with -v.
-_QUIET_COMMANDS = {"search", "figures", "show", "stats", "eval-metadata"}
+_QUIET_COMMANDS = {"search", "figures", "years", "show", "stats", "eval-metadata"}
 _LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 
 
@@ -148,6 +148,50 @@ def cmd_figures(args: argparse.Namespace) -> int:
     else:
         print(format_figures(response))
     return 0
+
+
+def cmd_years(args: argparse.Namespace) -> int:
+    from indexer.search.years import YearsRequest
+
+    years = list(args.years)
+    if args.year_from is not None or args.year_to is not None:
+        if args.year_from is None or args.year_to is None:
+            print("错误 error (years): --from 和 --to 需一起给出。", file=sys.stderr)
+            return 2
+        years = [args.year_from, args.year_to]
+    searcher = _open_searcher(args)
+    try:
+        response = searcher.years(YearsRequest(args.place, tuple(years), args.query))
+    except KeyError:
+        print(f"错误 error (place): 索引中没有地方“{args.place}”的报告。", file=sys.stderr)
+        return 2
+    finally:
+        searcher.close()
+    if args.json:
+        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_years(response))
+    return 0
+
+
+def format_years(r) -> str:
+    """Each comparison: its counts, then one block per row (label, both paragraphs with the changed words in
+    【】, the figures across the years)."""
+    out = [f"{r.place}：{' → '.join(map(str, r.years))}" + (f"（只看含“{r.query}”的段落）" if r.query else "")]
+    if r.note:
+        out.append(r.note)
+    for c in r.comparisons:
+        out.append(f"\n== {c.earlier.year} {c.earlier.title} → {c.later.year} {c.later.title}")
+        out.append("  ".join(f"{label} {n}" for label, n in c.counts.items()))
+        for row in c.rows:
+            out.append(f"\n[{row.label}]" + (f" 相似度 {row.score:.2f}" if row.score else ""))
+            for name, side in (("前", row.earlier), ("后", row.later)):
+                if side is not None:
+                    text = "".join(f"【{t}】" if changed else t for t, changed in side.segments)
+                    out.append(f"  {side.year}¶{side.paragraph_index} {text}")
+            for f in row.figures:
+                out.append(f"  数据 {f.measure}：{f.earlier}{f.unit} → {f.later}{f.unit}")
+    return "\n".join(out)
 
 
 FIGURE_COLUMNS = ("地点", "年份", "指标组", "指标", "数值", "单位", "限定", "原文", "句子")
@@ -340,7 +384,7 @@ def cmd_eval_metadata(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "index": cmd_index, "search": cmd_search, "figures": cmd_figures, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
+    "index": cmd_index, "search": cmd_search, "figures": cmd_figures, "years": cmd_years, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
     "eval": cmd_eval, "eval-metadata": cmd_eval_metadata,
 }
 

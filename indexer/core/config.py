@@ -228,6 +228,9 @@ class FiguresSettings:
     group_measures: int = field(default=300, metadata=_flat("figure_group_measures"))
     # pipeline/figures/grouping.py DEFAULT_THRESHOLD, judged on 114 measures
     group_threshold: float = field(default=0.90, metadata=_flat("figure_group_threshold"))
+    # A place's years side by side (search/years.py): two paragraphs scoring at least this continue each other
+    # (延续); chosen on the development pairs of tests/data/alignment (indexer/evaluation/alignment.py).
+    align_threshold: float = field(default=0.55, metadata=_flat("years_align_threshold"))
 
 
 @dataclass(frozen=True)

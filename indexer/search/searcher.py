@@ -1,6 +1,6 @@
 """Searcher: the one façade the CLI, web app, scripts and tests use to query the published index.
 
-Verbs only: search, figures, document, find_document, documents, document_chunks, all_chunks, context, similar,
+Verbs only: search, figures, place, years, document, find_document, documents, document_chunks, all_chunks, context, similar,
 facets, health, embed_query, snapshot, close. It holds the embedding model for the life of the process and talks to the storage engine only through its
 snapshots (indexer/engines/base.py); each call uses the current snapshot, switching when a newer one is
 published (search/snapshots.py), while queries already running finish on the one they started with.
@@ -40,6 +40,10 @@ from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import sentence_like
 from indexer.search.shared import SENTENCE_MARK_DEPTH, list_group_members, shared_sentences
 from indexer.search.snapshots import CurrentSnapshot
+from indexer.search.years import (
+    PlaceView, YearsRequest, YearsResponse, check_years_request, chosen_reports, compare, place_reports, place_view,
+    scope_ids,
+)
 from indexer.search.types import (
     MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC, ContextView, DocumentView, Hit, ParagraphView, SearchRequest,
     SearchResponse, SharedSentence, SharedWith,
@@ -206,6 +210,43 @@ class Searcher:
             paragraphs=paragraphs, rows=sorted_rows(rows, req.sort, req.descending), groups=groups,
             generation=generation, took_ms=round((time.perf_counter() - t0) * 1000, 2), note=note,
         )
+
+    # -- a place's years ------------------------------------------------------------------------
+    def place(self, name: str) -> PlaceView:
+        """The place's reports by year (KeyError: no report of that place)."""
+        with self._use() as snap:
+            return place_view(snap, name)
+
+    def years(self, req: YearsRequest) -> YearsResponse:
+        """Two or more years of one place side by side, paragraph by paragraph (search/years.py); KeyError for
+        a place without reports, QueryError for years it has no report of."""
+        t0 = time.perf_counter()
+        check_years_request(req, self.config.retrieval.max_query_chars)
+        threshold = self.config.figures.align_threshold
+        with self._use() as snap:
+            docs = place_reports(snap, req.place)
+            chosen, note = chosen_reports(docs, req.years, req.place)
+            scope = scope_ids(snap, req.query, req.place)
+            comparisons = [compare(snap, a, b, self._text_vectors, threshold, scope,
+                                   self.config.figures.group_threshold)
+                           for a, b in zip(chosen, chosen[1:])]
+            reports = place_view(snap, req.place).reports
+            generation = snap.name
+        return YearsResponse(
+            place=req.place, query=req.query, years=[d.meta.year for d in chosen], reports=reports,
+            comparisons=comparisons, generation=generation, threshold=threshold,
+            took_ms=round((time.perf_counter() - t0) * 1000, 2), note=note,
+        )
+
+    def _text_vectors(self, texts: list[str]) -> np.ndarray:
+        """Vectors of the short texts the index stores none for (a heading with no paragraph under it, figures'
+        measures): the query encoder (loaded at start; a batch encode would load the full model on a serving
+        process's first comparison, ~1 s), the missing ones in one batch, cached with the queries."""
+        missing = [t for t in dict.fromkeys(texts) if self._qcache.get(t) is None]
+        if missing:
+            for text, vector in zip(missing, self.encoder.encode_queries(missing)):
+                self._qcache.put(text, vector)
+        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     # -- documents, context, similar, facets, health -------------------------------------------
     def document(self, doc_id: str) -> DocumentView:

@@ -203,6 +203,17 @@ class Encoder:
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Short texts as queries are encoded (the query model, loaded at a server's start), in one batch: the
+        measures and heading lines a year comparison needs vectors for (search/years.py)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        _set_threads(single=True)
+        vecs = self._query_encoder().encode(list(texts), convert_to_tensor=True, show_progress_bar=False)
+        vecs = vecs.float().cpu().numpy()
+        norms = np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(vecs / norms, dtype=np.float32)
+
     def encode_query(self, text: str) -> np.ndarray:
         """One query's vector (float32, L2-normalised), in `query_dtype`; never used for stored vectors."""
         _set_threads(single=True)
