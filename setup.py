@@ -21,6 +21,7 @@ setup(
         "tantivy>=0.27,<1",  # optional faster full-text backend (Config.index.fulltext = "tantivy")
         "jieba>=0.42.1",
         "numpy>=1.26",
+        "scipy>=1.10",  # one-to-one paragraph alignment of a place's years (linear_sum_assignment)
         "charset-normalizer>=3",
         "python-docx>=1.1",
         "openpyxl>=3.1,<4",  # xlsx export of the 数据 (figures) view
