@@ -13,7 +13,7 @@ from flask import Flask
 from indexer.core.config import Config, load_config
 from search_web import errors, templating
 from search_web.state import CONFIG_KEY, SEARCHER_KEY
-from search_web.views import api, pages
+from search_web.views import api, figures, pages
 
 if TYPE_CHECKING:
     from indexer.search.searcher import Searcher
@@ -43,6 +43,7 @@ def create_app(config: Config | None = None, searcher: "Searcher | None" = None)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(figures.bp)
     app.after_request(_security_headers)
     return app
 

@@ -1,4 +1,5 @@
-"""Comparison table exports: CSV (UTF-8 with BOM, so Excel shows the Chinese) and Word (.docx)."""
+"""Exports: the comparison table as CSV (UTF-8 with BOM, so Excel shows the Chinese) and Word (.docx); the
+figures table (数据) as CSV and Excel (.xlsx)."""
 from __future__ import annotations
 
 import csv
@@ -10,6 +11,9 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from indexer.core.facets import FACET_FIELDS, FACET_LABELS
 from indexer.core.document import HEADING_SEPARATOR
@@ -91,9 +95,14 @@ FIGURE_SORT_LABELS = {"place": "地点", "year": "年份", "value": "数值", "m
 NO_FIGURES = "（含检索词的段落中没有数字）"
 
 
-def figures_filename(query: str) -> str:
+def figures_filename(query: str, ext: str = "csv") -> str:
     stem = _UNSAFE_FILENAME.sub("_", query).strip("_")[:30] or "检索"
-    return f"数据_{stem}.csv"
+    return f"数据_{stem}.{ext}"
+
+
+def figures_order(req: FiguresRequest) -> str:
+    """数值（降序）: the table's order as the exports name it."""
+    return FIGURE_SORT_LABELS[req.sort] + ("（降序）" if req.descending else "")
 
 
 def figures_csv(req: FiguresRequest, response: FiguresResponse) -> bytes:
@@ -101,8 +110,7 @@ def figures_csv(req: FiguresRequest, response: FiguresResponse) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(FIGURES_CSV_COLUMNS)
-    order = FIGURE_SORT_LABELS[req.sort] + ("（降序）" if req.descending else "")
-    query = (req.query, describe_filters(req) or "（无）", order)
+    query = (req.query, describe_filters(req) or "（无）", figures_order(req))
     for r in response.rows:
         citation = cite(Passage(r.sentence, r.title, r.place, r.year, r.path, list(r.heading_path)))
         writer.writerow([_csv_cell(v) for v in (
@@ -113,6 +121,95 @@ def figures_csv(req: FiguresRequest, response: FiguresResponse) -> bytes:
         writer.writerow([_csv_cell(v) for v in ("", "", "", "", "", "", "", "", "", "", NO_FIGURES, "", "", "", "",
                                                 *query)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# The figures table as a workbook: a header block naming the query, filters and sort (once, above the table),
+# then one row per figure with its value (and year) as a number cell (a range: its upper end in 数值上限), and its
+# citation.
+FIGURES_XLSX_COLUMNS = (FACET_LABELS["place"], FACET_LABELS["region"], FACET_LABELS["level"], FACET_LABELS["year"],
+                        "指标", "指标组", "数值", "数值上限", "单位", "限定", "原文数字", "句子", "引用", "报告标题",
+                        "章节", "文档", "段落编号")
+_XLSX_WIDTHS = {"地点": 12, "地区": 12, "级别": 8, "年份": 7, "指标": 22, "指标组": 22, "数值": 12, "数值上限": 10,
+                "单位": 7, "限定": 7, "原文数字": 12, "句子": 60, "引用": 60, "报告标题": 36, "章节": 30,
+                "文档": 24, "段落编号": 9}
+_HEADER_FILL = PatternFill("solid", fgColor="E8ECF1")
+
+
+def figures_header(req: FiguresRequest, response: FiguresResponse) -> list[tuple[str, str]]:
+    """The header block's (label, value) lines: what the table answers, as the CSV names it on every row."""
+    lines = [("检索词", req.query), ("筛选条件", describe_filters(req) or "（无）"), ("排序", figures_order(req)),
+             ("范围", f"含检索词的段落 {response.paragraphs} 个，其中数字 {response.total} 个（全部行）"),
+             ("导出时间", f"{datetime.now():%Y-%m-%d %H:%M}")]
+    if response.note:
+        lines.append(("说明", response.note))
+    return lines
+
+
+def figures_xlsx(req: FiguresRequest, response: FiguresResponse) -> bytes:
+    """Every row of the figures table (not one page) as an Excel workbook: sheet 数据 (header block, then the
+    table, filterable, its header row frozen) and sheet 指标分组 (which wordings were counted as one measure)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "数据"
+    sheet.append([_xlsx_text(f"数据：{req.query}")])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in figures_header(req, response):
+        sheet.append([label, _xlsx_text(value)])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    sheet.append([])
+    top = sheet.max_row + 1
+    sheet.append(list(FIGURES_XLSX_COLUMNS))
+    for cell in sheet[top]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+    for r in response.rows:
+        citation = cite(Passage(r.sentence, r.title, r.place, r.year, r.path, list(r.heading_path)))
+        sheet.append([_xlsx_text(v) if isinstance(v, str) else v for v in (
+            r.place, r.region, r.level, r.year, r.measure, r.group, r.value, r.value_high, r.unit, r.qualifier,
+            r.as_written, r.sentence, citation, r.title, HEADING_SEPARATOR.join(r.heading_path), r.doc_id,
+            str(r.chunk_id),  # text: a 64-bit id is beyond what an Excel number (a double) holds exactly
+        )])
+    if not response.rows:
+        sheet.append([_xlsx_text(NO_FIGURES)])
+    for i, name in enumerate(FIGURES_XLSX_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = _XLSX_WIDTHS.get(name, 12)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for name in ("句子", "引用"):
+        col = FIGURES_XLSX_COLUMNS.index(name) + 1
+        for row in sheet.iter_rows(min_row=top + 1, min_col=col, max_col=col):
+            row[0].alignment = wrap
+    sheet.freeze_panes = sheet.cell(top + 1, 1)
+    last = get_column_letter(len(FIGURES_XLSX_COLUMNS))
+    sheet.auto_filter.ref = f"A{top}:{last}{max(top, sheet.max_row)}"
+    _text_not_formula(sheet)
+
+    groups = book.create_sheet("指标分组")
+    groups.append(["指标组", "包含的说法", "说法数", "行数"])
+    for cell in groups[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+    for g in response.groups:
+        groups.append([_xlsx_text(g.label), _xlsx_text("、".join(g.measures)), len(g.measures), g.rows])
+    for letter, width in zip("ABCD", (24, 80, 8, 8)):
+        groups.column_dimensions[letter].width = width
+    _text_not_formula(groups)
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_text(value: str) -> str:
+    """Text a worksheet can hold (XML 1.0: no control characters, surrogates, U+FFFE)."""
+    return _NOT_XML.sub(" ", value or "")
+
+
+def _text_not_formula(sheet) -> None:
+    """openpyxl stores any string starting with "=" as a formula: a report's "=..." stays text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def comparison_docx(req: SearchRequest, response: SearchResponse) -> bytes:
