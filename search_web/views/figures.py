@@ -19,7 +19,9 @@ from indexer.search.highlight import MARK_WORDS, highlight_html
 from indexer.search.limits import MAX_PAGE
 from indexer.search.types import QueryError
 from search_web import export, state
-from search_web.params import FILTER_FIELDS, MAX_SIZE, parse_figures, parse_int
+from search_web.params import (
+    FILTER_FIELDS, MAX_FILTER_CHARS, MAX_SIZE, parse_figures, parse_int, without_bad_characters,
+)
 
 bp = Blueprint("figures", __name__)
 
@@ -122,7 +124,10 @@ def sort_url(column: str, current: FiguresRequest) -> str:
 def figures_tab_url() -> str:
     """The 数据 tab: the search's (or the comparison's) query and filters, so the table answers the same
     question; from any other page, the 数据 landing."""
-    if request.endpoint not in _TAB_FROM or not request.args.get("q", "").strip():
+    query = request.args.get("q", "").strip()
+    if (request.endpoint not in _TAB_FROM or not query or len(query) > state.config().retrieval.max_query_chars
+            or without_bad_characters(query) != query):  # a rejected query is not carried along (nor echoed)
         return url_for("figures.page")
-    args = [(k, v) for k, v in request.args.items(multi=True) if k in ("q", *FILTER_FIELDS) and v]
+    args = [(k, v) for k, v in request.args.items(multi=True)
+            if k in ("q", *FILTER_FIELDS) and v and len(v) <= MAX_FILTER_CHARS * 4]
     return url_for("figures.page") + "?" + urlencode(args)

@@ -157,8 +157,10 @@ def test_tab_keeps_the_search_query_and_filters(client) -> None:
     tree = page_html(client, f"/?q={quote(QUERY)}&place={quote('大铭乡')}&year=2023&mode=semantic")
     tab = [a for a in css(tree, ".topnav a") if a.text_content() == "数据"][0]
     assert tab.get("href") == f"/figures?q={quote(QUERY)}&place={quote('大铭乡')}&year=2023"
-    landing = page_html(client, "/")
-    assert [a.get("href") for a in css(landing, ".topnav a") if a.text_content() == "数据"] == ["/figures"]
+    for url, status in (("/", 200), ("/?q=%E5%AE%A3%00", 400), (f"/?q={'法' * 5000}", 400)):
+        # nothing asked, or a rejected query: the tab opens the 数据 landing (the query is not echoed)
+        tree = page_html(client, url, status=status)
+        assert [a.get("href") for a in css(tree, ".topnav a") if a.text_content() == "数据"] == ["/figures"]
 
 
 def test_empty_landing_and_error_states_in_chinese(client) -> None:
