@@ -212,9 +212,9 @@ class FiguresCache:
     """The tables of the last few requests (query + filters), per snapshot and its build/sync info: the 数据 page
     is re-sorted, paged and exported, and popular queries come back, and each of those would otherwise read the
     catalog and build every row again (工作 at 100k chunks: 12,000 rows, ~0.5 s). Bounded by entries and by rows
-    in all (a row is ~1.5 KB); a table larger than that alone is not kept."""
+    in all (a cached row holds ~1 KB: 60,000 rows ~60 MB per server process); a larger table is not kept."""
 
-    def __init__(self, entries: int = 16, max_rows: int = 100_000):
+    def __init__(self, entries: int = 16, max_rows: int = 60_000):
         self.entries = entries
         self.max_rows = max_rows
         self._items: OrderedDict[tuple, FiguresTable] = OrderedDict()
