@@ -34,7 +34,7 @@ def search():
 @bp.get("/figures")
 def figures():
     """The figures of the paragraphs containing the query: one page of rows as JSON (every group), or every
-    row as CSV (format=csv) naming the query and filters."""
+    row as CSV (format=csv) or Excel (format=xlsx) naming the query, filters and order."""
     req = parse_figures(request.args, state.config())
     fmt = parse_format(request.args, ("json", "csv", "xlsx"))
     page = parse_int(request.args, "page", 1, 1, MAX_PAGE)
