@@ -13,7 +13,7 @@ from flask import Flask
 from indexer.core.config import Config, load_config
 from search_web import errors, templating
 from search_web.state import CONFIG_KEY, SEARCHER_KEY
-from search_web.views import api, pages, years
+from search_web.views import api, figures, pages, years
 
 if TYPE_CHECKING:
     from indexer.search.searcher import Searcher
@@ -45,6 +45,7 @@ def create_app(config: Config | None = None, searcher: "Searcher | None" = None)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(years.bp)
     app.register_blueprint(years.api_bp, url_prefix="/api")
+    app.register_blueprint(figures.bp)
     app.after_request(_security_headers)
     return app
 

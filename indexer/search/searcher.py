@@ -26,8 +26,8 @@ from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
 from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
 from indexer.search.figures import (
-    FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request, grouped, matching_figures,
-    sorted_rows,
+    FiguresCache, FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request,
+    figures_table, sorted_rows,
 )
 from indexer.search.fuse import Fused
 from indexer.search.highlight import MARK_OFFICIAL, has_real_match, hit_marks
@@ -69,6 +69,7 @@ class Searcher:
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
         self._damage = DamageCheck()
         self._measures = MeasureGrouper(lambda texts: self.encoder.encode(texts), config.figures.group_threshold)
+        self._figure_tables = FiguresCache()
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
@@ -202,13 +203,14 @@ class Searcher:
         t0 = time.perf_counter()
         check_figures_request(req, self.config.retrieval.max_query_chars)
         with self._use() as snap:
-            paragraphs, rows = matching_figures(snap, req)
+            table = self._figure_tables.get_or_make(snap, req, lambda: figures_table(
+                snap, req, self._measures, self.config.figures.group_measures))
             generation = snap.name
-        rows, groups, note = grouped(rows, self._measures, self.config.figures.group_measures)
         return FiguresResponse(
             query=req.query, filters=active_filters(req.filters), sort=req.sort, descending=req.descending,
-            paragraphs=paragraphs, rows=sorted_rows(rows, req.sort, req.descending), groups=groups,
-            generation=generation, took_ms=round((time.perf_counter() - t0) * 1000, 2), note=note,
+            paragraphs=table.paragraphs, rows=sorted_rows(table.rows, req.sort, req.descending),
+            groups=list(table.groups), generation=generation, took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            note=table.note,
         )
 
     # -- a place's years ------------------------------------------------------------------------

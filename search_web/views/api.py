@@ -5,16 +5,16 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 
 from indexer.storage.generations import IndexUnavailable
 from indexer.search.types import SearchResponse
 from indexer.search.limits import MAX_PAGE
-from search_web import export, ids, state
+from search_web import ids, state
 from search_web.citation import Passage, cite
 from search_web.errors import known_chunk, known_document, unavailable_message
+from search_web.views.figures import FIGURE_EXPORTS, figure_link, figures_download
 from search_web.params import (
     DEFAULT_SIZE, MAX_CONTEXT, MAX_SIMILAR, MAX_SIZE, parse_figures, parse_filters, parse_format, parse_int,
     parse_search, schema_limits,
@@ -34,24 +34,20 @@ def search():
 @bp.get("/figures")
 def figures():
     """The figures of the paragraphs containing the query: one page of rows as JSON (every group), or every
-    row as CSV (format=csv) naming the query and filters."""
+    row as CSV (format=csv) or Excel (format=xlsx) naming the query, filters and order."""
     req = parse_figures(request.args, state.config())
-    fmt = parse_format(request.args, ("json", "csv"))
+    fmt = parse_format(request.args, ("json", "csv", "xlsx"))
     page = parse_int(request.args, "page", 1, 1, MAX_PAGE)
     size = parse_int(request.args, "size", DEFAULT_SIZE, 1, MAX_SIZE)
     response = state.searcher().figures(req)
-    if fmt == "csv":
-        name = quote(export.figures_filename(req.query))
-        disposition = f"attachment; filename=\"figures.csv\"; filename*=UTF-8''{name}"
-        return Response(export.figures_csv(req, response), content_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+    if fmt in FIGURE_EXPORTS:
+        return figures_download(req, response, fmt)
     start = (page - 1) * size
     data = response.to_dict(start, start + size)
     data.update(page=page, size=size)
     for out, row in zip(data["rows"], response.rows[start:start + size]):
         out["citation"] = cite(Passage(row.sentence, row.title, row.place, row.year, row.path, list(row.heading_path)))
-        out["link"] = (url_for("pages.document", doc_id=row.doc_id, chunk=row.chunk_id, q=req.query)
-                       + f"#c-{row.chunk_id}")  # the document view, at the figure's paragraph
+        out["link"] = figure_link(row, req.query)
     return jsonify(data)
 
 

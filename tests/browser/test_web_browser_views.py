@@ -180,7 +180,7 @@ def test_phone_results_come_first_filters_fold(phone, server, tmp_path):
 def test_phone_tabs_do_not_run_into_each_other(phone, server):
     phone.goto(f"{server.url}/compare")
     boxes = [a.bounding_box() for a in phone.locator(".topnav a").all()]
-    assert len(boxes) == 3
+    assert len(boxes) == 4  # 检索, 按乡镇对比, 数据, 数据接口
     assert len({round(b["y"]) for b in boxes}) == 1  # one row
     for left, right in zip(boxes, boxes[1:]):
         assert left["x"] + left["width"] <= right["x"]

@@ -113,3 +113,22 @@ def test_a_new_extractor_version_extracts_every_chunk_again(build_index) -> None
     assert not report.repairs and report.unchanged == 1, report.repairs
     assert report.figures_scanned == report.chunks
     assert stored(config) == {"a.txt": expected(A_2023), "b.txt": expected(B_2023)}
+
+
+def test_one_searcher_answers_from_the_new_generation_after_a_reindex(build_index, encoder) -> None:
+    """Searcher.figures keeps recent tables (search/figures.py FiguresCache): asked again, re-sorted, or after
+    the report changed and was reindexed, the rows are those of the index as published now."""
+    config, _ = build_index({"a.txt": A_2023})
+    searcher = Searcher.open(config, encoder)
+    try:
+        def values(sort: str = "place", desc: bool = False) -> list[float]:
+            return [r.value for r in searcher.figures(FiguresRequest("调解", sort=sort, descending=desc)).rows]
+
+        first = values()
+        assert 156 in first and values() == first  # asked again: the same rows
+        assert values("value", True) == sorted(first, reverse=True)
+        build_index({"a.txt": A_2024})  # 156 -> 200 件, 98 -> 99 %
+        after = values()
+        assert 200 in after and 156 not in after and len(after) == len(first)
+    finally:
+        searcher.close()

@@ -111,7 +111,7 @@ def test_csv_holds_every_row_with_its_query_and_filters(client, searcher) -> Non
     assert len(none) == 1 and none[0]["检索词"] == "没有这个词组合" and "没有数字" in none[0]["句子"]
 
 
-def test_numbers_agree_across_api_csv_and_cli(client, sample_index) -> None:
+def test_numbers_agree_across_api_csv_xlsx_page_and_cli(client, sample_index) -> None:
     api = get_json(client, f"/api/figures?q={quote(QUERY)}&size=100&sort=value")
     assert api["total"] <= 100, "the test reads the whole table in one page"
     table = csv_rows(client, f"/api/figures?q={quote(QUERY)}&format=csv&sort=value")
@@ -136,6 +136,17 @@ def test_numbers_agree_across_api_csv_and_cli(client, sample_index) -> None:
     assert [key(p[0], p[1], p[3], p[4], p[5], p[6], p[7]) for p in printed] == want
     assert [p[4] for p in printed] == [r["数值"] for r in table]  # written the same way, not only equal
     assert [r["指标组"] for r in table] == [p[2] for p in printed] == [r["group"] for r in api["rows"]]
+    # the Excel export and the 数据 page (every page of it) say the same
+    from tests.web.test_figures_view import table_rows, page_html, xlsx_book, xlsx_table
+
+    _, sheet = xlsx_table(xlsx_book(client, f"/api/figures?q={quote(QUERY)}&format=xlsx&sort=value"))
+    assert [key(r["地点"], r["年份"], r["指标"], r["数值"], r["单位"] or "", r["限定"] or "", r["原文数字"])
+            for r in sheet] == want
+    shown = []
+    for page in range(1, api["total"] // 10 + 2):
+        shown += table_rows(page_html(client, f"/figures?q={quote(QUERY)}&sort=value&size=10&page={page}"))
+    assert [(r["place"], r["year"], r["measure"], r["value"], r["unit"], r["qualifier"], r["as_written"])
+            for r in shown] == [(p[0], f"{p[1]}年", p[3], p[4], p[5], p[6], p[7]) for p in printed]
 
 
 def test_cli_filters_and_refuses_a_bad_request(sample_index) -> None:
@@ -159,11 +170,13 @@ FIGURE_PARAMS = ["q", "place", "level", "region", "year", "kind", "sort", "desc"
 
 @FUZZ
 @given(q=queries, extra=params, raw=raw_bytes, name=st.sampled_from(FIGURE_PARAMS), number=numbers,
-       int_param=st.sampled_from(["page", "size", "year"]), fmt=st.sampled_from(["json", "csv"]))
+       int_param=st.sampled_from(["page", "size", "year"]), fmt=st.sampled_from(["json", "csv", "xlsx"]))
 def test_api_figures_takes_any_parameters(client, caplog, q, extra, raw, name, number, int_param, fmt) -> None:
     caplog.set_level("ERROR")
     check(client, "/api/figures?" + encode([("q", q), ("format", fmt), *extra]))
     check(client, f"/api/figures?q=x&{name}={raw}")
     check(client, f"/api/figures?q=x&{int_param}={quote(number, safe='')}")
     check(client, f"/api/figures?q={quote(QUERY)}&sort={raw}&desc={raw}&format={raw}")
+    check(client, "/figures?" + encode([("q", q), *extra]))  # the 数据 page takes the same parameters
+    check(client, f"/figures?q=x&{name}={raw}")
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.records[:3]

@@ -1,0 +1,102 @@
+"""Latency of the 数据 page (GET /figures, issue 30) for common queries: the whole request through the real Flask
+app in this process (Searcher.figures + rendering one page of the table), one request at a time.
+
+    python -m scripts.benchmarks.bench_figures_view --index-dir .bench/perf/index-10000-tantivy [--rounds 10]
+        [--query 工作 --query 法治 ...] [--json .bench/results/bench_figures_view.json]
+
+The index is only read (an embedding cache the searcher might open is a temporary file). For each query the first request of the process is timed apart ("first"): it encodes
+the query's measures with the model (search/figures.py MeasureGrouper caches them per process). Then `--rounds`
+rounds ask every query again, cycling through the page's views (sorted by place, by value descending, page 2),
+as users re-sort and page a table (served from the Searcher's FiguresCache; `--uncached`: every request builds
+its table again): those form the p50/p95 the target (≤ 150 ms at 100k chunks) is about.
+Printed per query: matching paragraphs, figures (rows), and the page's and Searcher.figures's own times.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from indexer import load_config
+from scripts.benchmarks.common import BENCH_DIR, machine_info, percentiles, write_json
+
+QUERIES = ("工作", "法治", "规定", "宣传", "开展", "调解", "信访", "普法宣传")
+VIEWS = ("", "&sort=value&desc=1", "&page=2")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--index-dir", type=Path, required=True)
+    ap.add_argument("--query", action="append", help=f"default: {' '.join(QUERIES)}")
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--uncached", action="store_true",
+                    help="keep no tables between requests (Searcher's FiguresCache off): every request reads the "
+                         "catalog and builds its rows again, as a query nobody asked before does")
+    ap.add_argument("--json", type=Path, default=BENCH_DIR / "results" / "bench_figures_view.json")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    from indexer.search.figures import FiguresRequest
+    from indexer.search.searcher import Searcher
+    from search_web import create_app
+
+    # Only read: anything that would open the index's embedding cache gets a throwaway one.
+    scratch = Path(tempfile.mkdtemp(prefix="bench-figures-"))
+    config = load_config().with_overrides({"index_dir": args.index_dir, "embedding.cache": scratch / "cache.sqlite"})
+    t0 = time.perf_counter()
+    searcher = Searcher.open(config)
+    print(f"opened {args.index_dir} in {time.perf_counter() - t0:.1f} s: {searcher.health().get('chunks')} chunks")
+    client = create_app(config, searcher).test_client()
+    if args.uncached:
+        from indexer.search.figures import FiguresCache
+
+        searcher._figure_tables = FiguresCache(entries=0)  # a benchmark's switch, not an API
+    queries = args.query or list(QUERIES)
+
+    def get(url: str) -> float:
+        t = time.perf_counter()
+        response = client.get(url)
+        ms = (time.perf_counter() - t) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {response.status_code} {response.data[:200]!r}")
+        return ms
+
+    per_query: dict[str, dict] = {}
+    for q in queries:
+        first = get(f"/figures?q={quote(q)}")
+        figures = searcher.figures(FiguresRequest(q))
+        per_query[q] = {"first_ms": round(first, 1), "paragraphs": figures.paragraphs, "rows": figures.total,
+                        "groups": len(figures.groups), "page_ms": [], "searcher_ms": []}
+    for r in range(args.rounds):
+        for q in queries:
+            per_query[q]["page_ms"].append(get(f"/figures?q={quote(q)}{VIEWS[r % len(VIEWS)]}"))
+            per_query[q]["searcher_ms"].append(searcher.figures(FiguresRequest(q)).took_ms)
+
+    print(f"\n{'query':10s} {'paragraphs':>10s} {'figures':>8s} {'groups':>6s} {'first ms':>9s} "
+          f"{'page p50':>9s} {'page p95':>9s} {'figures() p50':>14s}")
+    for q, d in per_query.items():
+        page, own = percentiles(d["page_ms"]), percentiles(d["searcher_ms"])
+        d["page"], d["searcher"] = page, own
+        print(f"{q:10s} {d['paragraphs']:>10d} {d['rows']:>8d} {d['groups']:>6d} {d['first_ms']:>9.1f} "
+              f"{page['p50']:>9.1f} {page['p95']:>9.1f} {own['p50']:>14.1f}")
+    every = percentiles([ms for d in per_query.values() for ms in d["page_ms"]])
+    firsts = percentiles([d["first_ms"] for d in per_query.values()])
+    print(f"\nall repeated requests ({every['n']}): p50 {every['p50']} ms, p95 {every['p95']} ms, max {every['max']} ms")
+    print(f"first request per query ({firsts['n']}): p50 {firsts['p50']} ms, max {firsts['max']} ms")
+    print(f"load average {machine_info()['load_avg']}")
+    for d in per_query.values():
+        del d["page_ms"], d["searcher_ms"]
+    write_json(args.json, {"machine": machine_info(), "command": " ".join(sys.argv), "index_dir": str(args.index_dir),
+                           "uncached": args.uncached,
+                           "repeated": every, "first": firsts, "queries": per_query})
+    searcher.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
