@@ -66,6 +66,10 @@ def test_years_side_by_side_on_desktop_and_stacked_on_a_phone(browser, years_ser
         continued = phone.locator('.yr-row[data-label="延续"]').first
         left, right = (continued.locator(".yr-cell").nth(k).bounding_box() for k in (0, 1))
         assert right["y"] >= left["y"] + left["height"] - 1  # stacked: the later year below the earlier
+        # the figures stay a table: which value is which year is read from its visible header
+        assert phone.locator(".yr-figures thead th").all_inner_texts()[1:] == ["2024 年", "2025 年"]
+        caption = phone.locator(".yr-figures caption").bounding_box()
+        assert caption["width"] > 200, "the caption was squeezed into a one-character column"
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()
