@@ -32,8 +32,9 @@ from indexer.search.sentences import SentenceReranker
 class Retrieval:
     """A query's results: `fused` ranked (top k of each side), then the exact matches outside it (the tail):
     the literal ones by their keyword score, then the official-term ones by chunk id. Ranking the tail costs
-    a keyword search over every literal match, so it is ranked only as deep as a caller asks (`head`);
-    counts need no ranking (`unranked`)."""
+    a keyword search over every literal match, so it is ranked only as deep as a caller asks (`head_ids`);
+    counts need no ranking (`unranked_ids`). Ids, not `Fused` objects, past the fused list: a common word's
+    tail is most of the index, and a page shows ten of it (`fused_of`)."""
 
     fused: list[Fused]  # ranked candidates that are results, best first
     literal: set[int]  # every paragraph matching the query as typed (exact)
@@ -41,54 +42,57 @@ class Retrieval:
     near: set[int]  # neither: near in meaning, or a ranked keyword hit of a longer query (top k: an estimate)
     # the first n literal matches outside `fused` in keyword order (all of them for None)
     _rank_literal: Callable[[int | None], list[int]] = field(repr=False, default=lambda n: [])
-    _heads: dict[int | None, list[Fused]] = field(default_factory=dict, repr=False)
-    _out: tuple[list[int], list[int]] | None = field(default=None, repr=False)
-    _unranked: list[Fused] | None = field(default=None, repr=False)
+    _heads: dict[int | None, np.ndarray] = field(default_factory=dict, repr=False)
+    _out: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _by_id: dict[int, Fused] | None = field(default=None, repr=False)
 
-    def ids(self) -> set[int]:
-        """Every result (unordered): cheap, for counts and facets."""
-        return {f.chunk_id for f in self.fused} | self.literal | set(self.official)
+    def ids(self) -> np.ndarray:
+        """Every result (unordered, an id may repeat): cheap, for counts and facets."""
+        return np.concatenate([self.fused_ids(), _array(self.literal), _array(self.official)])
 
-    def _outside(self) -> tuple[list[int], list[int]]:
+    def fused_ids(self) -> np.ndarray:
+        return np.fromiter((f.chunk_id for f in self.fused), dtype=np.int64, count=len(self.fused))
+
+    def _outside(self) -> tuple[np.ndarray, np.ndarray]:
         """The tail's literal and official matches, by chunk id (computed once)."""
         if self._out is None:
-            inside = {f.chunk_id for f in self.fused}
-            self._out = sorted(self.literal - inside), sorted(set(self.official) - inside)
+            inside = self.fused_ids()
+            self._out = np.setdiff1d(_array(self.literal), inside), np.setdiff1d(_array(self.official), inside)
         return self._out
 
     def tail_size(self) -> int:
         literal, official = self._outside()
         return len(literal) + len(official)
 
-    def unranked(self) -> list[Fused]:
-        """Every result, in the order of `ranked()` except among the tail's literal matches (by chunk id
-        there): the same one hit per boilerplate group or place is literal, official or near as in
-        `ranked()`, so totals and facet counts computed from it are the ranked list's."""
-        if self._unranked is None:
-            literal, official = self._outside()
-            self._unranked = self.fused + self._tail(literal, official)
-        return self._unranked
+    def unranked_ids(self) -> np.ndarray:
+        """Every result, in the order of `head_ids(None)` except among the tail's literal matches (by chunk id
+        there): the same one hit per boilerplate group or place is literal, official or near as in the ranked
+        list, so totals and facet counts computed from it are the ranked list's."""
+        return np.concatenate([self.fused_ids(), *self._outside()])
 
-    def head(self, tail: int | None) -> list[Fused]:
-        """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of
-        `ranked()`."""
+    def head_ids(self, tail: int | None) -> np.ndarray:
+        """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of the ranked
+        results (the fused top k, then the other exact matches by their keyword score)."""
         if tail is not None and tail >= self.tail_size():
             tail = None
         if tail not in self._heads:
             literal, official = self._outside()
-            ranked = self._rank_literal(tail) if literal and tail != 0 else []
+            ranked = self._rank_literal(tail) if len(literal) and tail != 0 else []
             if tail is not None:
                 ranked = ranked[:tail]
-            ids = [*ranked, *official][: None if tail is None else tail]
-            self._heads[tail] = self.fused + self._tail(ids, [])
+            ids = [*ranked, *official.tolist()][: None if tail is None else tail]
+            self._heads[tail] = np.concatenate([self.fused_ids(), np.array(ids, dtype=np.int64)])
         return self._heads[tail]
 
-    def ranked(self) -> list[Fused]:
-        """Every result in order: the fused top k, then the other exact matches by their keyword score."""
-        return self.head(None)
+    def fused_of(self, ids: np.ndarray) -> list[Fused]:
+        """These results as `Fused` entries: the fused list's own, a tail match's with no ranks."""
+        if self._by_id is None:
+            self._by_id = {f.chunk_id: f for f in self.fused}
+        return [self._by_id.get(cid) or Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in ids.tolist()]
 
-    def _tail(self, literal: list[int], official: list[int]) -> list[Fused]:
-        return [Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in [*literal, *official]]
+
+def _array(ids: set[int] | dict[int, object]) -> np.ndarray:
+    return np.fromiter(ids, dtype=np.int64, count=len(ids))
 
 
 class Retriever:

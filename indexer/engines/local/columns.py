@@ -18,9 +18,7 @@ from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.core.facets import UNKNOWN
 from indexer.core.filters import Filters
 from indexer.storage.catalog import Catalog
-from indexer.engines.base import ChunkFacts
-
-NO_GROUP = -1
+from indexer.engines.base import NO_GROUP, ChunkFacts, FoldKeys
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,20 @@ class ChunkColumns:
                                 place=p or "", level=lv or "", region=r or "", year=y, kind=k or "")
                 for cid, d, g, p, lv, r, y, k in zip(ids.tolist(), docs.tolist(), groups, values["place"],
                                                     values["level"], values["region"], values["year"], kinds)}
+
+    def fold_keys(self, ids: Sequence[int]) -> FoldKeys:
+        """Each id's boilerplate group and place code (the place's code in the place column; a document
+        without a place is its own place: -1 - its row), as `Snapshot.fold_keys`."""
+        positions = self.positions(ids)
+        present = positions >= 0
+        if not len(self):
+            none = np.full(len(positions), NO_GROUP, dtype=np.int64)
+            return FoldKeys(present, none, none.copy())
+        rows = np.where(present, positions, 0)
+        docs = self.doc_of[rows].astype(np.int64)
+        place = self._doc_facets["place"].codes[docs].astype(np.int64)
+        group = np.where(present, self.dup_group[rows], NO_GROUP)
+        return FoldKeys(present, group, np.where(place > 0, place, -1 - docs))
 
     def facet_counts(self, positions: np.ndarray, fields: Sequence[str] = FACETS,
                      copies_once: bool = False) -> dict[str, list[tuple[str, int]]]:
