@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 FacetCounts = dict[str, list[tuple[str, int]]]  # field -> [(value, count)], count descending, then value
-NO_GROUP = -1  # FoldKeys.group of a chunk in no boilerplate group (group ids are chunk ids, >= 0)
+NO_GROUP = -1  # FoldKeys.group of a chunk in no boilerplate group
 
 
 class IndexNotFound(IndexUnavailable):
@@ -68,7 +68,7 @@ class FoldKeys:
     codes need only be comparable within one answer."""
 
     present: np.ndarray  # bool: the snapshot has the chunk (the others are no results)
-    group: np.ndarray  # int64: its boilerplate group (ChunkFacts.dup_group), NO_GROUP for none
+    group: np.ndarray  # int64: equal codes (>= 0) = the same boilerplate group (ChunkFacts.dup_group), NO_GROUP: none
     place: np.ndarray  # int64: equal codes = the same place; a document without a known place is its own place
 
 
@@ -147,6 +147,7 @@ def count_facets(facts: Iterable[tuple[int, ChunkFacts]], fields: Sequence[str],
 def fold_keys_of(ids: np.ndarray, facts: dict[int, ChunkFacts]) -> FoldKeys:
     """`Snapshot.fold_keys` for an engine without columnar fast paths, from the chunks' `facts`."""
     places: dict[str, int] = {}
+    groups: dict[int, int] = {}
     present = np.zeros(len(ids), dtype=bool)
     group = np.full(len(ids), NO_GROUP, dtype=np.int64)
     place = np.zeros(len(ids), dtype=np.int64)
@@ -156,6 +157,6 @@ def fold_keys_of(ids: np.ndarray, facts: dict[int, ChunkFacts]) -> FoldKeys:
             continue
         present[i] = True
         if f.dup_group is not None:
-            group[i] = f.dup_group
+            group[i] = groups.setdefault(f.dup_group, len(groups))
         place[i] = places.setdefault(f.place or f"doc:{f.doc_id}", len(places))
     return FoldKeys(present, group, place)

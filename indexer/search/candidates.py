@@ -1,7 +1,7 @@
-"""What one search reads about the chunks it shows: their small values (document, boilerplate group, place:
-the snapshot's `facts`), chunk rows, documents and word offsets -- only for the few hits that need them (the
-shown page; the candidates checked for shared stock sentences), each loaded once. What the search computes
-over all its results (counts, folds) works on arrays instead (search/resultset.py).
+"""What one search reads about the chunks it shows: chunk rows (with their document and boilerplate group),
+documents and word offsets -- only for the few hits that need them (the shown page; the candidates checked
+for shared stock sentences), each loaded once. What a search computes over all its results (counts, folds)
+works on arrays instead (search/resultset.py).
 """
 from __future__ import annotations
 
@@ -10,36 +10,29 @@ from typing import Iterable
 from indexer.core import analysis
 from indexer.core.querytree import ParsedQuery
 from indexer.storage.catalog import ChunkRow, DocRow
-from indexer.engines.base import ChunkFacts, Snapshot
+from indexer.engines.base import Snapshot
 from indexer.search.highlight import query_spans
 
 
 class Candidates:
     def __init__(self, snap: Snapshot, parsed: ParsedQuery | None):
         self.snap, self.parsed = snap, parsed
-        self.facts: dict[int, ChunkFacts] = {}
         self.rows: dict[int, ChunkRow] = {}
         self.docs: dict[str, DocRow] = {}
         self._offsets: dict[int, bytes] = {}
         self._offsets_read: set[int] = set()
         self._spans: dict[int, list[tuple[int, int]]] = {}
 
-    def load_facts(self, ids: Iterable[int]) -> None:
-        """Fetch these chunks' small values, one snapshot call (a search's results are all in the snapshot)."""
-        want = [i for i in ids if i not in self.facts]
-        if want:
-            self.facts.update(self.snap.facts(want))
-
-    def _facts(self, cid: int) -> ChunkFacts:
-        if cid not in self.facts:
-            self.load_facts([cid])
-        return self.facts[cid]
+    def _row(self, cid: int) -> ChunkRow:
+        if cid not in self.rows:
+            self.load([cid], offsets=False)
+        return self.rows[cid]
 
     def doc_id(self, cid: int) -> str:
-        return self._facts(cid).doc_id
+        return self._row(cid).doc_id
 
     def group(self, cid: int) -> int | None:
-        return self._facts(cid).dup_group
+        return self._row(cid).dup_group
 
     def load(self, ids: Iterable[int], offsets: bool = True) -> None:
         """Fetch the rows and (for a query with words, unless not wanted) word offsets of these chunks, one

@@ -8,7 +8,7 @@ and rows are made only for the shown page (searcher.py). Positions index the row
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -16,10 +16,11 @@ import numpy as np
 from indexer.engines.base import NO_GROUP, Snapshot
 from indexer.search.retrieve import Retrieval
 
+_DENSE = 8  # keys spanning at most this many values per key (plus a million) are looked up in a table
 Fold = Callable[[np.ndarray], np.ndarray]  # positions in list order -> the positions the view keeps, in order
 
 
-@dataclass(frozen=True)
+@dataclass
 class ResultSet:
     ids: np.ndarray  # every result the snapshot has, in `Retrieval.unranked_ids` order
     literal: np.ndarray  # bool: matches the query as typed
@@ -27,16 +28,16 @@ class ResultSet:
     near: np.ndarray  # bool: only near in meaning (or a ranked keyword hit of a longer query): an estimate
     group: np.ndarray  # boilerplate group, NO_GROUP for none
     place: np.ndarray  # place code (engines/base.py FoldKeys)
-    _order: np.ndarray  # argsort of ids, to find positions
+    _lookup: tuple[int | None, np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, snap: Snapshot, found: Retrieval) -> "ResultSet":
         ids = found.unranked_ids()
         keys = snap.fold_keys(ids)
-        ids = ids[keys.present]  # ids the snapshot does not have are no results
-        return cls(ids=ids, literal=_member(ids, found.literal), official=_member(ids, found.official),
-                   near=_member(ids, found.near), group=keys.group[keys.present], place=keys.place[keys.present],
-                   _order=np.argsort(ids, kind="stable"))
+        keep = keys.present  # ids the snapshot does not have are no results
+        literal, official, near = found.kinds()
+        return cls(ids=ids[keep], literal=literal[keep], official=official[keep], near=near[keep],
+                   group=keys.group[keep], place=keys.place[keep])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -48,9 +49,27 @@ class ResultSet:
         """The position of each of these ids, leaving out those that are no result (in their order)."""
         if not len(self.ids) or not len(ids):
             return np.zeros(0, dtype=np.int64)
-        sorted_ids = self.ids[self._order]
-        at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
-        return self._order[at[sorted_ids[at] == ids]]
+        lo, table = self._table()
+        if lo is None:  # sparse ids: the positions by id order
+            sorted_ids = self.ids[table]
+            at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+            return table[at[sorted_ids[at] == ids]]
+        at = ids - lo
+        found = table[at[(at >= 0) & (at < len(table))]]
+        return found[found >= 0]
+
+    def _table(self) -> tuple[int | None, np.ndarray]:
+        """(lo, table: id - lo -> position, -1 for no result), made once: chunk ids are dense, so a table
+        beats a search; (None, the argsort of the ids) where they are not."""
+        if self._lookup is None:
+            lo, span = int(self.ids.min()), int(self.ids.max()) - int(self.ids.min()) + 1
+            if span > _DENSE * len(self.ids) + (1 << 20):
+                self._lookup = None, np.argsort(self.ids)
+            else:
+                table = np.full(span, -1, dtype=np.int64)
+                table[self.ids - lo] = np.arange(len(self.ids))
+                self._lookup = lo, table
+        return self._lookup
 
     def fold(self, group_by_place: bool, collapse_duplicates: bool) -> Fold:
         """The view's fold of a result list (one hit per place, one copy per boilerplate group, or none), on
@@ -60,7 +79,7 @@ class ResultSet:
             # One hit per place (a document without a known place is its own place): its best-ranked literal
             # match where it has one (every place with one among all results is listed), else its
             # best-ranked hit (an official term, or near in meaning); in the order of the chosen hits.
-            literal_places = np.unique(self.place[self.literal])
+            literal_places = self.place[self.literal]
 
             def best_per_place(pos: np.ndarray) -> np.ndarray:
                 pos = pos[self.literal[pos] | ~np.isin(self.place[pos], literal_places)]
@@ -91,14 +110,17 @@ class ResultSet:
                 tail = None
 
 
-def _member(ids: np.ndarray, wanted: set[int] | dict[int, object]) -> np.ndarray:
-    if not wanted:
-        return np.zeros(len(ids), dtype=bool)
-    return np.isin(ids, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
-
-
 def _first_of_each(keys: np.ndarray) -> np.ndarray:
     """True at the first occurrence of each key."""
-    first = np.zeros(len(keys), dtype=bool)
-    first[np.unique(keys, return_index=True)[1]] = True
-    return first
+    out = np.zeros(len(keys), dtype=bool)
+    if not len(keys):
+        return out
+    lo = int(keys.min())
+    span = int(keys.max()) - lo + 1
+    if span > _DENSE * len(keys) + (1 << 20):  # sparse keys: sort them (~3x slower than the table)
+        out[np.unique(keys, return_index=True)[1]] = True
+        return out
+    first = np.full(span, len(keys), dtype=np.int64)
+    np.minimum.at(first, keys - lo, np.arange(len(keys)))
+    out[first[first < len(keys)]] = True
+    return out

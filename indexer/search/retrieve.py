@@ -45,10 +45,17 @@ class Retrieval:
     _heads: dict[int | None, np.ndarray] = field(default_factory=dict, repr=False)
     _out: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _by_id: dict[int, Fused] | None = field(default=None, repr=False)
+    _literal_ids: np.ndarray | None = field(default=None, repr=False)
 
     def ids(self) -> np.ndarray:
         """Every result (unordered, an id may repeat): cheap, for counts and facets."""
         return np.concatenate([self.fused_ids(), _array(self.literal), _array(self.official)])
+
+    def literal_ids(self) -> np.ndarray:
+        """`literal` as a sorted array (computed once)."""
+        if self._literal_ids is None:
+            self._literal_ids = np.sort(_array(self.literal))
+        return self._literal_ids
 
     def fused_ids(self) -> np.ndarray:
         return np.fromiter((f.chunk_id for f in self.fused), dtype=np.int64, count=len(self.fused))
@@ -57,7 +64,7 @@ class Retrieval:
         """The tail's literal and official matches, by chunk id (computed once)."""
         if self._out is None:
             inside = self.fused_ids()
-            self._out = np.setdiff1d(_array(self.literal), inside), np.setdiff1d(_array(self.official), inside)
+            self._out = _without(self.literal_ids(), inside), _without(np.sort(_array(self.official)), inside)
         return self._out
 
     def tail_size(self) -> int:
@@ -69,6 +76,18 @@ class Retrieval:
         there): the same one hit per boilerplate group or place is literal, official or near as in the ranked
         list, so totals and facet counts computed from it are the ranked list's."""
         return np.concatenate([self.fused_ids(), *self._outside()])
+
+    def kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which of `unranked_ids()` are literal, official-term and near-meaning results (boolean arrays):
+        the fused list's looked up, the tail's literal then official by construction."""
+        literal, official = self._outside()
+        tail_literal = np.concatenate([np.ones(len(literal), dtype=bool), np.zeros(len(official), dtype=bool)])
+        return (np.concatenate([self._fused_in(self.literal), tail_literal]),
+                np.concatenate([self._fused_in(self.official), ~tail_literal]),
+                np.concatenate([self._fused_in(self.near), np.zeros(len(tail_literal), dtype=bool)]))
+
+    def _fused_in(self, ids: set[int] | dict[int, object]) -> np.ndarray:
+        return np.fromiter((f.chunk_id in ids for f in self.fused), dtype=bool, count=len(self.fused))
 
     def head_ids(self, tail: int | None) -> np.ndarray:
         """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of the ranked
@@ -95,6 +114,16 @@ def _array(ids: set[int] | dict[int, object]) -> np.ndarray:
     return np.fromiter(ids, dtype=np.int64, count=len(ids))
 
 
+def _without(ids: np.ndarray, remove: np.ndarray) -> np.ndarray:
+    """Sorted distinct `ids` without those in `remove` (a few hundred: found by binary search)."""
+    at = np.searchsorted(ids, remove)
+    inside = at < len(ids)
+    at, remove = at[inside], remove[inside]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[at[ids[at] == remove]] = False
+    return ids[keep]
+
+
 class Retriever:
     def __init__(self, config: Config, rewriter: QueryRewriter, embed: Callable[[str], np.ndarray],
                  sentences: SentenceReranker):
@@ -112,7 +141,7 @@ class Retriever:
         literal_q = literal_query(parsed)
         literal = set(snap.matching(literal_q, filters))
         official = self._official(snap, parsed, filters, literal) if mode != "semantic" else {}
-        matched = literal | set(official)
+        matched = literal | set(official) if official else literal
         if mode == "keyword":
             fused, near = single("keyword", keyword), set()
         else:
@@ -125,14 +154,14 @@ class Retriever:
                 plan = fusion_plan(parsed, self.config, bool(self.rewriter.official_terms(parsed)))
                 fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                              plan.norm, plan.confidence)
-        kept = set(matched)
+        kept = matched  # not changed in place: a copy of ~16,000 ids for a common word costs a millisecond
         if query_kind(parsed) is not QueryKind.LOOKUP:
             # A query in the user's own words: keyword hits through a heading or title that names its words
             # stay results (measured: dropping them cost keyword-mode nDCG on practice questions); they
             # come from the top k, like near-meaning hits, and count as such (not literal, estimated).
             ranked_kw = {cid for cid, _ in keyword[:n]} - matched
             near |= ranked_kw
-            kept |= ranked_kw
+            kept = kept | ranked_kw
         fused = [f for f in fused if f.chunk_id in matched or f.chunk_id in near]
         if mode != "keyword":
             # Hits only near in meaning must pass the floor (higher for fragments, and when no report has any

@@ -132,7 +132,6 @@ class Searcher:
             head = results.ranked_head(found, fold, need)
             page = found.fused_of(results.ids[fold(head)[start : start + req.size]])
             cand = Candidates(snap, parsed)
-            cand.load_facts(f.chunk_id for f in page)
             official = official_matches(page, cand)  # the page's official-term hits, with where their terms are
 
             def pool() -> list[int]:  # the ranked results as far as their first literal matches the

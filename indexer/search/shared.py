@@ -48,7 +48,6 @@ def shared_sentences(page: list[Fused], spans: dict[int, list[tuple[int, int]]],
         return {}
     pool = [cid for cid in matched() if cid in literal][:SENTENCE_MARK_DEPTH]
     cand.load(pool, offsets=False)
-    cand.load_facts(pool)
     texts = SentencePool({cid: cand.rows[cid].text for cid in pool})
     rank = {cid: i for i, cid in enumerate(pool)}
     out: dict[int, SharedSentence] = {}
