@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 FacetCounts = dict[str, list[tuple[str, int]]]  # field -> [(value, count)], count descending, then value
+NO_GROUP = -1  # FoldKeys.group of a chunk in no boilerplate group
 
 
 class IndexNotFound(IndexUnavailable):
@@ -60,6 +61,17 @@ class ChunkFacts:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class FoldKeys:
+    """What the folds of a result list (one copy per boilerplate group, one hit per place) compare, for every
+    result at once: arrays aligned with the ids asked for. A search asks once, for all its results, so the
+    codes need only be comparable within one answer."""
+
+    present: np.ndarray  # bool: the snapshot has the chunk (the others are no results)
+    group: np.ndarray  # int64: equal codes (>= 0) = the same boilerplate group (ChunkFacts.dup_group), NO_GROUP: none
+    place: np.ndarray  # int64: equal codes = the same place; a document without a known place is its own place
+
+
 class Snapshot(Protocol):
     name: str  # generation / collection name, reported in responses
     info: dict[str, str]  # build settings (model, dims, backend, …)
@@ -80,6 +92,7 @@ class Snapshot(Protocol):
 
     # -- candidates and rows
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]: ...  # ids it does not have are left out
+    def fold_keys(self, ids: np.ndarray) -> FoldKeys: ...  # every result's group and place, as arrays
     def facet_counts(self, ids: Sequence[int], fields: Sequence[str], copies_once: bool) -> FacetCounts:
         """Chunks per value of each field over these ids (each id once); with `copies_once` the chunks of
         one boilerplate group count once per value (group = ChunkFacts.dup_group). Asked of the engine, not
@@ -129,3 +142,21 @@ def count_facets(facts: Iterable[tuple[int, ChunkFacts]], fields: Sequence[str],
             seen.setdefault(str(value), set()).add(key)
         out[name] = sorted(((v, len(keys)) for v, keys in seen.items()), key=lambda vn: (-vn[1], vn[0]))
     return out
+
+
+def fold_keys_of(ids: np.ndarray, facts: dict[int, ChunkFacts]) -> FoldKeys:
+    """`Snapshot.fold_keys` for an engine without columnar fast paths, from the chunks' `facts`."""
+    places: dict[str, int] = {}
+    groups: dict[int, int] = {}
+    present = np.zeros(len(ids), dtype=bool)
+    group = np.full(len(ids), NO_GROUP, dtype=np.int64)
+    place = np.zeros(len(ids), dtype=np.int64)
+    for i, cid in enumerate(ids.tolist()):
+        f = facts.get(cid)
+        if f is None:
+            continue
+        present[i] = True
+        if f.dup_group is not None:
+            group[i] = groups.setdefault(f.dup_group, len(groups))
+        place[i] = places.setdefault(f.place or f"doc:{f.doc_id}", len(places))
+    return FoldKeys(present, group, place)

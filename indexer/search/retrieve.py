@@ -32,8 +32,9 @@ from indexer.search.sentences import SentenceReranker
 class Retrieval:
     """A query's results: `fused` ranked (top k of each side), then the exact matches outside it (the tail):
     the literal ones by their keyword score, then the official-term ones by chunk id. Ranking the tail costs
-    a keyword search over every literal match, so it is ranked only as deep as a caller asks (`head`);
-    counts need no ranking (`unranked`)."""
+    a keyword search over every literal match, so it is ranked only as deep as a caller asks (`head_ids`);
+    counts need no ranking (`unranked_ids`). Ids, not `Fused` objects, past the fused list: a common word's
+    tail is most of the index, and a page shows ten of it (`fused_of`)."""
 
     fused: list[Fused]  # ranked candidates that are results, best first
     literal: set[int]  # every paragraph matching the query as typed (exact)
@@ -41,54 +42,86 @@ class Retrieval:
     near: set[int]  # neither: near in meaning, or a ranked keyword hit of a longer query (top k: an estimate)
     # the first n literal matches outside `fused` in keyword order (all of them for None)
     _rank_literal: Callable[[int | None], list[int]] = field(repr=False, default=lambda n: [])
-    _heads: dict[int | None, list[Fused]] = field(default_factory=dict, repr=False)
-    _out: tuple[list[int], list[int]] | None = field(default=None, repr=False)
-    _unranked: list[Fused] | None = field(default=None, repr=False)
+    _heads: dict[int | None, np.ndarray] = field(default_factory=dict, repr=False)
+    _out: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _by_id: dict[int, Fused] | None = field(default=None, repr=False)
+    _literal_ids: np.ndarray | None = field(default=None, repr=False)
 
-    def ids(self) -> set[int]:
-        """Every result (unordered): cheap, for counts and facets."""
-        return {f.chunk_id for f in self.fused} | self.literal | set(self.official)
+    def ids(self) -> np.ndarray:
+        """Every result (unordered, an id may repeat): cheap, for counts and facets."""
+        return np.concatenate([self.fused_ids(), _array(self.literal), _array(self.official)])
 
-    def _outside(self) -> tuple[list[int], list[int]]:
+    def literal_ids(self) -> np.ndarray:
+        """`literal` as a sorted array (computed once)."""
+        if self._literal_ids is None:
+            self._literal_ids = np.sort(_array(self.literal))
+        return self._literal_ids
+
+    def fused_ids(self) -> np.ndarray:
+        return np.fromiter((f.chunk_id for f in self.fused), dtype=np.int64, count=len(self.fused))
+
+    def _outside(self) -> tuple[np.ndarray, np.ndarray]:
         """The tail's literal and official matches, by chunk id (computed once)."""
         if self._out is None:
-            inside = {f.chunk_id for f in self.fused}
-            self._out = sorted(self.literal - inside), sorted(set(self.official) - inside)
+            inside = self.fused_ids()
+            self._out = _without(self.literal_ids(), inside), _without(np.sort(_array(self.official)), inside)
         return self._out
 
     def tail_size(self) -> int:
         literal, official = self._outside()
         return len(literal) + len(official)
 
-    def unranked(self) -> list[Fused]:
-        """Every result, in the order of `ranked()` except among the tail's literal matches (by chunk id
-        there): the same one hit per boilerplate group or place is literal, official or near as in
-        `ranked()`, so totals and facet counts computed from it are the ranked list's."""
-        if self._unranked is None:
-            literal, official = self._outside()
-            self._unranked = self.fused + self._tail(literal, official)
-        return self._unranked
+    def unranked_ids(self) -> np.ndarray:
+        """Every result, in the order of `head_ids(None)` except among the tail's literal matches (by chunk id
+        there): the same one hit per boilerplate group or place is literal, official or near as in the ranked
+        list, so totals and facet counts computed from it are the ranked list's."""
+        return np.concatenate([self.fused_ids(), *self._outside()])
 
-    def head(self, tail: int | None) -> list[Fused]:
-        """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of
-        `ranked()`."""
+    def kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which of `unranked_ids()` are literal, official-term and near-meaning results (boolean arrays):
+        the fused list's looked up, the tail's literal then official by construction."""
+        literal, official = self._outside()
+        tail_literal = np.concatenate([np.ones(len(literal), dtype=bool), np.zeros(len(official), dtype=bool)])
+        return (np.concatenate([self._fused_in(self.literal), tail_literal]),
+                np.concatenate([self._fused_in(self.official), ~tail_literal]),
+                np.concatenate([self._fused_in(self.near), np.zeros(len(tail_literal), dtype=bool)]))
+
+    def _fused_in(self, ids: set[int] | dict[int, object]) -> np.ndarray:
+        return np.fromiter((f.chunk_id in ids for f in self.fused), dtype=bool, count=len(self.fused))
+
+    def head_ids(self, tail: int | None) -> np.ndarray:
+        """`fused` and the first `tail` entries of the ranked tail (all of it for None): a prefix of the ranked
+        results (the fused top k, then the other exact matches by their keyword score)."""
         if tail is not None and tail >= self.tail_size():
             tail = None
         if tail not in self._heads:
             literal, official = self._outside()
-            ranked = self._rank_literal(tail) if literal and tail != 0 else []
+            ranked = self._rank_literal(tail) if len(literal) and tail != 0 else []
             if tail is not None:
                 ranked = ranked[:tail]
-            ids = [*ranked, *official][: None if tail is None else tail]
-            self._heads[tail] = self.fused + self._tail(ids, [])
+            ids = [*ranked, *official.tolist()][: None if tail is None else tail]
+            self._heads[tail] = np.concatenate([self.fused_ids(), np.array(ids, dtype=np.int64)])
         return self._heads[tail]
 
-    def ranked(self) -> list[Fused]:
-        """Every result in order: the fused top k, then the other exact matches by their keyword score."""
-        return self.head(None)
+    def fused_of(self, ids: np.ndarray) -> list[Fused]:
+        """These results as `Fused` entries: the fused list's own, a tail match's with no ranks."""
+        if self._by_id is None:
+            self._by_id = {f.chunk_id: f for f in self.fused}
+        return [self._by_id.get(cid) or Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in ids.tolist()]
 
-    def _tail(self, literal: list[int], official: list[int]) -> list[Fused]:
-        return [Fused(cid, 0.0, official=self.official.get(cid, ())) for cid in [*literal, *official]]
+
+def _array(ids: set[int] | dict[int, object]) -> np.ndarray:
+    return np.fromiter(ids, dtype=np.int64, count=len(ids))
+
+
+def _without(ids: np.ndarray, remove: np.ndarray) -> np.ndarray:
+    """Sorted distinct `ids` without those in `remove` (a few hundred: found by binary search)."""
+    at = np.searchsorted(ids, remove)
+    inside = at < len(ids)
+    at, remove = at[inside], remove[inside]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[at[ids[at] == remove]] = False
+    return ids[keep]
 
 
 class Retriever:
@@ -108,7 +141,7 @@ class Retriever:
         literal_q = literal_query(parsed)
         literal = set(snap.matching(literal_q, filters))
         official = self._official(snap, parsed, filters, literal) if mode != "semantic" else {}
-        matched = literal | set(official)
+        matched = literal | set(official) if official else literal
         if mode == "keyword":
             fused, near = single("keyword", keyword), set()
         else:
@@ -121,14 +154,14 @@ class Retriever:
                 plan = fusion_plan(parsed, self.config, bool(self.rewriter.official_terms(parsed)))
                 fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                              plan.norm, plan.confidence)
-        kept = set(matched)
+        kept = matched  # not changed in place: a copy of ~16,000 ids for a common word costs a millisecond
         if query_kind(parsed) is not QueryKind.LOOKUP:
             # A query in the user's own words: keyword hits through a heading or title that names its words
             # stay results (measured: dropping them cost keyword-mode nDCG on practice questions); they
             # come from the top k, like near-meaning hits, and count as such (not literal, estimated).
             ranked_kw = {cid for cid, _ in keyword[:n]} - matched
             near |= ranked_kw
-            kept |= ranked_kw
+            kept = kept | ranked_kw
         fused = [f for f in fused if f.chunk_id in matched or f.chunk_id in near]
         if mode != "keyword":
             # Hits only near in meaning must pass the floor (higher for fragments, and when no report has any

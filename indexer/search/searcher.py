@@ -24,7 +24,7 @@ from indexer.core.config import Config
 from indexer.engines.base import Engine, IndexDamaged, IndexNotFound, Snapshot
 from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
-from indexer.search.candidates import Candidates, best_per_place, one_copy_per_group
+from indexer.search.candidates import Candidates
 from indexer.search.figures import (
     FiguresCache, FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request,
     figures_table, sorted_rows,
@@ -35,7 +35,8 @@ from indexer.search.limits import MAX_PAGE, MAX_PAGE_SIZE, check_mode, check_que
 from indexer.search.official import OfficialMatch, no_literal_note, official_matches
 from indexer.search.query import parse_query
 from indexer.search.sentences import SentenceReranker
-from indexer.search.retrieve import Retrieval, Retriever
+from indexer.search.resultset import ResultSet
+from indexer.search.retrieve import Retriever
 from indexer.search.rewrite import QueryRewriter
 from indexer.search.routing import sentence_like
 from indexer.search.shared import SENTENCE_MARK_DEPTH, list_group_members, shared_sentences
@@ -125,36 +126,37 @@ class Searcher:
         with self._use() as snap:
             found = self._retriever.retrieve(snap, parsed, req.mode, req.filters)
             literal = found.literal
-            every = found.unranked()  # counts and facets need no ranking of the tail
-            cand = Candidates(snap, parsed, every)
-            matched = [f for f in every if f.chunk_id in cand.facts]  # every result, before copies are folded
+            results = ResultSet.of(snap, found)  # every result, unranked: counts and facets need no ranking
             # A per-place view never folds a place's paragraph into another place's copy of it.
-            facets = self._facets(snap, parsed, req, matched, req.collapse_duplicates and not req.group_by_place)
-            fold = _fold(req, cand, literal, matched)
-            shown_all = fold(matched)  # the same hits as the ranked list's, in another order
+            facets = self._facets(snap, parsed, req, results.ids,
+                                  req.collapse_duplicates and not req.group_by_place)
+            fold = results.fold(req.group_by_place, req.collapse_duplicates)
+            shown_all = fold(results.everything())  # the same hits as the ranked list's, in another order
             start = (req.page - 1) * req.size
             need = min(start + req.size, len(shown_all)) if start < len(shown_all) else 0  # past the end: none
-            head = _ranked_head(found, cand, fold, need)
-            page = fold(head)[start : start + req.size]
+            head = results.ranked_head(found, fold, need)
+            page = found.fused_of(results.ids[fold(head)[start : start + req.size]])
+            cand = Candidates(snap, parsed)
             official = official_matches(page, cand)  # the page's official-term hits, with where their terms are
-            shown_official = {f.chunk_id: f.official for f in shown_all if f.official}
 
-            def pool() -> list[Fused]:  # the ranked results as far as their first literal matches the
-                return _ranked_head(found, cand, lambda fs: [f for f in fs if f.chunk_id in literal],
-                                    SENTENCE_MARK_DEPTH)  # stock-sentence check reads (asked only then)
+            def pool() -> list[int]:  # the ranked results as far as their first literal matches the
+                depth = SENTENCE_MARK_DEPTH  # stock-sentence check reads (asked only then)
+                return results.ids[results.ranked_head(found, results.literal_only, depth)].tolist()
 
             hits = self._page_hits(req, parsed, cand, page, pool, literal, official)
-            literal_total = sum(1 for f in shown_all if f.chunk_id in literal)
+            literal_total = int(results.literal[shown_all].sum())
+            shown_official = results.ids[shown_all[results.official[shown_all]]].tolist()
             return SearchResponse(
                 query=req.query, mode=req.mode, total=len(shown_all), hits=hits, facets=facets,
                 took_ms=round((time.perf_counter() - t0) * 1000, 2), page=req.page, size=req.size,
-                generation=snap.name, message=_notes(req, parsed, len(shown_all), literal_total, shown_official),
-                literal_total=literal_total, official_total=len(shown_official),
-                total_estimated=any(f.chunk_id in found.near for f in shown_all),
+                generation=snap.name, literal_total=literal_total, official_total=len(shown_official),
+                message=_notes(req, parsed, len(shown_all), literal_total,
+                               lambda: {cid: found.official[cid] for cid in shown_official}),
+                total_estimated=bool(results.near[shown_all].any()),
             )
 
     def _page_hits(self, req: SearchRequest, parsed: ParsedQuery, cand: Candidates, page: list[Fused],
-                   matched: Callable[[], list[Fused]], literal: set[int],
+                   matched: Callable[[], list[int]], literal: set[int],
                    official: dict[int, OfficialMatch]) -> list[Hit]:
         """The shown page's hits: rows, literal matches, and who else has the paragraph or its sentence."""
         cand.load(f.chunk_id for f in page)
@@ -183,17 +185,16 @@ class Searcher:
                 if not has_real_match(spans[f.chunk_id]) and f.chunk_id not in official}
         return self.sentences.best_sentences(cand.snap, self.embed_query(text), want) if want else {}
 
-    def _facets(self, snap: Snapshot, parsed: ParsedQuery, req: SearchRequest, matched: list[Fused],
+    def _facets(self, snap: Snapshot, parsed: ParsedQuery, req: SearchRequest, matched: np.ndarray,
                 copies_once: bool) -> dict[str, list[tuple[str, int]]]:
         """Disjunctive facet counts: each field's counts apply the query and every *other* field's active
         filters (so its values are the alternatives a click offers); counts are paragraphs, a folded
         boilerplate group once per value. A field with active values needs its own retrieval without them."""
         active = [name for name in FACETS if getattr(req.filters, name)]
-        ids = [f.chunk_id for f in matched]
-        out = snap.facet_counts(ids, [name for name in FACETS if name not in active], copies_once)
+        out = snap.facet_counts(matched, [name for name in FACETS if name not in active], copies_once)
         for name in active:
             without = self._retriever.retrieve(snap, parsed, req.mode, dataclasses.replace(req.filters, **{name: ()}))
-            out.update(snap.facet_counts(list(without.ids()), [name], copies_once))
+            out.update(snap.facet_counts(without.ids(), [name], copies_once))
         return {name: out[name] for name in FACETS}
 
     # -- figures -------------------------------------------------------------------------------
@@ -350,39 +351,13 @@ class Searcher:
         return out
 
 
-def _fold(req: SearchRequest, cand: Candidates, literal: set[int],
-          every: list[Fused]) -> Callable[[list[Fused]], list[Fused]]:
-    """The view's fold of a result list (one hit per place, one copy per boilerplate group, or none). Applied
-    to a prefix of the ranked list it gives a prefix of the fold of the whole list; applied to
-    `Retrieval.unranked()` the same number of hits of each kind."""
-    if req.group_by_place:
-        places = {cand.place_key(f.chunk_id) for f in every if f.chunk_id in literal}  # places with a literal hit
-        return lambda fs: best_per_place(fs, cand, literal, places)
-    if req.collapse_duplicates:
-        return lambda fs: one_copy_per_group(fs, cand)
-    return lambda fs: fs
-
-
-def _ranked_head(found: Retrieval, cand: Candidates, fold: Callable[[list[Fused]], list[Fused]],
-                 need: int) -> list[Fused]:
-    """The shortest prefix of the ranked results (of those the snapshot has) tried, ranking the tail deeper
-    each time, whose fold holds `need` hits; the whole list when it has fewer."""
-    tail = 0
-    while True:
-        head = [f for f in found.head(tail) if f.chunk_id in cand.facts]
-        if len(fold(head)) >= need or tail is None:
-            return head
-        tail = max(64, 4 * tail, need) if tail < found.tail_size() else None
-        if tail is not None and tail >= found.tail_size():
-            tail = None
-
-
 def _notes(req: SearchRequest, parsed: ParsedQuery, total: int, literal_total: int,
-           official: dict[int, tuple[str, ...]]) -> str | None:
-    """How a malformed query was read, that nothing matches literally, that the page is out of range."""
+           official: Callable[[], dict[int, tuple[str, ...]]]) -> str | None:
+    """How a malformed query was read, that nothing matches literally (`official`: the shown official-term
+    hits' terms, asked only then), that the page is out of range."""
     notes = [parsed.warning] if parsed.warning else []
     if total and not literal_total:
-        notes.append(no_literal_note(total, official))
+        notes.append(no_literal_note(total, official()))
     pages = -(-total // req.size)
     if total and req.page > pages:
         notes.append(f"第 {req.page} 页超出范围：共 {total} 条结果，{pages} 页。")

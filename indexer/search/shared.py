@@ -31,10 +31,10 @@ def list_group_members(page: list[Fused], cand: Candidates, shared: dict[int, li
 
 
 def shared_sentences(page: list[Fused], spans: dict[int, list[tuple[int, int]]],
-                     matched: Callable[[], list[Fused]], cand: Candidates, literal: set[int],
+                     matched: Callable[[], list[int]], cand: Candidates, literal: set[int],
                      shared: dict[int, list[SharedWith]]) -> dict[int, SharedSentence]:
     """Mark the shown hits whose literal matches lie in one sentence that paragraphs of other reports
-    among the query's top literal hits also carry (dedup.contains_sentence). `matched()`: the ranked results,
+    among the query's top literal hits also carry (dedup.contains_sentence). `matched()`: the ranked results' ids,
     at least as far as their first SENTENCE_MARK_DEPTH literal matches (asked only when needed)."""
     if not (cand.parsed.terms or cand.parsed.phrases):
         return {}
@@ -46,7 +46,7 @@ def shared_sentences(page: list[Fused], spans: dict[int, list[tuple[int, int]]],
                 found[f.chunk_id] = sentence
     if not found:
         return {}
-    pool = [f.chunk_id for f in matched() if f.chunk_id in literal][:SENTENCE_MARK_DEPTH]
+    pool = [cid for cid in matched() if cid in literal][:SENTENCE_MARK_DEPTH]
     cand.load(pool, offsets=False)
     texts = SentencePool({cid: cand.rows[cid].text for cid in pool})
     rank = {cid: i for i, cid in enumerate(pool)}

@@ -15,11 +15,10 @@ Two levels:
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 import zlib
-from collections import Counter
-from itertools import chain
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -257,8 +256,14 @@ def segments_holding(text: str, anchor: str) -> list[str]:
     about a microsecond a character, and this runs over a query's top hits."""
     out: list[str] = []
     at = text.find(anchor) if anchor else -1
+    if at == -1:
+        return out
+    cuts = [m.start() for m in _DELIMITER.finditer(text)]  # once per text: a common word occurs often
     while at != -1:
-        start, end = _segment_at(text, at, at + len(anchor))
+        # as _segment_at: after the last delimiter before the anchor, up to the first one at or after its end
+        before = bisect.bisect_left(cuts, at)
+        after = bisect.bisect_left(cuts, at + len(anchor))
+        start, end = (cuts[before - 1] + 1 if before else 0), (cuts[after] if after < len(cuts) else len(text))
         seg = normalize(text[start:end])
         if len(seg) >= SEGMENT_MIN_CHARS:
             out.append(seg)
@@ -277,28 +282,21 @@ class SentencePool:
     hits (a comparison table shows up to 100).
 
     Per anchor (a query word; a query has few), the segments of the texts holding it are cut and
-    normalised once, and their character pairs go into an inverted list; a sentence then counts the pairs
-    it shares with every such segment in one pass over its pairs' lists."""
+    normalised once and sorted by length; a sentence is then compared with those of a length it can be the
+    same as (the character pairs they share first, then the edit distance)."""
 
     def __init__(self, texts: dict[int, str]):
         self._texts = texts
-        self._by_anchor: dict[str, tuple[list[tuple[int, int]], dict[str, list[int]]]] = {}
+        self._by_anchor: dict[str, tuple[list[int], list[tuple[int, str]]]] = {}
         self._holders: dict[tuple[str, str], set[int]] = {}
 
-    def _index(self, anchor: str) -> tuple[list[tuple[int, int]], dict[str, list[int]]]:
+    def _index(self, anchor: str) -> tuple[list[int], list[tuple[int, str]]]:
+        """The segments holding `anchor` (text key, segment) by length, and their lengths."""
         found = self._by_anchor.get(anchor)
         if found is None:
-            segments: list[tuple[int, int, str]] = []  # (text key, number of character pairs, segment)
-            postings: dict[str, list[int]] = {}
-            for key, text in self._texts.items():
-                if anchor not in text:
-                    continue
-                for seg in segments_holding(text, anchor):
-                    grams = _bigrams(seg)
-                    for g in grams:
-                        postings.setdefault(g, []).append(len(segments))
-                    segments.append((key, len(grams), seg))
-            found = self._by_anchor[anchor] = (segments, postings)
+            segments = sorted(((key, seg) for key, text in self._texts.items() if anchor in text
+                               for seg in segments_holding(text, anchor)), key=lambda ks: len(ks[1]))
+            found = self._by_anchor[anchor] = [len(seg) for _, seg in segments], segments
         return found
 
     def holders(self, sentence: MatchedSentence) -> set[int]:
@@ -306,15 +304,20 @@ class SentencePool:
         cache_key = (sentence.anchor, sentence.norm)
         found = self._holders.get(cache_key)
         if found is None:
-            segments, postings = self._index(sentence.anchor)
-            mine = _bigrams(sentence.norm)
-            shared = Counter(chain.from_iterable(postings.get(g, ()) for g in mine))  # counted in C
-            # Pairs shared: a cheap necessary condition (a same sentence shares nearly all of them), then
-            # the exact definition on the few segments left.
-            found = self._holders[cache_key] = {
-                segments[i][0] for i, n in shared.items()
-                if n / min(len(mine), segments[i][1]) >= PAIR_PRECHECK
-                and same_sentence(segments[i][2], sentence.norm)}
+            lengths, segments = self._index(sentence.anchor)
+            mine, n = _bigrams(sentence.norm), len(sentence.norm)
+            # Only lengths same_sentence can accept (a character in ten), then the pairs shared (a same
+            # sentence shares nearly all of them): cheap necessary conditions before the exact definition.
+            lo = bisect.bisect_left(lengths, n - int(n * (1 - SENTENCE_SIMILARITY) + 1e-9))
+            hi = bisect.bisect_right(lengths, int(n / SENTENCE_SIMILARITY) + 1)
+            found = set()
+            for key, seg in segments[lo:hi]:
+                grams = _bigrams(seg)
+                shared = len(mine & grams)
+                if shared and shared / min(len(mine), len(grams)) >= PAIR_PRECHECK \
+                        and same_sentence(seg, sentence.norm):
+                    found.add(key)
+            self._holders[cache_key] = found
         return found
 
     def contains(self, key: int, sentence: MatchedSentence) -> bool:

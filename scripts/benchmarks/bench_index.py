@@ -1,7 +1,7 @@
 """Index build cost at N chunks, per stage, against the raw embedding cost of the same model in the same run.
 
     .venv/bin/python -m scripts.benchmarks.bench_index --n 10000 --n 100000 [--backend tantivy --backend whoosh]
-        [--raw-sample 400] [--json .bench/results/bench_index.json]
+        [--raw-sample 400] [--json .bench/results/bench_index.json] [--out-dir .bench/perf]
 
 For each N it builds the benchmark corpus (scripts/benchmarks/common.py make_corpus: real report and STARD text),
 then runs a full `Index.build()` of it (scan, parse, chunk+catalog, full text, embed, FAISS, finish).
@@ -105,9 +105,9 @@ def raw_embedding(encoder: Encoder, texts: list[str]) -> dict:
             "s_per_chunk": seconds / len(texts), "mean_chars": round(sum(map(len, texts)) / len(texts), 1)}
 
 
-def build_once(n: int, backend: str, corpus: Path, encoder: Encoder, raw: dict) -> dict:
-    index_dir = PERF_DIR / f"index-{n}-{backend}"
-    private_cache = PERF_DIR / f"cache-{n}-{backend}.sqlite"
+def build_once(n: int, backend: str, corpus: Path, encoder: Encoder, raw: dict, out_dir: Path = PERF_DIR) -> dict:
+    index_dir = out_dir / f"index-{n}-{backend}"
+    private_cache = out_dir / f"cache-{n}-{backend}.sqlite"
     shutil.rmtree(index_dir, ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{private_cache}{suffix}").unlink(missing_ok=True)
@@ -177,6 +177,8 @@ def main() -> None:
     ap.add_argument("--backend", action="append", choices=["tantivy", "whoosh"])
     ap.add_argument("--raw-sample", type=int, default=400)
     ap.add_argument("--json", type=Path, default=BENCH_DIR / "results" / "bench_index.json")
+    ap.add_argument("--out-dir", type=Path, default=PERF_DIR,
+                    help="where index-N-BACKEND lands (default .bench/perf); e.g. a folder shared by checkouts")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     backends = args.backend or ["tantivy"]
@@ -196,7 +198,7 @@ def main() -> None:
             print(f"  sentences: {raw_s['texts']} in {raw_s['seconds']} s = {raw_s['chunks_per_s']} /s"
                   f" (mean {raw_s['mean_chars']} chars)")
         for backend in backends:
-            r = build_once(n, backend, corpus, encoder, raw)
+            r = build_once(n, backend, corpus, encoder, raw, args.out_dir)
             r["raw_embedding_sample"] = raw
             r["corpus"] = info
             print_result(r)

@@ -280,3 +280,55 @@ def test_an_incremental_run_extends_the_previous_hnsw_graph_only_when_that_is_sa
     assert VectorIndex.build_from(tmp_path / "g2.faiss", ids2, vecs2, 32, 1000, hnsw_m=16)[1] == "built"
     small, how = VectorIndex.build_from(tmp_path / "g2.faiss", ids2[:500], vecs2[:500], 32, ann_threshold=1000)
     assert how == "built" and not small.approximate
+
+
+@pytest.mark.search
+def test_array_folds_and_counts_equal_the_per_hit_ones(townships_index) -> None:
+    """ResultSet's one-hit-per-place and one-copy-per-group folds over fold_keys arrays, and the columns'
+    facet counts with boilerplate copies once, give what the per-hit definitions over `facts` give -- for the
+    local columns and for the generic `fold_keys_of` other engines use (123 reports: places, boilerplate)."""
+    import random
+
+    import numpy as np
+
+    from indexer.core.facets import FACET_FIELDS
+    from indexer.engines.base import count_facets, fold_keys_of
+    from indexer.engines.local.columns import ChunkColumns
+    from indexer.search.resultset import ResultSet
+    from indexer.storage.catalog import Catalog
+    from indexer.storage.generations import GenerationStore
+    from indexer.storage.layout import GenerationLayout
+
+    cat = Catalog(GenerationLayout(GenerationStore(townships_index).current_path()).catalog, readonly=True)
+    cols = ChunkColumns(cat)
+    rng = random.Random(5)
+    try:
+        all_ids = [c.chunk_id for c in cat.iter_chunks()]
+        every = cols.facts(all_ids).values()
+        assert any(f.dup_group is not None for f in every) and len({f.place for f in every}) > 2, "a fold to test"
+        for _ in range(20):
+            ids = rng.sample(all_ids, rng.randint(0, len(all_ids)))
+            facts = cols.facts(ids)
+            literal = {c for c in ids if rng.random() < 0.6}
+            place = lambda c: facts[c].place or f"doc:{facts[c].doc_id}"  # noqa: E731
+            literal_places = {place(c) for c in ids if c in literal}
+            by_place, seen = [], set()
+            for c in ids:  # the per-hit definition (searcher.py before the arrays)
+                if place(c) not in seen and (c in literal or place(c) not in literal_places):
+                    seen.add(place(c))
+                    by_place.append(c)
+            by_group, groups = [], set()
+            for c in ids:
+                if facts[c].dup_group is None or facts[c].dup_group not in groups:
+                    groups.add(facts[c].dup_group)
+                    by_group.append(c)
+            arr = np.array(ids, dtype=np.int64)
+            for keys in (cols.fold_keys(arr), fold_keys_of(arr, facts)):
+                results = ResultSet(ids=arr, literal=np.isin(arr, list(literal)), official=np.zeros(len(arr), bool),
+                                    near=np.zeros(len(arr), bool), group=keys.group, place=keys.place)
+                assert arr[results.fold(True, True)(results.everything())].tolist() == by_place
+                assert arr[results.fold(False, True)(results.everything())].tolist() == by_group
+            assert cols.facet_counts(cols.positions(ids), FACET_FIELDS, copies_once=True) == \
+                count_facets(facts.items(), FACET_FIELDS, copies_once=True)
+    finally:
+        cat.close()

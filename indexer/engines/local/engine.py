@@ -19,7 +19,7 @@ from indexer.storage.catalog import Catalog, ChunkRow, DocRow
 from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.config import Config
 from indexer.core.document import Paragraph
-from indexer.engines.base import ChunkFacts, FacetCounts, IndexDamaged, IndexNotFound, Ranked
+from indexer.engines.base import ChunkFacts, FacetCounts, FoldKeys, IndexDamaged, IndexNotFound, Ranked
 from indexer.engines.local.columns import ChunkColumns
 from indexer.storage.fulltext.factory import open_fulltext
 from indexer.storage.generations import CURRENT, CurrentUnreadable, GenerationLayout, GenerationStore, ReaderHold
@@ -86,6 +86,9 @@ class LocalSnapshot:
     # -- candidates and rows
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
         return self.columns.facts(ids)
+
+    def fold_keys(self, ids: np.ndarray) -> FoldKeys:
+        return self.columns.fold_keys(ids)
 
     def facet_counts(self, ids: Sequence[int], fields: Sequence[str], copies_once: bool) -> FacetCounts:
         return self.columns.facet_counts(self.columns.positions(ids), fields, copies_once)

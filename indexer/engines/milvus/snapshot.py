@@ -27,7 +27,7 @@ from indexer.core.querytree import Node, ParsedQuery, Terms, has_positive, is_st
 from indexer.storage.catalog import ChunkRow, DocRow
 from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.document import Paragraph, SectionKind
-from indexer.engines.base import ChunkFacts, FacetCounts, Ranked, count_facets
+from indexer.engines.base import ChunkFacts, FacetCounts, FoldKeys, Ranked, count_facets, fold_keys_of
 from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import guarded
 from indexer.engines.milvus.expr import filter_expr, in_ints, in_strings
@@ -199,6 +199,9 @@ class MilvusSnapshot:
 
     def facet_counts(self, ids: Sequence[int], fields: Sequence[str], copies_once: bool) -> FacetCounts:
         return count_facets(self.facts(ids).items(), fields, copies_once)
+
+    def fold_keys(self, ids: np.ndarray) -> FoldKeys:
+        return fold_keys_of(ids, self.facts(ids))
 
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
         return {int(r["id"]): ChunkFacts(doc_id=r["doc_id"], dup_group=_none(r["dup_group"]), place=r["place"],
