@@ -45,6 +45,9 @@ _DATE_LINE = re.compile(
 _ORG_LINE = re.compile(
     r"^(?:中共)?[\u4e00-\u9fff]{1,12}(?:乡|镇|街道|县|区|市|省)"
     r"(?:人民政府|政府|党委|委员会|办事处|街道办事处|司法所|司法局|管委会|管理委员会)$"
+    # a village or community signs as its committee (村规民约, 居民公约): 某某村村民委员会, 某某社区居委会
+    r"|^(?:中共)?[\u4e00-\u9fff]{1,12}(?:村|社区|居)(?:村民委员会|居民委员会|村委会|居委会|委员会|党支部|党总支)$"
+    r"|^[（(](?:盖章|公章|印章|院印|章)[）)]$"  # the seal mark under a signature
 )
 
 

@@ -83,3 +83,10 @@ def test_reports_are_untouched_even_with_one_line_opening_like_an_article(tmp_pa
     text = sample.read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert len(body(parse_file(sample, sample.name, 10**8))) > 0.5 * len(lines), "paragraphs were joined"
+
+
+def test_a_village_committee_signature_and_date_are_not_the_last_article(tmp_path):
+    text = REGULATION.replace("某某镇人民政府", "某某村村民委员会").replace("2023年5月1日", "（盖章）\n2023年5月1日")
+    doc = parse_text(tmp_path, text)
+    assert body(doc)[-4:] == ["第三条本村规民约自公布之日起施行。", "某某村村民委员会", "（盖章）", "2023年5月1日"]
+
