@@ -17,7 +17,7 @@ import logging
 import re
 
 from indexer.core.document import Block, Role
-from indexer.pipeline.lines import CLOSING_QUOTES, FINAL_PUNCT, TITLE_LEVEL, is_signature_line, join_text
+from indexer.pipeline.lines import TITLE_LEVEL, is_signature_line, join_text
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,6 @@ _ARTICLE_START = re.compile(rf"^\s*第(?:{_NUMBER})条(?:之[一二三四五六�
 _DIVISION = re.compile(rf"^\s*第(?:{_NUMBER})(?:编|分编|章|节)")
 _TITLE_NAMES_ARTICLE = re.compile(rf"第(?:{_NUMBER})条(?:之[一二三四五六七八九十])?[”」》）)]*$")
 MIN_ARTICLES = 2  # one 第N条 line alone in a report is a phrase ("第一条经验"), not a statute
-MAX_SIGNATURE_LINES = 3
-MAX_SIGNATURE_CHARS = 30
 
 
 def join_articles(blocks: list[Block]) -> list[Block]:
@@ -39,15 +37,13 @@ def join_articles(blocks: list[Block]) -> list[Block]:
     if not title_names_article and starts < MIN_ARTICLES:
         return blocks
 
-    signature_from = _signature_start(blocks)
     joined: list[Block] = []
     open_article: Block | None = None  # the block the following lines are joined into
     for i, block in enumerate(blocks):
         if i == 0 and title_names_article:
             joined.append(block)
             continue
-        if (not _is_text(block) or _DIVISION.match(block.text) or is_signature_line(block.text.strip())
-                or i >= signature_from):
+        if not _is_text(block) or _DIVISION.match(block.text) or is_signature_line(block.text.strip()):
             open_article = None
             joined.append(block)
             continue
@@ -61,18 +57,6 @@ def join_articles(blocks: list[Block]) -> list[Block]:
     if len(joined) < len(blocks):
         log.debug("articles: %d lines joined into %d", len(blocks), len(joined))
     return joined
-
-
-def _signature_start(blocks: list[Block]) -> int:
-    """Where the closing lines begin that sign the document rather than continue its last article: up to three
-    short lines at the end without sentence punctuation (某某村村民委员会, 2023年5月1日, （院印）)."""
-    start = len(blocks)
-    while start > 1 and len(blocks) - start < MAX_SIGNATURE_LINES:
-        text = blocks[start - 1].text.strip()
-        if not text or len(text) > MAX_SIGNATURE_CHARS or text.rstrip(CLOSING_QUOTES)[-1:] in tuple(FINAL_PUNCT):
-            break
-        start -= 1
-    return start
 
 
 def _is_title(block: Block) -> bool:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Bump when cleaning/structure/metadata/chunking change output, so every document is re-parsed once.
 PIPELINE_VERSION = "5"  # 2: HTML titles from the article headline (issue 11); 3: gazetteer places, provenance
 # (issue 25) and plain-text titles (issue 31); 4: a statute article's lines are one paragraph (issue 31); 5: a
-# signature (village committee, seal, short closing lines) is not the last article's text
+# village committee's signature or a seal mark is not the last article's text
 
 _META_FIELDS = {f.name for f in dataclasses.fields(DocumentMeta)}
 
