@@ -26,7 +26,13 @@ def _query_string(args: MultiDict) -> str:
 
 def url_with(endpoint: str | None = None, **changes) -> str:
     """The current URL's search state with `changes` applied; None removes a key. Resets `page`."""
-    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS)
+    return state_url(endpoint or request.endpoint, _STATE_KEYS, changes)
+
+
+def state_url(endpoint: str, keys: tuple[str, ...], changes: dict) -> str:
+    """`endpoint`'s URL carrying the current request's `keys` with `changes` applied (None removes a key, a
+    list sets every value); empty values are left out, and so is anything not in `keys` (the page)."""
+    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in keys)
     for key, value in changes.items():
         if value is None:
             args.poplist(key)
@@ -34,7 +40,7 @@ def url_with(endpoint: str | None = None, **changes) -> str:
             args.setlist(key, [str(v) for v in value])
         else:
             args.setlist(key, [str(value)])
-    base = url_for(endpoint or request.endpoint)
+    base = url_for(endpoint)
     query = _query_string(args)
     return f"{base}?{query}" if query else base
 

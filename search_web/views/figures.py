@@ -12,13 +12,13 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.datastructures import MultiDict
 
 from indexer.search.figures import FigureHit, FiguresRequest, FiguresResponse, value_text
 from indexer.search.highlight import MARK_WORDS, highlight_html
 from indexer.search.limits import MAX_PAGE
 from indexer.search.types import QueryError
 from search_web import export, state
+from search_web.templating import state_url
 from search_web.params import (
     FILTER_FIELDS, MAX_FILTER_CHARS, MAX_SIZE, parse_figures, parse_int, without_bad_characters,
 )
@@ -97,16 +97,7 @@ def _api_url(fmt: str) -> str:
 @bp.app_template_global()
 def figures_url(**changes) -> str:
     """This 数据 page's URL with `changes` applied (None removes a key); the page resets unless given."""
-    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and v)
-    for key, value in changes.items():
-        if value is None:
-            args.poplist(key)
-        elif isinstance(value, (list, tuple)):
-            args.setlist(key, [str(v) for v in value])
-        else:
-            args.setlist(key, [str(value)])
-    query = urlencode(list(args.items(multi=True)))
-    return url_for("figures.page") + (f"?{query}" if query else "")
+    return state_url("figures.page", _STATE_KEYS, changes)
 
 
 @bp.app_template_global()
