@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from indexer.core.facets import FACET_LABELS, UNKNOWN
 from indexer.core.provenance import described
@@ -128,11 +128,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.batch:
         return _batch(searcher, args.batch, request)
     response = searcher.search(request(args.query))  # a QueryError: main() names the parameter, exit 2
-    if args.json:
-        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_response(response))
+    _print_response(response, args.json, format_response)
     return 0
+
+
+def _print_response(response, as_json: bool, as_text: Callable[..., str]) -> None:
+    """A response as the documented JSON (`to_dict`) or as the command's text."""
+    print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2) if as_json else as_text(response))
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
@@ -143,10 +145,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
         response = searcher.figures(FiguresRequest(args.query, _filters(args), args.sort, args.desc))
     finally:
         searcher.close()
-    if args.json:
-        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_figures(response))
+    _print_response(response, args.json, format_figures)
     return 0
 
 
@@ -167,10 +166,7 @@ def cmd_years(args: argparse.Namespace) -> int:
         return 2
     finally:
         searcher.close()
-    if args.json:
-        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_years(response))
+    _print_response(response, args.json, format_years)
     return 0
 
 
