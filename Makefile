@@ -48,8 +48,11 @@ serve: install
 	$(BIN)/reportsearch serve --host $(HOST) --port $(PORT)
 
 # --durations: every run names its slowest tests, so the suite's time budget (~10 min on 2 cores) is watched.
+# Two workers (pytest-xdist), one test file per worker at a time so module fixtures are built once;
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install system-deps
-	$(BIN)/python -m pytest -q --durations=25 tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25 tests
 
 # The tiers are pytest markers, one per folder of tests/ (pytest.ini lists them): -m index, -m "not browser"...
 test-quick: install system-deps

@@ -6,11 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from filelock import FileLock
 
 from indexer.build.index import Index
 from indexer.build.report import RunReport
@@ -25,6 +27,10 @@ TOWNSHIPS_CORPUS = REPO.parent / "shared" / "eval-townships" / "corpus"
 YEARS_CORPUS = REPO / "corpora" / "years"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
+
+# Under pytest-xdist (`make test` runs two workers) each worker has its own session: the costly townships
+# builds are made once, by the first worker that needs them, in a folder all workers share.
+SHARED_ACROSS_WORKERS = "PYTEST_XDIST_WORKER" in os.environ
 
 # -- tiers: each folder under tests/ is one tier (the markers are registered in pytest.ini) ---------------------
 TESTS = Path(__file__).resolve().parent
@@ -217,6 +223,7 @@ class TownshipsBuilds:
         self._running.append(proc)
         output, _ = proc.communicate(timeout=1800)
         assert proc.returncode == 0, output
+        (self.root / f"seed-{seed}.done").touch()  # other pytest workers wait for this mark
         return index_dir
 
     def index(self, seed: int) -> Path:
@@ -230,6 +237,9 @@ class TownshipsBuilds:
         return self.cache
 
     def stop(self) -> None:
+        if SHARED_ACROSS_WORKERS:  # another worker may still be waiting for these builds: let them finish
+            self._pool.shutdown(wait=True)
+            return
         self._pool.shutdown(wait=False, cancel_futures=True)
         for proc in self._running:
             if proc.poll() is None:
@@ -238,19 +248,56 @@ class TownshipsBuilds:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _townships_builds(request, tmp_path_factory) -> Iterator[TownshipsBuilds | None]:
+def _townships_builds(request, tmp_path_factory) -> Iterator[TownshipsBuilds | FinishedTownshipsBuilds | None]:
     """Starts TownshipsBuilds at the start of the session when a collected test needs them."""
     needed = any("townships_builds" in item.fixturenames for item in request.session.items)
     if not needed or not TOWNSHIPS_CORPUS.is_dir():  # missing: townships_builds fails naming it
         yield None
         return
-    builds = TownshipsBuilds(tmp_path_factory.mktemp("townships"))
+    if not SHARED_ACROSS_WORKERS:
+        builds = TownshipsBuilds(tmp_path_factory.mktemp("townships"))
+        yield builds
+        builds.stop()
+        return
+    # pytest -n: the first worker to get here builds into a folder every worker sees; the others wait for it
+    root = tmp_path_factory.getbasetemp().parent / "townships"
+    with FileLock(str(root) + ".lock"):
+        first = not root.exists()
+        if first:
+            root.mkdir()
+    if not first:
+        yield FinishedTownshipsBuilds(root)
+        return
+    builds = TownshipsBuilds(root)
     yield builds
     builds.stop()
 
 
+class FinishedTownshipsBuilds:
+    """Another pytest worker's TownshipsBuilds, read once its builds are marked done."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.corpus = root / "corpus"
+        self.cache = root / "embeddings.sqlite"
+
+    def index(self, seed: int) -> Path:
+        mark = self.root / f"seed-{seed}.done"
+        deadline = time.monotonic() + 1800
+        while not mark.exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the townships build {seed} of another pytest worker did not finish ({mark})")
+            time.sleep(0.5)
+        return self.root / f"seed-{seed}"
+
+    def finished_cache(self) -> Path:
+        self.index(1)
+        self.index(2)
+        return self.cache
+
+
 @pytest.fixture(scope="session")
-def townships_builds(_townships_builds) -> TownshipsBuilds:
+def townships_builds(_townships_builds) -> TownshipsBuilds | FinishedTownshipsBuilds:
     if _townships_builds is None:
         pytest.fail(f"{TOWNSHIPS_CORPUS} is missing: these tests need ../shared/eval-townships beside the checkout")
     return _townships_builds
