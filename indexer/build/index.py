@@ -31,6 +31,7 @@ from indexer.build.report import (
 from indexer.pipeline.scan import CorpusFile, scan_corpus
 from indexer.storage.vectors import Encoder
 from indexer.storage.vectors.cache import embedding_cache_path, is_corruption, take_damage_note
+from indexer.storage.vectors.models import effective_model
 from indexer.build.write import GenerationWriter, Parsed, analyzer_signature, checkpoint, chunk_config_signature
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ class Index:
     """The indexing façade used by the CLI, the scripts and the tests."""
 
     def __init__(self, config: Config, encoder: Encoder | None = None):
+        model = effective_model(config)  # the index's adapted encoder, when `reportsearch adapt` made one
+        if model != config.embedding.model:
+            config = config.with_overrides({"embedding.model": model})
+        if encoder is not None and encoder.name != model:
+            encoder = None  # a shared base encoder must not write vectors recorded as the adapted model's
         self.config = config
         self.store = GenerationStore(config.index_dir)
         self._encoder = encoder

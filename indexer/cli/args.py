@@ -98,6 +98,13 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
     _add_common(p)
 
+    p = sub.add_parser("adapt", help="adapt the embedding model to the indexed corpus (unsupervised, opt-in), then "
+                                     "re-embed the index with it")
+    p.add_argument("corpus", nargs="?", help="corpus folder of the index (default: corpora)")
+    p.add_argument("--off", action="store_true", help="go back to the configured model (re-embeds the index)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    _add_common(p)
+
     p = sub.add_parser("search", help="search the index")
     p.add_argument("query", nargs="?", help="query text; quote phrases, AND / OR / NOT work")
     p.add_argument("--mode", choices=MODES, default="hybrid")
@@ -159,6 +166,8 @@ def build_parser(plugins: Mapping[str, str] | None = None) -> argparse.ArgumentP
                         "--set rrf_k=20; docs/configuration.md; repeatable)")
     p.add_argument("--bench-dir", dest="bench_dir", help="where evaluation indexes are cached (default: .bench)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached evaluation index")
+    p.add_argument("--adapt", action="store_true", help="evaluate with the encoder adapted to the set's corpus "
+                                                      "(`reportsearch adapt`; its own cached index)")
     p.add_argument("--baseline", action="store_true",
                    help="evaluate the naive pipeline instead (paragraph BM25 + bare-text embeddings + RRF k=60)")
     _add_common(p)

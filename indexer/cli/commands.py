@@ -1,4 +1,4 @@
-"""`reportsearch` command line: index, search, figures, show, stats, status, eval -- and the commands other packages
+"""`reportsearch` command line: index, adapt, search, figures, show, stats, status, eval -- and the commands other packages
 add through the `reportsearch.commands` entry points (the web package's `serve`)."""
 from __future__ import annotations
 
@@ -99,6 +99,24 @@ def cmd_index(args: argparse.Namespace) -> int:
             if line:
                 print(line)
     return report.exit_code
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from indexer.build.adapt import AdaptError
+    from indexer.operations.adapting import adapt, unadapt
+
+    config = _config(args, corpus_dir=args.corpus)
+    if not Path(config.corpus_dir).is_dir():
+        print(f"错误 error: corpus folder not found: {config.corpus_dir}", file=sys.stderr)
+        return 2
+    progress = False if args.no_progress else None
+    try:
+        done = unadapt(config, progress=progress) if args.off else adapt(config, progress=progress)
+    except AdaptError as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 2
+    print(done.summary())
+    return done.exit_code
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -380,7 +398,7 @@ def cmd_eval_metadata(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "index": cmd_index, "search": cmd_search, "figures": cmd_figures, "years": cmd_years, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
+    "index": cmd_index, "adapt": cmd_adapt, "search": cmd_search, "figures": cmd_figures, "years": cmd_years, "show": cmd_show, "stats": cmd_stats, "status": cmd_status,
     "eval": cmd_eval, "eval-metadata": cmd_eval_metadata,
 }
 

@@ -79,6 +79,13 @@ class EmbeddingSettings:
     # headline, a statute's article); "title+headings": title and heading path; "headings": heading path.
     # A near-identical report title on every paragraph drowns short ones (measured in docs/evaluation.md).
     context: str = field(default="informative-title", metadata=_flat("embed_context"))
+    # Use the encoder `reportsearch adapt` trained on this index's corpus, when there is one (index and
+    # queries); false: the configured model (the next run re-embeds with it). Nothing is adapted unless run.
+    adapted: bool = field(default=True, metadata=_flat("adapted_encoder"))
+    # `reportsearch adapt`: at most this many (anchor, paragraph) pairs (CPU time is linear in it) ...
+    adapt_max_pairs: int = 2000
+    # ... trained one pass at this learning rate (small: the model is nudged, not retrained).
+    adapt_learning_rate: float = 2e-5
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 from indexer.build.embedding_input import context_signature
+from indexer.build.adapt import adapt_encoder
 from indexer.build.index import Index
 from indexer.core.config import Config
 from indexer.evaluation.datasets import Dataset, corpus_hash, write_passage_files
@@ -25,6 +26,7 @@ from indexer.core.analysis import LEXICON_FILES
 from indexer.storage.generations import GenerationStore
 from indexer.pipeline.ingest import PIPELINE_VERSION
 from indexer.storage.vectors import Encoder
+from indexer.storage.vectors.models import read_active
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +58,9 @@ def _folder_hash(folder: Path) -> str:
 
 
 def prepare_index(dataset: Dataset, config: Config, encoder: Encoder | None = None,
-                  bench_dir: Path = BENCH_DIR, rebuild: bool = False) -> Config:
-    """Return a config whose index_dir holds a published index of the dataset's corpus (built if needed)."""
+                  bench_dir: Path = BENCH_DIR, rebuild: bool = False, adapt: bool = False) -> Config:
+    """Return a config whose index_dir holds a published index of the dataset's corpus (built if needed);
+    `adapt`: an index of its own, re-embedded with the encoder adapted to the corpus (build/adapt.py)."""
     bench_dir = Path(bench_dir)
     if config.embedding.cache is None:
         config = config.with_overrides({"embedding.cache": bench_dir / "embeddings.sqlite"})
@@ -71,15 +74,23 @@ def prepare_index(dataset: Dataset, config: Config, encoder: Encoder | None = No
         raise ValueError(f"{dataset.root}: cannot tell which corpus it judges; pass --corpus")
     else:
         digest = _folder_hash(corpus_dir)
-    index_dir = bench_dir / f"{dataset.name}-{digest[:12]}-{settings_key(config)}"
+    index_dir = bench_dir / f"{dataset.name}-{digest[:12]}-{settings_key(config)}{'-adapted' if adapt else ''}"
     config = dataclasses.replace(config, index_dir=index_dir, corpus_dir=corpus_dir)
     store = GenerationStore(index_dir)
     if store.current_name() is not None and not rebuild:
         log.info("using cached index %s", index_dir)
-        return config
-    index_dir.mkdir(parents=True, exist_ok=True)
-    log.info("building evaluation index %s of %s (cached for reruns)", index_dir, corpus_dir)
-    report = Index(config, encoder).build(full=rebuild)
+    else:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        log.info("building evaluation index %s of %s (cached for reruns)", index_dir, corpus_dir)
+        _build(config, encoder, full=rebuild)
+    if adapt and (rebuild or read_active(index_dir) is None):
+        adaptation = adapt_encoder(config)  # trained on the published index's paragraphs, no judgments
+        log.info("adapted: %s", adaptation)
+        _build(config, encoder)
+    return config
+
+
+def _build(config: Config, encoder: Encoder | None, full: bool = False) -> None:
+    report = Index(config, encoder).build(full=full)
     if report.exit_code != 0:
         raise RuntimeError(f"building the evaluation index failed: {report.summary()}")
-    return config

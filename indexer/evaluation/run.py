@@ -190,7 +190,8 @@ def run_cli(args: argparse.Namespace, config: Config, out: TextIO | None = None)
     bench_dir = Path(getattr(args, "bench_dir", None) or BENCH_DIR)
     if getattr(args, "baseline", False):
         return _run_baseline(args, config, dataset, modes, bench_dir, out)
-    index_config = prepare_index(dataset, config, bench_dir=bench_dir, rebuild=getattr(args, "rebuild", False))
+    index_config = prepare_index(dataset, config, bench_dir=bench_dir, rebuild=getattr(args, "rebuild", False),
+                                 adapt=getattr(args, "adapt", False))
     index_config = _publish_to_engine(index_config)
     searcher = Searcher.open(index_config)
     try:

@@ -24,6 +24,7 @@ from indexer.core.config import Config
 from indexer.engines.base import Engine, IndexDamaged, IndexNotFound, Snapshot
 from indexer.core.facets import FACET_FIELDS as FACETS
 from indexer.search.damage import DamageCheck
+from indexer.search.encoders import SnapshotEncoders
 from indexer.search.candidates import Candidates
 from indexer.search.figures import (
     FiguresCache, FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request,
@@ -62,11 +63,12 @@ class Searcher:
 
         self.config = config
         analysis.configure(config.analysis.user_dict)  # queries must tokenize like the index did
-        self.encoder = encoder or Encoder.from_config(config)
+        self._encoders = SnapshotEncoders(config, encoder or Encoder.from_config(config))
         self._current = CurrentSnapshot(engine or open_engine(config))
-        self._qcache: LruCache[str, np.ndarray] = LruCache(2048)
+        self._qcache: LruCache[tuple[str, str], np.ndarray] = LruCache(2048)
         self.rewriter = QueryRewriter.from_config(config)  # reads the 口语→公文 lexicon once
-        self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts))
+        self.sentences = SentenceReranker.from_config(config, lambda texts: self.encoder.encode(texts),
+                                                      lambda: self.encoder.name)
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
         self._damage = DamageCheck()
         self._measures = MeasureGrouper(lambda texts: self.encoder.encode(texts), config.figures.group_threshold)
@@ -75,13 +77,8 @@ class Searcher:
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
         searcher = cls(config, encoder, engine)
-        with searcher._use() as snap:
-            model = snap.info.get("model", "")
-            if model and model != searcher.encoder.name:
-                log.warning("index was built with model %s but %s is configured; using %s for queries",
-                            model, searcher.encoder.name, model)
-                searcher.encoder = Encoder.from_config(config, model)
-        searcher.encoder.prepare_queries()  # load now, not on the first user's query
+        with searcher._use():  # the index's own model (adapted, or another than configured) from here on
+            searcher.encoder.prepare_queries()  # load now, not on the first user's query
         analysis.default_analyzer()  # jieba's dictionary too: a second on first use
         return searcher
 
@@ -97,9 +94,18 @@ class Searcher:
         with self._use() as snap:
             yield snap
 
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder of the snapshot this thread's call uses (search/encoders.py)."""
+        return self._encoders.current()
+
+    @encoder.setter
+    def encoder(self, encoder: Encoder) -> None:
+        self._encoders.set(encoder)
+
     @contextmanager
     def _use(self) -> Iterator[Snapshot]:
-        with self._current.use() as snap:
+        with self._current.use() as snap, self._encoders.using(snap.info.get("model", "")):
             try:
                 yield snap
             except Exception as exc:  # damaged files surface as the engine's own errors: name the damage
@@ -110,7 +116,8 @@ class Searcher:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; popular queries are encoded once (the model is most of a query's time)."""
-        return self._qcache.get_or_make(text, self.encoder.encode_query)
+        encoder = self.encoder  # keyed by model too: a switch to an adapted model must not reuse old vectors
+        return self._qcache.get_or_make((encoder.name, text), lambda key: encoder.encode_query(key[1]))
 
     # -- search ----------------------------------------------------------------------------------
     def _validate(self, req: SearchRequest) -> None:
@@ -245,10 +252,11 @@ class Searcher:
         """Vectors of the short texts the index stores none for (a heading with no paragraph under it, figures'
         measures): the query encoder (loaded at start; a batch encode would load the full model on a serving
         process's first comparison, ~1 s), the missing ones in one batch, cached with the queries."""
-        missing = [t for t in dict.fromkeys(texts) if self._qcache.get(t) is None]
+        encoder = self.encoder
+        missing = [t for t in dict.fromkeys(texts) if self._qcache.get((encoder.name, t)) is None]
         if missing:
-            for text, vector in zip(missing, self.encoder.encode_queries(missing)):
-                self._qcache.put(text, vector)
+            for text, vector in zip(missing, encoder.encode_queries(missing)):
+                self._qcache.put((encoder.name, text), vector)
         return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     # -- documents, context, similar, facets, health -------------------------------------------

@@ -31,32 +31,43 @@ class EncodedSentences:
     """The fallback for snapshots that store no sentence vectors: encode (or fetch from the cache) the
     sentences of the asked chunks."""
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], cache=None):
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], cache: Callable[[str], object] | None = None,
+                 model: Callable[[], str] = lambda: ""):
         self._encode = encode
-        self._memory: LruCache[str, np.ndarray] = LruCache(_MEMORY_VECTORS)
-        self._disk = cache  # an EmbeddingCache, or None
+        self._model = model  # the encoding model's name: vectors are kept per model (an adapted index's)
+        self._memory: LruCache[tuple[str, str], np.ndarray] = LruCache(_MEMORY_VECTORS)
+        self._open_cache = cache  # model name -> an EmbeddingCache, or None
+        self._disks: dict[str, object] = {}
 
     def close(self) -> None:
-        if self._disk is not None:
-            self._disk.close()
+        for disk in self._disks.values():
+            if disk is not None:
+                disk.close()
+
+    def _disk(self, model: str):
+        if model not in self._disks:
+            self._disks[model] = self._open_cache(model) if self._open_cache is not None else None
+        return self._disks[model]
 
     def vectors(self, texts: dict[int, str]) -> dict[int, np.ndarray]:
         """{chunk id: its sentences' vectors}."""
         per = {cid: chunk_sentences(text) for cid, text in texts.items()}
+        model = self._model()
+        disk = self._disk(model)
         wanted = list(dict.fromkeys(s for sents in per.values() for s in sents))
-        found = {t: v for t in wanted if (v := self._memory.get(t)) is not None}
+        found = {t: v for t in wanted if (v := self._memory.get((model, t))) is not None}
         missing = [t for t in wanted if t not in found]
-        if missing and self._disk is not None:
-            for i, vec in self._disk.get_many(missing).items():
+        if missing and disk is not None:
+            for i, vec in disk.get_many(missing).items():
                 found[missing[i]] = vec
             missing = [t for t in missing if t not in found]
         if missing:
             vecs = self._encode(missing)
-            if self._disk is not None:
-                self._disk.put_many(missing, vecs)
+            if disk is not None:
+                disk.put_many(missing, vecs)
             found.update(zip(missing, vecs))
         for t in wanted:
-            self._memory.put(t, found[t])
+            self._memory.put((model, t), found[t])
         return {cid: np.stack([found[s] for s in sents]) for cid, sents in per.items() if sents}
 
 
@@ -86,7 +97,10 @@ class SentenceReranker:
         self.stage, self.top, self.fallback = stage, top, fallback
 
     @classmethod
-    def from_config(cls, config, encode: Callable[[list[str]], np.ndarray]) -> "SentenceReranker":
+    def from_config(cls, config, encode: Callable[[list[str]], np.ndarray],
+                    model: Callable[[], str] | None = None) -> "SentenceReranker":
+        """`model` names the model `encode` uses now (the snapshot's: an adapted index's); default: the
+        configured one."""
         stage = config.sentences.rerank
         if stage not in SENTENCE_RERANK_STAGES:
             raise ValueError(f"setting sentence_rerank: {stage!r} is not one of {', '.join(SENTENCE_RERANK_STAGES)}")
@@ -95,7 +109,8 @@ class SentenceReranker:
                 raise ValueError(f"setting {name}: {config.value(name)} is not between 0 and 1")
         fallback = None
         if stage != "off":
-            fallback = EncodedSentences(encode, _cache(config))
+            fallback = EncodedSentences(encode, lambda name: _cache(config, name),
+                                        model or (lambda: config.embedding.model))
         return cls(stage, config.sentences.candidates, fallback)
 
     @property
@@ -135,13 +150,13 @@ class SentenceReranker:
             self.fallback.close()
 
 
-def _cache(config):
-    """The index's embedding cache, opened lazily by sqlite; None when it cannot be opened (read-only)."""
+def _cache(config, model: str):
+    """The index's embedding cache for `model`, opened lazily by sqlite; None when it cannot be opened."""
     from indexer.storage.vectors.cache import EmbeddingCache, embedding_cache_path
     from indexer.storage.vectors.encoder import cache_key
 
     try:
-        return EmbeddingCache(embedding_cache_path(config), cache_key(config.embedding.model, config.embedding.backend))
+        return EmbeddingCache(embedding_cache_path(config), cache_key(model, config.embedding.backend))
     except Exception as exc:  # a read-only or missing folder: the fallback still works, from memory
         log.warning("embedding cache unavailable for sentence vectors (%s): encoding without it", exc)
         return None

