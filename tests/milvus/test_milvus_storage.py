@@ -137,3 +137,35 @@ def test_a_change_of_layout_rebuilds_the_collections(sample_index, tmp_path):
         client.close()
     with pytest.raises(ValueError, match="partition_key"):
         schema.Layout(partition_key="place")
+
+
+def test_a_rebuild_holds_at_most_two_copies_and_the_replaced_one_goes_after_its_grace(sample_index, tmp_path,
+                                                                                       monkeypatch):
+    """At 10M chunks a copy is tens of GB: a rebuild writes its pair beside the published one only (the pair
+    before that is dropped first), and the replaced pair is dropped by the first run after the grace."""
+    from indexer.engines.milvus import sync as sync_module
+
+    db = str(tmp_path / "g.db")
+    gen = GenerationStore(sample_index.index_dir).current_path()
+    client = connect(db)
+    seen: dict[str, int] = {}
+    real = sync_module.checkpoint
+
+    def pairs_at(stage: str) -> None:
+        seen[stage] = len([n for n in client.list_collections() if n.startswith("gr_chunks_")])
+        real(stage)
+
+    monkeypatch.setattr(sync_module, "checkpoint", pairs_at)
+    try:
+        for _ in range(3):
+            assert sync(client, gen, base="gr", full=True).full
+            assert seen["milvus-alias"] <= 2, seen  # the new pair and the published one
+        assert len([n for n in client.list_collections() if n.startswith("gr_")]) == 4  # + the replaced pair
+        assert not sync(client, gen, base="gr").dropped  # within the grace: kept for its readers
+        monkeypatch.setattr(sync_module, "PREVIOUS_GRACE_S", 0.0)
+        assert len(sync(client, gen, base="gr").dropped) == 2
+        published = client.describe_alias("gr")["collection_name"]
+        assert sorted(n for n in client.list_collections() if n.startswith("gr_")) == sorted(
+            [published, schema.docs_of(published)])
+    finally:
+        client.close()

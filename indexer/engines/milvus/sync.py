@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 256
 PAGE = 4096
+PREVIOUS_GRACE_S = 60.0  # how long the pair a rebuild replaced is kept for its readers (see _incremental)
 STRONG = "Strong"  # the diff must see every write of the run before (Lite and servers default to Bounded)
 
 
@@ -330,7 +331,10 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
              info: dict, layout: schema.Layout) -> SyncReport:
     stamp = _stamp()
     chunks, docs = schema.chunks_name(base, stamp), schema.docs_name(base, stamp)
-    info = info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    # Before writing a new pair, drop every pair but the published one (the one published before it has had
+    # a whole run's time to be left by its readers): at most two copies exist during a rebuild, not three.
+    report_dropped = _prune(client, base, current[0] if current else "", "")
+    info = info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"), "swapped_at": str(int(time.time())),
                    "previous": current[0] if current else ""}  # kept by _prune for readers still on it
     client.create_collection(docs, schema=schema.doc_schema(client), index_params=schema.doc_index_params(client))
     client.create_collection(chunks, schema=schema.chunk_schema(client, int(info["dim"]), layout),
@@ -361,7 +365,7 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
     else:
         client.alter_alias(chunks, base)  # the atomic switch
     checkpoint("milvus-drop")
-    report.dropped = _prune(client, base, chunks, info["previous"])
+    report.dropped = report_dropped + _prune(client, base, chunks, info["previous"])
     return report
 
 
@@ -369,7 +373,7 @@ def _prune(client, base: str, published_chunks: str, previous: str) -> list[str]
     """Drop our collections other than the published pair and the pair published before it: older pairs and
     the orphans of rebuilds that never swapped the alias (killed, or lost the server). Runs hold the index
     lock, so no other rebuild is writing a pair meanwhile."""
-    keep = {published_chunks, schema.docs_of(published_chunks)}
+    keep = {published_chunks, schema.docs_of(published_chunks)} if published_chunks else set()
     if previous:
         keep |= {previous, schema.docs_of(previous)}
     dropped = []
@@ -391,13 +395,18 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
                  want_docs: dict[str, str], info: dict) -> SyncReport:
     chunks, docs, held_info = current
     report = SyncReport(collection=chunks, full=False)
+    # The pair published before the last rebuild is kept for readers still on it (they follow the alias within
+    # engine.ALIAS_TTL_S); a run PREVIOUS_GRACE_S after the swap drops it, so a copy is not kept loaded for good.
+    if time.time() - float(held_info.get("swapped_at") or 0) > PREVIOUS_GRACE_S:
+        held_info = held_info | {"previous": ""}
     report.dropped = _prune(client, chunks.rpartition("_chunks_")[0], chunks, held_info.get("previous", ""))
     if (held_info.get("digest") == info["digest"] and _count(client, chunks, "") == len(want_chunks)
             and _count(client, docs, "n == 0") == len(want_docs)):
         report.unchanged = True  # the last finished sync wrote exactly this; nothing has written since
-        if held_info.get("generation") != info["generation"]:
+        if held_info.get("generation") != info["generation"] or report.dropped:
             _write_info(client, docs, info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                              "previous": held_info.get("previous", "")})
+                                              "previous": held_info.get("previous", ""),
+                                              "swapped_at": held_info.get("swapped_at", "")})
         return report
     _write_info(client, docs, held_info | {"digest": ""})  # dirty until this run finishes
 
@@ -433,6 +442,7 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
     report.docs_deleted = len([d for d in have_docs if d not in want_docs])
     client.flush(chunks)
     _write_info(client, docs, info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                      "previous": held_info.get("previous", "")})
+                                      "previous": held_info.get("previous", ""),
+                                      "swapped_at": held_info.get("swapped_at", "")})
     client.flush(docs)
     return report
