@@ -54,9 +54,9 @@ class Layout:
     with other choices is rebuilt (sync.py), since neither can be changed on a collection in place.
 
     - `vector_index`: "hnsw" (float32 vectors in the graph) or "hnsw_sq8" (Milvus's HNSW_SQ with 8-bit scalar
-      quantisation: the in-memory index ~1/4 of the float32 one; the raw vectors stay stored for the exact
-      filtered path). Milvus Lite 3.2.2 accepts HNSW_SQ and searches it, but stores and answers exactly as
-      HNSW (same file size, recall@10 1.000, docs/milvus.md), so the saving is a server's only.
+      quantisation: the in-memory index ~1/4 of the float32 one on a server; the raw vectors stay stored for
+      the exact filtered path). Milvus Lite 3.2.2 accepts and searches HNSW_SQ; recall measured in
+      docs/milvus.md ("Storage layout").
     - `partition_key`: the field Milvus hashes rows into partitions by ("" = none). A filter on it is searched
       in its partitions only: `year` (the default; see docs/milvus.md "Partitioning" for why not region)."""
 
