@@ -38,10 +38,11 @@ setup(
     ],
     extras_require={
         # The Milvus engine (indexer/engines/milvus): the client, and Milvus Lite for tests and one-machine use.
-        "milvus": ["pymilvus>=3,<4", "milvus-lite>=3.2,<4"],
+        # Pinned to the pair tested (docs/milvus.md "Versions"; server: deploy/milvus/docker-compose.yml).
+        "milvus": ["pymilvus==3.0.2", "milvus-lite==3.2.2"],
         # pytest-xdist: `make test` runs two workers; filelock: they share the costly townships builds.
         "test": ["pytest>=8", "pytest-xdist>=3.5", "filelock>=3.12", "playwright>=1.40", "fpdf2>=2.7",
-                 "hypothesis>=6.100", "pymilvus>=3,<4", "milvus-lite>=3.2,<4"],
+                 "hypothesis>=6.100", "pymilvus==3.0.2", "milvus-lite==3.2.2"],
     },
     entry_points={
         "console_scripts": ["reportsearch = indexer.cli:main"],

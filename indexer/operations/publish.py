@@ -25,6 +25,7 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
     if config.engine.name != "milvus":
         return None
     from indexer.engines.milvus.connection import connect
+    from indexer.engines.milvus.schema import Layout
     from indexer.engines.milvus.sync import sync
 
     gen = GenerationStore(config.index_dir).current_path_or_none()
@@ -32,7 +33,9 @@ def publish_to_engine(config: Config, full: bool = False) -> str | None:
         return "milvus: nothing published locally yet, nothing to sync"
     client = connect(config.engine.milvus.uri, config.engine.milvus.token)
     try:
-        r = sync(client, gen, config.engine.milvus.collection, full=full, user_dict=config.analysis.user_dict, uri=config.engine.milvus.uri)
+        layout = Layout(config.engine.milvus.vector_index, config.engine.milvus.partition_key)
+        r = sync(client, gen, config.engine.milvus.collection, full=full, user_dict=config.analysis.user_dict,
+                 uri=config.engine.milvus.uri, layout=layout)
     finally:
         client.close()
     kind = "full rebuild, alias swapped" if r.full else "incremental" + (", unchanged" if r.unchanged else "")

@@ -18,10 +18,16 @@ resolves the alias always gets a matching pair — the analogue of our CURRENT r
 """
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
+
+import numpy as np
+
 STUB_DIM = 2
 MAX_VARCHAR = 65535
 # Bump when the layout or a row's hash changes: a published pair of another version is rebuilt (--full).
-SCHEMA_VERSION = "2"
+# 3: compact tokens (tokens.py), the chunk's sentence vectors (`sentences`), the layout options (Layout).
+SCHEMA_VERSION = "3"
 HASH_LEN = 40  # sha1 hex: every chunk row and every document's part 0 carry the hash of what they hold
 DOC_PART_BYTES = 60000  # below MAX_VARCHAR with room for multi-byte splitting
 NONE_INT = -1  # Milvus Lite has no nullable scalars in every version: year / dup_group None is stored as -1
@@ -31,10 +37,43 @@ CHUNK_FIELDS = ["id", "doc_id", "path", "title", "place", "region", "level", "ye
 # VARCHAR fields and their max_length. A Milvus server counts max_length in UTF-8 bytes, Lite 3.2.2 in
 # characters: sync.py checks the byte length before writing, so both behave like a server.
 CHUNK_VARCHARS = {"doc_id": 256, "path": 4096, "title": 2048, "place": 512, "region": 512, "level": 64, "kind": 64,
-                  "heading": 8192, "h": HASH_LEN, "text": MAX_VARCHAR, "tokens": MAX_VARCHAR}
+                  "heading": 8192, "h": HASH_LEN, "text": MAX_VARCHAR, "tokens": MAX_VARCHAR,
+                  "sentences": MAX_VARCHAR}
 DOC_VARCHARS = {"key": 300, "doc_id": 256, "h": HASH_LEN, "path": 4096, "row": MAX_VARCHAR, "paragraphs": MAX_VARCHAR}
 
 FACT_FIELDS = ["id", "doc_id", "dup_group", "place", "level", "region", "year", "kind"]
+
+
+VECTOR_INDEXES = ("hnsw", "hnsw_sq8")
+PARTITION_KEYS = ("year", "region", "")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The storage choices an operator makes for the chunks collection (`[engine.milvus]`); a published pair
+    with other choices is rebuilt (sync.py), since neither can be changed on a collection in place.
+
+    - `vector_index`: "hnsw" (float32 vectors in the graph) or "hnsw_sq8" (Milvus's HNSW_SQ with 8-bit scalar
+      quantisation: the in-memory index ~1/4 of the float32 one on a server; the raw vectors stay stored for
+      the exact filtered path). Milvus Lite 3.2.2 accepts and searches HNSW_SQ; recall measured in
+      docs/milvus.md ("Storage layout").
+    - `partition_key`: the field Milvus hashes rows into partitions by ("" = none). A filter on it is searched
+      in its partitions only: `year` (the default; see docs/milvus.md "Partitioning" for why not region)."""
+
+    vector_index: str = "hnsw"
+    partition_key: str = "year"
+
+    def __post_init__(self):
+        if self.vector_index not in VECTOR_INDEXES:
+            raise ValueError(f"setting engine.milvus.vector_index: {self.vector_index!r} is not one of "
+                             f"{', '.join(VECTOR_INDEXES)}")
+        if self.partition_key not in PARTITION_KEYS:
+            raise ValueError(f"setting engine.milvus.partition_key: {self.partition_key!r} is not one of "
+                             "year, region or \"\" (none)")
+
+    def describe(self) -> str:
+        """What the settings row records, to notice a change of layout."""
+        return f"{self.vector_index}|{self.partition_key or '-'}"
 
 
 def chunks_name(base: str, stamp: str) -> str:
@@ -54,18 +93,19 @@ def docs_of(chunks: str) -> str:
     return docs_name(base, stamp)
 
 
-def chunk_schema(client, dim: int):
+def chunk_schema(client, dim: int, layout: Layout = Layout()):
     from pymilvus import DataType, Function, FunctionType
 
     s = client.create_schema(auto_id=False)
     s.add_field("id", DataType.INT64, is_primary=True)
     for name, length in CHUNK_VARCHARS.items():  # `h`: the hash of every other field (sync.py's diff)
-        if name not in ("text", "tokens"):
-            s.add_field(name, DataType.VARCHAR, max_length=length)
+        if name not in ("text", "tokens", "sentences"):
+            s.add_field(name, DataType.VARCHAR, max_length=length, is_partition_key=name == layout.partition_key)
     for name in ("year", "paragraph", "part", "dup_group"):
-        s.add_field(name, DataType.INT64)
+        s.add_field(name, DataType.INT64, is_partition_key=name == layout.partition_key)
     s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-    # `standard` keeps each `w<hex>` token whole (tokens.py); it is the one tokenizer every Milvus has.
+    s.add_field("sentences", DataType.VARCHAR, max_length=MAX_VARCHAR)  # pack_sentences(); "" = none
+    # `standard` keeps each token whole (tokens.py: ASCII letters and digits); every Milvus has it.
     s.add_field("tokens", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
                 analyzer_params={"tokenizer": "standard"})
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
@@ -75,11 +115,21 @@ def chunk_schema(client, dim: int):
     return s
 
 
-def chunk_index_params(client):
+HNSW_PARAMS = {"M": 32, "efConstruction": 200}
+# Every field a filter, a fetch by value or the diff selects on. INVERTED, the one scalar index Lite 3.2.2
+# builds ("STL_SORT is not implemented; supported: INVERTED"; BITMAP the same); on a server INVERTED serves
+# `==` and `in` on strings and integers alike, which is every expression expr.py writes.
+SCALAR_INDEXED = ("doc_id", "place", "region", "level", "kind", "year", "dup_group")
+
+
+def chunk_index_params(client, layout: Layout = Layout()):
     ip = client.prepare_index_params()
     ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-    ip.add_index("vector", index_type="HNSW", metric_type="COSINE", params={"M": 32, "efConstruction": 200})
-    for name in ("doc_id", "place", "region", "level", "kind", "year", "dup_group"):  # every filter field
+    if layout.vector_index == "hnsw_sq8":
+        ip.add_index("vector", index_type="HNSW_SQ", metric_type="COSINE", params=HNSW_PARAMS | {"sq_type": "SQ8"})
+    else:
+        ip.add_index("vector", index_type="HNSW", metric_type="COSINE", params=HNSW_PARAMS)
+    for name in SCALAR_INDEXED:
         ip.add_index(name, index_type="INVERTED")
     return ip
 
@@ -127,3 +177,25 @@ def split_utf8(text: str, size: int = DOC_PART_BYTES) -> list[str]:
         used += n
     parts.append("".join(current))
     return parts
+
+
+def pack_sentences(matrix: np.ndarray | None) -> str:
+    """A chunk's sentence vectors (rows, as the local generation stores them: float16,
+    storage/vectors/sentence_vectors.py) as one VARCHAR: base64 of the float16 bytes, 1,366 bytes per 512-d
+    sentence. Milvus has no list-of-vectors type that Lite stores, and float16 keeps the very values the local
+    engine ranks with. "" for a chunk without sentence vectors (one sentence or less)."""
+    if matrix is None or not len(matrix):
+        return ""
+    return base64.b64encode(np.ascontiguousarray(matrix, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack_sentences(value: str, dim: int) -> np.ndarray | None:
+    """The float32 rows `pack_sentences` wrote, or None for ""."""
+    if not value:
+        return None
+    return np.frombuffer(base64.b64decode(value), dtype="<f2").reshape(-1, dim).astype(np.float32)
+
+
+def sentences_fit(rows: int, dim: int) -> bool:
+    """Whether `rows` sentence vectors fit one VARCHAR (47 at 512-d; the corpora measured have at most 11)."""
+    return 4 * -(-rows * dim * 2 // 3) <= MAX_VARCHAR

@@ -184,9 +184,13 @@ class MilvusSnapshot:
         return np.asarray(rows[0]["vector"], dtype=np.float32) if rows else None
 
     def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
-        # Not stored in Milvus (yet): the search encodes the candidates' sentences, through the index's
-        # embedding cache, which the local build filled with them (docs/milvus.md).
-        return None
+        """The stored sentence vectors (schema.pack_sentences); None when the synced generation had none (the
+        search then encodes the candidates' sentences, as for a local generation without them)."""
+        if self.info.get("sentences") != "1":
+            return None
+        dim = int(self.info.get("dim") or 0)
+        return {int(r["id"]): rows for r in self._rows(ids, ["id", "sentences"])
+                if (rows := schema.unpack_sentences(r["sentences"], dim)) is not None}
 
     # ------------------------------------------------------------------ candidates and rows
     def _rows(self, ids: Iterable[int], fields: list[str]) -> list[dict]:
@@ -338,5 +342,6 @@ def _reloading(method):
 # A server that goes away mid-query: one MilvusUnavailable naming the URI, from every public method; one that
 # came back (collections released) is loaded again.
 for _name in ("_read_info", "keyword", "semantic", "vector", "facts", "chunks", "word_offsets", "documents",
-              "document_chunks", "document_list", "paragraphs", "aliases_of", "dup_members", "facet_values", "counts"):
+              "document_chunks", "document_list", "paragraphs", "aliases_of", "dup_members", "facet_values", "counts",
+              "sentence_vectors"):
     setattr(MilvusSnapshot, _name, guarded(_reloading(getattr(MilvusSnapshot, _name))))

@@ -49,12 +49,14 @@ from indexer.engines.milvus import schema
 from indexer.engines.milvus.connection import MilvusUnavailable, is_connection_error, reason_of
 from indexer.engines.milvus.tokens import text_tokens
 from indexer.storage.vectors.faiss_index import VectorIndex
+from indexer.storage.vectors.sentence_vectors import SentenceVectors
 from indexer.build.write import checkpoint
 
 log = logging.getLogger(__name__)
 
 BATCH = 256
 PAGE = 4096
+PREVIOUS_GRACE_S = 60.0  # how long the pair a rebuild replaced is kept for its readers (see _incremental)
 STRONG = "Strong"  # the diff must see every write of the run before (Lite and servers default to Bounded)
 
 
@@ -148,6 +150,9 @@ class GenerationSource:
         self.catalog = Catalog(files.catalog)
         self.info = self.catalog.info()
         self.vectors = VectorIndex.load(files.vectors)
+        # Each chunk's sentence vectors go into its row, so a searcher without the indexer's embedding cache
+        # re-scores by sentences without encoding them (a first hybrid query paid ~5.6 s for it, issue 28).
+        self.sentences = SentenceVectors.load(files.sentence_vectors, files.sentence_spans)
         self.analyzer = get_analyzer(user_dict)
         self.docs = {d.doc_id: d for d in self.catalog.documents()}
         self._salt = f"{schema.SCHEMA_VERSION}|{self.info.get('analyzer', '')}"  # tokens depend on the analyzer
@@ -189,8 +194,19 @@ class GenerationSource:
     def _vector(self, chunk_id: int) -> np.ndarray:
         return np.asarray(self.vectors.vector(chunk_id), dtype=np.float32)
 
-    def _hash(self, fields: dict, vector: np.ndarray) -> str:
-        return _sha1(self._salt, json.dumps(fields, ensure_ascii=False, sort_keys=True), vector.tobytes())
+    def _sentences(self, chunk_id: int) -> str:
+        if self.sentences is None:
+            return ""
+        rows = self.sentences.of([chunk_id]).get(chunk_id)
+        if rows is None or not schema.sentences_fit(len(rows), rows.shape[1]):
+            if rows is not None:  # none in the corpora measured (at most 11 sentences a chunk)
+                log.warning("chunk %d: %d sentence vectors do not fit one Milvus field; its chunk cosine is used",
+                            chunk_id, len(rows))
+            return ""
+        return schema.pack_sentences(rows)
+
+    def _hash(self, fields: dict, vector: np.ndarray, sentences: str) -> str:
+        return _sha1(self._salt, json.dumps(fields, ensure_ascii=False, sort_keys=True), vector.tobytes(), sentences)
 
     def chunk_hashes(self) -> dict[int, str]:
         """chunk id -> hash of its whole row, for every chunk of the generation; checks every field's length
@@ -199,7 +215,7 @@ class GenerationSource:
         for c in self.catalog.iter_chunks():
             fields = self._fields(c)
             check_lengths(fields, schema.CHUNK_VARCHARS, fields["path"])
-            out[c.chunk_id] = self._hash(fields, self._vector(c.chunk_id))
+            out[c.chunk_id] = self._hash(fields, self._vector(c.chunk_id), self._sentences(c.chunk_id))
         return out
 
     def chunk_rows(self, ids: Iterable[int]) -> Iterator[dict]:
@@ -212,9 +228,10 @@ class GenerationSource:
     def chunk_row(self, c: ChunkRow) -> dict:
         fields = self._fields(c)
         vector = self._vector(c.chunk_id)
+        sentences = self._sentences(c.chunk_id)
         context = " ".join(c.heading_path) + "\n" + fields["title"]
-        row = fields | {"h": self._hash(fields, vector), "tokens": text_tokens(self.analyzer, c.text, context),
-                        "vector": vector.tolist()}
+        row = fields | {"h": self._hash(fields, vector, sentences), "sentences": sentences,
+                        "tokens": text_tokens(self.analyzer, c.text, context), "vector": vector.tolist()}
         check_lengths(row, schema.CHUNK_VARCHARS, fields["path"])
         return row
 
@@ -266,20 +283,20 @@ def _write_info(client, docs: str, info: dict) -> None:
 
 
 def sync(client, gen_path: Path, base: str = "reportsearch", full: bool = False,
-         user_dict: Path | None = None, uri: str = "") -> SyncReport:
+         user_dict: Path | None = None, uri: str = "", layout: schema.Layout = schema.Layout()) -> SyncReport:
     """Make the collections behind alias `base` equal to the generation at `gen_path`.
 
     A lost connection raises `MilvusUnavailable` (naming `uri`), a value too long for its field
     `FieldTooLong`; either way the next plain run finishes the job."""
     try:
-        return _sync(client, gen_path, base, full, user_dict)
+        return _sync(client, gen_path, base, full, user_dict, layout)
     except Exception as exc:
         if is_connection_error(exc):
             raise MilvusUnavailable(uri or "Milvus", reason_of(exc)) from exc
         raise
 
 
-def _sync(client, gen_path: Path, base: str, full: bool, user_dict: Path | None) -> SyncReport:
+def _sync(client, gen_path: Path, base: str, full: bool, user_dict: Path | None, layout: schema.Layout) -> SyncReport:
     t0 = time.perf_counter()
     src = GenerationSource(gen_path, user_dict)
     try:
@@ -288,14 +305,15 @@ def _sync(client, gen_path: Path, base: str, full: bool, user_dict: Path | None)
         if current is not None and not full:
             _, _, info = current
             if (info.get("model") != src.info.get("model") or int(info.get("dim", 0)) != dim
-                    or info.get("schema") != schema.SCHEMA_VERSION):
-                full = True  # vectors of another model, or rows of another layout, cannot be mixed in
+                    or info.get("schema") != schema.SCHEMA_VERSION or info.get("layout") != layout.describe()):
+                full = True  # vectors of another model, rows of another layout, other index or partitions
         want_chunks, want_docs = src.chunk_hashes(), src.doc_hashes()  # lengths checked before any write
         digest = fingerprint(want_chunks, want_docs)
         info = {k: str(v) for k, v in src.info.items()} | {
-            "generation": src.path.name, "dim": str(dim), "schema": schema.SCHEMA_VERSION}
+            "generation": src.path.name, "dim": str(dim), "schema": schema.SCHEMA_VERSION,
+            "layout": layout.describe(), "sentences": "1" if src.sentences is not None else ""}
         if full or current is None:
-            report = _rebuild(client, src, base, current, want_chunks, info | {"digest": digest})
+            report = _rebuild(client, src, base, current, want_chunks, info | {"digest": digest}, layout)
         else:
             report = _incremental(client, src, current, want_chunks, want_docs, info | {"digest": digest})
     finally:
@@ -310,14 +328,17 @@ def _stamp() -> str:
 
 
 def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dict[int, str],
-             info: dict) -> SyncReport:
+             info: dict, layout: schema.Layout) -> SyncReport:
     stamp = _stamp()
     chunks, docs = schema.chunks_name(base, stamp), schema.docs_name(base, stamp)
-    info = info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    # Before writing a new pair, drop every pair but the published one (the one published before it has had
+    # a whole run's time to be left by its readers): at most two copies exist during a rebuild, not three.
+    report_dropped = _prune(client, base, current[0] if current else "", "")
+    info = info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"), "swapped_at": str(int(time.time())),
                    "previous": current[0] if current else ""}  # kept by _prune for readers still on it
     client.create_collection(docs, schema=schema.doc_schema(client), index_params=schema.doc_index_params(client))
-    client.create_collection(chunks, schema=schema.chunk_schema(client, int(info["dim"])),
-                             index_params=schema.chunk_index_params(client))
+    client.create_collection(chunks, schema=schema.chunk_schema(client, int(info["dim"]), layout),
+                             index_params=schema.chunk_index_params(client, layout))
     report = SyncReport(collection=chunks, full=True)
     try:
         checkpoint("milvus-chunks")
@@ -344,7 +365,7 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
     else:
         client.alter_alias(chunks, base)  # the atomic switch
     checkpoint("milvus-drop")
-    report.dropped = _prune(client, base, chunks, info["previous"])
+    report.dropped = report_dropped + _prune(client, base, chunks, info["previous"])
     return report
 
 
@@ -352,7 +373,7 @@ def _prune(client, base: str, published_chunks: str, previous: str) -> list[str]
     """Drop our collections other than the published pair and the pair published before it: older pairs and
     the orphans of rebuilds that never swapped the alias (killed, or lost the server). Runs hold the index
     lock, so no other rebuild is writing a pair meanwhile."""
-    keep = {published_chunks, schema.docs_of(published_chunks)}
+    keep = {published_chunks, schema.docs_of(published_chunks)} if published_chunks else set()
     if previous:
         keep |= {previous, schema.docs_of(previous)}
     dropped = []
@@ -374,13 +395,18 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
                  want_docs: dict[str, str], info: dict) -> SyncReport:
     chunks, docs, held_info = current
     report = SyncReport(collection=chunks, full=False)
+    # The pair published before the last rebuild is kept for readers still on it (they follow the alias within
+    # engine.ALIAS_TTL_S); a run PREVIOUS_GRACE_S after the swap drops it, so a copy is not kept loaded for good.
+    if time.time() - float(held_info.get("swapped_at") or 0) > PREVIOUS_GRACE_S:
+        held_info = held_info | {"previous": ""}
     report.dropped = _prune(client, chunks.rpartition("_chunks_")[0], chunks, held_info.get("previous", ""))
     if (held_info.get("digest") == info["digest"] and _count(client, chunks, "") == len(want_chunks)
             and _count(client, docs, "n == 0") == len(want_docs)):
         report.unchanged = True  # the last finished sync wrote exactly this; nothing has written since
-        if held_info.get("generation") != info["generation"]:
+        if held_info.get("generation") != info["generation"] or report.dropped:
             _write_info(client, docs, info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                              "previous": held_info.get("previous", "")})
+                                              "previous": held_info.get("previous", ""),
+                                              "swapped_at": held_info.get("swapped_at", "")})
         return report
     _write_info(client, docs, held_info | {"digest": ""})  # dirty until this run finishes
 
@@ -416,6 +442,7 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
     report.docs_deleted = len([d for d in have_docs if d not in want_docs])
     client.flush(chunks)
     _write_info(client, docs, info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                      "previous": held_info.get("previous", "")})
+                                      "previous": held_info.get("previous", ""),
+                                      "swapped_at": held_info.get("swapped_at", "")})
     client.flush(docs)
     return report

@@ -3,33 +3,86 @@
 Milvus's `standard` tokenizer "splits text based on spaces and punctuation marks"; its docs say languages
 such as Chinese "require dictionary-based tokenization" (https://milvus.io/docs/standard-tokenizer.md,
 https://milvus.io/docs/standard-analyzer.md), and measured on Milvus Lite 3.2.2 a run of Han characters stays
-ONE token (心桥 does not match 心桥工程). Lite offers only the `standard` and `jieba` tokenizers, and the server's
-jieba is not ours (other dictionary, no domain lexicon). So we segment on the client with
-`indexer.core.analysis` — the same words and sub-words the local full-text index stores — and write each word
-as `w` + the hex of its UTF-8 bytes: ASCII letters and digits only, separated by spaces, which `standard`
-(and any whitespace tokenizer) keeps as one token each, lower-case already. Queries encode the same way.
+ONE token (心桥 does not match 心桥工程). Lite offers only the `standard` and `jieba` tokenizers (no
+`whitespace`, which servers have from 2.6: `unknown tokenizer type: 'whitespace'`), and the server's jieba is
+not ours (other dictionary, no domain lexicon). So we segment on the client with `indexer.core.analysis` —
+the same words and sub-words the local full-text index stores — and write each word as one run of ASCII
+letters and digits (lower case), which `standard`, `whitespace` and any other tokenizer keep as one token.
+Queries encode the same way.
+
+The form (schema version 3): a marker (`w` a word of the text, `c` a word of the context) and each
+character's code point in base 36 (digits, then a–z):
+- two symbols, the first `0`–`2`, for printable ASCII (code point − 32: 0…94);
+- three symbols, the first `3`–`y` (value − 3 × 1296 is the code point), for code points below 41,472:
+  every Han character of the BMP's unified ideographs and extension A, CJK punctuation, Latin, Cyrillic;
+- `z` and four symbols for every other code point (up to U+10FFFF).
+A two-character Chinese word is 7 bytes (the hex of its UTF-8 was 13), a digit or ASCII letter 2 bytes (hex:
+2): measured in docs/milvus.md ("Token form"). The code is prefix-free, so `decode` is exact.
 """
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 from indexer.core.analysis import Analyzer
 
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_VALUE = {ch: i for i, ch in enumerate(_DIGITS)}
+_ASCII_FIRST = 3  # first symbols 0..2: printable ASCII in two symbols (3 × 36 = 108 ≥ 95)
+_LONG = "z"  # then four symbols: any code point
+_THREE_LIMIT = (35 - _ASCII_FIRST) * 36 * 36  # first symbols 3..y: code points below 41,472
+
+
+def _base36(value: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        value, r = divmod(value, 36)
+        out.append(_DIGITS[r])
+    return "".join(reversed(out))
+
+
+def _char(ch: str) -> str:
+    cp = ord(ch)
+    if 0x20 <= cp < 0x7F:
+        return _base36(cp - 0x20, 2)
+    if cp < _THREE_LIMIT:
+        return _base36(cp + _ASCII_FIRST * 1296, 3)
+    return _LONG + _base36(cp, 4)
+
+
+def _word(marker: str, word: str) -> str:
+    return marker + "".join(_char(ch) for ch in word)
+
 
 def encode(word: str) -> str:
-    return "w" + word.encode("utf-8").hex()
-
-
-def decode(token: str) -> str:
-    """The word of a text (`w…`) or context (`c…`) token."""
-    return bytes.fromhex(token[1:]).decode("utf-8")
+    return _word("w", word)
 
 
 def encode_context(word: str) -> str:
     """A word of the chunk's context (heading path + title): its own token, so BM25 gives words that every
     chunk of a report shares (its title) the low weight their document frequency earns — the local index
     keeps context in a separate, lower-weighted field for the same reason."""
-    return "c" + word.encode("utf-8").hex()
+    return _word("c", word)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def decode(token: str) -> str:
+    """The word of a text (`w…`) or context (`c…`) token. Cached: the exact literal path decodes every token of
+    every chunk a filter keeps (snapshot.py `matching`), and a corpus repeats a small vocabulary — a dict hit
+    instead of a Python loop per character (without it, decoding took 60% of a hybrid query's time)."""
+    chars, i = [], 1
+    while i < len(token):
+        first = _VALUE[token[i]]
+        if first < _ASCII_FIRST:
+            chars.append(chr(first * 36 + _VALUE[token[i + 1]] + 0x20))
+            i += 2
+        elif token[i] != _LONG:
+            chars.append(chr(int(token[i : i + 3], 36) - _ASCII_FIRST * 1296))
+            i += 3
+        else:
+            chars.append(chr(int(token[i + 1 : i + 5], 36)))
+            i += 5
+    return "".join(chars)
 
 
 def text_tokens(analyzer: Analyzer, text: str, context: str = "") -> str:
