@@ -356,6 +356,19 @@ class Catalog:
             return None
         return out
 
+    def all_figures(self) -> dict[int, list[FigureRow]] | None:
+        """Every stored figure, as `figures` gives those of some chunks (a generation's whole table: the local
+        engine keeps it as columns, engines/figure_columns.py); None for a catalog written before figures were."""
+        out: dict[int, list[FigureRow]] = {}
+        try:
+            for r in self.connect().execute(f"SELECT {FIGURE_COLUMNS} FROM figures ORDER BY chunk_id, seq"):
+                out.setdefault(r[0], []).append(FigureRow(*r))
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            return None
+        return out
+
     def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
         """group -> [(chunk_id, doc_id)] for the given duplicate groups."""
         out: dict[int, list[tuple[int, str]]] = {}
