@@ -1,5 +1,5 @@
 """The 数据 page (issue 30): the figures of the paragraphs containing a query as a table, place × year ×
-measure × value, sortable and paged on the server, each value linked to its paragraph in the document view;
+measure × value, sortable and paged on the server, each value linked to its sentence (marked) in the document view;
 the measure groups listed above it; every row exported as CSV or Excel (through /api/figures).
 
 A thin view: the rows are `Searcher.figures` exactly as /api/figures returns them (same parsing, same order),
