@@ -177,6 +177,34 @@ def read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     return {w: tuple(others) for w, others in table.items() if others}
 
 
+class BaseDictionary:
+    """jieba's default dictionary (word and prefix frequencies, their total), loaded once per process (~1 s; a
+    build used to load it twice: the analyzer and the figure extractor, pipeline/figures/words.py). Read-only:
+    a tokenizer that adds words (the Analyzer) copies it first."""
+
+    def __init__(self) -> None:
+        self._loaded: tuple[dict[str, int], int] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[dict[str, int], int]:
+        with self._lock:
+            if self._loaded is None:
+                _silence_jieba()
+                words = jieba.Tokenizer()
+                words.initialize()
+                self._loaded = (words.FREQ, words.total)
+            return self._loaded
+
+    def freq(self) -> dict[str, int]:
+        return self._load()[0]
+
+    def total(self) -> int:
+        return self._load()[1]
+
+
+BASE_DICTIONARY = BaseDictionary()
+
+
 class Analyzer:
     """A private jieba tokenizer with our dictionaries. Thread-safe after construction."""
 
@@ -185,7 +213,8 @@ class Analyzer:
         self.subwords = subwords
         _silence_jieba()
         self._jieba = jieba.Tokenizer()  # own instance: the global one may carry others' words
-        self._jieba.initialize()
+        self._jieba.FREQ, self._jieba.total = dict(BASE_DICTIONARY.freq()), BASE_DICTIONARY.total()
+        self._jieba.initialized = True
         dicts = [p for p in (DOMAIN_DICT, GROWN_DICT) if p.exists()] + ([user_dict] if user_dict else [])
         for path in dicts:
             for word, freq, tag in read_dictionary(path):

@@ -241,6 +241,12 @@ class FiguresSettings:
     # A place's years side by side (search/years.py): two paragraphs scoring at least this continue each other
     # (延续); chosen on the development pairs of tests/data/alignment (indexer/evaluation/alignment.py).
     align_threshold: float = field(default=0.55, metadata=_flat("years_align_threshold"))
+    # The 数据 page's tables kept per server process (search/figures.py FiguresCache: re-sorting, paging and
+    # exporting a table, or a popular query again, do not build it again): at most this many tables, and this
+    # many rows in all; a larger table is not kept; 0 entries keeps none. A local generation's cached row costs
+    # 8 bytes (positions into its figure columns), a Milvus one's ~1 KB (its own rows).
+    table_cache_entries: int = field(default=16, metadata=_flat("figure_table_cache_entries"))
+    table_cache_rows: int = field(default=60_000, metadata=_flat("figure_table_cache_rows"))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import dataclasses
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence, overload
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from indexer.core.facets import FACET_FIELDS
 from indexer.core.filters import Filters
 from indexer.core.lru import LruCache
 from indexer.engines.base import Snapshot
+from indexer.engines.figure_columns import FigureColumns
 from indexer.pipeline.figures.grouping import group_measures
 from indexer.search.limits import check_query
 from indexer.search.literal import literal_query
@@ -80,7 +81,7 @@ class FiguresResponse:
     sort: str
     descending: bool
     paragraphs: int  # matching paragraphs (chunks), with or without figures
-    rows: list[FigureHit]
+    rows: Sequence[FigureHit]  # FigureRows: each made when read
     groups: list[MeasureGroup]  # most rows first
     generation: str
     took_ms: float = 0.0
@@ -138,47 +139,114 @@ class MeasureGrouper:
         return self._groups.get_or_make(tuple(measures), lambda key: group_measures(key, self, self.threshold))
 
 
+class FigureRows(Sequence[FigureHit]):
+    """A table's rows in a chosen order, each `FigureHit` made when it is asked for: a page shows 50 of up to
+    ~13,000 rows (making them all was most of a first table's time at 100k chunks); the exports read them all."""
+
+    def __init__(self, columns: FigureColumns, positions: np.ndarray, labels: list[str]):
+        self._columns = columns
+        self._positions = positions
+        self._labels = labels  # each measure code's group label
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> FigureHit: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[FigureHit]: ...
+    def __getitem__(self, i: int | slice) -> FigureHit | list[FigureHit]:
+        if isinstance(i, slice):
+            return [self._hit(j) for j in self._positions[i].tolist()]
+        return self._hit(int(self._positions[i]))
+
+    def __iter__(self) -> Iterator[FigureHit]:
+        return (self._hit(j) for j in self._positions.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FigureRows({len(self)} rows)"
+
+    def _hit(self, j: int) -> FigureHit:
+        cols = self._columns
+        f, chunk = cols.figures[j], cols.chunks[j]
+        doc = cols.docs[chunk.doc]
+        m = doc.meta
+        return FigureHit(
+            place=m.place, year=m.year, level=m.level, region=m.region, title=m.title, doc_id=doc.doc_id,
+            path=doc.path, chunk_id=chunk.chunk_id, paragraph_index=chunk.paragraph_index,
+            heading_path=chunk.heading_path, measure=f.measure, group=self._labels[int(cols.measure_codes[j])],
+            value=f.value, value_high=f.value_high, unit=f.unit, qualifier=f.qualifier, as_written=f.as_written,
+            sentence=cols.sentences[j], sentence_start=f.sentence_start, sentence_end=f.sentence_end,
+            start=f.start, end=f.end,
+        )
+
+
 @dataclass(frozen=True)
 class FiguresTable:
-    """One request's rows (grouped, in reading order) and groups, before sorting: what FiguresCache keeps."""
+    """One request's figures (positions in the columns, in reading order: place, year, document, paragraph),
+    each measure's group and the groups, before sorting: what FiguresCache keeps."""
 
     paragraphs: int
-    rows: list[FigureHit]
+    columns: FigureColumns
+    positions: np.ndarray
+    labels: list[str]  # the group label of each of the columns' measure codes ("" for none)
     groups: list[MeasureGroup]
     note: str | None
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def rows(self, sort: str, descending: bool) -> FigureRows:
+        """The rows by the chosen column; ties keep the reading order (a stable sort, as Python's, descending
+        too)."""
+        at = self.positions
+        if sort == "place":
+            key = self.columns.place_rank[at]
+        elif sort == "year":
+            key = self.columns.year_rank[at]
+        elif sort == "value":
+            key = self.columns.values[at]
+        else:  # measure: by group, then the measure as worded
+            measures = self.columns.measures
+            ranked = sorted(range(len(measures)), key=lambda c: (self.labels[c], measures[c]))
+            rank = np.empty(len(measures), dtype=np.int64)
+            rank[ranked] = np.arange(len(measures))
+            key = rank[self.columns.measure_codes[at]]
+        order = np.argsort(-key if descending else key, kind="stable")
+        return FigureRows(self.columns, at[order], self.labels)
 
 
 def figures_table(snap: Snapshot, req: FiguresRequest, grouper: MeasureGrouper, limit: int) -> FiguresTable:
     """Every figure in the paragraphs matching the request, in reading order (place, year, document, paragraph),
     each with its measure's group; the groups; and how many paragraphs matched (with or without figures)."""
     ids = snap.matching(literal_query(parse_query(req.query)), req.filters)
+    columns, positions = figure_columns(snap, ids)
+    counts = np.bincount(columns.measure_codes[positions], minlength=len(columns.measures))
+    found = Counter({columns.measures[c]: int(counts[c]) for c in np.flatnonzero(counts).tolist() if c})
+    label_of, groups, note = measure_groups(found, grouper, limit)
+    labels = [label_of.get(m, "") for m in columns.measures]
+    return FiguresTable(len(ids), columns, positions, labels, groups, note)
+
+
+def figure_columns(snap: Snapshot, ids: Sequence[int]) -> tuple[FigureColumns, np.ndarray]:
+    """The figures of these chunks: positions in the generation's figure columns where the engine keeps them
+    (local), else columns made from the rows of these chunks alone (Milvus stores no figures: its snapshot derives
+    them from the text). Only the chunks that have figures are read (a chunk row costs: its JSON and text)."""
+    whole = getattr(snap, "figure_columns", None)
+    columns = whole() if whole is not None else None
+    if columns is not None:
+        return columns, columns.rows_of(ids)
     figures = snap.figures(ids)
-    counts = Counter(f.measure for figs in figures.values() for f in figs if f.measure)
-    label_of, groups, note = measure_groups(counts, grouper, limit)
-    return FiguresTable(len(ids), figure_hits(snap, figures, label_of), groups, note)
-
-
-def figure_hits(snap: Snapshot, figures: dict[int, list], label_of: dict[str, str]) -> list[FigureHit]:
-    """One row per stored figure, in reading order. Only the paragraphs with figures are read (a chunk row costs:
-    its JSON and text), and each row is made once, its group known."""
     chunks = snap.chunks(figures)
-    docs = snap.documents({c.doc_id for c in chunks.values()})
-    rows: list[FigureHit] = []
-    for cid, figs in figures.items():
-        chunk = chunks[cid]
-        doc = docs[chunk.doc_id]
-        m = doc.meta
-        rows.extend(FigureHit(
-            place=m.place, year=m.year, level=m.level, region=m.region, title=m.title, doc_id=doc.doc_id,
-            path=doc.path, chunk_id=cid, paragraph_index=chunk.paragraph_index, heading_path=chunk.heading_path,
-            measure=f.measure, group=label_of.get(f.measure, ""),
-            value=f.value, value_high=f.value_high, unit=f.unit, qualifier=f.qualifier, as_written=f.as_written,
-            sentence=chunk.text[f.sentence_start:f.sentence_end], sentence_start=f.sentence_start,
-            sentence_end=f.sentence_end, start=f.start, end=f.end,
-        ) for f in figs)
-    order = {cid: (c.paragraph_index, c.part) for cid, c in chunks.items()}
-    rows.sort(key=lambda r: (r.place, _year_key(r.year), r.path, order[r.chunk_id], r.start))
-    return rows
+    columns = FigureColumns.from_rows(figures, chunks, snap.documents({c.doc_id for c in chunks.values()}))
+    return columns, np.arange(len(columns))
 
 
 def measure_groups(counts: Counter, grouper: MeasureGrouper,
@@ -203,9 +271,10 @@ def measure_groups(counts: Counter, grouper: MeasureGrouper,
 
 class FiguresCache:
     """The tables of the last few requests (query + filters), per snapshot and its build/sync info: the 数据 page
-    is re-sorted, paged and exported, and popular queries come back, and each of those would otherwise read the
-    catalog and build every row again (工作 at 100k chunks: 12,000 rows, ~0.5 s). Bounded by entries and by rows
-    in all (a cached row holds ~1 KB: 60,000 rows ~60 MB per server process); a larger table is not kept."""
+    is re-sorted, paged and exported, and popular queries come back. Bounded by entries and by rows in all
+    (`[figures] table_cache_entries`, `table_cache_rows`); a larger table is not kept. A local generation's
+    table is positions into its figure columns (8 bytes a row); an engine without them (Milvus) keeps each
+    table's own rows (~1 KB a row)."""
 
     def __init__(self, entries: int = 16, max_rows: int = 60_000):
         self.entries = entries
@@ -222,30 +291,16 @@ class FiguresCache:
                 self._items.move_to_end(key)
                 return self._items[key]
         table = make()  # outside the lock: two threads may both make it, the last one is kept
-        if len(table.rows) <= self.max_rows:
+        if self.entries > 0 and len(table) <= self.max_rows:
             with self._lock:
                 old = self._items.pop(key, None)
-                self._rows += len(table.rows) - (len(old.rows) if old else 0)
+                self._rows += len(table) - (len(old) if old else 0)
                 self._items[key] = table
                 while len(self._items) > self.entries or self._rows > self.max_rows:
-                    self._rows -= len(self._items.popitem(last=False)[1].rows)
+                    self._rows -= len(self._items.popitem(last=False)[1])
         return table
-
-
-def sorted_rows(rows: list[FigureHit], sort: str, descending: bool) -> list[FigureHit]:
-    """Rows by the chosen column; ties keep the reading order they come in (the sort is stable)."""
-    key: Callable[[FigureHit], tuple] = {
-        "place": lambda r: (r.place,),
-        "year": lambda r: _year_key(r.year),
-        "value": lambda r: (r.value,),
-        "measure": lambda r: (r.group, r.measure),
-    }[sort]
-    return sorted(rows, key=key, reverse=descending)
 
 
 def active_filters(filters: Filters) -> dict[str, list]:
     return {name: list(getattr(filters, name)) for name in FACET_FIELDS if getattr(filters, name)}
 
-
-def _year_key(year: int | None) -> tuple[bool, int]:
-    return (year is None, year or 0)  # a report whose year nobody could tell comes last

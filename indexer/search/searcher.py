@@ -28,7 +28,7 @@ from indexer.search.encoders import SnapshotEncoders
 from indexer.search.candidates import Candidates
 from indexer.search.figures import (
     FiguresCache, FiguresRequest, FiguresResponse, MeasureGrouper, active_filters, check_figures_request,
-    figures_table, sorted_rows,
+    figures_table,
 )
 from indexer.search.fuse import Fused
 from indexer.search.highlight import MARK_OFFICIAL, has_real_match, hit_marks
@@ -72,7 +72,7 @@ class Searcher:
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
         self._damage = DamageCheck()
         self._measures = MeasureGrouper(lambda texts: self.encoder.encode(texts), config.figures.group_threshold)
-        self._figure_tables = FiguresCache()
+        self._figure_tables = FiguresCache(config.figures.table_cache_entries, config.figures.table_cache_rows)
 
     @classmethod
     def open(cls, config: Config, encoder: Encoder | None = None, engine: Engine | None = None) -> "Searcher":
@@ -216,7 +216,7 @@ class Searcher:
             generation = snap.name
         return FiguresResponse(
             query=req.query, filters=active_filters(req.filters), sort=req.sort, descending=req.descending,
-            paragraphs=table.paragraphs, rows=sorted_rows(table.rows, req.sort, req.descending),
+            paragraphs=table.paragraphs, rows=table.rows(req.sort, req.descending),
             groups=list(table.groups), generation=generation, took_ms=round((time.perf_counter() - t0) * 1000, 2),
             note=table.note,
         )

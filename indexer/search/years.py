@@ -92,6 +92,11 @@ class FigureChange:
     later_sentence: str
     earlier_chunk: int
     later_chunk: int
+    # each sentence's offsets in its chunk's text (the document view marks it: a value opens its sentence)
+    earlier_sentence_start: int = 0
+    earlier_sentence_end: int = 0
+    later_sentence_start: int = 0
+    later_sentence_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -331,6 +336,8 @@ def figure_changes(before: list[Located], after: list[Located], alike: Callable[
             measure=fl.measure, earlier_measure=fe.measure, unit=fl.unit, earlier=fe.as_written, later=fl.as_written,
             earlier_value=fe.value, later_value=fl.value, earlier_paragraph=pe, later_paragraph=pl,
             earlier_sentence=se, later_sentence=sl, earlier_chunk=ce, later_chunk=cl,
+            earlier_sentence_start=fe.sentence_start, earlier_sentence_end=fe.sentence_end,
+            later_sentence_start=fl.sentence_start, later_sentence_end=fl.sentence_end,
         ))
     return out
 

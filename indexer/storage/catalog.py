@@ -342,13 +342,21 @@ class Catalog:
     def figures(self, ids: Iterable[int]) -> dict[int, list[FigureRow]] | None:
         """chunk_id -> its figures in text order, for the given chunks that have any; None for a catalog
         written before figures were stored (the reader then extracts them itself)."""
+        where = "WHERE chunk_id IN ({marks})"
+        return self._figure_rows(where, [list(b) for b in _batches(sorted({int(i) for i in ids}), 500)])
+
+    def all_figures(self) -> dict[int, list[FigureRow]] | None:
+        """Every stored figure, as `figures` gives those of some chunks (a generation's whole table: the local
+        engine keeps it as columns, engines/figure_columns.py); None for a catalog written before figures were."""
+        return self._figure_rows("", [[]])
+
+    def _figure_rows(self, where: str, batches: list[list[int]]) -> dict[int, list[FigureRow]] | None:
         out: dict[int, list[FigureRow]] = {}
         try:
-            for batch in _batches(sorted({int(i) for i in ids}), 500):
+            for batch in batches:
+                condition = where.format(marks=",".join("?" * len(batch)))
                 for r in self.connect().execute(
-                    f"SELECT {FIGURE_COLUMNS} FROM figures WHERE chunk_id IN ({','.join('?' * len(batch))})"
-                    " ORDER BY chunk_id, seq", batch,
-                ):
+                        f"SELECT {FIGURE_COLUMNS} FROM figures {condition} ORDER BY chunk_id, seq", batch):
                     out.setdefault(r[0], []).append(FigureRow(*r))
         except sqlite3.OperationalError as exc:
             if "no such table" not in str(exc):

@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--query", action="append", help=f"default: {' '.join(QUERIES)}")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--uncached", action="store_true",
-                    help="keep no tables between requests (Searcher's FiguresCache off): every request reads the "
+                    help="keep no tables between requests ([figures] table_cache_entries = 0): every request reads the "
                          "catalog and builds its rows again, as a query nobody asked before does")
     ap.add_argument("--json", type=Path, default=BENCH_DIR / "results" / "bench_figures_view.json")
     args = ap.parse_args()
@@ -47,15 +47,14 @@ def main() -> None:
 
     # Only read: anything that would open the index's embedding cache gets a throwaway one.
     scratch = Path(tempfile.mkdtemp(prefix="bench-figures-"))
-    config = load_config().with_overrides({"index_dir": args.index_dir, "embedding.cache": scratch / "cache.sqlite"})
+    overrides: dict = {"index_dir": args.index_dir, "embedding.cache": scratch / "cache.sqlite"}
+    if args.uncached:
+        overrides["figures.table_cache_entries"] = 0
+    config = load_config().with_overrides(overrides)
     t0 = time.perf_counter()
     searcher = Searcher.open(config)
     print(f"opened {args.index_dir} in {time.perf_counter() - t0:.1f} s: {searcher.health().get('chunks')} chunks")
     client = create_app(config, searcher).test_client()
-    if args.uncached:
-        from indexer.search.figures import FiguresCache
-
-        searcher._figure_tables = FiguresCache(entries=0)  # a benchmark's switch, not an API
     queries = args.query or list(QUERIES)
 
     def get(url: str) -> float:

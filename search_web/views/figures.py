@@ -1,5 +1,5 @@
 """The 数据 page (issue 30): the figures of the paragraphs containing a query as a table, place × year ×
-measure × value, sortable and paged on the server, each value linked to its paragraph in the document view;
+measure × value, sortable and paged on the server, each value linked to its sentence (marked) in the document view;
 the measure groups listed above it; every row exported as CSV or Excel (through /api/figures).
 
 A thin view: the rows are `Searcher.figures` exactly as /api/figures returns them (same parsing, same order),
@@ -7,6 +7,7 @@ so the page, the API, the CLI and the exports show the same numbers.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -14,13 +15,14 @@ from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 
 from indexer.search.figures import FigureHit, FiguresRequest, FiguresResponse, value_text
-from indexer.search.highlight import MARK_WORDS, highlight_html
+from indexer.search.highlight import MARK_WORDS, highlight_html, query_spans
+from indexer.search.query import parse_query as parse_user_query
 from indexer.search.limits import MAX_PAGE
 from indexer.search.types import QueryError
 from search_web import export, state
 from search_web.templating import state_url
 from search_web.params import (
-    FILTER_FIELDS, MAX_FILTER_CHARS, MAX_SIZE, parse_figures, parse_int, without_bad_characters,
+    FILTER_FIELDS, MAX_FILTER_CHARS, MAX_SIZE, parse_figures, parse_int, shown, without_bad_characters,
 )
 
 bp = Blueprint("figures", __name__)
@@ -45,8 +47,45 @@ class FigureRow:
 
 
 def figure_link(row: FigureHit, query: str) -> str:
-    """The document view at the figure's paragraph, the query marked (the API's `link`, the page's value)."""
-    return url_for("pages.document", doc_id=row.doc_id, chunk=row.chunk_id, q=query) + f"#c-{row.chunk_id}"
+    """The document view at the figure's paragraph with its sentence marked, the query too (the API's `link`,
+    the page's value)."""
+    return sentence_link(row.doc_id, row.chunk_id, row.sentence_start, row.sentence_end, query)
+
+
+@bp.app_template_global()
+def sentence_link(doc_id: str, chunk_id: int, start: int, end: int, query: str = "") -> str:
+    """The document view scrolled to a chunk's paragraph, the sentence at [start, end) of the chunk's text marked
+    (`s=start-end`, read by `sentence_mark`)."""
+    args = {"q": query} if query else {}
+    return url_for("pages.document", doc_id=doc_id, chunk=chunk_id, s=f"{start}-{end}", **args) + f"#c-{chunk_id}"
+
+
+def parse_sentence(raw: str | None) -> tuple[int, int] | None:
+    """The `s` parameter of a document link: start-end offsets of a sentence in the linked chunk's text."""
+    if raw is None or not raw.strip():
+        return None
+    match = re.fullmatch(r"([0-9]{1,7})-([0-9]{1,7})", raw.strip())
+    if match is None or int(match[1]) >= int(match[2]):
+        raise QueryError("s", f"参数 s 应为句子在段落中的起止位置，如 12-58，收到“{shown(raw)}”。")
+    return int(match[1]), int(match[2])
+
+
+def sentence_mark(paragraph: str, chunk_text: str, span: tuple[int, int], query: str) -> Markup | None:
+    """The paragraph as HTML with the sentence at `span` of one of its chunks in <mark class="fig"> (the
+    query's words marked inside and around it); None when the chunk's text is not in the paragraph or the span
+    is not within the chunk (a stale link after the report changed)."""
+    start, end = span
+    offset = paragraph.find(chunk_text)
+    if offset < 0 or end > len(chunk_text):
+        return None
+    a, b = offset + start, offset + end
+    parsed = parse_user_query(query) if query.strip() else None
+
+    def words(text: str) -> str:
+        return highlight_html(text, query_spans(text, parsed) if parsed else [], MARK_WORDS)
+
+    return Markup(f"{words(paragraph[:a])}<mark class=\"fig\" id=\"fig-sentence\">{words(paragraph[a:b])}</mark>"
+                  f"{words(paragraph[b:])}")
 
 
 def figures_download(req: FiguresRequest, response: FiguresResponse, fmt: str) -> Response:

@@ -15,6 +15,7 @@ from indexer.search.query import parse_query as parse_user_query
 from indexer.search.types import MATCH_LITERAL, MATCH_OFFICIAL, MATCH_SEMANTIC, Hit, QueryError, SearchRequest, SearchResponse
 from search_web import export, ids, state
 from search_web.errors import NotFound, known_document
+from search_web.views.figures import parse_sentence, sentence_mark
 from search_web.params import MAX_SIZE, parse_int, parse_mode, parse_query, parse_search
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ def document(doc_id: str):
     by_paragraph: dict[int, list[tuple[int, Hit]]] = {}
     for rank, hit in enumerate(marked.hits, 1):
         by_paragraph.setdefault(hit.paragraph_index, []).append((rank, hit))
+    paragraphs = _marked_paragraphs(doc, by_paragraph, request.args.get("q", ""))
+    paragraphs.update(_figure_sentence(doc, request.args.get("chunk"), request.args.get("s"), target))
     return render_template(
         "document.html",
         doc=doc,
@@ -115,12 +118,25 @@ def document(doc_id: str):
         query=request.args.get("q", "").strip(),
         mode=request.args.get("mode", "hybrid"),
         hits_by_paragraph=by_paragraph,
-        marked_paragraphs=_marked_paragraphs(doc, by_paragraph, request.args.get("q", "")),
+        marked_paragraphs=paragraphs,
         query_hits=list(enumerate(marked.hits, 1)),
         nearest_only=marked.nearest_only,
         official_only=marked.official_only,
         message=marked.message,
     )
+
+
+def _figure_sentence(doc, chunk: str | None, raw: str | None, target: int) -> dict[int, Markup]:
+    """A figure's link (`chunk` + `s`, views/figures.py sentence_link): its sentence marked in the target
+    paragraph; nothing when the chunk is not in that paragraph (the document still opens there)."""
+    span = parse_sentence(raw)  # a malformed `s` is a 400 naming it
+    paragraph = next((p for p in doc.paragraphs if p.index == target), None)
+    if span is None or not chunk or paragraph is None:
+        return {}
+    text = next((c.text for c in state.searcher().document_chunks(doc.doc_id) if str(c.chunk_id) == chunk.strip()
+                 and c.chunk_id in paragraph.chunk_ids), None)
+    mark = None if text is None else sentence_mark(paragraph.text, text, span, request.args.get("q", ""))
+    return {} if mark is None else {target: mark}
 
 
 def _marked_paragraphs(doc, by_paragraph: dict[int, list[tuple[int, Hit]]], query: str) -> dict[int, Markup]:

@@ -1,5 +1,6 @@
 """The 数据 page in a real Chromium (issue 30 point 2), at 1366 px and at 390 px: reached from the search page with
-its query and filters, sorted by value, a value opening the document view at its paragraph, the table scrolling
+its query and filters, sorted by value, a value opening the document view at its paragraph with its sentence
+marked, the table scrolling
 inside its own box on a phone, and hostile input answered with a 4xx page."""
 from __future__ import annotations
 
@@ -63,6 +64,12 @@ def test_figures_page_on_a_desktop(browser, server):
         box = target.bounding_box()
         assert box is not None and 0 <= box["y"] < DESKTOP["height"]
         assert target.locator("mark").count() > 0  # the query's words marked in the paragraph
+        # ... and the figure's own sentence marked in it, in view
+        marked = target.locator("mark.fig")
+        assert marked.count() == 1 and marked.inner_text() == sentence and number in marked.inner_text()
+        box = marked.bounding_box()
+        assert box is not None and 0 <= box["y"] < DESKTOP["height"]
+        assert pg.locator("mark.fig").count() == 1  # nowhere else
     finally:
         context.close()
     assert pg.errors == []

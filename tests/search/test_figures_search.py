@@ -95,3 +95,41 @@ def test_a_bad_request_names_its_parameter(searcher) -> None:
     with pytest.raises(QueryError) as err:
         searcher.figures(FiguresRequest("调" * 10000))
     assert err.value.param == "q"
+
+
+def test_every_order_is_a_stable_sort_of_the_reading_order(searcher) -> None:
+    """The rows are made lazily from columns sorted with numpy; each order must be what Python's stable sort of
+    the reading-order rows gives (ties, descending too, keep place, year, document, paragraph, position)."""
+    reading = list(searcher.figures(FiguresRequest("工作")).rows)
+    assert len(reading) > 20
+    assert reading == sorted(reading, key=lambda r: (r.place, r.year is None, r.year or 0, r.path,
+                                                     r.paragraph_index, r.start))
+    keys = {"place": lambda r: r.place, "year": lambda r: (r.year is None, r.year or 0),
+            "value": lambda r: r.value, "measure": lambda r: (r.group, r.measure)}
+    for sort, key in keys.items():
+        for descending in (False, True):
+            rows = searcher.figures(FiguresRequest("工作", sort=sort, descending=descending)).rows
+            assert list(rows) == sorted(reading, key=key, reverse=descending), (sort, descending)
+            assert rows[3:7] == list(rows)[3:7] and rows[-1] == list(rows)[-1]
+
+
+def test_the_table_cache_follows_its_settings(sample_index, encoder) -> None:
+    from indexer.search.searcher import Searcher
+
+    config = sample_index.with_overrides({"figures.table_cache_entries": 1, "figures.table_cache_rows": 100000})
+    fresh = Searcher.open(config, encoder)
+    try:
+        first = fresh.figures(FiguresRequest("宣传"))
+        again = fresh.figures(FiguresRequest("宣传", sort="value"))
+        assert again.total == first.total and sorted(r.value for r in first.rows) == [r.value for r in again.rows]
+        cache = fresh._figure_tables
+        assert (cache.entries, cache.max_rows, len(cache._items)) == (1, 100000, 1)
+        fresh.figures(FiguresRequest("调解"))
+        assert len(cache._items) == 1 and cache._rows == fresh.figures(FiguresRequest("调解")).total
+    finally:
+        fresh.close()
+    none = Searcher.open(sample_index.with_overrides({"figures.table_cache_entries": 0}), encoder)
+    try:
+        assert none.figures(FiguresRequest("宣传")).total == first.total and not none._figure_tables._items
+    finally:
+        none.close()

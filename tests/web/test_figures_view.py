@@ -244,3 +244,21 @@ def test_xlsx_keeps_report_text_as_text() -> None:
     header, rows = xlsx_table(book)
     assert header["检索词"] == "=1+1" and rows[0]["句子"] == sentence and rows[0]["报告标题"] == "东城镇 报告"
     assert rows[0]["数值"] == 12
+
+
+def test_a_value_opens_its_sentence_marked_and_a_bad_sentence_parameter_is_named(client) -> None:
+    api = get_json(client, f"/api/figures?q={quote(QUERY)}&size=40")
+    row = next(r for r in api["rows"] if QUERY in r["sentence"] and r["sentence_start"] > 0)  # not the first
+    tree = page_html(client, row["link"])
+    marked = css(tree, "mark.fig")
+    assert len(marked) == 1 and marked[0].text_content() == row["sentence"]
+    assert css(marked[0], "mark")  # the query's words are marked inside it too
+    target = css(tree, "div.para.is-target")[0]
+    assert marked[0] in target.iter() and target.get("id") == f"p-{row['paragraph_index']}"
+    base = row["link"].split("&s=")[0]
+    # a link whose sentence no longer fits the chunk (the report changed) still opens the paragraph, unmarked
+    stale = page_html(client, f"{base}&s=0-99999")
+    assert not css(stale, "mark.fig") and css(stale, "div.para.is-target")
+    for bad in ("abc", "9-3", "1-2-3", "-1-5", "%00"):
+        response = client.get(f"{base}&s={bad}")
+        assert response.status_code == 400 and "参数 s" in response.get_data(as_text=True), bad

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 from urllib.parse import quote
 
 import pytest
@@ -41,7 +42,15 @@ def test_years_page_api_csv_and_word_agree(years_client):
     assert {k: int(v) for k, v in shown.items()} == c["counts"]
     assert html.count('class="yr-row"') == len(c["rows"])
     assert html.count('<mark class="chg">') >= 4  # the changed words are marked
-    assert "45次</td><td class=\"num\">46次" in html.replace("\n", "")
+    # each value of the figures table opens the document view with its sentence marked
+    cells = re.findall(r'<td class="num"><a href="([^"]+)"[^>]*>([^<]+)</a></td>', html)
+    values = [(f["earlier"] + f["unit"], f["later"] + f["unit"]) for f in c["figures"]]
+    assert [v for _, v in cells] == [v for pair in values for v in pair] and ("45次", "46次") in values
+    f = c["figures"][values.index(("45次", "46次"))]
+    for (link, _), sentence in zip(cells[2 * values.index(("45次", "46次")):], (f["earlier_sentence"], f["later_sentence"])):
+        page = years_client.get(unescape(link)).get_data(as_text=True)
+        marked = re.findall(r'<mark class="fig" id="fig-sentence">(.*?)</mark>', page, re.S)  # no query: no inner marks
+        assert len(marked) == 1 and unescape(marked[0]) == sentence
 
     data = years_client.get(f"/place/{quote(PLACE)}/years/export.csv?from=2024&to=2025")
     assert data.status_code == 200 and "attachment" in data.headers["Content-Disposition"]

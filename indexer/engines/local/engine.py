@@ -7,6 +7,7 @@ generation was published.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -19,6 +20,7 @@ from indexer.storage.catalog import Catalog, ChunkRow, DocRow
 from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.config import Config
 from indexer.core.document import Paragraph
+from indexer.engines.figure_columns import FigureColumns
 from indexer.engines.base import ChunkFacts, FacetCounts, FoldKeys, IndexDamaged, IndexNotFound, Ranked
 from indexer.engines.local.columns import ChunkColumns
 from indexer.storage.fulltext.factory import open_fulltext
@@ -46,6 +48,8 @@ class LocalSnapshot:
             self.hold.release()
             raise
         self._filter_ids: LruCache[Filters, np.ndarray] = LruCache(64)
+        self._figure_columns: FigureColumns | None = None
+        self._figure_lock = threading.Lock()
 
     def damage(self, checksums: bool = False) -> list[str]:
         """What is wrong with this generation's files (empty: whole), one line each; sizes and counts only
@@ -106,6 +110,19 @@ class LocalSnapshot:
             return {cid: rows for cid, row in self.catalog.chunks_by_id(ids).items()
                     if (rows := figure_rows(cid, row.text))}
         return stored
+
+    def figure_columns(self) -> FigureColumns | None:
+        """The generation's whole figures table as columns, loaded on first use (the 数据 page's tables are
+        array work over it); None for a generation written before figures were stored."""
+        with self._figure_lock:
+            if self._figure_columns is None:
+                stored = self.catalog.all_figures()
+                if stored is None:
+                    return None
+                chunks = self.catalog.chunks_by_id(stored)
+                docs = self.catalog.documents_by_id({c.doc_id for c in chunks.values()})
+                self._figure_columns = FigureColumns.from_rows(stored, chunks, docs)
+            return self._figure_columns
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
         return self.catalog.documents_by_id(doc_ids)
