@@ -163,21 +163,23 @@ from pathlib import Path
 from indexer.pipeline.ingest import parse_file
 from indexer.pipeline.load import LoadError
 from indexer.pipeline.load.pdf_process import stop_worker
-t0 = time.perf_counter()
+t0 = time.process_time()
 try:
     parse_file(Path(sys.argv[1]), sys.argv[2], 50 * 1024 * 1024, max_chars=2_000_000, max_paragraphs=20_000)
     print("READ")
 except LoadError as exc:
     print(exc)
-print(time.perf_counter() - t0)
+cpu = time.process_time() - t0
 # Peak RSS of this process. Not getrusage's ru_maxrss: Linux carries it over exec from the parent (pytest,
 # with the model loaded); VmHWM is this program's own high-water mark.
 hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-# PDFs are read in a child of a worker process: their peak counts once the worker has ended (at most
-# overstated by this program's size when it started the worker).
+# PDFs are read in a child of a worker process: their peak and CPU time count once the worker has ended (the
+# peak at most overstated by this program's size when it started the worker).
 stop_worker()
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(max(int(hwm.split()[1]), children) // 1024)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+# CPU seconds, not wall clock: "fails fast" is the work done before refusing, whatever else the machine runs.
+print(cpu + children.ru_utime + children.ru_stime)
+print(max(int(hwm.split()[1]), children.ru_maxrss) // 1024)
 """
 
 MAX_READ_MB = 500  # the stated bound (README): reading any single file stays under it
@@ -206,7 +208,7 @@ def test_reading_a_bomb_fails_fast_within_the_memory_bound(tmp_path, bomb):
     builder, name, limit = BOMBS[bomb]
     message, seconds, peak_mb = _read_in_child(builder(tmp_path / name), name)
     assert message.startswith(f"{name}: ") and limit in message, message
-    assert seconds < 5, f"{bomb}: {seconds} s before failing"
+    assert seconds < 5, f"{bomb}: {seconds} CPU s before failing"
     assert peak_mb <= MAX_READ_MB, f"{bomb}: peak RSS {peak_mb} MB"
 
 
