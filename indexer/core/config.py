@@ -204,6 +204,9 @@ class RewriteSettings:
     # (issue 24). Shorter runs (同时, 一是) are no evidence of the sentence.
     clause_weight: float = 2.0
     min_clause_chars: int = 6
+    # A lexicon alternative of several words also matches with up to this many letters inserted between its
+    # words, in order, within one clause (骗老人 in 骗了村里老人的钱); 0 = only as typed (issue 27).
+    rule_window: int = 3
 
 
 @dataclass(frozen=True)
