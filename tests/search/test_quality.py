@@ -224,7 +224,7 @@ def test_synonym_expansion_puts_the_official_word_at_the_users_words_position(tm
 
 
 def test_an_expansion_no_keyword_hit_holds_does_not_make_bm25_lead(build_index, encoder):
-    """fusion.expanded_needs_hit (issue 27, direction 3; off by default): BM25 leads a query the lexicon
+    """fusion.expanded_needs_hit (issue 27, direction 3; on by default): BM25 leads a query the lexicon
     expanded only when one of its first keyword hits holds an added official term. Without one (no report
     here says 矛盾纠纷, 人民调解 … for 吵架, 劝和), the keyword list rests on the typed words alone and the
     statement's own weights apply; with one (信访积案 for 上访多年没解决), the expanded plan stays."""
@@ -245,8 +245,8 @@ def test_an_expansion_no_keyword_hit_holds_does_not_make_bm25_lead(build_index, 
 
     unbacked = "邻居之间吵架了由村里的老党员出面劝和"  # a statement; its rules add terms no paragraph holds
     statement_weights = {"fusion.expanded_keyword_weight": 0.1, "fusion.expanded_semantic_weight": 0.9}
-    gated = scores(unbacked, **{"fusion.expanded_needs_hit": True})
-    assert gated == scores(unbacked, **statement_weights)
-    assert gated != scores(unbacked)
+    gated = scores(unbacked)
+    assert gated == scores(unbacked, **{"fusion.expanded_needs_hit": False}, **statement_weights)
+    assert gated != scores(unbacked, **{"fusion.expanded_needs_hit": False})
     backed = "上访多年没解决的老问题怎么处理"  # a question; c.txt holds 信访积案, a top keyword hit
-    assert scores(backed, **{"fusion.expanded_needs_hit": True}) == scores(backed)
+    assert scores(backed) == scores(backed, **{"fusion.expanded_needs_hit": False})
