@@ -181,6 +181,9 @@ class FusionSettings:
     # then BM25 is no longer the weak side, and it leads (measured on all three sets, docs/evaluation.md).
     expanded_keyword_weight: float = 0.6
     expanded_semantic_weight: float = 0.4
+    # ... only when one of the first 10 keyword hits holds an added term: else the keyword list rests on the typed
+    # words alone and the query's own weights apply (issue 27, direction 3; docs/evaluation.md)
+    expanded_needs_hit: bool = True
     confidence: float = field(default=1.0, metadata=_flat("fusion_confidence"))
     # a few words that are neither, with keyword_weight / semantic_weight
     mixed_method: str = field(default="rrf", metadata=_flat("mixed_fusion"))
@@ -214,6 +217,9 @@ class RewriteSettings:
     # (issue 24). Shorter runs (同时, 一是) are no evidence of the sentence.
     clause_weight: float = 2.0
     min_clause_chars: int = 6
+    # A lexicon alternative of several words also matches with up to this many letters inserted between its
+    # words, in order, within one clause (骗老人 in 骗了村里老人的钱); 0 = only as typed (issue 27).
+    rule_window: int = 3
 
 
 @dataclass(frozen=True)

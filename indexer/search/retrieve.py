@@ -124,6 +124,9 @@ def _without(ids: np.ndarray, remove: np.ndarray) -> np.ndarray:
     return ids[keep]
 
 
+EXPANSION_EVIDENCE_DEPTH = 10  # the keyword hits that show whether an expansion was found (the first page)
+
+
 class Retriever:
     def __init__(self, config: Config, rewriter: QueryRewriter, embed: Callable[[str], np.ndarray],
                  sentences: SentenceReranker):
@@ -140,7 +143,8 @@ class Retriever:
         keyword = snap.keyword(expanded, limit, filters)
         literal_q = literal_query(parsed)
         literal = set(snap.matching(literal_q, filters))
-        official = self._official(snap, parsed, filters, literal) if mode != "semantic" else {}
+        official, backed = self._official(snap, parsed, filters, literal, keyword[:EXPANSION_EVIDENCE_DEPTH]) \
+            if mode != "semantic" else ({}, False)
         matched = literal | set(official) if official else literal
         if mode == "keyword":
             fused, near = single("keyword", keyword), set()
@@ -151,7 +155,11 @@ class Retriever:
                 fused = single("semantic", semantic)
             else:
                 # "Expanded" (BM25 leads) only when official terms were added, not for a statement's clauses.
-                plan = fusion_plan(parsed, self.config, bool(self.rewriter.official_terms(parsed)))
+                # ... and, with fusion.expanded_needs_hit, only when a top keyword hit holds one of them: else the
+                # keyword list rests on the typed words alone, and the query's own weights apply (issue 27).
+                terms = bool(self.rewriter.official_terms(parsed))
+                plan = fusion_plan(parsed, self.config,
+                                   terms and (backed or not self.config.fusion.expanded_needs_hit))
                 fused = fuse({"keyword": keyword[:n], "semantic": semantic}, plan.weights(), plan.method, plan.k,
                              plan.norm, plan.confidence)
         kept = matched  # not changed in place: a copy of ~16,000 ids for a common word costs a millisecond
@@ -195,15 +203,20 @@ class Retriever:
         missing = [Fused(cid, top) for cid in sorted(verbatim - inside)]
         return [f for f in fused if f.chunk_id in verbatim] + missing + [f for f in fused if f.chunk_id not in verbatim]
 
-    def _official(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
-                  literal: set[int]) -> dict[int, tuple[str, ...]]:
-        """Paragraphs that hold an official term the expansion added but do not match as typed: which terms."""
+    def _official(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters, literal: set[int],
+                  top: Ranked) -> tuple[dict[int, tuple[str, ...]], bool]:
+        """Paragraphs that hold an official term the expansion added but do not match as typed: which terms;
+        and whether any of the `top` keyword hits holds one (the expansion is what the keyword list found)."""
         out: dict[int, tuple[str, ...]] = {}
+        head = {cid for cid, _ in top}
+        backed = False
         for term in self.rewriter.official_terms(parsed):
             for cid in snap.matching(term_query(parsed, term), filters):
                 if cid not in literal:
                     out[cid] = out.get(cid, ()) + (term,)
-        return out
+                if not backed and cid in head:
+                    backed = True
+        return out, backed
 
     def _semantic(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters,
                   within: list[int] | None) -> tuple[Ranked, dict[int, float]]:

@@ -22,6 +22,7 @@ from typing import Iterable
 
 from indexer.core.analysis import LEXICON_DIR, default_analyzer, is_stopword, normalize
 from indexer.core.config import RewriteSettings
+from indexer.core.lru import LruCache
 from indexer.core.querytree import Boosted, Group, Node, ParsedQuery, Terms
 from indexer.search.query import QUOTES_AS_EMPHASIS, parse_query
 from indexer.search.routing import QueryKind, is_statement, query_kind
@@ -77,6 +78,30 @@ def read_lexicon(path: Path) -> list[Rule]:
     return rules
 
 
+def _alt_words(alternative: str, window: int) -> tuple[str, ...]:
+    """A lexicon alternative's jieba words when it may match spread out: window > 0, two words or more,
+    nothing cut away, and no function word (村里的钱 is a phrase: 村里老人的钱 is not about it)."""
+    if window <= 0:
+        return ()
+    words = tuple(default_analyzer().words(alternative))
+    if len(words) < 2 or "".join(words) != alternative or any(is_stopword(w) for w in words):
+        return ()
+    return words
+
+
+def spread_match(words: list[str], alternative: tuple[str, ...], window: int, start: int) -> bool:
+    """Whether the alternative's words occur among the clause's `words` from `start` on, whole and in
+    order, with at most `window` other words between neighbours: users insert words into the phrases a
+    lexicon lists (给 村里 的 学生 讲 法律 holds 给学生讲法律). Whole words, so 申请 does not match inside 申请人."""
+    at = start
+    for part in alternative[1:]:
+        nxt = next((j for j in range(at + 1, min(len(words), at + window + 2)) if words[j] == part), None)
+        if nxt is None:
+            return False
+        at = nxt
+    return True
+
+
 def strip_scaffolding(text: str) -> str:
     """The query without question scaffolding (spaces where it was), collapsed; may be empty.
 
@@ -116,14 +141,24 @@ class QueryRewriter:
 
     def __init__(self, rules: Iterable[Rule] = (), strip: bool = False, expand: bool = True,
                  weight: float = 0.7, max_terms: int = RewriteSettings.max_expansion_terms,
-                 clause_weight: float = 0.0, min_clause_chars: int = RewriteSettings.min_clause_chars):
+                 clause_weight: float = 0.0, min_clause_chars: int = RewriteSettings.min_clause_chars,
+                 window: int = RewriteSettings.rule_window):
         self.rules = list(rules)
         # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
         self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
-        for rule in self.rules:
+        # Single-part alternatives of several words (骗老人 -> 骗, 老人) by their first word, with their rule's
+        # index: matched with up to `window` query words inserted between their words (spread_match).
+        self._spread: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self._spread_cache: LruCache[str, frozenset[int]] = LruCache(256)  # a query is rewritten ~3 times
+        self.window = window
+        for index, rule in enumerate(self.rules):
             singles = [re.escape(alt[0]) for alt in rule.alternatives if len(alt) == 1]
             combos = [alt for alt in rule.alternatives if len(alt) > 1]
             self._compiled.append((rule, re.compile("|".join(singles)) if singles else None, combos))
+            for alt in rule.alternatives:
+                words = _alt_words(alt[0], window) if len(alt) == 1 else ()
+                if words:
+                    self._spread.setdefault(words[0], []).append((index, words))
         self.strip = strip
         self.expand = expand and bool(self.rules) and weight > 0
         self.weight = weight
@@ -140,7 +175,7 @@ class QueryRewriter:
         settings = config.rewrite
         return cls(rules, strip=settings.strip_scaffolding, expand=expand, weight=settings.expansion_weight,
                    max_terms=settings.max_expansion_terms, clause_weight=settings.clause_weight,
-                   min_clause_chars=settings.min_clause_chars)
+                   min_clause_chars=settings.min_clause_chars, window=settings.rule_window)
 
     @property
     def active(self) -> bool:
@@ -163,14 +198,31 @@ class QueryRewriter:
         term, and its neighbours (政府信息公开) would only push other passages in between. A question keeps
         them (高价彩礼怎么治理 still gains 移风易俗)."""
         norm = normalize(text)
+        spread = self._spread_hits(norm)
         out: list[str] = []
-        for rule, single, combos in self._compiled:
+        for index, (rule, single, combos) in enumerate(self._compiled):
             hit = (single is not None and single.search(norm) is not None) or bool(combos) and any(
-                all(part in norm for part in alt) for alt in combos)
+                all(part in norm for part in alt) for alt in combos) or index in spread
             if not hit or (lookup and any(t in norm for t in rule.targets)):
                 continue
             out.extend(t for t in rule.targets if t not in norm and t not in out)
         return out[: self.max_terms]
+
+    def _spread_hits(self, norm: str) -> frozenset[int]:
+        """Indexes of the rules one of whose alternatives occurs spread out in a clause of the query."""
+        if not self._spread:
+            return frozenset()
+        return self._spread_cache.get_or_make(norm, self._find_spread)
+
+    def _find_spread(self, norm: str) -> frozenset[int]:
+        hits: set[int] = set()
+        for clause in _CLAUSE.findall(norm):
+            words = default_analyzer().words(clause)
+            for start, word in enumerate(words):
+                for index, alt in self._spread.get(word, ()):
+                    if index not in hits and spread_match(words, alt, self.window, start):
+                        hits.add(index)
+        return frozenset(hits)
 
     def official_terms(self, parsed: ParsedQuery) -> tuple[str, ...]:
         """The official terms (口语→公文 lexicon) the keyword side adds for this query, each as one string;

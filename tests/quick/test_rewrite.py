@@ -208,3 +208,23 @@ def test_expansion_and_clause_limits_are_settings():
     assert longer is not None and longer.child.glued == ("全镇共接待群众来访",)
     shortest = Config().with_overrides({"rewrite.min_clause_chars": 100})
     assert QueryRewriter.from_config(shortest).clauses(statement) is None
+
+
+def test_a_rule_survives_words_inserted_into_its_phrase():
+    """Issue 27, direction 1: users insert words into the phrases the lexicon lists (给村里的学生讲一讲法律
+    for 给学生讲法律); the alternative's words in order within rewrite.rule_window words still fire it --
+    whole words within one clause, and never a phrase with a function word (村里的钱) or through a longer
+    word (申请 inside 申请人)."""
+    rules = read_lexicon(COLLOQUIAL_LEXICON)
+    exact = QueryRewriter(rules, window=0)
+    spread = QueryRewriter.from_config(Config())
+    assert spread.window == RewriteSettings().rule_window > 0
+    for query, wanted in {"给村里的学生讲一讲法律": "法治进校园", "领导干部平时学习一下法律": "领导干部学法"}.items():
+        assert wanted not in exact.expansions(query), query
+        assert wanted in spread.expansions(query), query
+    # a function word inside the listed phrase, a word inside a longer one, a clause boundary: no fire
+    assert "村务公开" not in spread.expansions("骗了村里老人的钱")
+    assert "依申请公开" not in spread.expansions("如何认定申请人是以信息公开名义进行信访")
+    assert "法治进校园" not in spread.expansions("给学生发了奖学金，讲法律的课另排")
+    far = "给学生" + "发了很多的奖学金然后" + "讲法律"
+    assert "法治进校园" not in spread.expansions(far)  # more than the window apart

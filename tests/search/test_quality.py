@@ -221,3 +221,32 @@ def test_synonym_expansion_puts_the_official_word_at_the_users_words_position(tm
     path.write_text("上访 信访\n老年人 => 养老 老人  # one way\n", encoding="utf-8")
     table = read_synonyms(path)
     assert table["信访"] == ("上访",) and table["老年人"] == ("养老", "老人") and "养老" not in table
+
+
+def test_an_expansion_no_keyword_hit_holds_does_not_make_bm25_lead(build_index, encoder):
+    """fusion.expanded_needs_hit (issue 27, direction 3; on by default): BM25 leads a query the lexicon
+    expanded only when one of its first keyword hits holds an added official term. Without one (no report
+    here says 矛盾纠纷, 人民调解 … for 吵架, 劝和), the keyword list rests on the typed words alone and the
+    statement's own weights apply; with one (信访积案 for 上访多年没解决), the expanded plan stays."""
+    files = {
+        "a.txt": "某镇2023年工作报告\n\n村里的老党员带头参加植树活动，邻居之间互相帮助，共建美丽乡村。\n\n全年新修道路十二公里。",
+        "b.txt": "某乡2023年工作总结\n\n乡亲们发生口角时，德高望重的长者上门说理，把争执平息在萌芽状态。\n\n全年新建文化广场三处。",
+        "c.txt": "某街道2023年工作报告\n\n全年办结信访积案五件，接待群众来访二十次。\n\n开展消防安全检查四十次。",
+    }
+    config, report = build_index(files)
+    assert report.exit_code == 0, report.summary()
+
+    def scores(query: str, **settings) -> list[tuple[str, float]]:
+        searcher = Searcher.open(config.with_overrides(settings), encoder)
+        try:
+            return [(h.text, h.score) for h in searcher.search(SearchRequest(query, mode="hybrid", size=10)).hits]
+        finally:
+            searcher.close()
+
+    unbacked = "邻居之间吵架了由村里的老党员出面劝和"  # a statement; its rules add terms no paragraph holds
+    statement_weights = {"fusion.expanded_keyword_weight": 0.1, "fusion.expanded_semantic_weight": 0.9}
+    gated = scores(unbacked)
+    assert gated == scores(unbacked, **{"fusion.expanded_needs_hit": False}, **statement_weights)
+    assert gated != scores(unbacked, **{"fusion.expanded_needs_hit": False})
+    backed = "上访多年没解决的老问题怎么处理"  # a question; c.txt holds 信访积案, a top keyword hit
+    assert scores(backed) == scores(backed, **{"fusion.expanded_needs_hit": False})

@@ -71,6 +71,15 @@ def test_the_build_stores_sentence_vectors_and_the_search_uses_them(build_index,
     assert stored is not None and len(stored) == report.sentences >= 5 and stored.dim == encoder.dim
     assert "sentence vectors" in report.summary()
 
+    searcher = Searcher.open(config, encoder)
+    try:  # each chunk's rows are its own sentences, in order (the build embeds them shortest first)
+        rows = {r.chunk_id: chunk_sentences(r.text) for r in searcher.all_chunks()}
+        for cid, vecs in stored.of([c for c, sents in rows.items() if sents]).items():
+            cosines = np.sum(np.asarray(vecs, dtype=np.float32) * encoder.encode(rows[cid]), axis=1)
+            assert len(vecs) == len(rows[cid]) and cosines.min() > 0.99, cid
+    finally:
+        searcher.close()
+
     calls: list[list[str]] = []
 
     def counting(texts: list[str]) -> np.ndarray:
