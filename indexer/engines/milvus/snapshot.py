@@ -116,10 +116,16 @@ class MilvusSnapshot:
         words = positive_words(query.root)
         if not words:
             return []
-        pool = min(MAX_TOPK, max(limit * 4, 200) if not is_strict(query.root) else max(limit * 20, 2000))
+        strict = is_strict(query.root)
+        pool = min(MAX_TOPK, max(limit * 4, 200) if not strict else max(limit * 20, 2000))
+        # A strict query's pool is drawn only from the chunks that may match (textexpr.py): never fewer of its
+        # matches than before, and no room spent on chunks the check below drops.
+        scope = both(filter_expr(filters), bounds(query.root).maybe) if strict else filter_expr(filters)
+        if scope == NOTHING:
+            return []
         hits = self._client.search(
             self.chunks_collection, data=[query_tokens(words)], anns_field="sparse", limit=pool,
-            filter=filter_expr(filters), output_fields=["tokens", "text"],
+            filter=scope, output_fields=["tokens", "text"],
             search_params={"metric_type": "BM25"})[0]
         every = _plain_words(query.root)
         test = matcher(query.root)
