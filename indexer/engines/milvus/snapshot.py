@@ -28,9 +28,10 @@ from indexer.storage.catalog import ChunkRow, DocRow
 from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.document import Paragraph, SectionKind
 from indexer.engines.base import ChunkFacts, FacetCounts, FoldKeys, Ranked, count_facets, fold_keys_of
-from indexer.engines.milvus import schema
+from indexer.engines.milvus import facetcounts, schema
 from indexer.engines.milvus.connection import guarded
-from indexer.engines.milvus.expr import filter_expr, in_ints, in_strings
+from indexer.engines.milvus.expr import NOTHING, filter_expr, in_ints, in_strings
+from indexer.engines.milvus.textexpr import ALL, both, bounds
 from indexer.core.analysis import squeeze
 from indexer.engines.milvus.recheck import matcher, positive_words
 from indexer.engines.milvus.sync import iterate, read_info
@@ -46,6 +47,10 @@ INFO_TTL_S = 10.0
 # A filter (or `within` list) keeping at most this many chunks is searched exactly on the client: filtered HNSW
 # misses rows of small filtered sets (95-97 of 101 measured), and 2,048 vectors are 4 MB to fetch at 512-d.
 EXACT_ROWS = 2048
+# Facts fetched are reused this long: one search asks for the same ids 2-3 times (matches, folds, facet counts);
+# short, because an incremental sync changes rows in place.
+FACTS_TTL_S = 2.0
+FACTS_KEPT = 500_000
 COUNT_TTL_S = 60.0  # how long a filter's row count is trusted (it only picks the path, never the answer)
 
 
@@ -56,6 +61,11 @@ def _plain_words(node: Node) -> set[str]:
 
 def _none(v: int) -> int | None:
     return None if v == schema.NONE_INT else int(v)
+
+
+def _facts(r: dict) -> ChunkFacts:
+    return ChunkFacts(doc_id=r["doc_id"], dup_group=_none(r["dup_group"]), place=r["place"], level=r["level"],
+                      region=r["region"], year=_none(r["year"]), kind=r["kind"])
 
 
 def _chunk_row(r: dict) -> ChunkRow:
@@ -83,6 +93,9 @@ class MilvusSnapshot:
         self.name = chunks
         self._info, self._info_read = dict(info), time.monotonic()
         self._filtered: dict[Filters, tuple[float, int]] = {}  # filters -> (when counted, rows)
+        self._known: dict[int, ChunkFacts] = {}  # facts fetched lately (facts())
+        self._known_since = time.monotonic()
+        self._facets: tuple[tuple[str, str], list[list] | None] | None = None  # (digest, table name) -> table
 
     @property
     def info(self) -> dict[str, str]:
@@ -103,10 +116,16 @@ class MilvusSnapshot:
         words = positive_words(query.root)
         if not words:
             return []
-        pool = min(MAX_TOPK, max(limit * 4, 200) if not is_strict(query.root) else max(limit * 20, 2000))
+        strict = is_strict(query.root)
+        pool = min(MAX_TOPK, max(limit * 4, 200) if not strict else max(limit * 20, 2000))
+        # A strict query's pool is drawn only from the chunks that may match (textexpr.py): never fewer of its
+        # matches than before, and no room spent on chunks the check below drops.
+        scope = both(filter_expr(filters), bounds(query.root).maybe) if strict else filter_expr(filters)
+        if scope == NOTHING:
+            return []
         hits = self._client.search(
             self.chunks_collection, data=[query_tokens(words)], anns_field="sparse", limit=pool,
-            filter=filter_expr(filters), output_fields=["tokens", "text"],
+            filter=scope, output_fields=["tokens", "text"],
             search_params={"metric_type": "BM25"})[0]
         every = _plain_words(query.root)
         test = matcher(query.root)
@@ -125,15 +144,35 @@ class MilvusSnapshot:
         return out[:limit]
 
     def matching(self, query: ParsedQuery, filters: Filters) -> list[int]:
-        """Exact: the query tree checked on every chunk the filters keep (recheck.py), not on a BM25 pool --
-        a string can occur across two of our words (法治 in 依法|治国), which no token finds. One pass over
-        the collection; meant for Lite-sized corpora (issue 24)."""
+        """Exact: the query tree's matches among the chunks the filters keep, never a BM25 top k -- a string
+        can occur across two of our words (法治 in 依法|治国), which no token finds. Milvus keeps the chunks
+        that surely match and those that may (textexpr.py: LIKE on the text, run inside Milvus); only the
+        latter's text is read and checked here (recheck.py). Their facts are kept for the same query's folds
+        and facet counts."""
         if not has_positive(query.root):
             return []
-        test = matcher(query.root)
-        return [int(r["id"]) for r in iterate(self._client, self.chunks_collection, filter_expr(filters) or "id >= 0",
-                                               ["id", "tokens", "text"])
-                if test(words_of(r["tokens"]), squeeze(r["text"]))]
+        scope = filter_expr(filters)
+        bound = bounds(query.root)
+        out: list[int] = []
+        if bound.sure != NOTHING:
+            for r in iterate(self._client, self.chunks_collection, both(scope, bound.sure) or "id >= 0",
+                             schema.FACT_FIELDS):
+                out.append(self._remember(r))
+        if bound.maybe != NOTHING:
+            rest = both(scope, bound.maybe, f"not ({bound.sure})" if bound.sure not in (ALL, NOTHING) else ALL)
+            if bound.sure != ALL:
+                test = matcher(query.root)
+                for r in iterate(self._client, self.chunks_collection, rest or "id >= 0",
+                                 [*schema.FACT_FIELDS, "tokens", "text"]):
+                    if test(words_of(r["tokens"]), squeeze(r["text"])):
+                        out.append(self._remember(r))
+        return out
+
+    def _remember(self, r: dict) -> int:
+        """Keep a fetched row's facts (for FACTS_TTL_S); its id."""
+        cid = int(r["id"])
+        self._known[cid] = _facts(r)
+        return cid
 
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
                  within: Sequence[int] | None = None) -> Ranked:
@@ -208,10 +247,18 @@ class MilvusSnapshot:
         return fold_keys_of(ids, self.facts(ids))
 
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
-        return {int(r["id"]): ChunkFacts(doc_id=r["doc_id"], dup_group=_none(r["dup_group"]), place=r["place"],
-                                         level=r["level"], region=r["region"], year=_none(r["year"]),
-                                         kind=r["kind"])
-                for r in self._rows(ids, schema.FACT_FIELDS)}
+        """The chunks' facts: those fetched in the last FACTS_TTL_S (a search asks for the same ids for its
+        matches, folds and facet counts), the rest from Milvus."""
+        if time.monotonic() - self._known_since > FACTS_TTL_S or len(self._known) > FACTS_KEPT:
+            self._known, self._known_since = {}, time.monotonic()
+        known = self._known
+        wanted = {int(i) for i in (ids.tolist() if isinstance(ids, np.ndarray) else ids)}
+        out = {cid: known[cid] for cid in wanted if cid in known}
+        missing = wanted - out.keys()
+        if missing:
+            for r in self._rows(missing, schema.FACT_FIELDS):
+                out[int(r["id"])] = known[int(r["id"])] = _facts(r)
+        return out
 
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
         return {int(r["id"]): _chunk_row(r) for r in self._rows(ids, schema.CHUNK_FIELDS)}
@@ -299,6 +346,11 @@ class MilvusSnapshot:
 
     # ------------------------------------------------------------------ whole-corpus figures
     def facet_values(self, filters: Filters) -> dict[str, list[tuple[str, int]]]:
+        """From the counts table the last finished sync wrote (facetcounts.py: no chunk row is read); by
+        reading every row the filters keep when there is none (a sync running, or killed)."""
+        table = self._facet_table()
+        if table is not None:
+            return facetcounts.facet_values(table, filters)
         counts: dict[str, Counter] = {k: Counter() for k in ("place", "level", "region", "year", "kind")}
         expr = filter_expr(filters) or "id >= 0"
         for r in iterate(self._client, self.chunks_collection, expr, ["id", "place", "level", "region", "year", "kind"]):
@@ -308,6 +360,13 @@ class MilvusSnapshot:
                     v = "" if v == schema.NONE_INT else str(v)
                 counts[k][v or UNKNOWN] += 1  # a missing document value is a value of its own
         return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
+
+    def _facet_table(self) -> list[list] | None:
+        info = self.info
+        named = (info.get("digest", ""), info.get("facets", ""))
+        if self._facets is None or self._facets[0] != named:
+            self._facets = named, facetcounts.read(self._client, self.docs_collection, info)
+        return self._facets[1]
 
     def counts(self) -> tuple[int, int]:
         docs = self._client.query(self.docs_collection, filter="n == 0", output_fields=["count(*)"])[0]["count(*)"]
@@ -341,7 +400,7 @@ def _reloading(method):
 
 # A server that goes away mid-query: one MilvusUnavailable naming the URI, from every public method; one that
 # came back (collections released) is loaded again.
-for _name in ("_read_info", "keyword", "semantic", "vector", "facts", "chunks", "word_offsets", "documents",
-              "document_chunks", "document_list", "paragraphs", "aliases_of", "dup_members", "facet_values", "counts",
-              "sentence_vectors"):
+for _name in ("_read_info", "keyword", "matching", "semantic", "vector", "facts", "chunks", "word_offsets",
+              "documents", "document_chunks", "document_list", "paragraphs", "aliases_of", "dup_members",
+              "facet_values", "counts", "sentence_vectors"):
     setattr(MilvusSnapshot, _name, guarded(_reloading(getattr(MilvusSnapshot, _name))))

@@ -45,7 +45,7 @@ import numpy as np
 from indexer.core.analysis import get_analyzer
 from indexer.storage.catalog import Catalog, ChunkRow, DocRow
 from indexer.storage.layout import GenerationLayout
-from indexer.engines.milvus import schema
+from indexer.engines.milvus import facetcounts, schema
 from indexer.engines.milvus.connection import MilvusUnavailable, is_connection_error, reason_of
 from indexer.engines.milvus.tokens import text_tokens
 from indexer.storage.vectors.faiss_index import VectorIndex
@@ -347,7 +347,7 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
         for doc_id in src.docs:
             client.insert(docs, src.doc_rows(doc_id))
             report.docs_upserted += 1
-        _write_info(client, docs, info)
+        _write_info(client, docs, info | facetcounts.write(client, docs, info["digest"], facetcounts.combos(src.catalog)))
         client.flush(docs)
         client.flush(chunks)
     except Exception:
@@ -403,10 +403,11 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
     if (held_info.get("digest") == info["digest"] and _count(client, chunks, "") == len(want_chunks)
             and _count(client, docs, "n == 0") == len(want_docs)):
         report.unchanged = True  # the last finished sync wrote exactly this; nothing has written since
-        if held_info.get("generation") != info["generation"] or report.dropped:
-            _write_info(client, docs, info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                              "previous": held_info.get("previous", ""),
-                                              "swapped_at": held_info.get("swapped_at", "")})
+        if held_info.get("generation") != info["generation"] or report.dropped or "facets" not in held_info:
+            _write_info(client, docs, info | facetcounts.write(client, docs, info["digest"], facetcounts.combos(
+                src.catalog)) | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                 "previous": held_info.get("previous", ""),
+                                 "swapped_at": held_info.get("swapped_at", "")})
         return report
     _write_info(client, docs, held_info | {"digest": ""})  # dirty until this run finishes
 
@@ -441,8 +442,9 @@ def _incremental(client, src: GenerationSource, current, want_chunks: dict[int, 
         client.delete(docs, ids=stale[start : start + PAGE])
     report.docs_deleted = len([d for d in have_docs if d not in want_docs])
     client.flush(chunks)
-    _write_info(client, docs, info | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                      "previous": held_info.get("previous", ""),
-                                      "swapped_at": held_info.get("swapped_at", "")})
+    counts = facetcounts.write(client, docs, info["digest"], facetcounts.combos(src.catalog))
+    _write_info(client, docs, info | counts | {"synced_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                               "previous": held_info.get("previous", ""),
+                                               "swapped_at": held_info.get("swapped_at", "")})
     client.flush(docs)
     return report
