@@ -120,7 +120,7 @@ class MilvusSettings:
     collection: str = field(default="reportsearch", metadata=_flat("milvus_collection"))
     # The chunks collection's layout (engines/milvus/schema.py Layout; a change rebuilds it on the next run).
     vector_index: str = field(default="hnsw", metadata=_flat("milvus_vector_index"))
-    partition_key: str = field(default="year", metadata=_flat("milvus_partition_key"))
+    partition_key: str = field(default="", metadata=_flat("milvus_partition_key"))
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class Layout:
       in its partitions only: `year` (the default; see docs/milvus.md "Partitioning" for why not region)."""
 
     vector_index: str = "hnsw"
-    partition_key: str = "year"
+    partition_key: str = ""
 
     def __post_init__(self):
         if self.vector_index not in VECTOR_INDEXES:
