@@ -18,23 +18,7 @@ from collections import Counter
 from indexer import Config, Filters, SearchRequest, Searcher
 from indexer.engines.factory import open_engine
 from indexer.storage.vectors import Encoder
-from scripts.benchmarks.common import emit_json, milvus_args, milvus_lite_copy, read_queries_tsv
-
-
-class Counting:
-    def __init__(self, client):
-        self._client = client
-        self.calls: Counter = Counter()
-
-    def __getattr__(self, name):
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def counted(*args, **kwargs):
-            self.calls[name] += 1
-            return attr(*args, **kwargs)
-        return counted
+from scripts.benchmarks.common import CountingClient as Counting, emit_json, milvus_args, milvus_lite_copy, read_queries_tsv
 
 
 def main(argv: list[str] | None = None) -> None:

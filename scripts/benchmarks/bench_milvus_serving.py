@@ -33,27 +33,9 @@ from indexer.engines.factory import open_engine
 from indexer.storage.generations import GenerationStore
 from indexer.storage.vectors import Encoder
 from scripts.benchmarks.bench_query import QUERIES
-from scripts.benchmarks.common import emit_json, machine_info, percentiles
+from scripts.benchmarks.common import CountingClient as Counting, emit_json, machine_info, percentiles
 
 MODES = ["keyword", "semantic", "hybrid", "grouped", "facets"]
-
-
-class Counting:
-    """A MilvusClient that counts the calls made through it, by method."""
-
-    def __init__(self, client):
-        self._client = client
-        self.calls: Counter = Counter()
-
-    def __getattr__(self, name):
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def counted(*args, **kwargs):
-            self.calls[name] += 1
-            return attr(*args, **kwargs)
-        return counted
 
 
 def lite_server(data_dir: Path) -> tuple[str, subprocess.Popen]:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -317,3 +318,21 @@ def emit_json(out: dict, path: Path | None) -> None:
     print(text)
     if path:
         path.write_text(text + "\n", encoding="utf-8")
+
+
+class CountingClient:
+    """A MilvusClient that counts the calls made through it, by method (the Milvus benchmarks' calls per query)."""
+
+    def __init__(self, client):
+        self._client = client
+        self.calls: Counter = Counter()
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self.calls[name] += 1
+            return attr(*args, **kwargs)
+        return counted
