@@ -246,7 +246,7 @@ def test_exact_matches_are_found_inside_milvus_and_equal_local(milvus, sample_in
         snap = engine.open()
         place = local.facet_values(Filters())["place"][0][0]
         queries = ['"法治"', '"八五普法"', '"治国"', '"png"', '"PNG"', '"ｐｎｇ"', '法治 AND 调解', '"法治" -信访',
-                   '"依法" OR "普法"', '"法治政府建设"', '"法治" -"政府"']
+                   '"依法" OR "普法"', '"法治政府建设"', '-法治', '"法治" -"政府"']
         for text in queries:
             for f in (Filters(), Filters(place=(place,)), Filters(year=(2023,))):
                 q = literal_query(parse_query(text))

@@ -149,10 +149,8 @@ class MilvusSnapshot:
         that surely match and those that may (textexpr.py: LIKE on the text, run inside Milvus); only the
         latter's text is read and checked here (recheck.py). Their facts are kept for the same query's folds
         and facet counts."""
-        if not has_positive(query.root):
-            return []
         scope = filter_expr(filters)
-        bound = bounds(query.root)
+        bound = bounds(query.root)  # a pure exclusion (-法治) is every chunk outside it, as on the local engine
         out: list[int] = []
         if bound.sure != NOTHING:
             for r in iterate(self._client, self.chunks_collection, both(scope, bound.sure) or "id >= 0",
