@@ -62,6 +62,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if quick and heavy:
             raise pytest.UsageError(f"{item.nodeid}: uses {', '.join(heavy)}, so it is not quick: mark it with "
                                     f"its tier (@pytest.mark.index / search / web / browser) or move it")
+    # Files that search the townships builds run last (order otherwise kept): the builds start with the session
+    # in the background and are done by then, instead of a worker sitting idle waiting for them.
+    waits = {item.path for item in items if "townships_builds" in item.fixturenames}
+    items.sort(key=lambda item: item.path in waits)
 
 
 @pytest.fixture(scope="session")
