@@ -69,12 +69,21 @@ def main(argv: Sequence[str] | None = None, plugins: Mapping[str, str] | None = 
         return 0
 
 
-def cmd_index(args: argparse.Namespace) -> int:
-    from indexer.operations.indexing import index
-
+def _corpus_config(args: argparse.Namespace) -> Config | None:
+    """The configuration of a command that reads the corpus folder (index, adapt); None, said on stderr, when
+    that folder does not exist."""
     config = _config(args, corpus_dir=args.corpus)
     if not Path(config.corpus_dir).is_dir():
         print(f"错误 error: corpus folder not found: {config.corpus_dir}", file=sys.stderr)
+        return None
+    return config
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from indexer.operations.indexing import index
+
+    config = _corpus_config(args)
+    if config is None:
         return 2
     progress = False if args.no_progress else None
     run = index(config, full=args.full, dry_run=args.dry_run, progress=progress)
@@ -105,9 +114,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from indexer.build.adapt import AdaptError
     from indexer.operations.adapting import adapt, unadapt
 
-    config = _config(args, corpus_dir=args.corpus)
-    if not Path(config.corpus_dir).is_dir():
-        print(f"错误 error: corpus folder not found: {config.corpus_dir}", file=sys.stderr)
+    config = _corpus_config(args)
+    if config is None:
         return 2
     progress = False if args.no_progress else None
     try:
