@@ -42,7 +42,7 @@ def built(tmp_path_factory, encoder, townships_builds):
 
     def build(backend: str) -> tuple[Config, list]:
         if backend not in done:
-            cache = townships_builds.finished_cache()  # every text of the corpus is embedded there
+            cache = townships_builds.filled_cache()  # every text of the corpus is embedded there
             if backend == "whoosh":
                 config = Config(index_dir=townships_builds.index(1), embedding=EmbeddingSettings(cache=cache))
             else:

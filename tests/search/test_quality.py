@@ -35,12 +35,13 @@ def sample_eval(searcher):
 
 
 @pytest.fixture(scope="module")
-def townships_eval(tmp_path_factory, encoder, embedding_cache):
-    """eval-townships evaluated on an index built once for this test module (~440 chunks)."""
+def townships_eval(tmp_path_factory, encoder, townships_builds):
+    """eval-townships evaluated on an index built once for this test module (~440 chunks). Its texts are
+    all in the session's townships builds' cache, so nothing is embedded twice."""
     if not (TOWNSHIPS / "queries.tsv").exists():
         pytest.fail(f"{TOWNSHIPS} not found (the shared evaluation sets sit beside the checkout)")
     config = Config(corpus_dir=TOWNSHIPS / "corpus", index_dir=tmp_path_factory.mktemp("townships-index"),
-                    embedding=EmbeddingSettings(cache=embedding_cache))
+                    embedding=EmbeddingSettings(cache=townships_builds.filled_cache()))
     report = Index(config, encoder).build(progress=False)
     assert report.exit_code == 0, report.summary()
     searcher = Searcher.open(config, encoder)
