@@ -180,9 +180,10 @@ def chosen_reports(docs: list[DocRow], years: Sequence[int], place: str) -> tupl
         only = f"只有 {known[0]} 年一份" if known else "没有标明年份的"
         raise QueryError("years", f"{place}{only}报告，无法进行历年对比。")
     wanted = sorted(years) if years else known[-2:]
-    for pos, year in enumerate(wanted):
+    for year in wanted:
         if year not in by_year:
-            param = "years" if len(wanted) > 2 else ("from" if pos == 0 else "to")
+            # the parameter the user gave this year in (from=2024&to=2023 is sorted, but 2023 came as `to`)
+            param = "years" if len(wanted) > 2 else ("from" if year == years[0] else "to")
             raise QueryError(param, f"{place}没有 {year} 年的报告（有 {'、'.join(map(str, known))} 年）。")
     several = [y for y in wanted if len(by_year[y]) > 1]
     note = (f"{'、'.join(map(str, several))} 年有多份报告，取路径在前的一份。" if several else None)

@@ -79,6 +79,7 @@ def test_years_page_api_csv_and_word_agree(years_client):
     (f"/api/place/{quote('没有这个镇')}/years", 404, "name", "没有这个镇"),
     (f"/api/place/{quote('西丽街道')}/years?from=abc&to=2025", 400, "from", "整数"),
     (f"/api/place/{quote('西丽街道')}/years?from=2019&to=2025", 400, "from", "2019"),
+    (f"/api/place/{quote('西丽街道')}/years?from=2025&to=2019", 400, "to", "2019"),  # reversed: still `to`
     (f"/api/place/{quote('西丽街道')}/years?from=2024", 400, "to", "两个年份"),
     (f"/api/place/{quote('西丽街道')}/years?from=2024&to=99999999999999999999999", 400, "to", "2100"),
     (f"/api/place/{quote('西丽街道')}/years?from=2024&to=2025&q=%01%00", 400, "q", "U+0001"),
