@@ -71,7 +71,7 @@ class Searcher:
                                                       lambda: self.encoder.name)
         self._retriever = Retriever(config, self.rewriter, self.embed_query, self.sentences)
         self._damage = DamageCheck()
-        self._measures = MeasureGrouper(lambda texts: self.encoder.encode(texts), config.figures.group_threshold)
+        self._measures = MeasureGrouper(lambda: self.encoder, config.figures.group_threshold)
         self._figure_tables = FiguresCache(config.figures.table_cache_entries, config.figures.table_cache_rows)
 
     @classmethod
