@@ -85,7 +85,7 @@ class GenerationWriter:
             t_fig = time.perf_counter()
             checkpoint("figures")
             report.figures_scanned = store_figures(catalog)
-            self._store_measure_vectors(catalog, report, progress)
+            self.store_measure_vectors(catalog, report, progress)
             report.timings["figures"] = time.perf_counter() - t_fig
             index = self._write_vectors(catalog, target, prev_dir, report, progress, damaged)
             self._finish(catalog, index, report)
@@ -158,7 +158,7 @@ class GenerationWriter:
             report.timings["sentences"] = time.perf_counter() - t4
         return index
 
-    def _store_measure_vectors(self, catalog: Catalog, report: RunReport, progress: bool) -> None:
+    def store_measure_vectors(self, catalog: Catalog, report: RunReport, progress: bool) -> None:
         """A vector for each distinct measure of the figures that has none yet (the 数据 table groups measures
         by them: search/figures.py MeasureGrouper), through the embedding cache: a measure seen by any earlier
         build costs a cache read. Kept in the catalog, so an incremental run or a repair copies them over."""
