@@ -4,12 +4,20 @@ app in this process (Searcher.figures + rendering one page of the table), one re
     python -m scripts.benchmarks.bench_figures_view --index-dir .bench/perf/index-10000-tantivy [--rounds 10]
         [--query 工作 --query 法治 ...] [--json .bench/results/bench_figures_view.json]
 
-The index is only read (an embedding cache the searcher might open is a temporary file). For each query the first request of the process is timed apart ("first"): it encodes
-the query's measures with the model (search/figures.py MeasureGrouper caches them per process). Then `--rounds`
+The index is only read (an embedding cache the searcher might open is a temporary file). For each query the first
+request of the process is timed apart ("first"): it groups the query's measures (search/figures.py MeasureGrouper:
+the vectors the build stored, else the model encodes them, once per process). Then `--rounds`
 rounds ask every query again, cycling through the page's views (sorted by place, by value descending, page 2),
 as users re-sort and page a table (served from the Searcher's FiguresCache; `--uncached`: every request builds
 its table again): those form the p50/p95 the target (≤ 150 ms at 100k chunks) is about.
 Printed per query: matching paragraphs, figures (rows), and the page's and Searcher.figures's own times.
+
+    python -m scripts.benchmarks.bench_figures_view --index-dir <100k index> --fresh 2 [--no-prepare]
+
+`--fresh N`: each query's first table in N processes of its own (queries interleaved): the searcher opened and,
+as search_web/serve.py does before serving, the figure columns loaded and the templates compiled (not with
+`--no-prepare`); then one GET /figures. Printed: its time, the preparation's, how many measures the model
+encoded, whether the float32 (batch) model was loaded.
 """
 from __future__ import annotations
 
@@ -71,6 +79,8 @@ def main() -> None:
         if not args.no_prepare:  # as search_web/serve.py does at a server's start (Searcher.prepare_figures)
             with searcher.snapshot() as snap:
                 getattr(snap, "figure_columns", lambda: None)()
+            for name in client.application.jinja_env.list_templates():
+                client.application.jinja_env.get_template(name)
         prepare_ms = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         response = client.get(f"/figures?q={quote(args.child)}")
