@@ -114,15 +114,17 @@ def similarity(measures: Sequence[str], vectors: np.ndarray) -> np.ndarray:
 
 
 def _jaccard(measures: Sequence[str]) -> np.ndarray:
-    """Bigram Jaccard of every pair: intersections as a product of bigram indicator rows (float32 holds these
-    small counts exactly; the division is in float64, as pair by pair)."""
+    """Bigram Jaccard of every pair: intersections as a sparse product of bigram indicator rows (integer
+    counts; the division is in float64, as pair by pair)."""
+    from scipy.sparse import csr_matrix
+
     grams = [_bigrams(m) for m in measures]
     column: dict[str, int] = {}
     cells = [(i, column.setdefault(gram, len(column))) for i, g in enumerate(grams) for gram in g]
-    rows = np.zeros((len(measures), len(column)), dtype=np.float32)
-    at = np.array(cells)
-    rows[at[:, 0], at[:, 1]] = 1.0
-    inter = (rows @ rows.T).astype(np.float64)
+    at = np.array(cells, dtype=np.int64)
+    rows = csr_matrix((np.ones(len(cells), dtype=np.int64), (at[:, 0], at[:, 1])),
+                      shape=(len(measures), len(column)))
+    inter = (rows @ rows.T).toarray().astype(np.float64)
     sizes = np.array([len(g) for g in grams], dtype=np.float64)
     return inter / (sizes[:, None] + sizes[None, :] - inter)
 
