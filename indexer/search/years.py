@@ -319,7 +319,8 @@ def _meaning_alike(a: str, b: str, vectors: dict[str, np.ndarray], threshold: fl
         return 1.0
     if different(a, b):
         return 0.0
-    if measure_core(a, places) == measure_core(b, places):
+    core = measure_core(a, places)
+    if core == measure_core(b, places) and len(core) >= 2:  # not a bare 率 left of 完成率 / 实现率
         return 1.0
     score = float(pair_similarity(a, b, vectors[a], vectors[b]))
     return score if score >= threshold else 0.0

@@ -21,6 +21,8 @@ def test_opposites_are_never_the_same_measure_even_with_one_vector() -> None:
     for a, b in (("新增就业岗位", "减少就业岗位"), ("增加耕地面积", "减少耕地面积"), ("受理行政复议案件", "办结行政复议案件"),
                  ("第一产业产值", "第二产业产值"), ("群众满意", "群众不满意")):
         assert _meaning_alike(a, b, {a: same, b: same}, 0.9) == 0.0, (a, b)
+    a, b = "完成率", "实现率"  # a core of one character says nothing of what is counted
+    assert _meaning_alike(a, b, {a: same, b: -same}, 0.9) == 0.0
     a, b = "检查主体", "抽查主体"
     assert _meaning_alike(a, b, {a: same, b: same}, 0.9) > 0.9
 
