@@ -146,8 +146,12 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 5000, threads: in
           workers: int = DEFAULT_WORKERS) -> None:
     """Open the index once and serve until interrupted (used by `reportsearch serve` and `main`)."""
     from search_web import create_app  # imported late so `--help` does not load the library
+    from search_web.state import searcher_of
 
     app = create_app(config)
+    searcher_of(app).prepare_figures()  # shared by the forked workers, as the model and the index are
+    for name in app.jinja_env.list_templates():  # compiled once here, not on each worker's first pages
+        app.jinja_env.get_template(name)
     quiet_queue_warnings()  # before forking: each worker summarises its own queue
     if workers <= 1:
         log.info("serving on http://%s:%d", host, port)

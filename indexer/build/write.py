@@ -85,6 +85,7 @@ class GenerationWriter:
             t_fig = time.perf_counter()
             checkpoint("figures")
             report.figures_scanned = store_figures(catalog)
+            self.store_measure_vectors(catalog, report, progress)
             report.timings["figures"] = time.perf_counter() - t_fig
             index = self._write_vectors(catalog, target, prev_dir, report, progress, damaged)
             self._finish(catalog, index, report)
@@ -156,6 +157,18 @@ class GenerationWriter:
             self._write_sentence_vectors(catalog, target, report, progress)
             report.timings["sentences"] = time.perf_counter() - t4
         return index
+
+    def store_measure_vectors(self, catalog: Catalog, report: RunReport, progress: bool) -> None:
+        """A vector for each distinct measure of the figures that has none yet (the 数据 table groups measures
+        by them: search/figures.py MeasureGrouper), through the embedding cache: a measure seen by any earlier
+        build costs a cache read. Kept in the catalog, so an incremental run or a repair copies them over."""
+        model = cache_key(self.config.embedding.model, self.config.embedding.backend)
+        missing = catalog.measures_without_vectors(model)
+        vecs, _, embedded = self._cached_embeddings(missing, report, progress, "embedding measures") \
+            if missing else (np.zeros((0, 0), dtype=np.float32), 0, 0)
+        catalog.put_measure_vectors(model, missing, vecs)
+        if missing:
+            log.info("measure vectors: %d stored (%d encoded)", len(missing), embedded)
 
     def _write_sentence_vectors(self, catalog: Catalog, target: GenerationLayout, report: RunReport,
                                 progress: bool) -> None:

@@ -27,6 +27,8 @@ from indexer.search.limits import check_query
 from indexer.search.literal import literal_query
 from indexer.search.query import parse_query
 from indexer.search.types import QueryError
+from indexer.storage.vectors import Encoder
+from indexer.storage.vectors.encoder import cache_key
 
 FIGURE_SORTS = ("place", "year", "value", "measure")
 
@@ -115,28 +117,54 @@ def check_figures_request(req: FiguresRequest, max_query_chars: int) -> None:
 
 
 class MeasureGrouper:
-    """Groups of measures by meaning (pipeline/figures/grouping.py) for the figures table. Each measure is
-    encoded once per process and each set of measures grouped once: they repeat across queries (调解矛盾纠纷 is
-    in most reports) and a popular query's set repeats exactly."""
+    """Groups of measures by meaning (pipeline/figures/grouping.py) for the figures table. Each measure's vector
+    is the one the build stored with the generation (`Snapshot.measure_vectors`, storage/catalog.py), else
+    encoded once per process (a generation built before they were stored; an engine that stores none); each
+    set of measures is grouped once: a popular query's set repeats exactly. Keyed by the model, as the
+    embedding cache is: an index's adapted model has vectors of its own."""
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], threshold: float, size: int = 20000):
-        self._encode = encode
+    def __init__(self, encoder: Callable[[], Encoder], threshold: float, size: int = 20000):
+        self._encoder = encoder  # the encoder of the snapshot being read (Searcher.encoder)
         self.threshold = threshold
-        self._vectors: LruCache[str, np.ndarray] = LruCache(size)
-        self._groups: LruCache[tuple[str, ...], list[list[str]]] = LruCache(256)
+        self._vectors: LruCache[tuple[str, str], np.ndarray] = LruCache(size)
+        self._groups: LruCache[tuple[str, tuple[str, ...]], list[list[str]]] = LruCache(256)
+        self.encoded = 0  # measures this process ran the model over
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised rows, one per text (the `TextEncoder` grouping.py asks for)."""
-        found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
+    def groups(self, snap: Snapshot, measures: Sequence[str]) -> list[list[str]]:
+        encoder = self._encoder()
+        model = cache_key(encoder.name, encoder.backend)
+        return self._groups.get_or_make((model, tuple(measures)), lambda key: group_measures(
+            key[1], _MeasureVectors(self, snap, model, encoder), self.threshold))
+
+    def vectors(self, snap: Snapshot, model: str, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised rows, one per text: remembered, else stored by the build, else encoded now."""
+        found = {t: v for t in texts if (v := self._vectors.get((model, t))) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
+        stored = getattr(snap, "measure_vectors", None)
+        if missing and stored is not None:
+            for t, v in stored(model, missing).items():
+                self._vectors.put((model, t), v)
+                found[t] = v
+            missing = [t for t in missing if t not in found]
         if missing:
-            for t, v in zip(missing, np.asarray(self._encode(missing), dtype=np.float32)):
-                self._vectors.put(t, v)
+            self.encoded += len(missing)
+            for t, v in zip(missing, np.asarray(encoder.encode(missing), dtype=np.float32)):
+                self._vectors.put((model, t), v)
                 found[t] = v
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
-    def groups(self, measures: Sequence[str]) -> list[list[str]]:
-        return self._groups.get_or_make(tuple(measures), lambda key: group_measures(key, self, self.threshold))
+
+@dataclass(frozen=True)
+class _MeasureVectors:
+    """The `TextEncoder` grouping.py asks for, over one snapshot's stored vectors."""
+
+    grouper: MeasureGrouper
+    snap: Snapshot
+    model: str
+    encoder: Encoder
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.grouper.vectors(self.snap, self.model, self.encoder, texts)
 
 
 class FigureRows(Sequence[FigureHit]):
@@ -230,7 +258,7 @@ def figures_table(snap: Snapshot, req: FiguresRequest, grouper: MeasureGrouper, 
     columns, positions = figure_columns(snap, ids)
     counts = np.bincount(columns.measure_codes[positions], minlength=len(columns.measures))
     found = Counter({columns.measures[c]: int(counts[c]) for c in np.flatnonzero(counts).tolist() if c})
-    label_of, groups, note = measure_groups(found, grouper, limit)
+    label_of, groups, note = measure_groups(snap, found, grouper, limit)
     labels = [label_of.get(m, "") for m in columns.measures]
     return FiguresTable(len(ids), columns, positions, labels, groups, note)
 
@@ -249,12 +277,12 @@ def figure_columns(snap: Snapshot, ids: Sequence[int]) -> tuple[FigureColumns, n
     return columns, np.arange(len(columns))
 
 
-def measure_groups(counts: Counter, grouper: MeasureGrouper,
+def measure_groups(snap: Snapshot, counts: Counter, grouper: MeasureGrouper,
                    limit: int) -> tuple[dict[str, str], list[MeasureGroup], str | None]:
     """Each measure's group label; the groups, most rows first; a note when some measures were left ungrouped
     (more than `limit` distinct ones: only the most frequent are clustered)."""
     frequent = [m for m, _ in sorted(counts.items(), key=lambda mn: (-mn[1], mn[0]))]
-    clustered = grouper.groups(frequent[:limit]) + [[m] for m in frequent[limit:]]
+    clustered = grouper.groups(snap, frequent[:limit]) + [[m] for m in frequent[limit:]]
     label_of: dict[str, str] = {}
     groups = []
     for members in clustered:

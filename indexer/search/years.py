@@ -10,6 +10,7 @@ A query scopes the rows to paragraphs containing it (either year), after alignin
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from indexer.core.filters import Filters
 from indexer.engines.base import Snapshot
+from indexer.pipeline.figures.grouping import different, pair_similarity
 from indexer.pipeline.lines import TITLE_LEVEL
 from indexer.search.align import (
     CONTINUED, DROPPED, LABELS, NEW, AlignParagraph, AlignWeights, Pair, align, bigrams, dice, diff,
@@ -192,19 +194,30 @@ def chosen_reports(docs: list[DocRow], years: Sequence[int], place: str) -> tupl
 
 def compare(snap: Snapshot, earlier: DocRow, later: DocRow, encode: Callable[[list[str]], np.ndarray],
             threshold: float, scope: set[int] | None, measure_threshold: float,
-            weights: AlignWeights = AlignWeights()) -> YearComparison:
+            weights: AlignWeights = AlignWeights(),
+            measure_vectors: Callable[[list[str]], np.ndarray] | None = None) -> YearComparison:
     """The aligned rows of two reports; `scope`: only rows with a chunk among these ids (None: every row);
-    two figures' measures whose vectors' cosine reaches `measure_threshold` count the same thing."""
+    two figures' measures count the same thing when the 数据 view would group them (their similarity there
+    reaches `measure_threshold`: pipeline/figures/grouping.py, with its vetoes) or their cores are equal
+    (`measure_core`). `measure_vectors`: the measures' vectors (the build stores them), else `encode`."""
     left, right = ReportSide(snap, earlier, encode), ReportSide(snap, later, encode)
     pairs = align(left.align_paragraphs, right.align_paragraphs, threshold, weights)
     used: set[tuple[str, int, int]] = set()
     rows: list[YearRow] = []
     before, after = left.all_figures(scope), right.all_figures(scope)
-    units = {f[0].unit for f in before} & {f[0].unit for f in after}
-    encode(sorted({f[0].measure for f in before + after if f[0].unit in units and f[0].measure}))  # one batch
+    # every measure a pair could be asked about (a continued row may have one side outside the scope)
+    earlier_all, later_all = left.all_figures(None), right.all_figures(None)
+    units = {f[0].unit for f in earlier_all} & {f[0].unit for f in later_all}
+    measures = sorted({f[0].measure for f in earlier_all + later_all if f[0].unit in units and f[0].measure})
+    vectors = dict(zip(measures, (measure_vectors or encode)(measures))) if measures else {}  # one batch
+    places = (earlier.meta.place, later.meta.place)
+
+    def meaning(a: str, b: str) -> float:
+        return _meaning_alike(a, b, vectors, measure_threshold, places)
 
     def alike(a: str, b: str) -> float:
-        return _alike(a, b, encode, measure_threshold)
+        worded = dice(bigrams(a), bigrams(b))  # within a continued paragraph pair: worded alike is enough
+        return worded if worded >= MIN_MEASURE_DICE and not different(a, b) else meaning(a, b)
 
     for p in pairs:
         if scope is not None and not (left.in_scope(p.earlier, scope) or right.in_scope(p.later, scope)):
@@ -213,8 +226,7 @@ def compare(snap: Snapshot, earlier: DocRow, later: DocRow, encode: Callable[[li
     # Then the same measure anywhere else in the two reports (a paragraph split or merged, a topic moved).
     # Only measures alike in meaning (the figures view's grouping threshold): 第一产业产值 / 第二产业产值 are
     # worded alike but count different things, and outside a continued paragraph nothing else tells them apart.
-    elsewhere = figure_changes(before, after,
-                               lambda a, b: _meaning_alike(a, b, encode, measure_threshold), used)
+    elsewhere = figure_changes(before, after, meaning, used)
     figures = sorted([f for r in rows for f in r.figures] + elsewhere, key=lambda f: (f.later_paragraph, f.earlier_paragraph))
     counts = {label: sum(r.label == label for r in rows) for label in LABELS}
     return YearComparison(earlier=report_ref(snap, earlier), later=report_ref(snap, later), rows=rows, counts=counts,
@@ -280,19 +292,39 @@ class ReportSide:
                 for f in self.paragraph_figures(index)]
 
 
-def _alike(a: str, b: str, encode: Callable[[list[str]], np.ndarray], threshold: float) -> float:
-    """How alike two measures are (0 when not alike enough): worded alike, or alike in meaning (the figures
-    view's grouping threshold: 开展第一议题学习 / 开展“第一议题”学习)."""
-    worded = dice(bigrams(a), bigrams(b))
-    return worded if worded >= MIN_MEASURE_DICE else _meaning_alike(a, b, encode, threshold)
+# Words around a measure that do not change what is counted: the report's own place and its area (营仔镇镇内,
+# 全区), the year (全年), achieving/summing verbs (实现, 累计), a year-on-year marker (同比). Without them
+# 实现生产总值 and 营仔镇镇内生产总值 are one measure; nothing that tells two measures apart is among them.
+_LEADING = re.compile(r"^(?:全年|今年|年内|[全本](?:镇|乡|区|县|市|街道?)|(?:镇|乡|区|县|市|街道)(?:内|域)|辖区内?"
+                      r"|实现|完成|累计|共计|共|达到|达)")
+_INNER = re.compile(r"同比|较上年|比上年")
 
 
-def _meaning_alike(a: str, b: str, encode: Callable[[list[str]], np.ndarray], threshold: float) -> float:
+def measure_core(measure: str, places: Sequence[str] = ()) -> str:
+    """The measure without the words around it that do not change what is counted (_LEADING, _INNER)."""
+    core = _INNER.sub("", measure)
+    for place in places:
+        if place and core.startswith(place):
+            core = core[len(place):]
+    while (cut := _LEADING.sub("", core, count=1)) != core and cut:
+        core = cut
+    return core
+
+
+def _meaning_alike(a: str, b: str, vectors: dict[str, np.ndarray], threshold: float,
+                   places: Sequence[str] = ()) -> float:
+    """How alike two measures are in meaning (0 when not alike enough): as the 数据 view's grouping scores a
+    pair (cosine + a share of wording, vetoed when they differ in kind, numerals, negation or a contrast:
+    增加 / 减少, 受理 / 办结), or the same once the words that do not change what is counted are set aside."""
     if a == b:
         return 1.0
-    va, vb = encode([a, b])
-    meaning = float(np.dot(va, vb))
-    return meaning if meaning >= threshold else 0.0
+    if different(a, b):
+        return 0.0
+    core = measure_core(a, places)
+    if core == measure_core(b, places) and len(core) >= 2:  # not a bare 率 left of 完成率 / 实现率
+        return 1.0
+    score = float(pair_similarity(a, b, vectors[a], vectors[b]))
+    return score if score >= threshold else 0.0
 
 
 def _row(p: Pair, left: ReportSide, right: ReportSide, alike: Callable[[str, str], float],

@@ -364,6 +364,39 @@ class Catalog:
             return None
         return out
 
+    # -- measure vectors (the figures' measures embedded at build time, read by search/figures.py) ------------
+    def measures_without_vectors(self, model: str) -> list[str]:
+        """The distinct measures of the stored figures that have no vector of this model yet."""
+        return [r[0] for r in self.connect().execute(
+            "SELECT DISTINCT f.measure FROM figures f WHERE f.measure <> '' AND NOT EXISTS (SELECT 1 FROM"
+            " measure_vectors v WHERE v.model = ? AND v.measure = f.measure) ORDER BY f.measure", (model,))]
+
+    def put_measure_vectors(self, model: str, measures: Sequence[str], vectors: np.ndarray) -> None:
+        """Store these measures' vectors, and drop those of another model or of a measure no figure has any more
+        (the table stays the generation's distinct measures; a dropped one costs nothing if it comes back: the
+        embedding cache still has it)."""
+        with self.connect() as conn:
+            conn.executemany("INSERT OR REPLACE INTO measure_vectors(model, measure, vector) VALUES(?, ?, ?)",
+                             [(model, m, np.asarray(v, dtype=np.float32).tobytes())
+                              for m, v in zip(measures, vectors)])
+            conn.execute("DELETE FROM measure_vectors WHERE model <> ? OR measure NOT IN"
+                         " (SELECT DISTINCT measure FROM figures)", (model,))
+
+    def measure_vectors(self, model: str, measures: Iterable[str]) -> dict[str, np.ndarray]:
+        """measure -> its stored vector of this model, for those stored (none in a catalog written before
+        measure vectors were)."""
+        out: dict[str, np.ndarray] = {}
+        try:
+            for batch in _batches(sorted(set(measures)), 500):
+                for m, blob in self.connect().execute(
+                        f"SELECT measure, vector FROM measure_vectors WHERE model = ? AND measure IN"
+                        f" ({','.join('?' * len(batch))})", [model, *batch]):
+                    out[m] = np.frombuffer(blob, dtype=np.float32)
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+        return out
+
     def dup_members(self, groups: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
         """group -> [(chunk_id, doc_id)] for the given duplicate groups."""
         out: dict[int, list[tuple[int, str]]] = {}

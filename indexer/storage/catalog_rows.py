@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS figure_scans (     -- chunks whose figures are stored
     chunk_id INTEGER PRIMARY KEY,
     extractor TEXT NOT NULL                    -- pipeline/figures EXTRACTOR_VERSION that found them
 );
+CREATE TABLE IF NOT EXISTS measure_vectors (  -- one embedding per distinct figure measure (the 数据 table's grouping)
+    model TEXT NOT NULL,                       -- the embedding cache's model key (vectors/encoder.py cache_key)
+    measure TEXT NOT NULL,
+    vector BLOB NOT NULL,                      -- float32, L2-normalised, as Encoder.encode gives it
+    PRIMARY KEY (model, measure)
+) WITHOUT ROWID;
 """
 
 @dataclass(frozen=True)

@@ -37,6 +37,17 @@ def stored(config) -> dict[str, list[tuple]]:
         cat.close()
 
 
+def measure_vectors(config) -> tuple[set[str], set[str]]:
+    """(the measures the published catalog holds vectors of, the distinct measures of its figures)."""
+    cat = published(config)
+    try:
+        conn = cat.connect()
+        return ({m for m, in conn.execute("SELECT measure FROM measure_vectors")},
+                {m for m, in conn.execute("SELECT DISTINCT measure FROM figures WHERE measure <> ''")})
+    finally:
+        cat.close()
+
+
 def expected(text: str) -> list[tuple]:
     return [(f.sentence, f.as_written, f.value, f.qualifier, f.unit, f.measure)
             for line in text.splitlines()[1:] for f in extract_figures(line)]
@@ -50,6 +61,8 @@ def test_build_stores_each_chunks_figures_and_keeps_them_in_step_with_the_report
     assert ("6", 6.0, "", "起", "化解信访积案") == figures["a.txt"][0][1:]
     assert ("2万余", 20000.0, "余", "人次") == figures["a.txt"][4][1:5]
     assert ("26.2万余", 262000.0, "余", "元") == figures["b.txt"][0][1:5]
+    vectors, measures = measure_vectors(config)  # one vector per distinct measure, for the 数据 table's grouping
+    assert vectors == measures and {"化解信访积案", "编印普法短句"} <= measures
 
     # a changed report's figures are replaced; only its changed chunk is scanned; the other report's carried over
     config, report = build_index({"a.txt": A_2024})
@@ -62,6 +75,8 @@ def test_build_stores_each_chunks_figures_and_keeps_them_in_step_with_the_report
     (build_index.corpus / "b.txt").unlink()
     config, report = build_index()
     assert stored(config) == {"a.txt": expected(A_2024)}
+    vectors, measures = measure_vectors(config)  # the deleted report's measures are pruned with it
+    assert vectors == measures and "编印普法短句" not in vectors
     cat = published(config)
     try:
         conn = cat.connect()
@@ -82,6 +97,7 @@ def test_a_catalog_from_before_figures_is_filled_by_the_next_run_and_read_meanwh
     with sqlite3.connect(path) as conn:  # what a generation published before this feature looks like
         conn.execute("DROP TABLE figures")
         conn.execute("DROP TABLE figure_scans")
+        conn.execute("DROP TABLE measure_vectors")
     cat = published(config)
     try:
         ids = [c.chunk_id for c in cat.chunks_of(cat.documents()[0].doc_id)]
@@ -101,6 +117,8 @@ def test_a_catalog_from_before_figures_is_filled_by_the_next_run_and_read_meanwh
     assert not report.repairs and report.unchanged == 1, report.repairs  # an incremental run on the old catalog
     assert report.figures_scanned == report.chunks  # every chunk: the old catalog had no figures stored
     assert stored(config) == {"a.txt": expected(A_2023), "b.txt": expected(B_2023)}
+    vectors, measures = measure_vectors(config)
+    assert vectors == measures and measures
 
 
 def test_a_new_extractor_version_extracts_every_chunk_again(build_index) -> None:

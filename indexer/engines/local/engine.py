@@ -124,6 +124,10 @@ class LocalSnapshot:
                 self._figure_columns = FigureColumns.from_rows(stored, chunks, docs)
             return self._figure_columns
 
+    def measure_vectors(self, model: str, measures: Sequence[str]) -> dict[str, np.ndarray]:
+        """The build's vectors of these figure measures (model: the embedding cache's key), those it stored."""
+        return self.catalog.measure_vectors(model, measures)
+
     def documents(self, doc_ids: Iterable[str]) -> dict[str, DocRow]:
         return self.catalog.documents_by_id(doc_ids)
 
