@@ -224,11 +224,11 @@ class Searcher:
 
     def prepare_figures(self) -> None:
         """Load the current generation's figure columns now (a server's start, before it forks its workers),
-        not on the first user's 数据 table (~0.9 s at 100k chunks, engines/figure_columns.py)."""
+        not on the first user's 数据 table (~0.9 s at 100k chunks, engines/figure_columns.py); and each
+        generation published later in the background as soon as this searcher switches to it."""
         with self._use() as snap:
-            load = getattr(snap, "figure_columns", None)
-            if load is not None:
-                load()
+            _load_figure_columns(snap)
+        self._current.on_switch = _load_figure_columns
 
     # -- a place's years ------------------------------------------------------------------------
     def place(self, name: str) -> PlaceView:
@@ -429,3 +429,9 @@ def _hit(f: Fused, row: ChunkRow, doc: DocRow, parsed: ParsedQuery | None, share
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 6)
+
+
+def _load_figure_columns(snap: Snapshot) -> None:
+    load = getattr(snap, "figure_columns", None)
+    if load is not None:
+        load()

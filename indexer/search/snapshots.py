@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from indexer.engines.base import Engine, IndexNotFound, Snapshot
 
@@ -46,6 +46,9 @@ class CurrentSnapshot:
         self._held: _Held | None = None
         self._stamp: object | None = None
         self._switch_lock = threading.Lock()
+        # set by a server: readies each newly published snapshot in the background (its figure columns), so
+        # the first user after a reindex does not pay for it
+        self.on_switch: Callable[[Snapshot], None] | None = None
 
     @contextmanager
     def use(self) -> Iterator[Snapshot]:
@@ -88,6 +91,19 @@ class CurrentSnapshot:
         if old is not None:
             log.info("switched from %s to %s", old.snapshot.name, name)
             old.retire()
+            if self.on_switch is not None:
+                self._held.acquire()  # kept open while it is readied, even if retired meanwhile
+                threading.Thread(target=self._ready, args=(self._held, self.on_switch), daemon=True,
+                                 name=f"ready-{name}").start()
+
+    @staticmethod
+    def _ready(held: _Held, ready: Callable[[Snapshot], None]) -> None:
+        try:
+            ready(held.snapshot)
+        except Exception as exc:  # the first query that needs it loads it instead, and reports what is wrong
+            log.warning("readying %s in the background failed: %s", held.snapshot.name, exc)
+        finally:
+            held.release()
 
     def close(self) -> None:
         """Retire the current snapshot and close the engine (a Milvus client's connection)."""

@@ -135,9 +135,14 @@ def test_a_new_extractor_version_extracts_every_chunk_again(build_index) -> None
 
 def test_one_searcher_answers_from_the_new_generation_after_a_reindex(build_index, encoder) -> None:
     """Searcher.figures keeps recent tables (search/figures.py FiguresCache): asked again, re-sorted, or after
-    the report changed and was reindexed, the rows are those of the index as published now."""
+    the report changed and was reindexed, the rows are those of the index as published now. As a server's
+    searcher (prepare_figures), it readies the new generation's figures as soon as it switches to it, in the
+    background, not in the first 数据 request after a reindex."""
+    import time
+
     config, _ = build_index({"a.txt": A_2023})
     searcher = Searcher.open(config, encoder)
+    searcher.prepare_figures()
     try:
         def values(sort: str = "place", desc: bool = False) -> list[float]:
             return [r.value for r in searcher.figures(FiguresRequest("调解", sort=sort, descending=desc)).rows]
@@ -146,6 +151,13 @@ def test_one_searcher_answers_from_the_new_generation_after_a_reindex(build_inde
         assert 156 in first and values() == first  # asked again: the same rows
         assert values("value", True) == sorted(first, reverse=True)
         build_index({"a.txt": A_2024})  # 156 -> 200 件, 98 -> 99 %
+        new_generation = searcher.health()["generation"]  # any call switches to the published generation
+        deadline = time.monotonic() + 30
+        with searcher.snapshot() as snap:
+            assert snap.name == new_generation
+            while snap._figure_columns is None and time.monotonic() < deadline:  # loaded by a background thread
+                time.sleep(0.05)
+            assert snap._figure_columns is not None
         after = values()
         assert 200 in after and 156 not in after and len(after) == len(first)
     finally:
