@@ -3,6 +3,7 @@ it is wired into the build.
 
     python -m scripts.labs.bridge_lab terms town                       # the term table and a few queries' nearest terms
     python -m scripts.labs.bridge_lab run town --out DIR --variants off,n0.80k3w0.3,...
+    python -m scripts.labs.bridge_lab table --index-dir COPY      # add the term table to a built index (a copy!)
 
 Each set's evaluation index is opened as `reportsearch eval` builds it (under --bench-dir); its paragraphs'
 terms are collected (build/terms.py) and embedded through the embedding cache. For each variant, the
@@ -186,7 +187,7 @@ class BridgeRewriter(QueryRewriter):
     def active(self) -> bool:
         return True
 
-    def keyword_query(self, parsed: ParsedQuery) -> ParsedQuery:
+    def keyword_query(self, parsed: ParsedQuery, bridge: tuple[str, ...] = ()) -> ParsedQuery:
         out = super().keyword_query(parsed)  # with every official term at the lexicon's weight: redo
         if not is_plain(parsed):
             return out
@@ -222,8 +223,8 @@ def using(searcher: Searcher, rewriter: QueryRewriter):
             parsed, config, expanded and bool(rewriter.lexicon_terms(parsed)))
     original_official = retrieve_module.Retriever._official
     if isinstance(rewriter, BridgeRewriter) and not rewriter.variant.switch:
-        def official(self, snap, parsed, filters, literal, top):
-            out, _ = original_official(self, snap, parsed, filters, literal, top)
+        def official(self, snap, parsed, filters, literal, top, bridge=()):
+            out, _ = original_official(self, snap, parsed, filters, literal, top, bridge)
             head = {cid for cid, _ in top}
             lexicon = rewriter.lexicon_terms(parsed)  # only the lexicon's terms found make BM25 lead
             return out, any(t in lexicon and cid in head for cid, ts in out.items() for t in ts) or any(
@@ -241,7 +242,8 @@ def using(searcher: Searcher, rewriter: QueryRewriter):
 def open_set(name: str, bench: Path) -> tuple[object, Searcher, Bridge]:
     root, corpus = DATASETS[name]
     dataset = load_dataset(root, corpus)
-    config: Config = load_config()
+    # the searcher's own bridge off (and an index without its term table): the variants add their terms
+    config: Config = load_config().with_overrides({"rewrite.bridge_terms": 0})
     cfg = prepare_index(dataset, config, bench_dir=bench)
     searcher = Searcher.open(cfg)
     current = (cfg.index_dir / "CURRENT").read_text().strip()
@@ -284,11 +286,39 @@ def run(name: str, bench: Path, variants: list[Variant], out: Path, modes: list[
         print(f"{name} {v.name:22s} {' | '.join(cells)}  ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
+def add_table(index_dir: Path) -> None:
+    """Write the term table into the published generation of an index built without it (a copy of a
+    benchmark index: the query cost with and without the bridge on the same files), timing what a build's
+    terms stage does: collect from every chunk, embed the new terms through the embedding cache."""
+    from indexer.build.terms import collect_terms as collect
+    from indexer.storage.layout import GenerationLayout
+    from indexer.storage.manifest import write_manifest
+    from indexer.storage.vectors import Encoder
+    from indexer.storage.vectors.term_table import write_term_table
+
+    config = load_config().with_overrides({"index_dir": index_dir})
+    current = (index_dir / "CURRENT").read_text().strip()
+    layout = GenerationLayout(index_dir / "generations" / current)
+    catalog = Catalog(layout.catalog, readonly=True)
+    t0 = time.perf_counter()
+    texts = [r.text for r in catalog.iter_chunks()]
+    kinds = collect(texts)
+    t1 = time.perf_counter()
+    cache = EmbeddingCache(Path(config.embedding.cache), cache_key(config.embedding.model, config.embedding.backend))
+    vecs = cache.encode(list(kinds), Encoder.from_config(config))
+    t2 = time.perf_counter()
+    write_term_table(layout.terms, layout.term_vectors, kinds, vecs)
+    write_manifest(layout.root)
+    print(f"{len(texts)} chunks: {len(kinds)} terms {dict(Counter(kinds.values()))}; collected in {t1 - t0:.1f} s "
+          f"({1000 * (t1 - t0) / len(texts):.2f} s per 1,000 chunks), embedded in {t2 - t1:.1f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=["terms", "run"])
-    ap.add_argument("set", choices=sorted(DATASETS))
-    ap.add_argument("--bench-dir", type=Path, required=True)
+    ap.add_argument("action", choices=["terms", "run", "table"])
+    ap.add_argument("set", choices=sorted(DATASETS), nargs="?")
+    ap.add_argument("--bench-dir", type=Path)
+    ap.add_argument("--index-dir", type=Path)
     ap.add_argument("--variants", default="off,n0.85k3w0.3")
     ap.add_argument("--modes", default="keyword,hybrid")
     ap.add_argument("--out", type=Path, default=Path("/tmp/bridge_lab"))
@@ -296,7 +326,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("indexer").setLevel(logging.WARNING)
     variants = [Variant.parse(v) for v in args.variants.split(",")]
-    if args.action == "terms":
+    if args.action == "table":
+        add_table(args.index_dir)
+    elif args.action == "terms":
         show_terms(args.set, args.bench_dir, variants)
     else:
         run(args.set, args.bench_dir, variants, args.out, args.modes.split(","))
