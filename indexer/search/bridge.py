@@ -11,7 +11,8 @@ terms (search/official.py).
 Only for a term looked up (routing.QueryKind.LOOKUP): a short term and a short corpus term are compared like
 with like. For questions and sentences the nearest terms were measured to pull the ranking off (practice
 questions lost on both small sets, docs/evaluation.md): a sentence's vector is near many terms that only
-share its words.
+share its words. Only in hybrid mode (search/retrieve.py): the query vector is there anyway, and keyword mode
+stays what the user typed (with the lexicon's terms), without a model call.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ READ_PER_TERM = 20  # nearest terms read per term kept: most are skipped (in the
 
 
 def wants_bridge(parsed: ParsedQuery, settings: RewriteSettings) -> bool:
-    """Whether this query gets the bridge's terms (then its vector is needed, also in keyword mode)."""
+    """Whether this query gets the bridge's terms (in hybrid mode)."""
     return settings.bridge_terms > 0 and is_plain(parsed) and query_kind(parsed) is QueryKind.LOOKUP
 
 

@@ -140,7 +140,9 @@ class Retriever:
         # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
         # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
         limit = self.config.retrieval.strict_candidates if strict and mode != "keyword" else n
-        bridge = self._bridge(snap, parsed) if mode != "semantic" else ()
+        # The bridge only in hybrid mode: there the query vector exists anyway; keyword mode stays the typed
+        # words (and the lexicon's), with no model call.
+        bridge = self._bridge(snap, parsed) if mode == "hybrid" else ()
         expanded = self.rewriter.keyword_query(parsed, bridge) if mode != "semantic" else parsed
         keyword = snap.keyword(expanded, limit, filters)
         literal_q = literal_query(parsed)
@@ -207,7 +209,7 @@ class Retriever:
 
     def _bridge(self, snap: Snapshot, parsed: ParsedQuery) -> tuple[str, ...]:
         """The corpus's terms nearest to a term looked up (search/bridge.py): the query vector is the one the
-        semantic side uses (encoded once per query text), the lookup one matrix product."""
+        semantic side uses (encoded once per query text, cached), the lookup one matrix product."""
         settings = self.config.rewrite
         if not wants_bridge(parsed, settings):
             return ()
