@@ -48,10 +48,16 @@ def bridge_terms(table: TermTable | None, vector: np.ndarray, parsed: ParsedQuer
     for term, _ in table.nearest(vector, settings.bridge_floor, READ_PER_TERM * settings.bridge_terms):
         if term in norm or term in skip or any(term in t or t in term for t in out):
             continue
-        words = {w for w in analyzer.words(term) if not is_stopword(w)}
-        if not words or words <= typed:
+        # made of the typed words only (法治 政府 for 政府法治)? Only a term all of whose letters the query has
+        # can be: cut just those into words (jieba costs ~0.1 ms a term)
+        if set(term) <= set(norm) and _only_typed(term, typed, analyzer):
             continue
         out.append(term)
         if len(out) >= settings.bridge_terms:
             break
     return tuple(out)
+
+
+def _only_typed(term: str, typed: set[str], analyzer) -> bool:
+    words = {w for w in analyzer.words(term) if not is_stopword(w)}
+    return not words or words <= typed
