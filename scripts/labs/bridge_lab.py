@@ -17,6 +17,7 @@ Writes `<set>-<variant>.json` (the `reportsearch eval --json` shape: metrics) fo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -54,7 +55,7 @@ DATASETS = {
     "town": (SHARED / "eval-townships", SHARED / "eval-townships" / "corpus"),
     "stard": (SHARED / "bench" / "stard" / "small", None),
 }
-_VARIANT = re.compile(r"^(?:n(?P<floor>[\d.]+)|f(?P<fb>\d+))k(?P<k>\d+)w(?P<w>[\d.]+)(?P<flags>(?:s|a|l|o|r|m[\d.]+)*)$")
+_VARIANT = re.compile(r"^(?:n(?P<floor>[\d.]+)|f(?P<fb>\d+))k(?P<k>\d+)w(?P<w>[\d.]+)(?P<flags>(?:s|a|l|o|r|v\d+|m[\d.]+)*)$")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Variant:
     lookup_only: bool = False  # only for a term looked up (query kind LOOKUP)
     named_only: bool = False  # only quoted, practice and domain terms, not salient words
     rank_only: bool = False  # the terms re-rank the keyword list; a paragraph holding one is no result for it
+    verify: int = 0  # v<k>: a nearest term only if one of the top k semantic hits holds it (both signals agree)
 
     @classmethod
     def parse(cls, name: str) -> "Variant":
@@ -82,7 +84,8 @@ class Variant:
         margin = re.search(r"m([\d.]+)", flags)
         return cls(name, float(m.group("floor") or 1.0), int(m.group("fb") or 0), int(m.group("k")),
                    float(m.group("w")), "s" in flags, "a" in flags, float(margin.group(1)) if margin else 1.0,
-                   "l" in flags, "o" in flags, "r" in flags)
+                   "l" in flags, "o" in flags, "r" in flags,
+                   int(re.search(r"v(\d+)", flags).group(1)) if "v" in flags else 0)
 
 
 class Bridge:
@@ -150,6 +153,12 @@ class Bridge:
         lookup = query_kind(parsed) is QueryKind.LOOKUP
         if (not v.all_kinds and not v.lookup_only and lookup) or (v.lookup_only and not lookup):
             return []
+        if v.verify:
+            wide = dataclasses.replace(v, k=v.k * 10)
+            with self.searcher.snapshot() as snap:
+                qv = self.searcher.embed_query(parsed.semantic_text.strip() or parsed.text)
+                top = [self.texts[cid] for cid, _ in snap.semantic(qv, v.verify, retrieve_module.Filters(), None)]
+            return [t for t, _ in self.nearest(parsed, wide) if any(t in text for text in top)][: v.k]
         found = self.feedback(parsed, v) if v.feedback else self.nearest(parsed, v)
         return [t for t, _ in found]
 
