@@ -152,16 +152,16 @@ class GenerationWriter:
         self.expected_bytes = tree_size(target.root) + vecs.nbytes + 8 * len(ids)
         index.save(target.vectors)
         report.timings["faiss"] = time.perf_counter() - t3
+        if cfg.rewrite.bridge_terms > 0:  # before the sentence vectors: their size estimate then holds the table
+            t5 = time.perf_counter()
+            checkpoint("terms")
+            self._write_terms(catalog, target, report, progress)
+            report.timings["terms"] = time.perf_counter() - t5
         if cfg.sentences.rerank != "off":
             t4 = time.perf_counter()
             checkpoint("sentences")
             self._write_sentence_vectors(catalog, target, report, progress)
             report.timings["sentences"] = time.perf_counter() - t4
-        if cfg.rewrite.bridge_terms > 0:
-            t5 = time.perf_counter()
-            checkpoint("terms")
-            self._write_terms(catalog, target, report, progress)
-            report.timings["terms"] = time.perf_counter() - t5
         return index
 
     def _write_terms(self, catalog: Catalog, target: GenerationLayout, report: RunReport, progress: bool) -> None:
@@ -170,6 +170,8 @@ class GenerationWriter:
         analyzer = analysis.get_analyzer(self.config.analysis.user_dict)
         kinds = collect_terms((row.text for row in catalog.iter_chunks()), analyzer=analyzer)
         vecs, _, embedded = self._cached_embeddings(list(kinds), report, progress, "embedding terms")
+        # float16 vectors and the terms as JSON (~30 bytes each), on top of what is written already
+        self.expected_bytes = max(self.expected_bytes, tree_size(target.root)) + 2 * vecs.size + 32 * len(kinds)
         write_term_table(target.terms, target.term_vectors, kinds, vecs)
         log.info("term table: %d terms (%d embedded)", len(kinds), embedded)
 
