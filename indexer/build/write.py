@@ -17,6 +17,7 @@ from indexer.storage.catalog_rows import figure_rows
 from indexer.core.config import Config
 from indexer.storage.dedup import duplicate_groups
 from indexer.core.document import Chunk, Document, DocumentMeta
+from indexer.build.terms import collect_terms
 from indexer.build.embedding_input import context_signature, embedding_context, embedding_input
 from indexer.core.faults import pause_if_asked, tree_size
 from indexer.storage.fulltext.base import FullTextIndex as FullText, FullTextRecord
@@ -30,6 +31,7 @@ from indexer.pipeline.scan import CorpusFile
 from indexer.storage.vectors import EmbeddingCache, Encoder, VectorIndex, cache_key
 from indexer.storage.vectors.cache import embedding_cache_path, take_damage_note
 from indexer.storage.vectors.sentence_vectors import chunk_sentences, write_sentence_vectors
+from indexer.storage.vectors.term_table import write_term_table
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,11 @@ class GenerationWriter:
         self.expected_bytes = tree_size(target.root) + vecs.nbytes + 8 * len(ids)
         index.save(target.vectors)
         report.timings["faiss"] = time.perf_counter() - t3
+        if cfg.rewrite.bridge_terms > 0:  # before the sentence vectors: their size estimate then holds the table
+            t5 = time.perf_counter()
+            checkpoint("terms")
+            self._write_terms(catalog, target, report, progress)
+            report.timings["terms"] = time.perf_counter() - t5
         if cfg.sentences.rerank != "off":
             t4 = time.perf_counter()
             checkpoint("sentences")
@@ -169,6 +176,17 @@ class GenerationWriter:
         catalog.put_measure_vectors(model, missing, vecs)
         if missing:
             log.info("measure vectors: %d stored (%d encoded)", len(missing), embedded)
+
+    def _write_terms(self, catalog: Catalog, target: GenerationLayout, report: RunReport, progress: bool) -> None:
+        """The corpus's official terms and their vectors (build/terms.py), collected anew from every chunk each
+        run (an incremental run too: the table always matches the generation), embedding only new terms."""
+        analyzer = analysis.get_analyzer(self.config.analysis.user_dict)
+        kinds = collect_terms((row.text for row in catalog.iter_chunks()), analyzer=analyzer)
+        vecs, _, embedded = self._cached_embeddings(list(kinds), report, progress, "embedding terms")
+        # float16 vectors and the terms as JSON (~30 bytes each), on top of what is written already
+        self.expected_bytes = max(self.expected_bytes, tree_size(target.root)) + 2 * vecs.size + 32 * len(kinds)
+        write_term_table(target.terms, target.term_vectors, kinds, vecs)
+        log.info("term table: %d terms (%d embedded)", len(kinds), embedded)
 
     def _write_sentence_vectors(self, catalog: Catalog, target: GenerationLayout, report: RunReport,
                                 progress: bool) -> None:

@@ -220,6 +220,14 @@ class RewriteSettings:
     # A lexicon alternative of several words also matches with up to this many letters inserted between its
     # words, in order, within one clause (骗老人 in 骗了村里老人的钱); 0 = only as typed (issue 27).
     rule_window: int = 3
+    # The bridge learned from the corpus (issue 27, direction 2; build/terms.py, search/bridge.py): in hybrid mode
+    # a term looked up (a LOOKUP query) also finds, at bridge_weight, the corpus's own official terms nearest to it
+    # in meaning: at most bridge_terms of them, each with cosine >= bridge_floor (leave-one-set-out, docs/
+    # evaluation.md; 1 and not 3: within 0.001 nDCG, and a third of the query cost at 100k). 0 = off, and the
+    # build stores no term table.
+    bridge_terms: int = 1
+    bridge_floor: float = 0.8
+    bridge_weight: float = 0.2
 
 
 @dataclass(frozen=True)

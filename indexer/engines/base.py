@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from indexer.storage.catalog import ChunkRow, DocRow
     from indexer.storage.catalog_rows import FigureRow
     from indexer.core.document import Paragraph
+    from indexer.storage.vectors.term_table import TermTable
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 FacetCounts = dict[str, list[tuple[str, int]]]  # field -> [(value, count)], count descending, then value
@@ -88,6 +89,10 @@ class Snapshot(Protocol):
     def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
         """Each chunk's stored sentence vectors (vectors/sentence_vectors.py); None when this snapshot stores
         none (the search then encodes the candidates' sentences itself)."""
+        ...
+    def term_table(self) -> "TermTable | None":
+        """The corpus's official terms with their vectors (vectors/term_table.py), for the bridge
+        (search/bridge.py); None when this snapshot stores none (the search then has no bridge)."""
         ...
 
     # -- candidates and rows

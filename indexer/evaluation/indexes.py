@@ -43,6 +43,7 @@ def settings_key(config: Config) -> str:
         "max": config.analysis.max_chunk_chars, "min": config.analysis.min_chunk_chars,
         "ctx": context_signature(config), "pipeline": PIPELINE_VERSION,
         "sentences": config.sentences.rerank != "off",  # sentence vectors stored by the build
+        "terms": config.rewrite.bridge_terms > 0,  # the term table stored by the build (build/terms.py)
         "backends": [config.index.fulltext, config.embedding.backend],
         "dicts": [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in dicts if p.exists()],
     }

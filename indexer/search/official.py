@@ -1,4 +1,5 @@
-"""Hits found through the 口语→公文 expansion (search/rewrite.py): which official terms each one contains.
+"""Hits found through the 口语→公文 expansion (search/rewrite.py) or the corpus's nearest terms
+(search/bridge.py): which official terms each one contains.
 
 A plain query's keyword side also looks for the official terms its everyday words stand for (上访 -> 信访).
 A hit the keyword side found that does not match the query as typed, but holds one of those terms, is an
@@ -85,7 +86,7 @@ def no_literal_note(total: int, official: dict[int, tuple[str, ...]]) -> str:
 MATCH_LABELS = {MATCH_LITERAL: "字面匹配", MATCH_OFFICIAL: "按公文用语匹配", MATCH_SEMANTIC: "意思相近"}
 MATCH_TITLES = {
     MATCH_LITERAL: "段落中有检索词",
-    MATCH_OFFICIAL: "段落中没有检索词，有它对应的公文用语（口语→公文对照）",
+    MATCH_OFFICIAL: "段落中没有检索词，有它对应的公文用语（口语→公文对照，或本语料中意思最近的用语）",
     MATCH_SEMANTIC: "段落中没有检索词，按意思找到",
 }
 

@@ -20,6 +20,7 @@ from indexer.core.filters import Filters
 from indexer.core.querytree import ParsedQuery, is_strict
 from indexer.core.config import Config
 from indexer.engines.base import Ranked, Snapshot
+from indexer.search.bridge import bridge_terms, wants_bridge
 from indexer.search.floor import above_floor
 from indexer.search.fuse import Fused, fuse, single
 from indexer.search.literal import exact, literal_query, term_query
@@ -139,12 +140,15 @@ class Retriever:
         # The keyword side runs in every mode: in semantic mode it only tells which hits match literally.
         # A constrained query lets semantics only re-rank keyword matches: fetch enough of them.
         limit = self.config.retrieval.strict_candidates if strict and mode != "keyword" else n
-        expanded = self.rewriter.keyword_query(parsed) if mode != "semantic" else parsed
+        # The bridge only in hybrid mode: there the query vector exists anyway; keyword mode stays the typed
+        # words (and the lexicon's), with no model call.
+        bridge = self._bridge(snap, parsed) if mode == "hybrid" else ()
+        expanded = self.rewriter.keyword_query(parsed, bridge) if mode != "semantic" else parsed
         keyword = snap.keyword(expanded, limit, filters)
         literal_q = literal_query(parsed)
         literal = set(snap.matching(literal_q, filters))
-        official, backed = self._official(snap, parsed, filters, literal, keyword[:EXPANSION_EVIDENCE_DEPTH]) \
-            if mode != "semantic" else ({}, False)
+        official, backed = self._official(snap, parsed, filters, literal, keyword[:EXPANSION_EVIDENCE_DEPTH],
+                                          bridge) if mode != "semantic" else ({}, False)
         matched = literal | set(official) if official else literal
         if mode == "keyword":
             fused, near = single("keyword", keyword), set()
@@ -203,18 +207,32 @@ class Retriever:
         missing = [Fused(cid, top) for cid in sorted(verbatim - inside)]
         return [f for f in fused if f.chunk_id in verbatim] + missing + [f for f in fused if f.chunk_id not in verbatim]
 
+    def _bridge(self, snap: Snapshot, parsed: ParsedQuery) -> tuple[str, ...]:
+        """The corpus's terms nearest to a term looked up (search/bridge.py): the query vector is the one the
+        semantic side uses (encoded once per query text, cached), the lookup one matrix product."""
+        settings = self.config.rewrite
+        if not wants_bridge(parsed, settings):
+            return ()
+        table = snap.term_table()
+        text = parsed.semantic_text.strip()
+        if table is None or not text:
+            return ()
+        return bridge_terms(table, self.embed(text), parsed, settings, self.rewriter.official_terms(parsed))
+
     def _official(self, snap: Snapshot, parsed: ParsedQuery, filters: Filters, literal: set[int],
-                  top: Ranked) -> tuple[dict[int, tuple[str, ...]], bool]:
-        """Paragraphs that hold an official term the expansion added but do not match as typed: which terms;
-        and whether any of the `top` keyword hits holds one (the expansion is what the keyword list found)."""
+                  top: Ranked, bridge: tuple[str, ...] = ()) -> tuple[dict[int, tuple[str, ...]], bool]:
+        """Paragraphs that hold an official term the expansion or the bridge added but do not match as typed:
+        which terms; and whether any of the `top` keyword hits holds one of the lexicon's (the expansion is
+        what the keyword list found: search/routing.py lets BM25 lead then)."""
         out: dict[int, tuple[str, ...]] = {}
         head = {cid for cid, _ in top}
         backed = False
-        for term in self.rewriter.official_terms(parsed):
+        lexicon = self.rewriter.official_terms(parsed)
+        for term in (*lexicon, *bridge):
             for cid in snap.matching(term_query(parsed, term), filters):
                 if cid not in literal:
                     out[cid] = out.get(cid, ()) + (term,)
-                if not backed and cid in head:
+                if not backed and cid in head and term in lexicon:
                     backed = True
         return out, backed
 

@@ -142,7 +142,7 @@ class QueryRewriter:
     def __init__(self, rules: Iterable[Rule] = (), strip: bool = False, expand: bool = True,
                  weight: float = 0.7, max_terms: int = RewriteSettings.max_expansion_terms,
                  clause_weight: float = 0.0, min_clause_chars: int = RewriteSettings.min_clause_chars,
-                 window: int = RewriteSettings.rule_window):
+                 window: int = RewriteSettings.rule_window, bridge_weight: float = RewriteSettings.bridge_weight):
         self.rules = list(rules)
         # One regex per rule for its single-part alternatives (most of them): ~10x faster than testing each.
         self._compiled: list[tuple[Rule, re.Pattern | None, list[tuple[str, ...]]]] = []
@@ -165,6 +165,7 @@ class QueryRewriter:
         self.max_terms = max_terms
         self.clause_weight = clause_weight
         self.min_clause_chars = min_clause_chars
+        self.bridge_weight = bridge_weight
 
     @classmethod
     def from_config(cls, config) -> "QueryRewriter":
@@ -175,7 +176,8 @@ class QueryRewriter:
         settings = config.rewrite
         return cls(rules, strip=settings.strip_scaffolding, expand=expand, weight=settings.expansion_weight,
                    max_terms=settings.max_expansion_terms, clause_weight=settings.clause_weight,
-                   min_clause_chars=settings.min_clause_chars, window=settings.rule_window)
+                   min_clause_chars=settings.min_clause_chars, window=settings.rule_window,
+                   bridge_weight=settings.bridge_weight)
 
     @property
     def active(self) -> bool:
@@ -252,21 +254,27 @@ class QueryRewriter:
                     return candidate  # 城关乡 stays one string
         return parsed.root
 
-    def keyword_query(self, parsed: ParsedQuery) -> ParsedQuery:
-        """The query the full-text index should run: `parsed` itself unless it is plain and something applies."""
-        if not self.active or not is_plain(parsed):
+    def keyword_query(self, parsed: ParsedQuery, bridge: tuple[str, ...] = ()) -> ParsedQuery:
+        """The query the full-text index should run: `parsed` itself unless it is plain and something applies.
+        `bridge`: the corpus's terms nearest to the query (search/bridge.py), added at `bridge_weight`."""
+        if not (self.active or bridge) or not is_plain(parsed):
             return parsed
         base = self._base(parsed)
-        analyzer = default_analyzer()
-        extra: list[Node] = []
-        for term in self.official_terms(parsed):
-            extra.append(Terms(tuple(w for w in dict.fromkeys(analyzer.words(term)) if not is_stopword(w))))
+        extra = [_term_node(term) for term in self.official_terms(parsed)]
+        near = [_term_node(term) for term in bridge]
         clauses = self.clauses(parsed)
-        if not extra and clauses is None:
+        if not extra and not near and clauses is None:
             return parsed if base is parsed.root else dataclasses.replace(parsed, root=base)
         should = [base]
         if extra:
             should.append(Boosted(extra[0] if len(extra) == 1 else Group(should=tuple(extra)), self.weight))
+        if near:
+            should.append(Boosted(near[0] if len(near) == 1 else Group(should=tuple(near)), self.bridge_weight))
         if clauses is not None:
             should.append(clauses)
         return dataclasses.replace(parsed, root=Group(should=tuple(should)))
+
+
+def _term_node(term: str) -> Terms:
+    """An added term as the keyword side matches it: its words, each once, without function words."""
+    return Terms(tuple(w for w in dict.fromkeys(default_analyzer().words(term)) if not is_stopword(w)))

@@ -131,8 +131,10 @@ def _part_of(problem: str) -> str:
         return "catalog"
     if problem.startswith(_FULLTEXT + "/"):
         return "fulltext"
-    if problem.startswith((_VECTORS, GenerationLayout.SENTENCE_VECTORS, GenerationLayout.SENTENCE_SPANS)):
-        return "vectors"  # the sentence vectors are rewritten from the embedding cache with the chunk vectors
+    if problem.startswith((_VECTORS, GenerationLayout.SENTENCE_VECTORS, GenerationLayout.SENTENCE_SPANS,
+                           GenerationLayout.TERMS, GenerationLayout.TERM_VECTORS)):
+        # the sentence vectors and the term table are rewritten from the embedding cache with the chunk vectors
+        return "vectors"
     return "generation"
 
 

@@ -4,7 +4,8 @@
     <index_dir>/index-report.json        the last indexing run's report
     <index_dir>/generations/g000007/     catalog.sqlite, fulltext/, vectors.faiss,
                                          sentence_vectors.npy + sentence_spans.npy (when sentence
-                                         matching is on), MANIFEST.json, READY
+                                         matching is on), terms.json + term_vectors.npy (when
+                                         the bridge is on), MANIFEST.json, READY
 
 A leaf module (no imports from the project) so that `generations`, `manifest`, `integrity`, the build
 and the searcher can all use it without an import cycle."""
@@ -32,6 +33,8 @@ class GenerationLayout:
     VECTORS: ClassVar[str] = "vectors.faiss"
     SENTENCE_VECTORS: ClassVar[str] = "sentence_vectors.npy"  # optional (vectors/sentence_vectors.py)
     SENTENCE_SPANS: ClassVar[str] = "sentence_spans.npy"
+    TERMS: ClassVar[str] = "terms.json"  # optional: the corpus's official terms (vectors/term_table.py)
+    TERM_VECTORS: ClassVar[str] = "term_vectors.npy"
 
     @property
     def catalog(self) -> Path:
@@ -52,6 +55,14 @@ class GenerationLayout:
     @property
     def sentence_spans(self) -> Path:
         return self.root / self.SENTENCE_SPANS
+
+    @property
+    def terms(self) -> Path:
+        return self.root / self.TERMS
+
+    @property
+    def term_vectors(self) -> Path:
+        return self.root / self.TERM_VECTORS
 
     @property
     def ready(self) -> Path:

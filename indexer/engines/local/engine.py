@@ -27,6 +27,7 @@ from indexer.storage.fulltext.factory import open_fulltext
 from indexer.storage.generations import CURRENT, CurrentUnreadable, GenerationLayout, GenerationStore, ReaderHold
 from indexer.storage.vectors import VectorIndex
 from indexer.storage.vectors.sentence_vectors import SentenceVectors
+from indexer.storage.vectors.term_table import TermTable, load_term_table
 
 
 class LocalSnapshot:
@@ -50,6 +51,7 @@ class LocalSnapshot:
         self._filter_ids: LruCache[Filters, np.ndarray] = LruCache(64)
         self._figure_columns: FigureColumns | None = None
         self._figure_lock = threading.Lock()
+        self._terms: tuple[TermTable | None] | None = None  # loaded on first use (a one-element box: None is a value)
 
     def damage(self, checksums: bool = False) -> list[str]:
         """What is wrong with this generation's files (empty: whole), one line each; sizes and counts only
@@ -86,6 +88,12 @@ class LocalSnapshot:
 
     def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
         return None if self.sentences is None else self.sentences.of(ids)
+
+    def term_table(self) -> TermTable | None:
+        if self._terms is None:  # a race loads it twice, harmlessly
+            layout = GenerationLayout(self.path)
+            self._terms = (load_term_table(layout.terms, layout.term_vectors),)
+        return self._terms[0]
 
     # -- candidates and rows
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:

@@ -220,6 +220,10 @@ class MilvusSnapshot:
         rows = self._client.query(self.chunks_collection, filter=in_ints("id", [chunk_id]), output_fields=["vector"])
         return np.asarray(rows[0]["vector"], dtype=np.float32) if rows else None
 
+    def term_table(self) -> None:
+        """No term table is synced to Milvus yet: the bridge (search/bridge.py) is off on this engine."""
+        return None
+
     def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray] | None:
         """The stored sentence vectors (schema.pack_sentences); None when the synced generation had none (the
         search then encodes the candidates' sentences, as for a local generation without them)."""
