@@ -7,13 +7,14 @@ vector: a BM25 search for one token returns every chunk holding it (each scores 
 index. So the chunks' character bigrams are stored as tokens (`gsparse`, tokens.text_grams), and an exact
 string of two or more characters is looked up by its rarest bigram: the chunks holding it are a superset of
 the string's matches (exactly them for a two-character string). The tree combines the leaves (AND:
-intersection, OR: union, NOT: the base less what surely matches the excluded part).
+its rarest part alone, OR: the union, NOT: the base, the excluded part left to the check of the candidates).
 
 Such a lookup costs ~0.2 s per token plus ~0.7 ms per chunk returned on Lite (docs/milvus.md), so it is used
 only where it beats the scan: every string of the tree has a bigram held by at most `chunks / RARE_SHARE`
-chunks (at least COMMON_DF) by the sync's count (gramcounts.py), at most MAX_TOKENS of them, and a lookup is complete only when it returned fewer than its limit
-(the count may be stale; the answer never depends on it). Anything else -- a word leaf, one character, an
-empty group (every chunk), a common string -- returns None, and the caller scans with the LIKE bounds.
+chunks (at least COMMON_DF) by the sync's count (gramcounts.py), at most MAX_TOKENS of them; and a lookup is
+complete only when it returned fewer than its limit (the count may be stale; the answer never depends on it).
+Anything else -- a word leaf, one character, an empty group (every chunk), a common string -- returns None, and
+the caller scans with the LIKE bounds.
 """
 from __future__ import annotations
 

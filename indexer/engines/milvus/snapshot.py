@@ -96,6 +96,7 @@ class MilvusSnapshot:
         self._info, self._info_read = dict(info), time.monotonic()
         self._filtered: dict[Filters, tuple[float, int]] = {}  # filters -> (when counted, rows)
         self._known: dict[int, tuple[float, ChunkFacts]] = {}  # facts fetched lately, with when (facts())
+        self._purged = time.monotonic()  # when stale facts were last dropped
         self._facets: tuple[tuple[str, str], list[list] | None] | None = None  # (digest, table name) -> table
         self._grams: tuple[str, dict | None] | None = None  # table name -> common-bigram counts
         self._looked_up: dict[tuple[Node, str], tuple[float, lookup.Candidates | None]] = {}  # _candidates()
@@ -175,14 +176,14 @@ class MilvusSnapshot:
         if bound.maybe != ALL:
             # One scan of the chunks that may match, each checked here: on Lite every filtered query reads every
             # row (~1.5 s at 100k chunks), so a separate scan for the sure ones cost more than their text.
-            return [self._remember(r) for r in self._select(both(scope, bound.maybe), [*schema.FACT_FIELDS, "tokens", "text"])
-                    if test(words_of(r["tokens"]), squeeze(r["text"]))]
+            rows = self._select(both(scope, bound.maybe), [*schema.FACT_FIELDS, "tokens", "text"])
+            return [self._remember(r) for r in rows if test(words_of(r["tokens"]), squeeze(r["text"]))]
         # a pure exclusion: the chunks surely outside it by their facts only, the rest checked
         out = [self._remember(r) for r in self._select(both(scope, bound.sure) or "id >= 0", schema.FACT_FIELDS)] \
             if bound.sure != NOTHING else []
         rest = both(scope, f"not ({bound.sure})" if bound.sure != NOTHING else ALL)
-        return out + [self._remember(r) for r in self._select(rest or "id >= 0", [*schema.FACT_FIELDS, "tokens", "text"])
-                      if test(words_of(r["tokens"]), squeeze(r["text"]))]
+        rows = self._select(rest or "id >= 0", [*schema.FACT_FIELDS, "tokens", "text"])
+        return out + [self._remember(r) for r in rows if test(words_of(r["tokens"]), squeeze(r["text"]))]
 
     def _select(self, expr: str, fields: list[str], collection: str | None = None) -> list[dict]:
         """Every row `expr` keeps, in as few queries as possible: Lite evaluates a filter by reading every row
@@ -287,9 +288,12 @@ class MilvusSnapshot:
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
         """The chunks' facts: those fetched in the last FACTS_TTL_S (a search asks for the same ids for its
         matches, folds and facet counts), the rest from Milvus."""
-        if len(self._known) > FACTS_KEPT:
-            self._known = {}
         known, fresh = self._known, time.monotonic() - FACTS_TTL_S
+        if len(known) > FACTS_KEPT or fresh - self._purged > FACTS_TTL_S:  # stale rows go, at most every TTL
+            self._known = known = {cid: got for cid, got in known.items() if got[0] >= fresh}
+            self._purged = fresh + FACTS_TTL_S
+            if len(known) > FACTS_KEPT:
+                self._known = known = {}
         wanted = {int(i) for i in (ids.tolist() if isinstance(ids, np.ndarray) else ids)}
         out = {cid: got[1] for cid in wanted if (got := known.get(cid)) is not None and got[0] >= fresh}
         missing = wanted - out.keys()

@@ -354,7 +354,8 @@ def _rebuild(client, src: GenerationSource, base: str, current, want_chunks: dic
         for doc_id in src.docs:
             client.insert(docs, src.doc_rows(doc_id))
             report.docs_upserted += 1
-        _write_info(client, docs, info | facetcounts.write(client, docs, info["digest"], facetcounts.combos(src.catalog))
+        _write_info(client, docs, info
+                    | facetcounts.write(client, docs, info["digest"], facetcounts.combos(src.catalog))
                     | gramcounts.write(client, docs, stamp, src.gram_counts, report.chunks_upserted))
         client.flush(docs)
         client.flush(chunks)
