@@ -125,6 +125,7 @@ class CountingClient:
     def __init__(self, client):
         self._client = client
         self.calls: dict[str, int] = {}
+        self.filters: list[tuple[str, str]] = []  # (method, filter expression) of every call that had one
 
     def __getattr__(self, name):
         attr = getattr(self._client, name)
@@ -133,6 +134,8 @@ class CountingClient:
 
         def counted(*args, **kwargs):
             self.calls[name] = self.calls.get(name, 0) + 1
+            if kwargs.get("filter"):
+                self.filters.append((name, kwargs["filter"]))
             return attr(*args, **kwargs)
         return counted
 

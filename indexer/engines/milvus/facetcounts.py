@@ -44,37 +44,41 @@ def combos(catalog: Catalog) -> list[list]:
     return [[p or "", lv or "", r or "", y, k or "", int(n)] for p, lv, r, y, k, n in rows]
 
 
-def key(tag: str, i: int) -> str:
-    return f"{DOC_ID}#{tag}#{i}"
+def key(tag: str, i: int, doc_id: str = DOC_ID) -> str:
+    return f"{doc_id}#{tag}#{i}"
 
 
-def write(client, docs: str, digest: str, table: list[list]) -> dict[str, str]:
+def write(client, docs: str, digest: str, table: object, doc_id: str = DOC_ID, n: int = N,
+          name: str = "facets") -> dict[str, str]:
     """Write the table for the generation whose fingerprint is `digest`, drop any other table; the
-    settings-row entry naming it (the caller writes the settings row after this)."""
+    settings-row entry naming it (the caller writes the settings row after this). `doc_id`, `n`, `name`: of
+    another table kept the same way (gramcounts.py)."""
     tag = digest[:TAG_LEN]
     parts = schema.split_utf8(json.dumps(table, ensure_ascii=False))
-    client.upsert(docs, [{"key": key(tag, i), "doc_id": DOC_ID, "n": N, "parts": len(parts), "h": tag, "path": "",
-                          "row": "", "paragraphs": text, "stub": [0.0] * schema.STUB_DIM}
+    client.upsert(docs, [{"key": key(tag, i, doc_id), "doc_id": doc_id, "n": n, "parts": len(parts), "h": tag,
+                          "path": "", "row": "", "paragraphs": text, "stub": [0.0] * schema.STUB_DIM}
                          for i, text in enumerate(parts)])
-    held = client.query(docs, filter=f'doc_id == "{DOC_ID}"', output_fields=["key", "h"], limit=16384,
+    held = client.query(docs, filter=f'doc_id == "{doc_id}"', output_fields=["key", "h"], limit=16384,
                         consistency_level="Strong")
     stale = [r["key"] for r in held if r["h"] != tag]
     if stale:
         client.delete(docs, ids=stale)
-    return {"facets": f"{tag}:{len(parts)}"}
+    return {name: f"{tag}:{len(parts)}"}
 
 
-def read(client, docs: str, info: dict[str, str]) -> list[list] | None:
-    """The table the settings row names, or None when the last sync did not finish (or wrote none)."""
-    digest, named = info.get("digest", ""), info.get("facets", "")
+def read(client, docs: str, info: dict[str, str], doc_id: str = DOC_ID, name: str = "facets",
+         tied: bool = True) -> object | None:
+    """The table the settings row names, or None when the last sync did not finish (or wrote none).
+    `tied=False`: a table still worth reading after other syncs (gramcounts.py), not tied to the fingerprint."""
+    digest, named = info.get("digest", ""), info.get(name, "")
     tag, _, parts = named.partition(":")
-    if not digest or not tag or not digest.startswith(tag) or not parts.isdigit():
+    if not tag or not parts.isdigit() or (tied and (not digest or not digest.startswith(tag))):
         return None
-    rows = client.query(docs, ids=[key(tag, i) for i in range(int(parts))], output_fields=["key", "paragraphs"])
+    rows = client.query(docs, ids=[key(tag, i, doc_id) for i in range(int(parts))], output_fields=["key", "paragraphs"])
     if len(rows) != int(parts):
         return None  # replaced since the settings row was read: count the rows
     by_key = {r["key"]: r["paragraphs"] for r in rows}
-    return json.loads("".join(by_key[key(tag, i)] for i in range(int(parts))))
+    return json.loads("".join(by_key[key(tag, i, doc_id)] for i in range(int(parts))))
 
 
 def _wanted(name: str, values: Iterable) -> set:

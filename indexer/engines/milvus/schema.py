@@ -27,7 +27,8 @@ STUB_DIM = 2
 MAX_VARCHAR = 65535
 # Bump when the layout or a row's hash changes: a published pair of another version is rebuilt (--full).
 # 3: compact tokens (tokens.py), the chunk's sentence vectors (`sentences`), the layout options (Layout).
-SCHEMA_VERSION = "3"
+# 4: the chunk's character bigrams (`grams` -> BM25 -> `gsparse`): exact strings found through an index (lookup.py).
+SCHEMA_VERSION = "4"
 HASH_LEN = 40  # sha1 hex: every chunk row and every document's part 0 carry the hash of what they hold
 DOC_PART_BYTES = 60000  # below MAX_VARCHAR with room for multi-byte splitting
 NONE_INT = -1  # Milvus Lite has no nullable scalars in every version: year / dup_group None is stored as -1
@@ -38,7 +39,7 @@ CHUNK_FIELDS = ["id", "doc_id", "path", "title", "place", "region", "level", "ye
 # characters: sync.py checks the byte length before writing, so both behave like a server.
 CHUNK_VARCHARS = {"doc_id": 256, "path": 4096, "title": 2048, "place": 512, "region": 512, "level": 64, "kind": 64,
                   "heading": 8192, "h": HASH_LEN, "text": MAX_VARCHAR, "tokens": MAX_VARCHAR,
-                  "sentences": MAX_VARCHAR}
+                  "sentences": MAX_VARCHAR, "grams": MAX_VARCHAR}
 DOC_VARCHARS = {"key": 300, "doc_id": 256, "h": HASH_LEN, "path": 4096, "row": MAX_VARCHAR, "paragraphs": MAX_VARCHAR}
 
 FACT_FIELDS = ["id", "doc_id", "dup_group", "place", "level", "region", "year", "kind"]
@@ -99,7 +100,7 @@ def chunk_schema(client, dim: int, layout: Layout = Layout()):
     s = client.create_schema(auto_id=False)
     s.add_field("id", DataType.INT64, is_primary=True)
     for name, length in CHUNK_VARCHARS.items():  # `h`: the hash of every other field (sync.py's diff)
-        if name not in ("text", "tokens", "sentences"):
+        if name not in ("text", "tokens", "sentences", "grams"):
             s.add_field(name, DataType.VARCHAR, max_length=length, is_partition_key=name == layout.partition_key)
     for name in ("year", "paragraph", "part", "dup_group"):
         s.add_field(name, DataType.INT64, is_partition_key=name == layout.partition_key)
@@ -108,10 +109,18 @@ def chunk_schema(client, dim: int, layout: Layout = Layout()):
     # `standard` keeps each token whole (tokens.py: ASCII letters and digits); every Milvus has it.
     s.add_field("tokens", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
                 analyzer_params={"tokenizer": "standard"})
+    # The text's character bigrams (tokens.text_grams). Lite 3.2.2 has no index for `like "%…%"` (NGRAM: "not
+    # implemented") and evaluates `text_match` by scanning (slower than LIKE, measured in docs/milvus.md); a BM25
+    # function's sparse index is the one inverted index it has, so the bigrams go through one. Never ranked.
+    s.add_field("grams", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                analyzer_params={"tokenizer": "standard"})
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    s.add_field("gsparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["tokens"],
                             output_field_names=["sparse"]))
+    s.add_function(Function(name="grams_bm25", function_type=FunctionType.BM25, input_field_names=["grams"],
+                            output_field_names=["gsparse"]))
     return s
 
 
@@ -125,6 +134,7 @@ SCALAR_INDEXED = ("doc_id", "place", "region", "level", "kind", "year", "dup_gro
 def chunk_index_params(client, layout: Layout = Layout()):
     ip = client.prepare_index_params()
     ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    ip.add_index("gsparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     if layout.vector_index == "hnsw_sq8":
         ip.add_index("vector", index_type="HNSW_SQ", metric_type="COSINE", params=HNSW_PARAMS | {"sq_type": "SQ8"})
     else:

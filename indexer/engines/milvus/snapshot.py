@@ -28,7 +28,7 @@ from indexer.storage.catalog import ChunkRow, DocRow
 from indexer.storage.catalog_rows import FigureRow, figure_rows
 from indexer.core.document import Paragraph, SectionKind
 from indexer.engines.base import ChunkFacts, FacetCounts, FoldKeys, Ranked, count_facets, fold_keys_of
-from indexer.engines.milvus import facetcounts, schema
+from indexer.engines.milvus import facetcounts, gramcounts, lookup, schema
 from indexer.engines.milvus.connection import guarded
 from indexer.engines.milvus.expr import NOTHING, filter_expr, in_ints, in_strings
 from indexer.engines.milvus.textexpr import ALL, both, bounds
@@ -47,10 +47,12 @@ INFO_TTL_S = 10.0
 # A filter (or `within` list) keeping at most this many chunks is searched exactly on the client: filtered HNSW
 # misses rows of small filtered sets (95-97 of 101 measured), and 2,048 vectors are 4 MB to fetch at 512-d.
 EXACT_ROWS = 2048
-# Facts fetched are reused this long: one search asks for the same ids 2-3 times (matches, folds, facet counts);
+# Facts fetched are reused this long after their fetch: one search asks for the same ids 2-3 times (matches,
+# folds, facet counts), seconds apart on Lite at 100k chunks (2 s from the first fetch lost them mid-search);
 # short, because an incremental sync changes rows in place.
-FACTS_TTL_S = 2.0
+FACTS_TTL_S = 10.0
 FACTS_KEPT = 500_000
+LOOKUP_TTL_S = 2.0  # a tree's bigram lookup, reused by the same search (keyword pool, then matches)
 COUNT_TTL_S = 60.0  # how long a filter's row count is trusted (it only picks the path, never the answer)
 
 
@@ -93,9 +95,11 @@ class MilvusSnapshot:
         self.name = chunks
         self._info, self._info_read = dict(info), time.monotonic()
         self._filtered: dict[Filters, tuple[float, int]] = {}  # filters -> (when counted, rows)
-        self._known: dict[int, ChunkFacts] = {}  # facts fetched lately (facts())
-        self._known_since = time.monotonic()
+        self._known: dict[int, tuple[float, ChunkFacts]] = {}  # facts fetched lately, with when (facts())
+        self._purged = time.monotonic()  # when stale facts were last dropped
         self._facets: tuple[tuple[str, str], list[list] | None] | None = None  # (digest, table name) -> table
+        self._grams: tuple[str, dict | None] | None = None  # table name -> common-bigram counts
+        self._looked_up: dict[tuple[Node, str], tuple[float, lookup.Candidates | None]] = {}  # _candidates()
 
     @property
     def info(self) -> dict[str, str]:
@@ -118,9 +122,15 @@ class MilvusSnapshot:
             return []
         strict = is_strict(query.root)
         pool = min(MAX_TOPK, max(limit * 4, 200) if not strict else max(limit * 20, 2000))
-        # A strict query's pool is drawn only from the chunks that may match (textexpr.py): never fewer of its
-        # matches than before, and no room spent on chunks the check below drops.
-        scope = both(filter_expr(filters), bounds(query.root).maybe) if strict else filter_expr(filters)
+        # A strict query's pool is drawn only from the chunks that may match: never fewer of its matches than
+        # before, and no room spent on chunks the check below drops. Its candidates from the bigram index when
+        # it has them (lookup.py; the pool then needs no more room than they are), else the LIKE bounds.
+        scope = filter_expr(filters)
+        found = self._candidates(query.root, scope) if strict else None
+        if found is not None:
+            scope, pool = both(scope, in_ints("id", found.ids)), min(pool, max(len(found.ids), 1))
+        elif strict:
+            scope = both(scope, bounds(query.root).maybe)
         if scope == NOTHING:
             return []
         hits = self._client.search(
@@ -145,31 +155,62 @@ class MilvusSnapshot:
 
     def matching(self, query: ParsedQuery, filters: Filters) -> list[int]:
         """Exact: the query tree's matches among the chunks the filters keep, never a BM25 top k -- a string
-        can occur across two of our words (法治 in 依法|治国), which no token finds. Milvus keeps the chunks
-        that surely match and those that may (textexpr.py: LIKE on the text, run inside Milvus); only the
-        latter's text is read and checked here (recheck.py). Their facts are kept for the same query's folds
-        and facet counts."""
+        can occur across two of our words (法治 in 依法|治国), which no token finds. The candidates come from
+        Milvus's indexes where they bound the tree (lookup.py), else from one LIKE scan of the chunks that may
+        match (textexpr.py); their text is checked here (recheck.py) unless they are known to be exactly the
+        matches. Their facts are kept for the same query's folds and facet counts."""
         scope = filter_expr(filters)
+        found = self._candidates(query.root, scope)
+        if found is not None:  # through the indexes: only the candidates are read
+            if found.exact:
+                return [self._remember(r) for r in self._rows(found.ids, schema.FACT_FIELDS)]
+            test = matcher(query.root)
+            return [self._remember(r) for r in self._rows(found.ids, [*schema.FACT_FIELDS, "tokens", "text"])
+                    if test(words_of(r["tokens"]), squeeze(r["text"]))]
         bound = bounds(query.root)  # a pure exclusion (-法治) is every chunk outside it, as on the local engine
-        out: list[int] = []
-        if bound.sure != NOTHING:
-            for r in iterate(self._client, self.chunks_collection, both(scope, bound.sure) or "id >= 0",
-                             schema.FACT_FIELDS):
-                out.append(self._remember(r))
-        if bound.maybe != NOTHING:
-            rest = both(scope, bound.maybe, f"not ({bound.sure})" if bound.sure not in (ALL, NOTHING) else ALL)
-            if bound.sure != ALL:
-                test = matcher(query.root)
-                for r in iterate(self._client, self.chunks_collection, rest or "id >= 0",
-                                 [*schema.FACT_FIELDS, "tokens", "text"]):
-                    if test(words_of(r["tokens"]), squeeze(r["text"])):
-                        out.append(self._remember(r))
-        return out
+        if bound.maybe == NOTHING:
+            return []
+        if bound.sure == ALL:
+            return [self._remember(r) for r in self._select(scope or "id >= 0", schema.FACT_FIELDS)]
+        test = matcher(query.root)
+        if bound.maybe != ALL:
+            # One scan of the chunks that may match, each checked here: on Lite every filtered query reads every
+            # row (~1.5 s at 100k chunks), so a separate scan for the sure ones cost more than their text.
+            rows = self._select(both(scope, bound.maybe), [*schema.FACT_FIELDS, "tokens", "text"])
+            return [self._remember(r) for r in rows if test(words_of(r["tokens"]), squeeze(r["text"]))]
+        # a pure exclusion: the chunks surely outside it by their facts only, the rest checked
+        out = [self._remember(r) for r in self._select(both(scope, bound.sure) or "id >= 0", schema.FACT_FIELDS)] \
+            if bound.sure != NOTHING else []
+        rest = both(scope, f"not ({bound.sure})" if bound.sure != NOTHING else ALL)
+        rows = self._select(rest or "id >= 0", [*schema.FACT_FIELDS, "tokens", "text"])
+        return out + [self._remember(r) for r in rows if test(words_of(r["tokens"]), squeeze(r["text"]))]
+
+    def _select(self, expr: str, fields: list[str], collection: str | None = None) -> list[dict]:
+        """Every row `expr` keeps, in as few queries as possible: Lite evaluates a filter by reading every row
+        once per query or iterator page (the iterator's last, empty page included), so one query of up to
+        MAX_TOPK rows first, and the iterator only when that one is full."""
+        collection = collection or self.chunks_collection
+        rows = self._client.query(collection, filter=expr, output_fields=fields, limit=MAX_TOPK)
+        if len(rows) < MAX_TOPK:
+            return rows
+        return list(iterate(self._client, collection, expr, fields, page=MAX_TOPK))
+
+    def _candidates(self, root: Node, scope: str) -> lookup.Candidates | None:
+        """lookup.candidates, kept LOOKUP_TTL_S: a search asks for the same tree twice (its pool, its matches)."""
+        now = time.monotonic()
+        got = self._looked_up.get((root, scope))
+        if got is not None and now - got[0] <= LOOKUP_TTL_S:
+            return got[1]
+        found = lookup.candidates(self._client, self.chunks_collection, root, scope, self._gram_table())
+        if len(self._looked_up) > 64:
+            self._looked_up.clear()
+        self._looked_up[(root, scope)] = (now, found)
+        return found
 
     def _remember(self, r: dict) -> int:
         """Keep a fetched row's facts (for FACTS_TTL_S); its id."""
         cid = int(r["id"])
-        self._known[cid] = _facts(r)
+        self._known[cid] = (time.monotonic(), _facts(r))
         return cid
 
     def semantic(self, vector: np.ndarray, limit: int, filters: Filters,
@@ -251,15 +292,18 @@ class MilvusSnapshot:
     def facts(self, ids: Sequence[int]) -> dict[int, ChunkFacts]:
         """The chunks' facts: those fetched in the last FACTS_TTL_S (a search asks for the same ids for its
         matches, folds and facet counts), the rest from Milvus."""
-        if time.monotonic() - self._known_since > FACTS_TTL_S or len(self._known) > FACTS_KEPT:
-            self._known, self._known_since = {}, time.monotonic()
-        known = self._known
+        known, fresh = self._known, time.monotonic() - FACTS_TTL_S
+        if len(known) > FACTS_KEPT or fresh - self._purged > FACTS_TTL_S:  # stale rows go, at most every TTL
+            self._known = known = {cid: got for cid, got in known.items() if got[0] >= fresh}
+            self._purged = fresh + FACTS_TTL_S
+            if len(known) > FACTS_KEPT:
+                self._known = known = {}
         wanted = {int(i) for i in (ids.tolist() if isinstance(ids, np.ndarray) else ids)}
-        out = {cid: known[cid] for cid in wanted if cid in known}
+        out = {cid: got[1] for cid in wanted if (got := known.get(cid)) is not None and got[0] >= fresh}
         missing = wanted - out.keys()
         if missing:
             for r in self._rows(missing, schema.FACT_FIELDS):
-                out[int(r["id"])] = known[int(r["id"])] = _facts(r)
+                out[int(r["id"])] = known[self._remember(r)][1]
         return out
 
     def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
@@ -310,11 +354,11 @@ class MilvusSnapshot:
 
     def document_list(self) -> list[DocRow]:
         """Every committed document, by path (as Catalog.documents)."""
-        rows = iterate(self._client, self.docs_collection, "n == 0", ["row"])
+        rows = self._select("n == 0", ["row"], self.docs_collection)
         return sorted((_doc_row(json.loads(r["row"])) for r in rows), key=lambda d: d.path)
 
     def document_chunks(self, doc_id: str) -> list[ChunkRow]:
-        rows = iterate(self._client, self.chunks_collection, in_strings("doc_id", [doc_id]), schema.CHUNK_FIELDS)
+        rows = self._select(in_strings("doc_id", [doc_id]), schema.CHUNK_FIELDS)
         return sorted((_chunk_row(r) for r in rows), key=lambda c: (c.paragraph_index, c.part))  # as Catalog.chunks_of
 
     def paragraphs(self, doc_id: str) -> list[Paragraph]:
@@ -341,8 +385,8 @@ class MilvusSnapshot:
         out: dict[int, list[tuple[int, str]]] = {}
         if not groups:
             return out
-        for r in sorted(iterate(self._client, self.chunks_collection, in_ints("dup_group", groups),
-                                ["id", "doc_id", "dup_group"]), key=lambda r: r["id"]):
+        for r in sorted(self._select(in_ints("dup_group", groups), ["id", "doc_id", "dup_group"]),
+                        key=lambda r: r["id"]):
             out.setdefault(int(r["dup_group"]), []).append((int(r["id"]), r["doc_id"]))
         return out
 
@@ -355,13 +399,20 @@ class MilvusSnapshot:
             return facetcounts.facet_values(table, filters)
         counts: dict[str, Counter] = {k: Counter() for k in ("place", "level", "region", "year", "kind")}
         expr = filter_expr(filters) or "id >= 0"
-        for r in iterate(self._client, self.chunks_collection, expr, ["id", "place", "level", "region", "year", "kind"]):
+        for r in self._select(expr, ["id", "place", "level", "region", "year", "kind"]):
             for k in counts:
                 v = r[k]
                 if k == "year":
                     v = "" if v == schema.NONE_INT else str(v)
                 counts[k][v or UNKNOWN] += 1  # a missing document value is a value of its own
         return {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in counts.items()}
+
+    def _gram_table(self) -> dict | None:
+        """The sync's common-bigram counts (gramcounts.py); None for a pair without them (schema < 4)."""
+        named = self.info.get("grams", "")
+        if self._grams is None or self._grams[0] != named:
+            self._grams = named, gramcounts.read(self._client, self.docs_collection, self.info) if named else None
+        return self._grams[1]
 
     def _facet_table(self) -> list[list] | None:
         info = self.info

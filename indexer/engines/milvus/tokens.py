@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 from typing import Iterable
 
-from indexer.core.analysis import Analyzer
+from indexer.core.analysis import Analyzer, squeeze
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _VALUE = {ch: i for i, ch in enumerate(_DIGITS)}
@@ -106,3 +106,25 @@ def query_tokens(words: Iterable[str]) -> str:
 def words_of(tokens: str) -> set[str]:
     """The words (text or context) a stored tokens field holds."""
     return {decode(t) for t in tokens.split()}
+
+
+# -- character bigrams: an index for exact strings (snapshot.py `matching`, lookup.py) ----------------------
+
+def _gram(pair: str) -> str:
+    return "g" + "".join(_char(ch) for ch in pair)
+
+
+def text_grams(text: str) -> str:
+    """The `grams` field of a chunk: each distinct character bigram of its squeezed text (the letters, digits
+    and ideographs `squeeze` keeps, normalised), as one ASCII token (`g` + both characters' codes), in first-
+    seen order. A string of two or more characters that the squeezed text holds consecutively holds each of its
+    bigrams, so the chunks holding every bigram of a needle are a superset of its exact matches (the local
+    grams field's rule, storage/fulltext: there with positions, here without). Milvus indexes the field through
+    a BM25 function (schema.py), so one token's chunks are an inverted-index lookup, not a scan of the text."""
+    chars = squeeze(text)
+    return " ".join(dict.fromkeys(_gram(chars[i : i + 2]) for i in range(len(chars) - 1)))
+
+
+def needle_grams(needle: str) -> list[str]:
+    """The distinct bigram tokens of a squeezed needle ([] for fewer than two characters)."""
+    return list(dict.fromkeys(_gram(needle[i : i + 2]) for i in range(len(needle) - 1)))
