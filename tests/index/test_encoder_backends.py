@@ -2,6 +2,8 @@
 for, and its vectors never mix with the full-precision ones in the shared embedding cache."""
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
@@ -53,10 +55,14 @@ def test_int8_vectors_are_cached_under_their_own_key(int8_index: Config, embeddi
     store = GenerationStore(int8_index.index_dir)
     layout = GenerationLayout(store.gen_root / store.current_name())
     sentences = len(SentenceVectors.load(layout.sentence_vectors, layout.sentence_spans))
+    with sqlite3.connect(layout.catalog) as db:  # the figures' measures (the 数据 table groups them by vector)
+        measures = db.execute("SELECT COUNT(*) FROM measure_vectors WHERE model = ?",
+                              (cache_key("m3e-small", "torch-int8"),)).fetchone()[0]
     int8 = EmbeddingCache(embedding_cache, cache_key("m3e-small", "torch-int8"))
     try:
-        # every chunk, and every sentence stored for sentence matching, embedded under the int8 key
-        assert 0.9 * (chunks + sentences) <= int8.count() <= chunks + sentences
+        # every chunk, every sentence stored for sentence matching and every measure, embedded under the int8 key
+        assert measures > 0
+        assert 0.9 * (chunks + sentences + measures) <= int8.count() <= chunks + sentences + measures
     finally:
         int8.close()
     assert cache_key("m3e-small") == "m3e-small" != cache_key("m3e-small", "torch-int8")
