@@ -10,7 +10,9 @@ import logging
 import statistics
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -235,15 +237,25 @@ def _assert_agreement(name: str, local: Searcher, remote: Searcher) -> None:
     assert means["hybrid"] >= 0.9 and means["semantic"] >= 0.95, means
 
 
+@contextmanager
+def _counted_and_local(milvus, sample_index) -> Iterator[tuple]:
+    """(the Milvus "serve" snapshot read through a CountingClient, that client, the sample's local snapshot)."""
+    engine = MilvusEngine(milvus[0], collection="serve")
+    engine.client = counting = CountingClient(engine.client)
+    local_engine = LocalEngine(sample_index)
+    local = local_engine.open(local_engine.published())
+    try:
+        yield engine.open(), counting, local
+    finally:
+        local.close()
+        engine.close()
+
+
 def test_exact_matches_are_found_inside_milvus_and_equal_local(milvus, sample_index):
     """`matching` (every literal match, what counts and facets rest on) through LIKE bounds in Milvus: a
     string across two words (法治 in 依法治国), across quote marks (八五普法 in “八五”普法), Latin in another
     case or width, AND / NOT / OR and filters give exactly the local engine's set."""
-    engine = MilvusEngine(milvus[0], collection="serve")
-    local_engine = LocalEngine(sample_index)
-    local = local_engine.open(local_engine.published())
-    try:
-        snap = engine.open()
+    with _counted_and_local(milvus, sample_index) as (snap, _, local):
         place = local.facet_values(Filters())["place"][0][0]
         queries = ['"法治"', '"八五普法"', '"治国"', '"png"', '"PNG"', '"ｐｎｇ"', '法治 AND 调解', '"法治" -信访',
                    '"依法" OR "普法"', '"法治政府建设"', '-法治', '"法治" -"政府"']
@@ -252,20 +264,12 @@ def test_exact_matches_are_found_inside_milvus_and_equal_local(milvus, sample_in
                 q = literal_query(parse_query(text))
                 assert sorted(snap.matching(q, f)) == sorted(local.matching(q, f)), (text, f)
         assert snap.matching(literal_query(parse_query('"八五普法"')), Filters())  # the case is in the corpus
-    finally:
-        local.close()
-        engine.close()
 
 
 def test_whole_corpus_facets_come_from_the_counts_table_and_equal_local(milvus, sample_index):
     """Issue 28: the facets of an empty search read no chunk row (a table written at sync), with the local
     engine's numbers and order for every filter; during a sync (fingerprint cleared) the rows are counted."""
-    engine = MilvusEngine(milvus[0], collection="serve")
-    engine.client = counting = CountingClient(engine.client)
-    local_engine = LocalEngine(sample_index)
-    local = local_engine.open(local_engine.published())
-    try:
-        snap = engine.open()
+    with _counted_and_local(milvus, sample_index) as (snap, counting, local):
         values = local.facet_values(Filters())
         filters = [Filters(), Filters(place=("没有这个乡",)), Filters(year=(UNKNOWN,)), Filters(place=(UNKNOWN,))]
         filters += [Filters(**{name: (int(v) if name == "year" and v != UNKNOWN else v,)})
@@ -279,9 +283,6 @@ def test_whole_corpus_facets_come_from_the_counts_table_and_equal_local(milvus, 
                                                {**snap.info, "digest": ""})
         counting.calls.clear()
         assert dirty.facet_values(Filters()) == values and counting.calls.get("query") == 1  # the rows, read
-    finally:
-        local.close()
-        engine.close()
 
 
 def test_rare_strings_are_found_through_the_bigram_index_without_a_scan(milvus, sample_index):
@@ -289,12 +290,7 @@ def test_rare_strings_are_found_through_the_bigram_index_without_a_scan(milvus, 
     is rare is looked up through the BM25 index of the chunks' bigrams -- one search, then only the candidates
     read by id, no `like` anywhere -- and gives the local engine's matches; the keyword pool of a strict query
     comes from the same candidates. A single character or a pure exclusion still scans, with the same answers."""
-    engine = MilvusEngine(milvus[0], collection="serve")
-    engine.client = counting = CountingClient(engine.client)
-    local_engine = LocalEngine(sample_index)
-    local = local_engine.open(local_engine.published())
-    try:
-        snap = engine.open()
+    with _counted_and_local(milvus, sample_index) as (snap, counting, local):
         place = local.facet_values(Filters())["place"][0][0]
         for text in ['"八五普法"', '"法治政府建设"', '"治国"', '"人民调解委员会" OR "小事不出村"', '"法治" -"政府"',
                      '"PNG"']:
@@ -315,6 +311,3 @@ def test_rare_strings_are_found_through_the_bigram_index_without_a_scan(milvus, 
             counting.filters.clear()
             assert sorted(snap.matching(q, Filters())) == sorted(local.matching(q, Filters())), text
             assert counting.filters, text
-    finally:
-        local.close()
-        engine.close()
