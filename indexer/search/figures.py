@@ -136,6 +136,12 @@ class MeasureGrouper:
         return self._groups.get_or_make((model, tuple(measures)), lambda key: group_measures(
             key[1], _MeasureVectors(self, snap, model, encoder), self.threshold))
 
+    def vectors_of(self, snap: Snapshot, texts: Sequence[str]) -> np.ndarray:
+        """`vectors` with the snapshot's encoder: what the years view pairs figures with, so a measure has the
+        same vector in the 数据 table and across years."""
+        encoder = self._encoder()
+        return self.vectors(snap, cache_key(encoder.name, encoder.backend), encoder, texts)
+
     def vectors(self, snap: Snapshot, model: str, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised rows, one per text: remembered, else stored by the build, else encoded now."""
         found = {t: v for t in texts if (v := self._vectors.get((model, t))) is not None}

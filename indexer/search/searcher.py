@@ -248,7 +248,7 @@ class Searcher:
             scope = scope_ids(snap, req.query, req.place)
             comparisons = [compare(snap, a, b, self._text_vectors, threshold, scope,
                                    self.config.figures.group_threshold,
-                                   measure_vectors=lambda texts: self._measure_vectors(snap, texts))
+                                   measure_vectors=lambda texts: self._measures.vectors_of(snap, texts))
                            for a, b in zip(chosen, chosen[1:])]
             reports = place_view(snap, req.place).reports
             generation = snap.name
@@ -257,17 +257,6 @@ class Searcher:
             comparisons=comparisons, generation=generation, threshold=threshold,
             took_ms=round((time.perf_counter() - t0) * 1000, 2), note=note,
         )
-
-    def _measure_vectors(self, snap: Snapshot, texts: list[str]) -> np.ndarray:
-        """Figure measures' vectors: those the build stored with the generation (the 数据 view's grouping reads
-        the same), the others as `_text_vectors` encodes short texts."""
-        stored = getattr(snap, "measure_vectors", None)
-        encoder = self.encoder
-        found = stored(cache_key(encoder.name, encoder.backend), texts) if stored is not None else {}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self._text_vectors(missing)))
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def _text_vectors(self, texts: list[str]) -> np.ndarray:
         """Vectors of the short texts the index stores none for (a heading with no paragraph under it, figures'
