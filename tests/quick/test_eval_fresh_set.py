@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from indexer.core.config import Config
+from indexer.pipeline.chunk import chunk_paragraphs
 from indexer.pipeline.clean import normalize_spaces
+from indexer.pipeline.ingest import parse_file
 
 SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "eval-fresh"
 KINDS = {"practice", "wording", "keyword"}
@@ -43,6 +46,18 @@ def test_every_judgment_names_a_query_and_a_passage_in_its_file():
         assert normalize_spaces(passage) in corpus[name], (qid, name, passage)
         judged.add(qid)
     assert judged == queries  # no query left without judgments
+
+
+def test_every_judged_passage_lies_inside_one_indexed_chunk():
+    """What the evaluation matches is a chunk's text: a passage cut by a chunk boundary, or a heading (kept as the
+    chunk's heading path, not its text), could never be found, and would cap the score for a reason unrelated to
+    ranking."""
+    chunks: dict[str, list[str]] = {}
+    for qid, name, _grade, passage in _rows("qrels.tsv"):
+        if name not in chunks:
+            doc = parse_file(SET / "corpus" / name, name, 10**8)
+            chunks[name] = [normalize_spaces(c.text) for c in chunk_paragraphs(doc.paragraphs, name, Config())]
+        assert any(normalize_spaces(passage) in text for text in chunks[name]), (qid, name, passage)
 
 
 def test_questions_are_not_verbatim_in_the_corpus_but_keywords_are():
