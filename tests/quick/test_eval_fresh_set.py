@@ -1,6 +1,7 @@
 """The third evaluation set (tests/data/eval-fresh, issue 27) is consistent: every judged passage is in its file,
-every judged query exists, practice and wording questions never appear verbatim in a document, keywords do, and
-the sources name each corpus file once. A broken judgment would silently score as a miss, so this is checked cheaply
+every judged query exists, practice and wording questions never appear verbatim in a document, keywords do,
+the sources name each corpus file once, and the harder practice questions (P25–P40)
+keep clear of their answers' words. A broken judgment would silently score as a miss, so this is checked cheaply
 here rather than discovered in a benchmark."""
 from __future__ import annotations
 
