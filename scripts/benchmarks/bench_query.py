@@ -48,6 +48,24 @@ MODES = ["keyword", "semantic", "hybrid", "hybrid+filters", "grouped", "facets+f
 FACET_FILTERS = Filters(year=(2021, 2022, 2023), place=("大铭乡", "李桥乡", "观音堂镇", "张茅乡"))
 
 
+def pasted_sentences(searcher: Searcher, n: int) -> list[str]:
+    """n sentences of 18–45 characters as a user would paste them (the staff's use: find the original
+    wording), taken from the indexed text itself, through the searcher: one from each of the first hits of
+    the short terms in turn (deterministic for an index)."""
+    import re
+
+    found: list[str] = []
+    hits = [searcher.search(SearchRequest(query=q, mode="keyword", size=n)).hits for q in QUERIES["short"]]
+    for rank in range(n):
+        for per_term in hits:
+            if rank < len(per_term) and len(found) < n:
+                sentence = next((m.group(0) for m in re.finditer(r"[^。；！？\n]{18,45}[。；！？]", per_term[rank].text)
+                                 if m.group(0) not in found), None)
+                if sentence:
+                    found.append(sentence)
+    return found
+
+
 def request(query: str, mode: str) -> SearchRequest:
     if mode == "hybrid+filters":
         return SearchRequest(query=query, mode="hybrid", size=10, filters=Filters(year=(2021, 2022, 2023)))
@@ -144,6 +162,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=8, help="0: single-threaded runs only")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--pasted", type=int, default=0,
+                    help="add N sentences pasted from the index's own text as the query kind 'pasted'")
     ap.add_argument("--clock", choices=list(CLOCKS), default="wall",
                     help="cpu: time.thread_time of the searching thread (excludes waiting for a core; the"
                          " model's own worker threads, if any, are not counted)")
@@ -164,6 +184,8 @@ def main() -> None:
         searcher = Searcher.open(config)
         rss_open = current_rss_mb()
         health = searcher.health()
+        if args.pasted:
+            QUERIES["pasted"] = pasted_sentences(searcher, args.pasted)
         for mode in MODES:  # warm-up
             searcher.search(request("法治政府建设", mode))
         single = run_single(searcher, args.rounds)
@@ -185,8 +207,10 @@ def main() -> None:
     if multi:
         print(f"{args.threads} threads: {multi['qps']} queries/s")
     print(f"RSS after open {rss_open:.0f} MB, peak {rss.peak:.0f} MB")
-    for k in ("keyword/common", "keyword/phrase", "hybrid/question", "grouped/common", "facets+filters/common"):
-        print(f"  {k}: {single['per_mode_and_kind'][k]}")
+    for k in ("keyword/common", "keyword/phrase", "hybrid/question", "grouped/common", "facets+filters/common",
+              "keyword/pasted", "hybrid/pasted"):
+        if k in single["per_mode_and_kind"]:
+            print(f"  {k}: {single['per_mode_and_kind'][k]}")
     if ndcg:
         print(f"STARD small nDCG@10 ({ndcg['mode']}): {ndcg['ndcg@10']}")
     write_json(args.json or BENCH_DIR / "results" / f"bench_query_{label}.json", out)

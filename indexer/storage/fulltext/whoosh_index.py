@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.matching import NullMatcher
@@ -250,15 +251,47 @@ class WhooshIndex(FullTextIndex):
             return []
         ts = self._searcher()
         q = _WhooshReader(self.weights).read(query.root)
-        results = ts.searcher.search(q, limit=limit, filter=_filter_query(filters))
+        top = _top_collector(limit, ts.searcher.doc_count())
+        results = _run(ts.searcher, q, top, filters)
         ids = ts.ids
         return [(int(ids[docnum]), float(score)) for score, docnum in results.top_n]
 
     def match_ids(self, query: ParsedQuery, filters: Filters = Filters()) -> list[int]:
         ts = self._searcher()
-        results = ts.searcher.search(_WhooshReader(self.weights).read(query.root), limit=None, filter=_filter_query(filters), scored=False)
+        results = _run(ts.searcher, _WhooshReader(self.weights).read(query.root), _AllMatches(), filters)
         ids = ts.ids
         return [int(ids[docnum]) for docnum in results.docs()]
+
+
+# ---------------------------------------------------------------- collectors
+# Whoosh's collectors re-plan the matcher tree (`Matcher.replace`) every 10 documents and at every rise of the
+# k-th best score, and each re-plan walks the whole tree, asking every OR node for its parts' score bounds
+# again. Our trees are deep: a pasted sentence is ~100 leaves (its words on two fields, its sub-words, the
+# bigrams of its exact phrase), and on 10k chunks the re-plans were most of its time (keyword mode p50
+# 752 -> 314 ms CPU, p95 1.9 -> 1.4 s; the unscored literal set 0.5 s a sentence), for the same hits and scores
+# (docs/benchmarks.md). So neither collector re-plans: the scored one scores every match (it did not skip
+# blocks by quality either: that needs the re-plans), the literal set steps through its postings.
+
+class _AllMatches(collectors.UnsortedCollector):
+    """Every matching document, unscored (Whoosh's `Matcher.all_ids` re-plans every 10 documents)."""
+
+    def matches(self):
+        return self._step_through_matches()
+
+
+def _top_collector(limit: int, doc_count: int) -> collectors.ScoredCollector:
+    top = collectors.UnlimitedCollector() if limit >= doc_count else collectors.TopCollector(limit, usequality=False)
+    top.replace = 0
+    return top
+
+
+def _run(searcher, q: wq.Query, collector: collectors.Collector, filters: Filters):
+    """`searcher.search` with our collector (and Whoosh's filter collector for the filters): its Results."""
+    allow = _filter_query(filters)
+    if allow is not None:
+        collector = collectors.FilterCollector(collector, allow, None)
+    searcher.search_with_collector(q, collector)
+    return collector.results()
 
 
 # ---------------------------------------------------------------- query translation
