@@ -259,8 +259,8 @@ class Searcher:
         )
 
     def _text_vectors(self, texts: list[str]) -> np.ndarray:
-        """Vectors of the short texts the index stores none for (a heading with no paragraph under it, figures'
-        measures): the query encoder (loaded at start; a batch encode would load the full model on a serving
+        """Vectors of the short texts the index stores none for (a heading with no paragraph under it): the
+        query encoder (loaded at start; a batch encode would load the full model on a serving
         process's first comparison, ~1 s), the missing ones in one batch, cached with the queries."""
         encoder = self.encoder
         missing = [t for t in dict.fromkeys(texts) if self._qcache.get((encoder.name, t)) is None]

@@ -266,10 +266,10 @@ class WhooshIndex(FullTextIndex):
 # ---------------------------------------------------------------- collectors
 # Whoosh's collectors re-plan the matcher tree (`Matcher.replace`) every 10 documents and at every rise of the
 # k-th best score, and each re-plan walks the whole tree, asking every OR node for its parts' score bounds
-# again. Our trees are deep: a pasted sentence is ~100 leaves (its words on two fields, its sub-words, the
-# bigrams of its exact phrase), and on 10k chunks the re-plans were most of its time (keyword mode p50
-# 752 -> 314 ms CPU, p95 1.9 -> 1.4 s; the unscored literal set 0.5 s a sentence), for the same hits and scores
-# (docs/benchmarks.md). So neither collector re-plans: the scored one scores every match (it did not skip
+# again. Our trees are deep: a pasted sentence is a median of 45 leaves, up to ~90 (its words on two fields, its
+# sub-words, the bigrams of its exact phrase), and on 10k chunks the re-plans were most of its time (keyword mode
+# p50 ~1 s -> 240-267 ms CPU; the unscored literal set alone was 0.5 s a sentence), for the same hits and scores
+# (docs/benchmarks.md, "A pasted sentence on Whoosh"). So neither collector re-plans: the scored one scores every match (it did not skip
 # blocks by quality either: that needs the re-plans), the literal set steps through its postings.
 
 class _AllMatches(collectors.UnsortedCollector):
